@@ -1,0 +1,323 @@
+/**
+ * One typed configuration for a whole experiment: data, model, training, decoding and compute backend.
+ *
+ * Named profiles give complete configs; `--key=value` overrides (CLI) or an object of overrides
+ * (notebooks) adjust them. An unknown key or a bad value is an error that names the key and what it
+ * accepts.
+ *
+ * @example
+ * ```ts
+ * import { resolveConfig } from "./config.ts";
+ * const cfg = resolveConfig("default", { units: 64, epochs: 3 });
+ * console.log(cfg.units, cfg.batchSize); // 64 60
+ * ```
+ * @module
+ */
+
+/** The compute backends the project knows, in the automatic order of preference. */
+export const BACKENDS = ["auto", "tensorflow", "webgpu", "wasm", "cpu"] as const;
+export type BackendName = typeof BACKENDS[number];
+
+/** Every hyperparameter of an experiment. */
+export interface Config {
+  /** Profile name this config was resolved from (informational). */
+  profile: string;
+  /** Data folder laid out like the Kaggle dataset (`TelevisionNews/*.csv`); "" = embedded corpus. */
+  data: string;
+  /** Skip malformed CSV rows (counted in the load report) instead of failing on them. */
+  lenient: boolean;
+  /** Number of snippets the embedded corpus generator writes (ignored for real data). */
+  embeddedSnippets: number;
+  /** Use at most this many snippets after de-duplication (0 = all). */
+  maxSnippets: number;
+  /** Sentences kept in a pseudo-label (the report's n_sentences). */
+  labelSentences: number;
+  /** Fractions of the de-duplicated snippets held out for validation and test. */
+  valFraction: number;
+  testFraction: number;
+  /** Vocabulary size including the reserved ids (padding, OOV, sostok, eostok). */
+  vocabSize: number;
+  /** Encoder input length (tokens). */
+  maxInputLen: number;
+  /** Decoder length: tokens of the summary, counting `eostok` (sostok is the first decoder input). */
+  maxOutputLen: number;
+  embeddingDim: number;
+  /** Share one embedding matrix between encoder and decoder. */
+  sharedEmbedding: boolean;
+  units: number;
+  encoderLayers: number;
+  dropout: number;
+  recurrentDropout: number;
+  /** Hidden size of the additive attention (W1, W2 project to this; v maps it to a score). */
+  attentionUnits: number;
+  batchSize: number;
+  epochs: number;
+  /** Early stopping: epochs without a validation-loss improvement before stopping. */
+  patience: number;
+  learningRate: number;
+  /** Gradient clipping by global norm (0 = off). */
+  clipNorm: number;
+  seed: number;
+  /** Beam search width and length-penalty exponent (GNMT style). */
+  beamWidth: number;
+  lengthPenalty: number;
+  /** Test examples decoded for the evaluation (0 = all of the test split). */
+  evalExamples: number;
+  /** Bootstrap resamples for confidence intervals. */
+  bootstrap: number;
+  /** Words kept by the lead-k baseline. */
+  leadWords: number;
+  backend: BackendName;
+  /** Use the native BLAS (OpenBLAS through Deno FFI) for matmuls on wasm when available. */
+  blas: boolean;
+  /** Folder where runs are written. */
+  resultsDir: string;
+}
+
+const PAPER: Config = {
+  profile: "paper",
+  data: "",
+  lenient: false,
+  embeddedSnippets: 6000,
+  maxSnippets: 0,
+  labelSentences: 1,
+  valFraction: 0.1,
+  testFraction: 0.1,
+  vocabSize: 10000,
+  maxInputLen: 50,
+  maxOutputLen: 20,
+  embeddingDim: 100,
+  sharedEmbedding: false,
+  units: 256,
+  encoderLayers: 3,
+  dropout: 0.4,
+  recurrentDropout: 0,
+  attentionUnits: 256,
+  batchSize: 60,
+  epochs: 40,
+  patience: 2,
+  learningRate: 0.001,
+  clipNorm: 0,
+  seed: 42,
+  beamWidth: 4,
+  lengthPenalty: 0.6,
+  evalExamples: 0,
+  bootstrap: 1000,
+  leadWords: 20,
+  backend: "auto",
+  blas: true,
+  resultsDir: "results",
+};
+
+/**
+ * Named profiles. `paper` is the milestone report's model; `default` trains on the embedded corpus
+ * in a few minutes on two CPU cores; `tiny` is for tests and notebook smoke runs.
+ */
+export const PROFILES: Readonly<Record<string, Config>> = {
+  paper: PAPER,
+  default: {
+    ...PAPER,
+    profile: "default",
+    vocabSize: 2000,
+    embeddingDim: 64,
+    units: 128,
+    encoderLayers: 1,
+    dropout: 0.1,
+    attentionUnits: 64,
+    epochs: 12,
+    learningRate: 0.003,
+    clipNorm: 5,
+    evalExamples: 300,
+  },
+  tiny: {
+    ...PAPER,
+    profile: "tiny",
+    embeddedSnippets: 400,
+    vocabSize: 500,
+    maxInputLen: 50,
+    maxOutputLen: 20,
+    embeddingDim: 16,
+    units: 32,
+    encoderLayers: 1,
+    dropout: 0.1,
+    attentionUnits: 16,
+    batchSize: 32,
+    epochs: 2,
+    learningRate: 0.003,
+    clipNorm: 5,
+    evalExamples: 30,
+    bootstrap: 100,
+  },
+};
+
+/** Overrides as typed values (from notebooks) or strings (from the command line). */
+export type Overrides = Partial<Record<keyof Config, unknown>>;
+
+type Kind =
+  | { type: "int"; min: number; max?: number }
+  | { type: "float"; min: number; max?: number }
+  | { type: "bool" }
+  | { type: "string" }
+  | { type: "enum"; values: readonly string[] };
+
+const SCHEMA: Record<keyof Config, Kind> = {
+  profile: { type: "string" },
+  data: { type: "string" },
+  lenient: { type: "bool" },
+  embeddedSnippets: { type: "int", min: 10 },
+  maxSnippets: { type: "int", min: 0 },
+  labelSentences: { type: "int", min: 1 },
+  valFraction: { type: "float", min: 0.001, max: 0.5 },
+  testFraction: { type: "float", min: 0.001, max: 0.5 },
+  vocabSize: { type: "int", min: 5 },
+  maxInputLen: { type: "int", min: 1 },
+  maxOutputLen: { type: "int", min: 2 },
+  embeddingDim: { type: "int", min: 1 },
+  sharedEmbedding: { type: "bool" },
+  units: { type: "int", min: 1 },
+  encoderLayers: { type: "int", min: 1, max: 8 },
+  dropout: { type: "float", min: 0, max: 0.95 },
+  recurrentDropout: { type: "float", min: 0, max: 0 },
+  attentionUnits: { type: "int", min: 1 },
+  batchSize: { type: "int", min: 1 },
+  epochs: { type: "int", min: 0 },
+  patience: { type: "int", min: 0 },
+  learningRate: { type: "float", min: 1e-8, max: 10 },
+  clipNorm: { type: "float", min: 0 },
+  seed: { type: "int", min: 0 },
+  beamWidth: { type: "int", min: 1, max: 64 },
+  lengthPenalty: { type: "float", min: 0, max: 5 },
+  evalExamples: { type: "int", min: 0 },
+  bootstrap: { type: "int", min: 0 },
+  leadWords: { type: "int", min: 1 },
+  backend: { type: "enum", values: BACKENDS },
+  blas: { type: "bool" },
+  resultsDir: { type: "string" },
+};
+
+/** Every config key, for help texts and validation messages. */
+export const CONFIG_KEYS = Object.keys(SCHEMA) as (keyof Config)[];
+
+function describe(k: Kind): string {
+  switch (k.type) {
+    case "int":
+      return `an integer >= ${k.min}${k.max !== undefined ? ` and <= ${k.max}` : ""}`;
+    case "float":
+      return `a number >= ${k.min}${k.max !== undefined ? ` and <= ${k.max}` : ""}`;
+    case "bool":
+      return "true or false";
+    case "string":
+      return "a string";
+    case "enum":
+      return `one of ${k.values.join(", ")}`;
+  }
+}
+
+function parseValue(key: keyof Config, raw: unknown): unknown {
+  const kind = SCHEMA[key];
+  const bad = () =>
+    new Error(`config: bad value ${JSON.stringify(raw)} for "${key}": expected ${describe(kind)}`);
+  switch (kind.type) {
+    case "int":
+    case "float": {
+      const n = typeof raw === "number"
+        ? raw
+        : typeof raw === "string" && raw.trim() !== ""
+        ? Number(raw)
+        : NaN;
+      if (!Number.isFinite(n) || (kind.type === "int" && !Number.isInteger(n))) throw bad();
+      if (n < kind.min || (kind.max !== undefined && n > kind.max)) throw bad();
+      return n;
+    }
+    case "bool":
+      if (typeof raw === "boolean") return raw;
+      if (raw === "true" || raw === "1" || raw === "") return true;
+      if (raw === "false" || raw === "0") return false;
+      throw bad();
+    case "string":
+      if (typeof raw !== "string") throw bad();
+      return raw;
+    case "enum":
+      if (typeof raw !== "string" || !kind.values.includes(raw)) throw bad();
+      return raw;
+  }
+}
+
+/**
+ * Resolve a profile plus overrides into a complete, validated config.
+ * Throws on an unknown profile, an unknown key, or a value of the wrong kind.
+ */
+export function resolveConfig(profile = "default", overrides: Overrides = {}): Config {
+  const base = PROFILES[profile];
+  if (!base) {
+    throw new Error(
+      `config: unknown profile "${profile}": expected one of ${Object.keys(PROFILES).join(", ")}`,
+    );
+  }
+  const cfg: Record<string, unknown> = { ...base };
+  for (const [key, raw] of Object.entries(overrides)) {
+    if (raw === undefined) continue;
+    if (!(key in SCHEMA)) {
+      throw new Error(`config: unknown key "${key}": expected one of ${CONFIG_KEYS.join(", ")}`);
+    }
+    cfg[key] = parseValue(key as keyof Config, raw);
+  }
+  const out = cfg as unknown as Config;
+  if (out.valFraction + out.testFraction >= 0.9) {
+    throw new Error(
+      `config: valFraction + testFraction must be < 0.9 (got ${out.valFraction + out.testFraction})`,
+    );
+  }
+  return out;
+}
+
+/** Result of reading command-line arguments. */
+export interface CliArgs {
+  profile: string;
+  overrides: Overrides;
+  /** Run id given with `--resume <run-id>` or `--resume=<run-id>`. */
+  resume?: string;
+  /** Positional arguments left over. */
+  rest: string[];
+}
+
+/**
+ * Parse `--profile=NAME --key=value --flag --resume ID` style arguments.
+ * Keys may be camelCase or kebab-case (`--max-input-len=40`).
+ */
+export function parseCliArgs(args: string[]): CliArgs {
+  const out: CliArgs = { profile: "default", overrides: {}, rest: [] };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith("--")) {
+      out.rest.push(a);
+      continue;
+    }
+    const eq = a.indexOf("=");
+    const rawKey = eq < 0 ? a.slice(2) : a.slice(2, eq);
+    const key = rawKey.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    let value: string | undefined = eq < 0 ? undefined : a.slice(eq + 1);
+    if (key === "profile" || key === "resume") {
+      if (value === undefined) {
+        value = args[++i];
+        if (value === undefined || value.startsWith("--")) throw new Error(`config: --${key} needs a value`);
+      }
+      if (key === "profile") out.profile = value;
+      else out.resume = value;
+      continue;
+    }
+    if (!(key in SCHEMA)) {
+      throw new Error(`config: unknown option --${rawKey}: expected one of ${CONFIG_KEYS.join(", ")}`);
+    }
+    if (value === undefined) {
+      // a bare flag is a boolean true; other kinds take the next argument as their value
+      if (SCHEMA[key as keyof Config].type === "bool") value = "true";
+      else {
+        value = args[++i];
+        if (value === undefined) throw new Error(`config: --${rawKey} needs a value`);
+      }
+    }
+    out.overrides[key as keyof Config] = value;
+  }
+  return out;
+}

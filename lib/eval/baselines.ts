@@ -1,0 +1,65 @@
+/**
+ * Baseline "summarisers" scored beside the model on the same examples. Each maps an
+ * {@linkcode Example} to a prediction in the model's output form (cleaned words, no periods).
+ *
+ * - `copy_input`: the whole model input. A model that does not beat it has not learned the task.
+ * - `lead_words`: the first k words of the input.
+ * - `first_sentence`: the first sentence of the cleaned snippet.
+ * - `label_rule`: the pseudo-labelling rule re-applied to the cleaned snippet (an upper bound: it is
+ *   how the targets were made, up to the cleaning applied before it).
+ *
+ * @example
+ * ```ts
+ * import { BASELINES } from "./baselines.ts";
+ * const pred = BASELINES.lead_words(example, { leadWords: 20, labelSentences: 1 });
+ * ```
+ * @module
+ */
+
+import type { Example } from "../data/prep.ts";
+import { splitSentences } from "../data/sentences.ts";
+import { pseudoSummary } from "../data/pseudo_label.ts";
+import { toWords } from "../data/clean.ts";
+
+/** The whole model input (`ex.input`), copied as the summary. */
+export function copyInput(ex: Example): string {
+  return ex.input;
+}
+
+/** The first `k` whitespace tokens of the model input. */
+export function leadWords(ex: Example, k: number): string {
+  if (!Number.isInteger(k) || k < 1) throw new Error(`leadWords: k must be an integer >= 1 (got ${k})`);
+  return ex.input.split(/\s+/).filter((t) => t.length > 0).slice(0, k).join(" ");
+}
+
+/** The first sentence of `ex.cleaned` (by {@linkcode splitSentences}), as words; "" if there is none. */
+export function firstSentence(ex: Example): string {
+  const first = splitSentences(ex.cleaned)[0];
+  return first === undefined ? "" : toWords(first);
+}
+
+/** The labelling rule re-applied to the cleaned snippet (`n` sentences), as words: the upper bound. */
+export function labelRule(ex: Example, n = 1): string {
+  return toWords(pseudoSummary(ex.cleaned, n));
+}
+
+/** Settings the baselines take from the config. */
+export interface BaselineOptions {
+  /** k of `lead_words` (config `leadWords`). */
+  leadWords: number;
+  /** Sentences of `label_rule` (config `labelSentences`). */
+  labelSentences: number;
+}
+
+/** The baseline names, in report order. */
+export const BASELINE_NAMES = ["copy_input", "lead_words", "first_sentence", "label_rule"] as const;
+/** One of {@linkcode BASELINE_NAMES}. */
+export type BaselineName = typeof BASELINE_NAMES[number];
+
+/** Every baseline by name. */
+export const BASELINES: Readonly<Record<BaselineName, (ex: Example, opts: BaselineOptions) => string>> = {
+  copy_input: (ex) => copyInput(ex),
+  lead_words: (ex, opts) => leadWords(ex, opts.leadWords),
+  first_sentence: (ex) => firstSentence(ex),
+  label_rule: (ex, opts) => labelRule(ex, opts.labelSentences),
+};

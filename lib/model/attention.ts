@@ -1,0 +1,101 @@
+/**
+ * Bahdanau (additive) attention as a tfjs-layers custom layer, registered for serialization.
+ *
+ * For every decoder position t and encoder position s:
+ *
+ *     score[t, s] = v^T tanh(W1 h_dec[t] + W2 h_enc[s])
+ *     alpha[t, :] = softmax_s(score[t, :])       (padded encoder positions get weight 0)
+ *     context[t]  = sum_s alpha[t, s] h_enc[s]
+ *
+ * Inputs: `[decoderStates (B, Td, Ud), encoderStates (B, Te, Ue), encoderTokens (B, Te)]`; a token id of 0 marks a
+ * padded encoder position. Outputs: `[context (B, Td, Ue), weights (B, Td, Te)]`.
+ * Parameters: W1 `Ud x A`, W2 `Ue x A`, v `A x 1` (no biases), so `A * (Ud + Ue + 1)` in all.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { BahdanauAttention } from "./attention.ts";
+ * const layer = new BahdanauAttention({ units: 8 });
+ * const [ctx, w] = layer.apply([tf.ones([1, 2, 4]), tf.ones([1, 3, 4]), tf.tensor2d([[5, 7, 0]])]) as tf.Tensor[];
+ * w.print(); // the third (padded) encoder position gets weight 0
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Configuration of {@linkcode BahdanauAttention}. */
+export interface BahdanauAttentionArgs {
+  /** Size A of the additive hidden layer. */
+  units: number;
+  name?: string;
+  trainable?: boolean;
+}
+
+/** A large negative number added to the scores of padded positions before the softmax. */
+const MASK_VALUE = -1e9;
+
+/** Additive attention layer; see the module documentation. */
+export class BahdanauAttention extends tf.layers.Layer {
+  /** Name under which the class is registered for (de)serialization. */
+  static className = "BahdanauAttention";
+  readonly units: number;
+  private w1: tf.LayerVariable | null = null;
+  private w2: tf.LayerVariable | null = null;
+  private v: tf.LayerVariable | null = null;
+
+  constructor(args: BahdanauAttentionArgs) {
+    super({ name: args.name, trainable: args.trainable });
+    if (!Number.isInteger(args.units) || args.units < 1) {
+      throw new Error(`BahdanauAttention: units must be a positive integer (got ${args.units})`);
+    }
+    this.units = args.units;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const [dec, enc] = inputShape as tf.Shape[];
+    const ud = dec[dec.length - 1], ue = enc[enc.length - 1];
+    if (ud == null || ue == null) {
+      throw new Error("BahdanauAttention: the last dimensions of its inputs must be known");
+    }
+    const init = () => tf.initializers.glorotUniform({});
+    this.w1 = this.addWeight("W1", [ud, this.units], "float32", init());
+    this.w2 = this.addWeight("W2", [ue, this.units], "float32", init());
+    this.v = this.addWeight("v", [this.units, 1], "float32", init());
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape[] {
+    const [dec, enc] = inputShape as tf.Shape[];
+    return [[dec[0], dec[1], enc[2]], [dec[0], dec[1], enc[1]]];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+    return tf.tidy(() => {
+      const [dec, enc, tokens] = inputs as tf.Tensor[];
+      const weights = this.attentionWeights(dec as tf.Tensor3D, enc as tf.Tensor3D, tokens as tf.Tensor2D);
+      const context = tf.matMul(weights, enc as tf.Tensor3D); // (B,Td,Te) x (B,Te,Ue)
+      return [context, weights];
+    });
+  }
+
+  /** alpha = masked softmax over encoder positions of v^T tanh(W1 dec + W2 enc); shape (B, Td, Te). */
+  attentionWeights(dec: tf.Tensor3D, enc: tf.Tensor3D, tokens: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => {
+      const [b, td, ud] = dec.shape;
+      const [, te, ue] = enc.shape;
+      const a = this.units;
+      const wd = tf.reshape(tf.matMul(tf.reshape(dec, [b * td, ud]), this.w1!.read()), [b, td, 1, a]);
+      const we = tf.reshape(tf.matMul(tf.reshape(enc, [b * te, ue]), this.w2!.read()), [b, 1, te, a]);
+      const hidden = tf.tanh(tf.add(wd, we)); // (B,Td,Te,A)
+      const score = tf.reshape(tf.matMul(tf.reshape(hidden, [b * td * te, a]), this.v!.read()), [b, td, te]);
+      const padded = tf.reshape(tf.cast(tf.equal(tokens, 0), "float32"), [b, 1, te]);
+      return tf.softmax(tf.add(score, tf.mul(padded, MASK_VALUE)), -1) as tf.Tensor3D;
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), units: this.units };
+  }
+}
+
+tf.serialization.registerClass(BahdanauAttention);

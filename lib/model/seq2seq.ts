@@ -1,0 +1,142 @@
+/**
+ * The milestone report's encoder-decoder: embedding -> stacked LSTMs (returning sequences and states) ->
+ * decoder LSTM initialised with the last encoder layer's (h, c) -> Bahdanau attention -> concatenate
+ * [decoder output, context] -> time-distributed dense softmax over the vocabulary.
+ *
+ * Layers carry fixed names ({@linkcode LAYER}) so the inference models (lib/infer) can find them in a trained
+ * or loaded model and share their weights.
+ *
+ * @example
+ * ```ts
+ * import { resolveConfig } from "../config.ts";
+ * import { buildSeq2Seq } from "./seq2seq.ts";
+ * const model = buildSeq2Seq(resolveConfig("tiny"));
+ * console.log(model.countParams());
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Config } from "../config.ts";
+import { BahdanauAttention } from "./attention.ts";
+
+/** The model-shaping part of the config. */
+export type ModelConfig = Pick<
+  Config,
+  | "vocabSize"
+  | "maxInputLen"
+  | "maxOutputLen"
+  | "embeddingDim"
+  | "sharedEmbedding"
+  | "units"
+  | "encoderLayers"
+  | "dropout"
+  | "recurrentDropout"
+  | "attentionUnits"
+>;
+
+/** Names of the model's inputs and layers. */
+export const LAYER = {
+  encoderInput: "encoder_tokens",
+  decoderInput: "decoder_tokens",
+  sharedEmbedding: "embedding",
+  encoderEmbedding: "encoder_embedding",
+  decoderEmbedding: "decoder_embedding",
+  encoderLstm: (i: number) => `encoder_lstm_${i + 1}`,
+  decoderLstm: "decoder_lstm",
+  attention: "attention",
+  concat: "concat",
+  output: "output_softmax",
+} as const;
+
+/**
+ * Build the training model: inputs `[encoderTokens (B, Tin), decoderTokens (B, Tout)]` (int32),
+ * output next-token probabilities `(B, Tout, V)`. The model is not compiled: training uses a custom loop
+ * with a padding-masked loss (lib/train).
+ */
+export function buildSeq2Seq(cfg: ModelConfig): tf.LayersModel {
+  const encIn = tf.input({ shape: [cfg.maxInputLen], dtype: "int32", name: LAYER.encoderInput });
+  const decIn = tf.input({ shape: [cfg.maxOutputLen], dtype: "int32", name: LAYER.decoderInput });
+  const embed = (name: string) =>
+    tf.layers.embedding({ inputDim: cfg.vocabSize, outputDim: cfg.embeddingDim, name });
+  const encEmb = embed(cfg.sharedEmbedding ? LAYER.sharedEmbedding : LAYER.encoderEmbedding);
+  const decEmb = cfg.sharedEmbedding ? encEmb : embed(LAYER.decoderEmbedding);
+
+  let x = encEmb.apply(encIn) as tf.SymbolicTensor;
+  let h: tf.SymbolicTensor | undefined, c: tf.SymbolicTensor | undefined;
+  for (let i = 0; i < cfg.encoderLayers; i++) {
+    const lstm = tf.layers.lstm({
+      units: cfg.units,
+      returnSequences: true,
+      returnState: true,
+      dropout: cfg.dropout,
+      recurrentDropout: cfg.recurrentDropout,
+      name: LAYER.encoderLstm(i),
+    });
+    [x, h, c] = lstm.apply(x) as tf.SymbolicTensor[];
+  }
+  const encOut = x;
+
+  const decEmbedded = decEmb.apply(decIn) as tf.SymbolicTensor;
+  const decLstm = tf.layers.lstm({
+    units: cfg.units,
+    returnSequences: true,
+    returnState: true,
+    dropout: cfg.dropout,
+    recurrentDropout: cfg.recurrentDropout,
+    name: LAYER.decoderLstm,
+  });
+  const [decOut] = decLstm.apply(decEmbedded, { initialState: [h!, c!] }) as tf.SymbolicTensor[];
+  const [context] = new BahdanauAttention({ units: cfg.attentionUnits, name: LAYER.attention })
+    .apply([decOut, encOut, encIn]) as tf.SymbolicTensor[];
+  const cat = tf.layers.concatenate({ axis: -1, name: LAYER.concat }).apply([
+    decOut,
+    context,
+  ]) as tf.SymbolicTensor;
+  const dense = tf.layers.dense({ units: cfg.vocabSize, activation: "softmax" });
+  const probs = tf.layers.timeDistributed({ layer: dense, name: LAYER.output }).apply(
+    cat,
+  ) as tf.SymbolicTensor;
+  return tf.model({ inputs: [encIn, decIn], outputs: probs, name: "seq2seq_bahdanau" });
+}
+
+/**
+ * Parameter counts by the Keras formulas, per named layer, computed from the config alone (an independent
+ * reference for {@linkcode buildSeq2Seq}): embedding `V*d`; LSTM `4*(u*(in+u)+u)`; attention `A*(Ud+Ue+1)`;
+ * dense `(in+1)*V`.
+ */
+export function expectedParamCounts(cfg: ModelConfig): Record<string, number> {
+  const v = cfg.vocabSize, d = cfg.embeddingDim, u = cfg.units, a = cfg.attentionUnits;
+  const lstm = (inDim: number) => 4 * (u * (inDim + u) + u);
+  const out: Record<string, number> = {};
+  if (cfg.sharedEmbedding) out[LAYER.sharedEmbedding] = v * d;
+  else {
+    out[LAYER.encoderEmbedding] = v * d;
+    out[LAYER.decoderEmbedding] = v * d;
+  }
+  for (let i = 0; i < cfg.encoderLayers; i++) out[LAYER.encoderLstm(i)] = lstm(i === 0 ? d : u);
+  out[LAYER.decoderLstm] = lstm(d);
+  out[LAYER.attention] = a * (u + u + 1);
+  out[LAYER.concat] = 0;
+  out[LAYER.output] = (2 * u + 1) * v;
+  return out;
+}
+
+/**
+ * Forward-pass multiply-add FLOPs (x2) of the model's matmuls for one batch; a training step costs about
+ * three times this (forward, and two matmuls per matmul in the backward pass).
+ */
+export function forwardFlops(cfg: ModelConfig, batch: number): number {
+  const u = cfg.units,
+    d = cfg.embeddingDim,
+    a = cfg.attentionUnits,
+    te = cfg.maxInputLen,
+    td = cfg.maxOutputLen;
+  let f = 0;
+  for (let i = 0; i < cfg.encoderLayers; i++) f += 2 * batch * te * ((i === 0 ? d : u) + u) * 4 * u;
+  f += 2 * batch * td * (d + u) * 4 * u; // decoder LSTM
+  f += 2 * batch * (td + te) * u * a; // W1, W2
+  f += 2 * batch * td * te * a; // v
+  f += 2 * batch * td * te * u; // context
+  f += 2 * batch * td * 2 * u * cfg.vocabSize; // output dense
+  return f;
+}

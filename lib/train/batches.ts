@@ -1,0 +1,70 @@
+/**
+ * Mini-batches of encoded sequences as int32 tensors, with teacher forcing: the decoder reads
+ * `[sostok, w1 .. wk]` and learns to predict `[w1 .. wk, eostok]` (the target shifted by one).
+ *
+ * @example
+ * ```ts
+ * import { batchIndices, makeBatch } from "./batches.ts";
+ * const data = { n: 2, encIn: new Int32Array([5, 6, 7, 0]), decIn: new Int32Array([2, 5, 2, 0]), decOut: new Int32Array([5, 3, 3, 0]) };
+ * const [idx] = batchIndices(2, 2);
+ * const b = makeBatch(data, idx, 2, 2);
+ * b.encoder.print(); // [[5, 6], [7, 0]]
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Row-major encoded sequences: `encIn` is n x inputLen; `decIn`, `decOut` are n x outputLen. */
+export interface SeqData {
+  n: number;
+  encIn: Int32Array;
+  decIn: Int32Array;
+  decOut: Int32Array;
+}
+
+/** One batch as tensors; dispose with {@linkcode disposeBatch}. */
+export interface Batch {
+  encoder: tf.Tensor2D;
+  decoder: tf.Tensor2D;
+  target: tf.Tensor2D;
+  size: number;
+}
+
+/** Split `order` (or 0..n-1) into consecutive batches of at most `batchSize` indices. */
+export function batchIndices(n: number, batchSize: number, order?: Int32Array): Int32Array[] {
+  const ord = order ?? Int32Array.from({ length: n }, (_, i) => i);
+  if (ord.length !== n) throw new Error(`batchIndices: order has ${ord.length} entries for ${n} rows`);
+  const out: Int32Array[] = [];
+  for (let i = 0; i < n; i += batchSize) out.push(ord.subarray(i, Math.min(n, i + batchSize)));
+  return out;
+}
+
+function gatherRows(src: Int32Array, rows: Int32Array, width: number): Int32Array {
+  const out = new Int32Array(rows.length * width);
+  for (let r = 0; r < rows.length; r++) {
+    out.set(src.subarray(rows[r] * width, rows[r] * width + width), r * width);
+  }
+  return out;
+}
+
+/** Build the tensors of the rows `rows` of `data`. */
+export function makeBatch(data: SeqData, rows: Int32Array, inputLen: number, outputLen: number): Batch {
+  if (data.encIn.length !== data.n * inputLen || data.decIn.length !== data.n * outputLen) {
+    throw new Error(
+      `makeBatch: data shapes (${data.encIn.length}, ${data.decIn.length}) do not match n=${data.n} x ` +
+        `maxInputLen=${inputLen} / maxOutputLen=${outputLen}`,
+    );
+  }
+  const b = rows.length;
+  return {
+    encoder: tf.tensor2d(gatherRows(data.encIn, rows, inputLen), [b, inputLen], "int32"),
+    decoder: tf.tensor2d(gatherRows(data.decIn, rows, outputLen), [b, outputLen], "int32"),
+    target: tf.tensor2d(gatherRows(data.decOut, rows, outputLen), [b, outputLen], "int32"),
+    size: b,
+  };
+}
+
+/** Dispose a batch's tensors. */
+export function disposeBatch(b: Batch): void {
+  tf.dispose([b.encoder, b.decoder, b.target]);
+}

@@ -1,0 +1,146 @@
+/**
+ * Training checkpoints: the model (model.json + weights.bin, loadable by stock TensorFlow.js), the
+ * optimizer's state (RMSprop accumulators and iteration count) and the loop's state (finished epochs, history,
+ * early-stopping counters), kept together in one folder.
+ *
+ * A checkpoint is written to `<name>.tmp/` and then swapped in with renames, so a run killed at any moment
+ * leaves either the previous or the new checkpoint complete, never a mix; {@linkcode readCheckpoint} also
+ * recovers from a kill between the two renames.
+ *
+ * @example
+ * ```ts
+ * import { readCheckpoint } from "./checkpoint.ts";
+ * const ck = await readCheckpoint("results/my-run/checkpoint");
+ * console.log(ck?.state.epoch); // finished epochs, or undefined when there is none
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { writeBytesAtomic, writeTextAtomic } from "../io/atomic.ts";
+import { loadModelDir, saveModelDir } from "../model/io.ts";
+
+/** Figures of one finished epoch. */
+export interface EpochLog {
+  epoch: number;
+  loss: number;
+  acc: number;
+  valLoss: number;
+  valAcc: number;
+  seconds: number;
+}
+
+/** Everything the training loop needs to continue after its last finished epoch. */
+export interface TrainState {
+  /** Number of finished epochs. */
+  epoch: number;
+  history: EpochLog[];
+  bestValLoss: number;
+  /** Epoch (1-based) whose weights are the best so far; 0 before the first epoch. */
+  bestEpoch: number;
+  /** Epochs since the best one (early-stopping counter). */
+  wait: number;
+  /** Why training ended, once it has. */
+  stopped: "" | "completed" | "early_stopping";
+}
+
+/** A checkpoint read back from disk. */
+export interface Checkpoint {
+  dir: string;
+  state: TrainState;
+  model: tf.LayersModel;
+  optimizer: { name: string; tensor: tf.Tensor }[];
+}
+
+interface OptimizerManifest {
+  entries: { name: string; shape: number[]; dtype: "float32" | "int32" }[];
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/** Write a folder atomically: fill `dir.tmp/` with `fill`, then swap it in place of `dir`. */
+export async function writeDirAtomic(dir: string, fill: (tmp: string) => Promise<void>): Promise<void> {
+  const tmp = `${dir}.tmp`, old = `${dir}.old`;
+  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  await Deno.mkdir(tmp, { recursive: true });
+  await fill(tmp);
+  if (await exists(dir)) {
+    await Deno.remove(old, { recursive: true }).catch(() => {});
+    await Deno.rename(dir, old);
+  }
+  await Deno.rename(tmp, dir);
+  await Deno.remove(old, { recursive: true }).catch(() => {});
+}
+
+/** The folder holding the newest complete copy of `dir` (`dir` itself or its `.old` twin), or null. */
+export async function completeDir(dir: string): Promise<string | null> {
+  for (const d of [dir, `${dir}.old`]) if (await exists(`${d}/model.json`)) return d;
+  return null;
+}
+
+/** Save model, optimizer state and loop state to `dir`. */
+export async function writeCheckpoint(
+  dir: string,
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  state: TrainState,
+): Promise<void> {
+  const named = await optimizer.getWeights();
+  const arrays = await Promise.all(named.map((n) => n.tensor.data()));
+  // getWeights() may return a fresh tensor for the iteration count: dispose what the optimizer does not own
+  const manifest: OptimizerManifest = {
+    entries: named.map((n) => ({
+      name: n.name,
+      shape: n.tensor.shape,
+      dtype: n.tensor.dtype === "int32" ? "int32" as const : "float32" as const,
+    })),
+  };
+  const total = arrays.reduce((s, a) => s + a.length, 0);
+  const flat = new Float32Array(total);
+  let off = 0;
+  for (const a of arrays) {
+    flat.set(a, off); // the int32 iteration count is stored exactly as a float
+    off += a.length;
+  }
+  if (named.length > 0 && named[0].name === "iter") named[0].tensor.dispose();
+  await writeDirAtomic(dir, async (tmp) => {
+    await saveModelDir(model, tmp);
+    await writeBytesAtomic(`${tmp}/optimizer.bin`, new Uint8Array(flat.buffer));
+    await writeTextAtomic(`${tmp}/optimizer.json`, JSON.stringify(manifest));
+    await writeTextAtomic(`${tmp}/state.json`, JSON.stringify(state, null, 1));
+  });
+}
+
+/** Read the checkpoint in `dir` (or its `.old` twin); null when there is none. */
+export async function readCheckpoint(dir: string): Promise<Checkpoint | null> {
+  const d = await completeDir(dir);
+  if (d === null) return null;
+  const state = JSON.parse(await Deno.readTextFile(`${d}/state.json`)) as TrainState;
+  if (typeof state.epoch !== "number" || !Array.isArray(state.history)) {
+    throw new Error(`readCheckpoint: ${d}/state.json is not a training state (epoch, history missing)`);
+  }
+  const model = await loadModelDir(d);
+  const manifest = JSON.parse(await Deno.readTextFile(`${d}/optimizer.json`)) as OptimizerManifest;
+  const bytes = await Deno.readFile(`${d}/optimizer.bin`);
+  const flat = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  let off = 0;
+  const optimizer = manifest.entries.map((e) => {
+    const n = e.shape.reduce((a, b) => a * b, 1);
+    const t = tf.tensor(flat.slice(off, off + n), e.shape, e.dtype);
+    off += n;
+    return { name: e.name, tensor: t };
+  });
+  if (off !== flat.length) {
+    throw new Error(
+      `readCheckpoint: ${d}/optimizer.bin holds ${flat.length} floats, optimizer.json describes ${off}`,
+    );
+  }
+  return { dir: d, state, model, optimizer };
+}

@@ -1,0 +1,63 @@
+/**
+ * Sparse categorical cross-entropy and accuracy with padding masked out.
+ *
+ * Positions whose target id is 0 (padding) contribute nothing: the loss is the mean of `-log p(target)` over
+ * real target tokens only, and accuracy counts only those positions. Probabilities are clipped to
+ * `[1e-7, 1 - 1e-7]` before the log, as Keras does for a softmax output.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { maskedLoss } from "./loss.ts";
+ * const probs = tf.tensor3d([[[0.1, 0.9], [0.5, 0.5]]]);   // (B=1, T=2, V=2)
+ * const target = tf.tensor2d([[1, 0]], [1, 2], "int32");     // the second position is padding
+ * maskedLoss(probs, target).print();                          // -log(0.9) = 0.10536
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+const EPS = 1e-7;
+
+/** The probability each position gives its target: (B, T, V) x (B, T) -> (B, T). */
+function targetProbs(probs: tf.Tensor3D, target: tf.Tensor2D): tf.Tensor2D {
+  const v = probs.shape[2];
+  const oneHot = tf.oneHot(tf.cast(target, "int32"), v);
+  return tf.sum(tf.mul(probs, oneHot), -1) as tf.Tensor2D;
+}
+
+/** Float mask (B, T): 1 where the target is a real token, 0 at padding. */
+export function targetMask(target: tf.Tensor2D): tf.Tensor2D {
+  return tf.cast(tf.notEqual(target, 0), "float32") as tf.Tensor2D;
+}
+
+/** Sum of `-log p(target)` over unmasked positions (a scalar), for accumulating over batches. */
+export function maskedLossSum(probs: tf.Tensor3D, target: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const p = tf.clipByValue(targetProbs(probs, target), EPS, 1 - EPS);
+    return tf.sum(tf.mul(tf.neg(tf.log(p)), targetMask(target))) as tf.Scalar;
+  });
+}
+
+/** Mean masked cross-entropy over the real target tokens of the batch. */
+export function maskedLoss(probs: tf.Tensor3D, target: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() =>
+    tf.div(maskedLossSum(probs, target), tf.maximum(tf.sum(targetMask(target)), 1)) as tf.Scalar
+  );
+}
+
+/** Number of unmasked positions where argmax(probs) equals the target (a scalar). */
+export function maskedCorrect(probs: tf.Tensor3D, target: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const hit = tf.cast(tf.equal(tf.argMax(probs, -1), tf.cast(target, "int32")), "float32");
+    return tf.sum(tf.mul(hit, targetMask(target))) as tf.Scalar;
+  });
+}
+
+/** Number of unmasked (non-padding) target positions. */
+export function maskedCount(target: tf.Tensor2D): number {
+  const d = target.dataSync();
+  let n = 0;
+  for (let i = 0; i < d.length; i++) if (d[i] !== 0) n++;
+  return n;
+}
