@@ -15,6 +15,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { writeBytesAtomic, writeTextAtomic } from "../io/atomic.ts";
 import "./attention.ts";
+import { fixMultiOutputLayers } from "./tfjs_fixes.ts";
 
 /** The model artifacts of `model` (topology, weight specs, weight bytes) without writing anything. */
 export async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
@@ -75,9 +76,11 @@ export async function loadModelDir(dir: string): Promise<tf.LayersModel> {
     buf.set(p, off);
     off += p.length;
   }
-  return await tf.loadLayersModel(tf.io.fromMemory({
-    modelTopology: json.modelTopology,
-    weightSpecs: specs,
-    weightData: buf.buffer,
-  }));
+  return fixMultiOutputLayers(
+    await tf.loadLayersModel(tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: specs,
+      weightData: buf.buffer,
+    })),
+  );
 }

@@ -18,6 +18,10 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Config } from "../config.ts";
 import { BahdanauAttention } from "./attention.ts";
+import { fixMultiOutputLayers } from "./tfjs_fixes.ts";
+import { silenceKnownTfjsWarnings } from "./warnings.ts";
+
+silenceKnownTfjsWarnings();
 
 /** The model-shaping part of the config. */
 export type ModelConfig = Pick<
@@ -96,7 +100,7 @@ export function buildSeq2Seq(cfg: ModelConfig): tf.LayersModel {
   const probs = tf.layers.timeDistributed({ layer: dense, name: LAYER.output }).apply(
     cat,
   ) as tf.SymbolicTensor;
-  return tf.model({ inputs: [encIn, decIn], outputs: probs, name: "seq2seq_bahdanau" });
+  return fixMultiOutputLayers(tf.model({ inputs: [encIn, decIn], outputs: probs, name: "seq2seq_bahdanau" }));
 }
 
 /**

@@ -171,7 +171,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   }
 
   const stepsPerEpoch = Math.ceil(train.n / cfg.batchSize);
-  const logEvery = stepsPerEpoch >= 50 ? Math.ceil(stepsPerEpoch / 10) : 0;
+  const logEvery = stepsPerEpoch >= 200 ? Math.ceil(stepsPerEpoch / 10) : 0;
   let epochsThisCall = 0;
   try {
     while (state.epoch < cfg.epochs && state.stopped === "") {

@@ -1,0 +1,317 @@
+/**
+ * Optional native BLAS for the `wasm` backend: `MatMul`/`BatchMatMul` and `_FusedMatMul` computed by
+ * OpenBLAS's `cblas_sgemm` through Deno FFI, reading and writing the wasm heap in place (no copies).
+ *
+ * Used only when the process has FFI permission (`--allow-ffi` or `-A`) and the library loads
+ * (Debian/Ubuntu: `apt-get install libopenblas0`; macOS: `brew install openblas`, then set
+ * `SEQ2SEQ_BLAS_LIB` to the dylib). Otherwise {@link openBlas} says why and the XNNPACK path stays.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { matMulDims } from "./wasm_fast.ts";
+import {
+  asWasm,
+  type BackendWasm,
+  heapF32,
+  type KernelArgs,
+  nativeKernel,
+  replaceKernel,
+  replacementTag,
+  restoreKernel,
+  sizeOf,
+} from "./kernel_registry.ts";
+
+/** Whether the native BLAS path is available / in use, and why. */
+export interface BlasStatus {
+  enabled: boolean;
+  why: string;
+  /** The library file that was loaded. */
+  lib?: string;
+  /** OpenBLAS threads in use. */
+  threads?: number;
+}
+
+/** Library names tried in order when neither an explicit path nor `SEQ2SEQ_BLAS_LIB` is given. */
+export const BLAS_CANDIDATES: readonly string[] = [
+  "libopenblas.so.0",
+  "libopenblas.so",
+  "libopenblas.dylib",
+  "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
+  "/usr/local/opt/openblas/lib/libopenblas.dylib",
+];
+
+const SYMBOLS = {
+  cblas_sgemm: {
+    parameters: [
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "f32",
+      "buffer",
+      "i32",
+      "buffer",
+      "i32",
+      "f32",
+      "buffer",
+      "i32",
+    ],
+    result: "void",
+  },
+  openblas_set_num_threads: { parameters: ["i32"], result: "void" },
+  openblas_get_num_threads: { parameters: [], result: "i32" },
+} as const;
+
+type BlasLib = Deno.DynamicLibrary<typeof SYMBOLS>;
+
+const ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
+
+let lib: BlasLib | null = null;
+let libPath = "";
+
+/** Calls and milliseconds spent in sgemm since start. */
+export const blasStats = { calls: 0, ms: 0 };
+
+function envVar(name: string): string | undefined {
+  try {
+    return Deno.permissions.querySync({ name: "env", variable: name }).state === "granted"
+      ? Deno.env.get(name)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Load OpenBLAS (once) and set its thread count (when loading, or when `threads` is given; other
+ * calls just report). Never throws: returns `enabled: false` with the reason when FFI permission
+ * is missing or no library loads. `lib`: an explicit path or name
+ * (default: `SEQ2SEQ_BLAS_LIB`, then {@link BLAS_CANDIDATES}); `threads`: OpenBLAS threads
+ * (default: `OPENBLAS_NUM_THREADS` if set, else 1: on our 2-core machines a second thread made the
+ * LSTM-sized products ([60,256]x[256,1024]) 2-3x slower and 1024^3 no faster).
+ */
+export function openBlas(opts: { lib?: string; threads?: number } = {}): BlasStatus {
+  let ffi: Deno.PermissionState;
+  try {
+    ffi = Deno.permissions.querySync({ name: "ffi" }).state;
+  } catch {
+    ffi = "denied";
+  }
+  if (ffi !== "granted") {
+    return { enabled: false, why: "no FFI permission (run deno with --allow-ffi or -A to use OpenBLAS)" };
+  }
+  const explicit = opts.lib ?? envVar("SEQ2SEQ_BLAS_LIB");
+  let loaded = false;
+  if (!lib || (explicit && explicit !== libPath)) {
+    const candidates = explicit ? [explicit] : BLAS_CANDIDATES;
+    const errors: string[] = [];
+    let opened: BlasLib | null = null;
+    for (const c of candidates) {
+      try {
+        opened = Deno.dlopen(c, SYMBOLS);
+        libPath = c;
+        break;
+      } catch (e) {
+        errors.push(`${c}: ${e instanceof Error ? e.message.split("\n")[0] : e}`);
+      }
+    }
+    if (!opened) {
+      return {
+        enabled: false,
+        why: `OpenBLAS not found (${explicit ? errors[0] : "tried " + candidates.join(", ")}); ` +
+          "install it with `apt-get install libopenblas0` (Debian/Ubuntu) or set SEQ2SEQ_BLAS_LIB",
+      };
+    }
+    const old = lib;
+    lib = opened;
+    old?.close();
+    loaded = true;
+  }
+  if (loaded || opts.threads !== undefined) {
+    const envThreads = Number(envVar("OPENBLAS_NUM_THREADS"));
+    const threads = opts.threads ?? (Number.isInteger(envThreads) && envThreads > 0 ? envThreads : 1);
+    if (!Number.isInteger(threads) || threads < 1) {
+      return { enabled: false, why: `bad BLAS thread count ${threads}: expected an integer >= 1` };
+    }
+    lib.symbols.openblas_set_num_threads(threads);
+  }
+  return {
+    enabled: true,
+    why: "OpenBLAS sgemm via Deno FFI on the wasm heap",
+    lib: libPath,
+    threads: lib.symbols.openblas_get_num_threads(),
+  };
+}
+
+/**
+ * `C = alpha * op(A) . op(B) + beta * C` (row-major) on Float32Array views, through OpenBLAS.
+ * Call {@link openBlas} first. `A` is M x K after op, `B` K x N, `C` M x N.
+ */
+export function sgemm(
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: Float32Array,
+  B: Float32Array,
+  C: Float32Array,
+  beta = 0,
+  alpha = 1,
+): void {
+  if (!lib) throw new Error("sgemm: OpenBLAS is not loaded (call openBlas() first)");
+  const t0 = performance.now();
+  lib.symbols.cblas_sgemm(
+    ROW_MAJOR,
+    transA ? TRANS : NO_TRANS,
+    transB ? TRANS : NO_TRANS,
+    M,
+    N,
+    K,
+    alpha,
+    A,
+    transA ? M : K,
+    B,
+    transB ? K : N,
+    beta,
+    C,
+    N,
+  );
+  blasStats.calls++;
+  blasStats.ms += performance.now() - t0;
+}
+
+/**
+ * `out = op(a) . op(b) (+ beta * out)` for tensors on the wasm heap; false if the batch layout is
+ * one we do not handle (broadcast of two different batch shapes): the caller falls back.
+ */
+function matMulInto(
+  backend: BackendWasm,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  tA: boolean,
+  tB: boolean,
+  out: tf.TensorInfo,
+  beta: number,
+): boolean {
+  const { M, K, N, batchA, batchB, outShape } = matMulDims(a.shape, b.shape, tA, tB);
+  const batch = sizeOf(outShape.slice(0, -2));
+  if (batchB === 1 && !tA) {
+    // fold a's batch into rows: one call
+    sgemm(false, tB, batchA * M, N, K, heapF32(backend, a), heapF32(backend, b), heapF32(backend, out), beta);
+    return true;
+  }
+  if (!(batchA === 1 || batchA === batch) || !(batchB === 1 || batchB === batch)) return false;
+  for (let i = 0; i < batch; i++) {
+    const ia = batchA === 1 ? 0 : i, ib = batchB === 1 ? 0 : i;
+    sgemm(
+      tA,
+      tB,
+      M,
+      N,
+      K,
+      heapF32(backend, a, ia * M * K, M * K),
+      heapF32(backend, b, ib * K * N, K * N),
+      heapF32(backend, out, i * M * N, M * N),
+      beta,
+    );
+  }
+  return true;
+}
+
+function blasBatchMatMul(prev: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArgs) => {
+    const { inputs, attrs, backend } = args;
+    const a = inputs.a!, b = inputs.b!;
+    if (a.dtype !== "float32" || b.dtype !== "float32") return prev(args);
+    const tA = !!attrs!.transposeA, tB = !!attrs!.transposeB;
+    const { outShape } = matMulDims(a.shape, b.shape, tA, tB);
+    const wb = asWasm(backend);
+    const out = wb.makeOutput(outShape, "float32");
+    if (sizeOf(outShape) === 0) return out;
+    if (!matMulInto(wb, a, b, tA, tB, out, 0)) {
+      wb.disposeData(out.dataId);
+      return prev(args);
+    }
+    return out;
+  };
+}
+
+function blasFusedMatMul(prev: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArgs) => {
+    const { inputs, attrs, backend } = args;
+    const { a, b, bias, preluActivationWeights } = inputs;
+    const activation = (attrs!.activation as string | undefined) ?? "linear";
+    if (
+      a!.dtype !== "float32" || b!.dtype !== "float32" || preluActivationWeights ||
+      (activation !== "linear" && activation !== "relu")
+    ) return prev(args);
+    const tA = !!attrs!.transposeA, tB = !!attrs!.transposeB;
+    const { N, outShape } = matMulDims(a!.shape, b!.shape, tA, tB);
+    const biasSize = bias ? sizeOf(bias.shape) : 0;
+    const rowBias = bias && biasSize === N && bias.shape[bias.shape.length - 1] === N;
+    if (bias && !(rowBias || biasSize === 1)) return prev(args);
+    const wb = asWasm(backend);
+    const out = wb.makeOutput(outShape, "float32");
+    const total = sizeOf(outShape);
+    if (total === 0) return out;
+    if (bias) {
+      // C starts as the broadcast bias, then C = A.B + C
+      const bv = heapF32(wb, bias), ov = heapF32(wb, out);
+      if (biasSize === 1) ov.fill(bv[0]);
+      else for (let r = 0; r < total; r += N) ov.set(bv, r);
+    }
+    if (!matMulInto(wb, a!, b!, tA, tB, out, bias ? 1 : 0)) {
+      wb.disposeData(out.dataId);
+      return prev(args);
+    }
+    if (activation === "relu") {
+      const ov = heapF32(wb, out);
+      for (let i = 0; i < total; i++) if (ov[i] < 0) ov[i] = 0;
+    }
+    return out;
+  };
+}
+
+/**
+ * The BLAS kernel function for `BatchMatMul` or `_FusedMatMul`, falling back to `fallback` (default:
+ * the native wasm kernel), without registering it (for benchmarks and tests). Call {@link openBlas} first.
+ */
+export function makeBlasKernel(
+  kernelName: "BatchMatMul" | "_FusedMatMul",
+  fallback?: tf.KernelFunc,
+): tf.KernelFunc {
+  const prev = fallback ?? nativeKernel(kernelName, "wasm")?.kernelFunc;
+  if (!prev) {
+    throw new Error(`wasm backend has no '${kernelName}' kernel (is @tensorflow/tfjs-backend-wasm loaded?)`);
+  }
+  return kernelName === "BatchMatMul" ? blasBatchMatMul(prev) : blasFusedMatMul(prev);
+}
+
+/** Kernels the BLAS path replaces on `wasm`. */
+export const BLAS_KERNELS: readonly string[] = ["BatchMatMul", "_FusedMatMul"];
+
+/**
+ * Open OpenBLAS ({@link openBlas}) and route the wasm matmul kernels through it. Idempotent.
+ * When it cannot be enabled, nothing is replaced and the status says why.
+ */
+export function installBlas(opts: { lib?: string; threads?: number } = {}): BlasStatus {
+  const status = openBlas(opts);
+  if (!status.enabled) return status;
+  if (replacementTag("BatchMatMul", "wasm") !== "blas") {
+    replaceKernel("BatchMatMul", "wasm", "blas", (cur) => blasBatchMatMul(cur!.kernelFunc));
+  }
+  if (replacementTag("_FusedMatMul", "wasm") !== "blas") {
+    replaceKernel("_FusedMatMul", "wasm", "blas", (cur) => blasFusedMatMul(cur!.kernelFunc));
+  }
+  return status;
+}
+
+/** Put back the native wasm matmul kernels replaced by {@link installBlas}. */
+export function uninstallBlas(): void {
+  for (const k of BLAS_KERNELS) if (replacementTag(k, "wasm") === "blas") restoreKernel(k, "wasm");
+}

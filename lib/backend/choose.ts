@@ -1,0 +1,393 @@
+/**
+ * Pick, initialise and report the TensorFlow.js compute backend.
+ *
+ * Order unless forced (config `backend`, or env `SEQ2SEQ_BACKEND` when the config says "auto"):
+ * `tensorflow` through `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node` (each only when
+ * already installed with its native addon: never fetched), then `webgpu` (only with a hardware
+ * adapter; this project has no webgpu backend yet, so it is probed and reported, not used), then
+ * `wasm` with the missing training kernels filled in, the speed overrides and optionally OpenBLAS
+ * matmuls, then `cpu`.
+ *
+ * @example
+ * ```ts
+ * import { formatBackendReport, initBackend } from "./choose.ts";
+ * const report = await initBackend({ backend: "auto", blas: true });
+ * console.log(formatBackendReport(report)); // backend: wasm (tfjs-node-gpu not installed; ...) + OpenBLAS matmul
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { type BackendName, BACKENDS } from "../config.ts";
+import { installBlas, uninstallBlas } from "./blas.ts";
+import type { BlasStatus } from "./blas.ts";
+import { listReplacements } from "./kernel_registry.ts";
+import { installWasmFast, type WasmFastOptions } from "./wasm_fast.ts";
+import { installCpuFastKernels, installWasmFillIns } from "./wasm_kernels.ts";
+
+export type { BackendName, BlasStatus };
+
+/** A backend that was tried, whether it worked, and why (not). */
+export interface BackendAttempt {
+  name: string;
+  ok: boolean;
+  why: string;
+}
+
+/** What {@link initBackend} picked and why. */
+export interface BackendReport {
+  /** The tfjs backend now active. */
+  name: Exclude<BackendName, "auto">;
+  /** Why this one: forced (and by what) or the automatic order. */
+  reason: string;
+  /** Every candidate tried, in order. */
+  tried: BackendAttempt[];
+  /** Kernel fill-ins and overrides installed for the active backend, e.g. "BatchMatMul (blas)". */
+  kernels: string[];
+  /** Native BLAS status (only ever enabled on wasm). */
+  blas: BlasStatus;
+}
+
+/** A backend that was asked for cannot be used; the message says what is missing and how to get it. */
+export class BackendError extends Error {
+  override name = "BackendError";
+}
+
+/** Options of {@link initBackend}. */
+export interface InitBackendOptions {
+  /** Backend to use; "auto" (default) follows `SEQ2SEQ_BACKEND` if set, else the automatic order. */
+  backend?: BackendName;
+  /** Route wasm matmuls through OpenBLAS when possible (default true). */
+  blas?: boolean;
+  /** OpenBLAS threads (default: `OPENBLAS_NUM_THREADS`, else 1). */
+  blasThreads?: number;
+  /** OpenBLAS library path or name (default: `SEQ2SEQ_BLAS_LIB`, then the usual names). */
+  blasLib?: string;
+  /** wasm speed overrides: true (default) = all, false = none, or a selection. */
+  fast?: boolean | WasmFastOptions;
+  /** Folders searched for `@tensorflow/tfjs-node*` (default: the project's and the cwd's node_modules). */
+  nodeModules?: string[];
+}
+
+/** The tfjs version our import map pins; a native backend must match it to share the engine. */
+const TFJS_VERSION = tf.version_core;
+
+function envVar(name: string): string | undefined {
+  try {
+    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") return undefined;
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0].trim();
+}
+
+/** The node_modules folders searched for native tfjs packages by default. */
+export function defaultNodeModules(): string[] {
+  const dirs: string[] = [];
+  const here = new URL("../../node_modules/", import.meta.url);
+  if (here.protocol === "file:") dirs.push(decodeURIComponent(here.pathname));
+  try {
+    dirs.push(`${Deno.cwd()}/node_modules/`);
+  } catch { /* no read permission for cwd */ }
+  return [...new Set(dirs.map((d) => d.replace(/\/+$/, "/")))];
+}
+
+/** Result of {@link probeTfjsNode}. */
+export interface TfjsNodeProbe {
+  present: boolean;
+  why: string;
+  /** Package folder and version when found. */
+  dir?: string;
+  version?: string;
+}
+
+/**
+ * Is `@tensorflow/<pkg>` (tfjs-node or tfjs-node-gpu) installed with its native addon in one of
+ * `dirs`? Looks at files only: nothing is imported or downloaded.
+ */
+export function probeTfjsNode(
+  pkg: "tfjs-node" | "tfjs-node-gpu",
+  dirs = defaultNodeModules(),
+): TfjsNodeProbe {
+  for (const base of dirs) {
+    const dir = `${base.replace(/\/+$/, "")}/@tensorflow/${pkg}`;
+    let version: string;
+    try {
+      const meta = JSON.parse(Deno.readTextFileSync(`${dir}/package.json`)) as { version?: unknown };
+      version = String(meta.version ?? "?");
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) continue;
+      if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+        return { present: false, why: `not checked (no read permission for ${base})` };
+      }
+      return { present: false, why: `unreadable package.json in ${dir}: ${firstLine(e)}` };
+    }
+    let addon = false;
+    try {
+      for (const entry of Deno.readDirSync(`${dir}/lib`)) {
+        if (entry.isDirectory && entry.name.startsWith("napi-v")) {
+          try {
+            Deno.statSync(`${dir}/lib/${entry.name}/tfjs_binding.node`);
+            addon = true;
+          } catch { /* not in this one */ }
+        }
+      }
+    } catch { /* no lib folder */ }
+    if (!addon) {
+      return {
+        present: false,
+        dir,
+        version,
+        why: `installed (${version}) but its native addon lib/napi-v*/tfjs_binding.node is missing ` +
+          "(its install script downloads libtensorflow, which fails today: tensorflow/tfjs#8742)",
+      };
+    }
+    return { present: true, dir, version, why: `installed (${version})` };
+  }
+  return { present: false, why: "not installed" };
+}
+
+async function tryTensorflow(pkg: "tfjs-node" | "tfjs-node-gpu", dirs: string[]): Promise<BackendAttempt> {
+  const name = pkg;
+  const probe = probeTfjsNode(pkg, dirs);
+  if (!probe.present) return { name, ok: false, why: probe.why };
+  try {
+    // the package is present locally, so this resolves from node_modules without fetching
+    await import(`npm:@tensorflow/${pkg}@${probe.version}`);
+  } catch (e) {
+    return { name, ok: false, why: `installed (${probe.version}) but failed to load: ${firstLine(e)}` };
+  }
+  if (!tf.findBackendFactory("tensorflow")) {
+    return {
+      name,
+      ok: false,
+      why: `loaded (${probe.version}) but registered no 'tensorflow' backend with this tfjs ` +
+        `(${TFJS_VERSION}): versions must match`,
+    };
+  }
+  try {
+    if (!(await tf.setBackend("tensorflow"))) {
+      return { name, ok: false, why: `installed (${probe.version}) but the backend failed to initialise` };
+    }
+  } catch (e) {
+    return { name, ok: false, why: `installed (${probe.version}) but failed to initialise: ${firstLine(e)}` };
+  }
+  return { name, ok: true, why: `${pkg} ${probe.version}` };
+}
+
+/** Result of {@link probeWebGpu}. */
+export interface WebGpuProbe {
+  hardware: boolean;
+  why: string;
+}
+
+let webGpuProbe: Promise<WebGpuProbe> | null = null;
+
+interface GpuLike {
+  requestAdapter(o?: { powerPreference?: string }): Promise<
+    { info?: { description?: string; vendor?: string; isFallbackAdapter?: boolean } } | null
+  >;
+}
+
+/**
+ * Is there a hardware (non-fallback) WebGPU adapter? Cached; gives up after 3 s. This is the hook
+ * for a future webgpu backend: only a hardware adapter is worth it (a software one, e.g. Mesa
+ * llvmpipe, trains ~10x slower than wasm).
+ */
+export function probeWebGpu(): Promise<WebGpuProbe> {
+  webGpuProbe ??= (async () => {
+    const gpu = (navigator as unknown as { gpu?: GpuLike }).gpu;
+    if (!gpu) return { hardware: false, why: "no WebGPU in this runtime" };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const timeout = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), 3000));
+      const adapter = await Promise.race([
+        gpu.requestAdapter({ powerPreference: "high-performance" }),
+        timeout,
+      ]);
+      if (!adapter) return { hardware: false, why: "no adapter" };
+      const desc = adapter.info?.description || adapter.info?.vendor || "unknown adapter";
+      if (adapter.info?.isFallbackAdapter) return { hardware: false, why: `software adapter only: ${desc}` };
+      return { hardware: true, why: `hardware adapter (${desc})` };
+    } catch (e) {
+      return { hardware: false, why: `adapter request failed: ${firstLine(e)}` };
+    } finally {
+      clearTimeout(timer);
+    }
+  })();
+  return webGpuProbe;
+}
+
+async function tryWebGpu(): Promise<BackendAttempt> {
+  const p = await probeWebGpu();
+  return {
+    name: "webgpu",
+    ok: false,
+    why: p.hardware ? `${p.why} found, but this project has no webgpu backend yet` : p.why,
+  };
+}
+
+/** Silence the cpu backend's one-time "install tfjs-node" banner: the backend report says it. */
+function quietCpuBanner(): void {
+  const cpu = tf.findBackend("cpu") as unknown as { firstUse?: boolean } | null;
+  if (cpu) cpu.firstUse = false;
+}
+
+async function tryWasm(opts: InitBackendOptions): Promise<{ attempt: BackendAttempt; blas: BlasStatus }> {
+  const off: BlasStatus = { enabled: false, why: "off (blas=false)" };
+  try {
+    if (!(await tf.setBackend("wasm"))) {
+      return { attempt: { name: "wasm", ok: false, why: "the wasm module failed to initialise" }, blas: off };
+    }
+  } catch (e) {
+    return { attempt: { name: "wasm", ok: false, why: `failed to initialise: ${firstLine(e)}` }, blas: off };
+  }
+  installWasmFillIns();
+  const fast = opts.fast ?? true;
+  const fastOpts: WasmFastOptions = fast === true
+    ? {}
+    : fast === false
+    ? { matmul: false, identity: false, slice: false, tanh: false }
+    : fast;
+  let blas: BlasStatus = off;
+  if (opts.blas ?? true) {
+    blas = installBlas({ lib: opts.blasLib, threads: opts.blasThreads });
+    if (!blas.enabled) uninstallBlas();
+  } else {
+    uninstallBlas();
+  }
+  installWasmFast(fastOpts);
+  return { attempt: { name: "wasm", ok: true, why: "wasm (XNNPACK, SIMD)" }, blas };
+}
+
+async function tryCpu(): Promise<BackendAttempt> {
+  if (!(await tf.setBackend("cpu"))) return { name: "cpu", ok: false, why: "failed to initialise" };
+  return { name: "cpu", ok: true, why: "pure JS" };
+}
+
+function howToGet(name: Exclude<BackendName, "auto">): string {
+  switch (name) {
+    case "tensorflow":
+      return `It needs @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node ${TFJS_VERSION} installed in ` +
+        "node_modules with its native addon, e.g. `npm install @tensorflow/tfjs-node@" + TFJS_VERSION +
+        "` (its install script downloads libtensorflow, blocked upstream today: tensorflow/tfjs#8742). " +
+        "Use --backend=wasm or --backend=auto meanwhile.";
+    case "webgpu":
+      return "This project has no webgpu backend yet; use --backend=wasm (or auto).";
+    case "wasm":
+      return "The wasm backend comes with @tensorflow/tfjs-backend-wasm (in deno.json); reinstall the " +
+        "dependencies (`deno install`) or use --backend=cpu.";
+    case "cpu":
+      return "The cpu backend is part of @tensorflow/tfjs; reinstall the dependencies (`deno install`).";
+  }
+}
+
+function kernelsFor(backend: string): string[] {
+  return listReplacements()
+    .filter((r) => r.startsWith(`${backend}/`))
+    .map((r) => {
+      const [k, tag] = r.slice(backend.length + 1).split(":");
+      return `${k} (${tag})`;
+    });
+}
+
+/**
+ * Pick and initialise the backend (see the module doc for the order), install the kernels it
+ * needs, and report what was picked and why. A forced backend that cannot be used throws a
+ * {@link BackendError} naming what is missing and how to get it. Safe to call again (e.g. with
+ * another backend): kernel installs are idempotent.
+ */
+export async function initBackend(opts: InitBackendOptions = {}): Promise<BackendReport> {
+  let wanted: BackendName = opts.backend ?? "auto";
+  let source = "config";
+  if (!(BACKENDS as readonly string[]).includes(wanted)) {
+    throw new BackendError(`unknown backend "${wanted}": expected one of ${BACKENDS.join(", ")}`);
+  }
+  if (wanted === "auto") {
+    const env = envVar("SEQ2SEQ_BACKEND")?.trim();
+    if (env) {
+      if (!(BACKENDS as readonly string[]).includes(env)) {
+        throw new BackendError(
+          `SEQ2SEQ_BACKEND="${env}" is not a backend: expected one of ${BACKENDS.join(", ")}`,
+        );
+      }
+      wanted = env as BackendName;
+      source = "SEQ2SEQ_BACKEND";
+    }
+  }
+  const dirs = opts.nodeModules ?? defaultNodeModules();
+  const tried: BackendAttempt[] = [];
+  let blas: BlasStatus = { enabled: false, why: "only used with the wasm backend" };
+  installCpuFastKernels();
+  quietCpuBanner();
+
+  const attempt = async (name: Exclude<BackendName, "auto">): Promise<boolean> => {
+    if (name === "tensorflow") {
+      for (const pkg of ["tfjs-node-gpu", "tfjs-node"] as const) {
+        const a = await tryTensorflow(pkg, dirs);
+        tried.push(a);
+        if (a.ok) return true;
+      }
+      return false;
+    }
+    if (name === "webgpu") {
+      tried.push(await tryWebGpu());
+      return false;
+    }
+    if (name === "wasm") {
+      const r = await tryWasm(opts);
+      tried.push(r.attempt);
+      if (r.attempt.ok) blas = r.blas;
+      return r.attempt.ok;
+    }
+    const a = await tryCpu();
+    tried.push(a);
+    return a.ok;
+  };
+
+  const order: Exclude<BackendName, "auto">[] = wanted === "auto"
+    ? ["tensorflow", "webgpu", "wasm", "cpu"]
+    : [wanted];
+  for (const name of order) {
+    if (await attempt(name)) {
+      const active = tf.getBackend() as Exclude<BackendName, "auto">;
+      const reason = wanted === "auto"
+        ? (tried.length === 1 ? "first in the automatic order" : "first available in the automatic order")
+        : `forced by ${source}`;
+      return { name: active, reason, tried, kernels: kernelsFor(active), blas };
+    }
+  }
+  if (wanted !== "auto") {
+    const why = tried.map((t) => `${t.name}: ${t.why}`).join("; ");
+    throw new BackendError(
+      `backend "${wanted}" (forced by ${source}) cannot be used: ` +
+        `${why}. ${howToGet(wanted)}`,
+    );
+  }
+  throw new BackendError(
+    `no backend could be initialised: ${tried.map((t) => `${t.name}: ${t.why}`).join("; ")}`,
+  );
+}
+
+/**
+ * One line for logs, e.g. `backend: wasm (tfjs-node-gpu not installed; tfjs-node not installed;
+ * webgpu: software adapter only (llvmpipe)) + OpenBLAS matmul`.
+ */
+export function formatBackendReport(r: BackendReport): string {
+  const failed = r.tried.filter((t) => !t.ok).map((t) =>
+    t.why.startsWith("not installed") ? `${t.name} ${t.why}` : `${t.name}: ${t.why}`
+  );
+  const forced = r.reason.startsWith("forced") ? [r.reason] : [];
+  const notes = [...forced, ...failed];
+  let s = `backend: ${r.name}${notes.length ? ` (${notes.join("; ")})` : ""}`;
+  if (r.name === "wasm") {
+    s += r.blas.enabled
+      ? ` + OpenBLAS matmul (${r.blas.lib}${r.blas.threads ? `, ${r.blas.threads} threads` : ""})`
+      : ` + XNNPACK matmul (no OpenBLAS: ${r.blas.why})`;
+  }
+  return s;
+}

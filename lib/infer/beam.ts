@@ -1,0 +1,180 @@
+/**
+ * Beam search with a GNMT length penalty. Hypotheses are ranked by `logP / lp(len)` with
+ * `lp(len) = ((5 + len) / 6) ** alpha` (alpha = `cfg.lengthPenalty`; 0 ranks by raw log-probability, larger
+ * values favour longer summaries). `len` counts the generated tokens including `eostok`.
+ *
+ * The search is written against a small {@linkcode BeamStepper} interface, so it can run on the tfjs inference
+ * models ({@linkcode modelStepper}) or on a hand-made distribution in tests. With width 1 and
+ * `lengthPenalty` 0 it returns exactly the greedy decoder's output.
+ *
+ * @example
+ * ```ts
+ * import { beamSearch, modelStepper } from "./beam.ts";
+ * // const stepper = modelStepper(models, encRow);
+ * // const best = await beamSearch(stepper, { beamWidth: 4, lengthPenalty: 0.6, maxLen: 20 });
+ * // stepper.dispose();
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { EOS, PAD, SOS } from "../data/tokenizer.ts";
+import type { Decoded } from "./greedy.ts";
+import { decodeStep, encode, type InferenceModels } from "./models.ts";
+
+/** Next-token distributions for a set of rows, each continuing one row of the previous step. */
+export interface BeamStepper {
+  vocabSize: number;
+  /**
+   * `prev[i]` is row i's previous token and `parents[i]` the row of the previous call it continues (the first
+   * call has one row with parent 0). Returns probabilities (rows x V) and attention (rows x Tin) or null.
+   */
+  step(
+    prev: Int32Array,
+    parents: Int32Array,
+  ): Promise<{ probs: Float32Array; attention: Float32Array | null }>;
+  dispose(): void;
+}
+
+/** Options of {@linkcode beamSearch}. */
+export interface BeamOptions {
+  beamWidth: number;
+  lengthPenalty: number;
+  maxLen: number;
+}
+
+interface Hyp {
+  ids: number[];
+  attention: number[][];
+  logProb: number;
+  finished: boolean;
+  /** Tokens that count for the length penalty. */
+  len: number;
+}
+
+/** The GNMT length penalty lp(len) = ((5 + len) / 6) ** alpha. */
+export function lengthPenalty(len: number, alpha: number): number {
+  return Math.pow((5 + len) / 6, alpha);
+}
+
+/** Score used to rank hypotheses: log-probability divided by the length penalty. */
+export function beamScore(logProb: number, len: number, alpha: number): number {
+  return logProb / lengthPenalty(len, alpha);
+}
+
+/** Run beam search and return the best hypothesis (ranked by {@linkcode beamScore}). */
+export async function beamSearch(
+  stepper: BeamStepper,
+  opts: BeamOptions,
+): Promise<Decoded & { score: number }> {
+  const k = opts.beamWidth, v = stepper.vocabSize;
+  let alive: Hyp[] = [{ ids: [], attention: [], logProb: 0, finished: false, len: 0 }];
+  let prev = Int32Array.of(SOS), parents = Int32Array.of(0);
+  const done: Hyp[] = [];
+  for (let t = 0; t < opts.maxLen && alive.length > 0; t++) {
+    const { probs, attention } = await stepper.step(prev, parents);
+    const tin = attention ? attention.length / alive.length : 0;
+    const cands: { from: number; tok: number; logProb: number }[] = [];
+    for (let i = 0; i < alive.length; i++) {
+      // the best k+1 tokens of this row suffice: at most k continuations survive, plus an eostok/pad
+      const row = probs.subarray(i * v, (i + 1) * v);
+      const top = topK(row, Math.min(v, k + 1));
+      for (const j of top) {
+        cands.push({ from: i, tok: j, logProb: alive[i].logProb + Math.log(Math.max(row[j], 1e-30)) });
+      }
+    }
+    cands.sort((a, b) => b.logProb - a.logProb || a.from - b.from || a.tok - b.tok);
+    const next: Hyp[] = [];
+    const nextParents: number[] = [], nextPrev: number[] = [];
+    for (const cand of cands) {
+      if (next.length >= k) break;
+      const h = alive[cand.from];
+      const att = attention ? Array.from(attention.subarray(cand.from * tin, (cand.from + 1) * tin)) : [];
+      if (cand.tok === EOS || cand.tok === PAD) {
+        // eostok ends a summary; a padding prediction ends it too (as in the greedy decoder), unfinished
+        done.push({ ...h, logProb: cand.logProb, finished: cand.tok === EOS, len: h.len + 1 });
+        continue;
+      }
+      next.push({
+        ids: [...h.ids, cand.tok],
+        attention: [...h.attention, att],
+        logProb: cand.logProb,
+        finished: false,
+        len: h.len + 1,
+      });
+      nextParents.push(cand.from);
+      nextPrev.push(cand.tok);
+    }
+    alive = next;
+    prev = Int32Array.from(nextPrev);
+    parents = Int32Array.from(nextParents);
+    // stop early once no alive hypothesis can beat the best finished one (log-probabilities only fall)
+    if (done.length >= k) {
+      const bestDone = Math.max(...done.map((d) => beamScore(d.logProb, d.len, opts.lengthPenalty)));
+      const bestAliveBound = Math.max(
+        ...alive.map((a) =>
+          beamScore(a.logProb, opts.lengthPenalty > 0 ? opts.maxLen : a.len + 1, opts.lengthPenalty)
+        ),
+      );
+      if (bestDone >= bestAliveBound) break;
+    }
+  }
+  const pool = [...done, ...alive];
+  let best = pool[0], bestScore = -Infinity;
+  for (const h of pool) {
+    const s = beamScore(h.logProb, h.len, opts.lengthPenalty);
+    if (s > bestScore) {
+      bestScore = s;
+      best = h;
+    }
+  }
+  return {
+    ids: best.ids,
+    attention: best.attention,
+    logProb: best.logProb,
+    finished: best.finished,
+    score: bestScore,
+  };
+}
+
+function topK(row: Float32Array, k: number): number[] {
+  const idx: number[] = [];
+  for (let j = 0; j < row.length; j++) {
+    if (idx.length < k) {
+      idx.push(j);
+      idx.sort((a, b) => row[b] - row[a] || a - b);
+    } else if (row[j] > row[idx[k - 1]]) {
+      idx[k - 1] = j;
+      idx.sort((a, b) => row[b] - row[a] || a - b);
+    }
+  }
+  return idx;
+}
+
+/** A {@linkcode BeamStepper} over the tfjs inference models for one encoder row (length Tin). */
+export function modelStepper(models: InferenceModels, encRow: Int32Array): BeamStepper {
+  const tokens = tf.tensor2d(encRow, [1, models.inputLen], "int32");
+  const enc = encode(models, tokens);
+  let h: tf.Tensor2D = enc.h, c: tf.Tensor2D = enc.c;
+  return {
+    vocabSize: models.vocabSize,
+    async step(prev, parents) {
+      const rows = prev.length;
+      const idx = tf.tensor1d(parents, "int32");
+      const zeros = tf.zeros([rows], "int32");
+      const hs = tf.gather(h, idx) as tf.Tensor2D, cs = tf.gather(c, idx) as tf.Tensor2D;
+      const states = tf.gather(enc.states, zeros) as tf.Tensor3D;
+      const toks = tf.gather(enc.tokens, zeros) as tf.Tensor2D;
+      const prevT = tf.tensor2d(prev, [rows, 1], "int32");
+      const out = decodeStep(models, prevT, { states, tokens: toks }, hs, cs);
+      tf.dispose([idx, zeros, hs, cs, states, toks, prevT, h, c]);
+      h = out.h;
+      c = out.c;
+      const [probs, attention] = await Promise.all([out.probs.data(), out.attention.data()]);
+      tf.dispose([out.probs, out.attention]);
+      return { probs: probs as Float32Array, attention: attention as Float32Array };
+    },
+    dispose() {
+      tf.dispose([h, c, enc.states, tokens]);
+    },
+  };
+}

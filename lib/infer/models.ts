@@ -1,0 +1,124 @@
+/**
+ * Inference models extracted from a trained (or loaded) Seq2Seq model. They reuse the trained model's layer
+ * objects, so they share its weights (no copies):
+ *
+ * - encoder: `encoderTokens (B, Tin)` -> `[encoderStates (B, Tin, U), h (B, U), c (B, U)]`
+ * - one-step decoder: `[previousToken (B, 1), encoderStates, h, c, encoderTokens]` ->
+ *   `[nextTokenProbs (B, 1, V), h', c', attentionWeights (B, 1, Tin)]`
+ *
+ * The decoder needs the encoder tokens to mask padded positions out of the attention.
+ *
+ * @example
+ * ```ts
+ * import { extractInferenceModels } from "./models.ts";
+ * // const inf = extractInferenceModels(trainedModel);
+ * // const [encStates, h, c] = inf.encoder.predict(tokens) as tf.Tensor[];
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { LAYER } from "../model/seq2seq.ts";
+
+/** The two inference models and the shapes they were built for. */
+export interface InferenceModels {
+  encoder: tf.LayersModel;
+  decoder: tf.LayersModel;
+  inputLen: number;
+  units: number;
+  vocabSize: number;
+}
+
+/** Names of the one-step decoder's inputs. */
+export const STEP_INPUT = {
+  token: "step_token",
+  encoderStates: "step_encoder_states",
+  h: "step_h",
+  c: "step_c",
+  encoderTokens: "step_encoder_tokens",
+} as const;
+
+function layer(model: tf.LayersModel, ...names: string[]): tf.layers.Layer {
+  for (const n of names) {
+    try {
+      return model.getLayer(n);
+    } catch { /* try the next name */ }
+  }
+  throw new Error(`extractInferenceModels: the model has no layer named ${names.join(" or ")}`);
+}
+
+/** Build the encoder and one-step decoder models from the trained model's layers (weights shared). */
+export function extractInferenceModels(model: tf.LayersModel): InferenceModels {
+  const encLstms = model.layers.filter((l) => /^encoder_lstm_\d+$/.test(l.name));
+  if (encLstms.length === 0) throw new Error("extractInferenceModels: no encoder_lstm_* layers in the model");
+  const lastEnc = encLstms.sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true })).at(-1)!;
+  const encInput = model.inputs[0];
+  const encOutputs = lastEnc.output as tf.SymbolicTensor[];
+  if (!Array.isArray(encOutputs) || encOutputs.length !== 3) {
+    throw new Error(`extractInferenceModels: ${lastEnc.name} must return [sequences, h, c]`);
+  }
+  const encoder = tf.model({ inputs: encInput, outputs: encOutputs, name: "inference_encoder" });
+
+  const inputLen = encInput.shape[1]!;
+  const units = encOutputs[1].shape[1]!;
+  const decEmb = layer(model, LAYER.decoderEmbedding, LAYER.sharedEmbedding);
+  const decLstm = layer(model, LAYER.decoderLstm);
+  const attention = layer(model, LAYER.attention);
+  const concat = layer(model, LAYER.concat);
+  const output = layer(model, LAYER.output);
+  const vocabSize = (output.outputShape as number[])[2];
+
+  const tok = tf.input({ shape: [1], dtype: "int32", name: STEP_INPUT.token });
+  const encStates = tf.input({ shape: [inputLen, units], name: STEP_INPUT.encoderStates });
+  const hIn = tf.input({ shape: [units], name: STEP_INPUT.h });
+  const cIn = tf.input({ shape: [units], name: STEP_INPUT.c });
+  const encTokens = tf.input({ shape: [inputLen], dtype: "int32", name: STEP_INPUT.encoderTokens });
+  const emb = decEmb.apply(tok) as tf.SymbolicTensor;
+  const [out, h, c] = decLstm.apply(emb, { initialState: [hIn, cIn] }) as tf.SymbolicTensor[];
+  const [context, weights] = attention.apply([out, encStates, encTokens]) as tf.SymbolicTensor[];
+  const cat = concat.apply([out, context]) as tf.SymbolicTensor;
+  // the TimeDistributed wrapper is built for Tout steps; its inner dense layer (same weights) takes one step
+  const dense = (output as unknown as { layer?: tf.layers.Layer }).layer ?? output;
+  const probs = dense.apply(cat) as tf.SymbolicTensor;
+  const decoder = tf.model({
+    inputs: [tok, encStates, hIn, cIn, encTokens],
+    outputs: [probs, h, c, weights],
+    name: "inference_decoder_step",
+  });
+  return { encoder, decoder, inputLen, units, vocabSize };
+}
+
+/** Encoder outputs for a batch of encoder token rows. */
+export interface EncoderState {
+  states: tf.Tensor3D;
+  h: tf.Tensor2D;
+  c: tf.Tensor2D;
+  tokens: tf.Tensor2D;
+}
+
+/** Run the encoder (no dropout) on `tokens (B, Tin)`; the caller disposes the result (not `tokens`). */
+export function encode(models: InferenceModels, tokens: tf.Tensor2D): EncoderState {
+  const [states, h, c] = models.encoder.apply(tokens, { training: false }) as tf.Tensor[];
+  return { states: states as tf.Tensor3D, h: h as tf.Tensor2D, c: c as tf.Tensor2D, tokens };
+}
+
+/** One decoder step for `B` rows: returns next-token probabilities (B, V), new states and attention (B, Tin). */
+export function decodeStep(
+  models: InferenceModels,
+  prev: tf.Tensor2D,
+  enc: { states: tf.Tensor3D; tokens: tf.Tensor2D },
+  h: tf.Tensor2D,
+  c: tf.Tensor2D,
+): { probs: tf.Tensor2D; h: tf.Tensor2D; c: tf.Tensor2D; attention: tf.Tensor2D } {
+  return tf.tidy(() => {
+    const [p, h2, c2, w] = models.decoder.apply([prev, enc.states, h, c, enc.tokens], {
+      training: false,
+    }) as tf.Tensor[];
+    const b = p.shape[0]!;
+    return {
+      probs: tf.reshape(p, [b, models.vocabSize]) as tf.Tensor2D,
+      h: h2 as tf.Tensor2D,
+      c: c2 as tf.Tensor2D,
+      attention: tf.reshape(w, [b, models.inputLen]) as tf.Tensor2D,
+    };
+  });
+}

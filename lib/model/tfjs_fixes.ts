@@ -1,0 +1,61 @@
+/**
+ * Work-arounds for two tfjs-layers 4.22 defects that hit every layer returning several tensors (an LSTM with
+ * `returnState: true`) when a model is executed:
+ *
+ * 1. The graph executor calls a layer once per output tensor that is used downstream, so the last encoder
+ *    LSTM (whose sequences, h and c are all used) ran three times per forward pass — three times the work,
+ *    and three different dropout masks for outputs that should come from one computation.
+ * 2. `RNN.apply` writes `initialState` into the kwargs object it receives, which the executor shares between
+ *    calls: the second call of a decoder LSTM then fails with "When inputs is an array, neither initialState or
+ *    constants should be provided" (this broke the one-step decoder model).
+ *
+ * {@linkcode applyOncePerCall} patches a layer instance so that a repeated call with the very same input
+ * tensors and kwargs object returns the first call's outputs, and so that each call gets its own copy of the
+ * kwargs. Weights, serialization and numerics are unchanged (one computation instead of three identical ones).
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+const PATCHED = Symbol.for("seq2seq.applyOncePerCall");
+
+type ApplyFn = (
+  inputs: tf.Tensor | tf.Tensor[] | tf.SymbolicTensor | tf.SymbolicTensor[],
+  kwargs?: tf.serialization.ConfigDict,
+) => tf.Tensor | tf.Tensor[] | tf.SymbolicTensor | tf.SymbolicTensor[];
+
+function anyDisposed(out: unknown): boolean {
+  const list = Array.isArray(out) ? out : [out];
+  return list.some((t) => t instanceof tf.Tensor && t.isDisposed);
+}
+
+/** Patch `layer` as described in the module documentation (idempotent). */
+export function applyOncePerCall(layer: tf.layers.Layer): void {
+  const host = layer as unknown as { apply: ApplyFn; [PATCHED]?: boolean };
+  if (host[PATCHED]) return;
+  const original = host.apply.bind(layer) as ApplyFn;
+  let last: { inputs: unknown[]; kwargs: unknown; out: ReturnType<ApplyFn> } | null = null;
+  host.apply = (inputs, kwargs) => {
+    const list: unknown[] = Array.isArray(inputs) ? inputs : [inputs];
+    const concrete = list.every((x) => x instanceof tf.Tensor);
+    if (
+      concrete && last !== null && kwargs !== undefined && last.kwargs === kwargs &&
+      last.inputs.length === list.length && last.inputs.every((x, i) => x === list[i]) &&
+      !anyDisposed(last.out)
+    ) {
+      return last.out;
+    }
+    const out = original(inputs, kwargs === undefined ? undefined : { ...kwargs });
+    last = concrete ? { inputs: list, kwargs, out } : null;
+    return out;
+  };
+  host[PATCHED] = true;
+}
+
+/** Apply {@linkcode applyOncePerCall} to every recurrent layer of `model` that returns its states. */
+export function fixMultiOutputLayers(model: tf.LayersModel): tf.LayersModel {
+  for (const layer of model.layers) {
+    const cfg = layer.getConfig();
+    if (cfg.returnState === true) applyOncePerCall(layer);
+  }
+  return model;
+}

@@ -1,0 +1,36 @@
+/**
+ * `deno task experiment [--profile=NAME] [--key=value ...] [--resume RUN_ID]`: run prep, training,
+ * inference-model extraction and evaluation end to end and print where the results are.
+ * `--help` lists the profiles and keys.
+ * @module
+ */
+import { CONFIG_KEYS, parseCliArgs, PROFILES, resolveConfig } from "./lib/config.ts";
+import { runExperiment } from "./lib/experiment.ts";
+
+const HELP = `usage: deno task experiment [--profile=NAME] [--key=value ...] [--resume RUN_ID]
+profiles: ${Object.keys(PROFILES).join(", ")} (default: default)
+keys: ${CONFIG_KEYS.join(", ")}
+example: deno task experiment --profile=paper --data=../shared/data/envnews --epochs=5`;
+
+if (import.meta.main) {
+  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+    console.log(HELP);
+    Deno.exit(0);
+  }
+  try {
+    const args = parseCliArgs(Deno.args);
+    if (args.rest.length > 0) {
+      throw new Error(`config: unexpected argument(s) ${args.rest.join(" ")}; see --help`);
+    }
+    const cfg = resolveConfig(args.profile, args.overrides);
+    await runExperiment(cfg, { resume: args.resume });
+  } catch (e) {
+    const err = e as Error;
+    const known = ["BackendError", "TrainingDivergedError"].includes(err.name) ||
+      /^(config|cannot resume)/.test(err.message) ||
+      err.name === "CorpusError";
+    console.error(`error: ${err.message}`);
+    if (!known) console.error(err.stack?.split("\n").slice(1).join("\n") ?? "");
+    Deno.exit(1);
+  }
+}
