@@ -57,6 +57,8 @@ export interface TrainOptions {
   log?: (line: string) => void;
   /** Called after every finished epoch (after its checkpoint is written). */
   onEpochEnd?: (log: EpochLog, state: TrainState) => void | Promise<void>;
+  /** Called after every training step with the 1-based epoch and step and the step's loss. */
+  onBatchEnd?: (epoch: number, step: number, loss: number) => void | Promise<void>;
   /** Stop (as if killed) after this many epochs of this call; for tests and notebooks run in slices. */
   maxEpochsThisCall?: number;
 }
@@ -211,6 +213,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
               `. Try a lower --learningRate (now ${cfg.learningRate}) or gradient clipping (--clipNorm=1).`,
           );
         }
+        await opts.onBatchEnd?.(epoch, step, lv[0]);
         lossSum += lv[0] * count;
         correct += cv[0];
         tokens += count;

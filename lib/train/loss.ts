@@ -2,8 +2,9 @@
  * Sparse categorical cross-entropy and accuracy with padding masked out.
  *
  * Positions whose target id is 0 (padding) contribute nothing: the loss is the mean of `-log p(target)` over
- * real target tokens only, and accuracy counts only those positions. Probabilities are clipped to
- * `[1e-7, 1 - 1e-7]` before the log, as Keras does for a softmax output.
+ * real target tokens only, and accuracy counts only those positions. The log is taken of `p + 1e-7` (so a
+ * zero probability costs 16.1, not infinity); unlike clipping (what Keras does), this lets a NaN produced by
+ * the model reach the loss, where the training loop detects it instead of training on garbage.
  *
  * @example
  * ```ts
@@ -11,7 +12,7 @@
  * import { maskedLoss } from "./loss.ts";
  * const probs = tf.tensor3d([[[0.1, 0.9], [0.5, 0.5]]]);   // (B=1, T=2, V=2)
  * const target = tf.tensor2d([[1, 0]], [1, 2], "int32");     // the second position is padding
- * maskedLoss(probs, target).print();                          // -log(0.9) = 0.10536
+ * maskedLoss(probs, target).print();                          // -log(0.9 + 1e-7) = 0.10536
  * ```
  * @module
  */
@@ -34,7 +35,7 @@ export function targetMask(target: tf.Tensor2D): tf.Tensor2D {
 /** Sum of `-log p(target)` over unmasked positions (a scalar), for accumulating over batches. */
 export function maskedLossSum(probs: tf.Tensor3D, target: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {
-    const p = tf.clipByValue(targetProbs(probs, target), EPS, 1 - EPS);
+    const p = tf.add(targetProbs(probs, target), EPS);
     return tf.sum(tf.mul(tf.neg(tf.log(p)), targetMask(target))) as tf.Scalar;
   });
 }
