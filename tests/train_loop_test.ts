@@ -129,7 +129,7 @@ Deno.test("trainModel() stops on a NaN loss with a clear error and keeps the las
   await Deno.remove(runDir, { recursive: true });
 });
 
-async function runChild(runDir: string, resume: boolean, slowMs: number): Promise<Deno.ChildProcess> {
+function runChild(runDir: string, resume: boolean, slowMs: number): Deno.ChildProcess {
   const cmd = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "tests/fixtures/train_child.ts", runDir, ...(resume ? ["--resume"] : [])],
     env: { SLOW_MS: String(slowMs), NO_COLOR: "1" },
@@ -149,9 +149,9 @@ async function finish(child: Deno.ChildProcess): Promise<string> {
 Deno.test("a training run killed mid-epoch resumes from its last checkpoint and ends with the same weights and history", async () => {
   const base = await Deno.makeTempDir({ prefix: "resume-" });
   // the uninterrupted reference
-  await finish(await runChild(`${base}/full`, false, 0));
+  await finish(runChild(`${base}/full`, false, 0));
   // the same run, killed during epoch 3
-  const killed = await runChild(`${base}/killed`, false, 40);
+  const killed = runChild(`${base}/killed`, false, 40);
   const deadline = Date.now() + 120_000;
   let state: TrainState | null = null;
   while (Date.now() < deadline) {
@@ -167,7 +167,7 @@ Deno.test("a training run killed mid-epoch resumes from its last checkpoint and 
   await killed.output();
   const afterKill = JSON.parse(await Deno.readTextFile(`${base}/killed/checkpoint/state.json`)) as TrainState;
   assert(afterKill.epoch < 4, `the kill came before the end (checkpoint at epoch ${afterKill.epoch})`);
-  const log = await finish(await runChild(`${base}/killed`, true, 0));
+  const log = await finish(runChild(`${base}/killed`, true, 0));
   assert(log.includes(`resumed from ${base}/killed/checkpoint after epoch ${afterKill.epoch}`), log);
 
   const full = await readCheckpoint(`${base}/full/checkpoint`);
