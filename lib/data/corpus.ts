@@ -1,0 +1,416 @@
+/**
+ * Corpus loading: the Kaggle "Environmental News NLP" layout (`<dir>/TelevisionNews/*.csv`, columns
+ * URL, MatchDateTime, Station, Show, IAShowID, IAPreviewThumb, Snippet) read with `@std/csv` into typed
+ * rows, plus a load report that accounts for every record.
+ *
+ * Handled quirks: a UTF-8 byte-order mark at the start of every file, files holding only a BOM (or
+ * nothing), quoted fields with commas, quotes and newlines, CRLF or LF line ends, blank lines.
+ *
+ * Bad input:
+ * - strict mode (default): the first problem throws an error naming the file, and the line for a
+ *   row (1-based physical line of the file, the header being line 1): a header without the expected
+ *   columns, an unparsable record, a row whose field count differs from the header's, a file that is
+ *   not valid UTF-8;
+ * - lenient mode: the bad row (or file) is skipped and counted in the {@linkcode LoadReport}, per file
+ *   with the line and the reason. Nothing is dropped silently.
+ *
+ * @example
+ * ```ts
+ * import { findRealCorpus, loadCorpus } from "./corpus.ts";
+ * const dir = findRealCorpus();
+ * if (dir) {
+ *   const { rows, report } = await loadCorpus(dir);
+ *   console.log(report.files, rows.length); // 414 93005
+ * }
+ * ```
+ * @module
+ */
+
+import { parse } from "@std/csv";
+import type pl from "nodejs-polars";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The CSV columns of the Kaggle layout, in file order. */
+export const CSV_COLUMNS = [
+  "URL",
+  "MatchDateTime",
+  "Station",
+  "Show",
+  "IAShowID",
+  "IAPreviewThumb",
+  "Snippet",
+] as const;
+
+/** The sub-folder of a data folder that holds the CSV files. */
+export const CORPUS_SUBDIR = "TelevisionNews";
+
+/** Environment variable naming the data folder (the one that contains `TelevisionNews/`). */
+export const DATA_ENV_VAR = "ENVNEWS_DIR";
+
+/** One snippet with its metadata and its origin in the files. */
+export interface CorpusRow {
+  /** CSV file name inside `TelevisionNews/`, e.g. `CNN.201901.csv`. */
+  file: string;
+  /** 1-based line where the record starts (the header is line 1). */
+  line: number;
+  url: string;
+  /** As written in the file, e.g. `1/30/2019 0:03:29`. */
+  matchDateTime: string;
+  station: string;
+  show: string;
+  iaShowId: string;
+  iaPreviewThumb: string;
+  /** The raw text to summarise. */
+  snippet: string;
+}
+
+/** A skipped row (lenient mode) and why. */
+export interface RowProblem {
+  /** 1-based line where the record starts. */
+  line: number;
+  reason: string;
+}
+
+/** What happened to one CSV file. */
+export interface FileReport {
+  file: string;
+  /** Rows loaded from this file. */
+  rows: number;
+  /** Rows skipped (lenient mode); each one is listed in `problems`. */
+  skipped: number;
+  /** Blank lines between records (ignored, as CSV readers do). */
+  blankLines: number;
+  /** True when the file holds no header at all (empty, or only a BOM). */
+  empty: boolean;
+  problems: RowProblem[];
+  /** A file-level problem (lenient mode): missing columns, invalid UTF-8. */
+  fileProblem?: string;
+}
+
+/** Counts for a whole load; JSON-serialisable. */
+export interface LoadReport {
+  /** Absolute path of the data folder. */
+  dir: string;
+  lenient: boolean;
+  /** CSV files found (all of them, empty ones included). */
+  files: number;
+  /** Files with no header (empty or BOM-only). */
+  emptyFiles: string[];
+  /** Rows loaded. */
+  rows: number;
+  /** Rows skipped in lenient mode (sum over files, whole skipped files included). */
+  skipped: number;
+  /** Files skipped entirely in lenient mode (bad header). */
+  skippedFiles: string[];
+  /** Entries of `TelevisionNews/` that are not `.csv` files (not read). */
+  ignoredEntries: string[];
+  perFile: FileReport[];
+}
+
+/** Options of {@linkcode loadCorpus}. */
+export interface LoadOptions {
+  /** Skip and count bad rows/files instead of throwing. Default false. */
+  lenient?: boolean;
+}
+
+/** Error thrown for bad corpus input; `file` and `line` say where (line 0 = the whole file). */
+export class CorpusError extends Error {
+  constructor(message: string, readonly file: string, readonly line: number) {
+    super(message);
+    this.name = "CorpusError";
+  }
+}
+
+const BOM = "\ufeff";
+const QUOTE = 34; // "
+const NL = 10; // \n
+const CR = 13; // \r
+const COMMA = 44; // ,
+
+/** A raw CSV record: its text (without the line end) and the line it starts on. */
+interface RawRecord {
+  text: string;
+  line: number;
+  /** Set when the scanner already knows the record is malformed. */
+  error?: string;
+}
+
+function countNewlines(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = s.indexOf("\n", from); i >= 0 && i < to; i = s.indexOf("\n", i + 1)) n++;
+  return n;
+}
+
+/**
+ * Cut CSV text into records, quote-aware (a newline inside a quoted field does not end a record), and
+ * note the line each starts on. Blank lines are counted, not returned. A quoted field that is never
+ * closed makes its record stop at the end of its first line (flagged), so one stray quote cannot
+ * swallow the rest of a file.
+ */
+function scanRecords(text: string): { records: RawRecord[]; blankLines: number } {
+  const records: RawRecord[] = [];
+  const n = text.length;
+  let blankLines = 0;
+  let i = 0;
+  let line = 1;
+  while (i < n) {
+    const start = i;
+    const startLine = line;
+    let fieldStart = true;
+    let error: string | undefined;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === QUOTE && fieldStart) {
+        let j = i + 1;
+        let closed = -1;
+        while (true) {
+          const q = text.indexOf('"', j);
+          if (q < 0) break;
+          if (text.charCodeAt(q + 1) === QUOTE) {
+            j = q + 2;
+            continue;
+          }
+          closed = q;
+          break;
+        }
+        if (closed < 0) {
+          error = "unterminated quoted field";
+          const eol = text.indexOf("\n", i);
+          i = eol < 0 ? n : eol;
+          break;
+        }
+        line += countNewlines(text, i, closed);
+        i = closed + 1;
+        fieldStart = false;
+        continue;
+      }
+      if (c === NL) break;
+      fieldStart = c === COMMA;
+      i++;
+    }
+    let end = i;
+    if (end > start && text.charCodeAt(end - 1) === CR) end--;
+    if (end > start) records.push({ text: text.slice(start, end), line: startLine, error });
+    else blankLines++;
+    if (i < n) {
+      i++; // the newline
+      line++;
+    }
+  }
+  return { records, blankLines };
+}
+
+/** Parse one record with `@std/csv`; returns the fields or a reason it failed. */
+function parseRecord(rec: RawRecord): string[] | string {
+  if (rec.error) return rec.error;
+  try {
+    const rows = parse(rec.text);
+    if (rows.length !== 1) return `expected one record, parsed ${rows.length}`;
+    return rows[0];
+  } catch (e) {
+    // @std/csv reports positions relative to the record; keep only the kind of error.
+    const msg = e instanceof Error ? e.message : String(e);
+    return `unparsable CSV (${msg.replace(/^Syntax error on line \d+; /, "")})`;
+  }
+}
+
+function absolute(dir: string): string {
+  return resolve(dir);
+}
+
+function missingFolderMessage(dir: string, sub: string, dirExists: boolean): string {
+  return `corpus: no folder ${sub} (looked for ${sub}/*.csv${
+    dirExists ? "" : `; ${dir} does not exist`
+  }). Point the project at the data folder that contains ${CORPUS_SUBDIR}/ with --data=PATH or the ` +
+    `${DATA_ENV_VAR} environment variable, or leave both unset to use the embedded corpus.`;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/**
+ * Load every `dir/TelevisionNews/*.csv` (file names in sorted order, rows in file order).
+ * Throws a {@linkcode CorpusError} on bad input in strict mode (see the module docs); an Error that
+ * says where it looked and how to point the project at the data when the folder is missing.
+ */
+export async function loadCorpus(
+  dir: string,
+  opts: LoadOptions = {},
+): Promise<{ rows: CorpusRow[]; report: LoadReport }> {
+  const lenient = opts.lenient ?? false;
+  const abs = absolute(dir);
+  const sub = `${abs}/${CORPUS_SUBDIR}`;
+  if (!isDirectory(sub)) throw new Error(missingFolderMessage(abs, sub, isDirectory(abs)));
+  const names: string[] = [];
+  const ignoredEntries: string[] = [];
+  for await (const e of Deno.readDir(sub)) {
+    if (e.isFile && e.name.toLowerCase().endsWith(".csv")) names.push(e.name);
+    else ignoredEntries.push(e.name);
+  }
+  names.sort();
+  ignoredEntries.sort();
+  if (names.length === 0) {
+    throw new Error(
+      `corpus: ${sub} holds no .csv files. Point the project at the data folder that contains ` +
+        `${CORPUS_SUBDIR}/*.csv with --data=PATH or ${DATA_ENV_VAR}, or leave both unset to use the embedded corpus.`,
+    );
+  }
+  // readTextFile decodes in native code (fast) but replaces invalid bytes with U+FFFD; a file that
+  // contains U+FFFD is decoded again strictly to tell real invalid bytes from a literal U+FFFD.
+  const texts = await Promise.all(names.map((n) => Deno.readTextFile(`${sub}/${n}`)));
+  const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+
+  const rows: CorpusRow[] = [];
+  const report: LoadReport = {
+    dir: abs,
+    lenient,
+    files: names.length,
+    emptyFiles: [],
+    rows: 0,
+    skipped: 0,
+    skippedFiles: [],
+    ignoredEntries,
+    perFile: [],
+  };
+  const fail = (file: string, line: number, what: string): never => {
+    const where = line > 0 ? `${sub}/${file}:${line}` : `${sub}/${file}`;
+    throw new CorpusError(
+      `corpus: ${where}: ${what} (use --lenient to skip and count such rows)`,
+      file,
+      line,
+    );
+  };
+
+  for (let f = 0; f < names.length; f++) {
+    const file = names[f];
+    const fr: FileReport = { file, rows: 0, skipped: 0, blankLines: 0, empty: false, problems: [] };
+    report.perFile.push(fr);
+    let text = texts[f];
+    if (text.includes("\ufffd")) {
+      try {
+        strictDecoder.decode(await Deno.readFile(`${sub}/${file}`));
+      } catch {
+        if (!lenient) fail(file, 0, "not valid UTF-8");
+        fr.fileProblem = "not valid UTF-8: invalid bytes replaced by U+FFFD";
+      }
+    }
+    if (text.startsWith(BOM)) text = text.slice(1);
+    const { records, blankLines } = scanRecords(text);
+    fr.blankLines = blankLines;
+    if (records.length === 0) {
+      fr.empty = true;
+      report.emptyFiles.push(file);
+      continue;
+    }
+    const header = parseRecord(records[0]);
+    const headerFields = typeof header === "string" ? [] : header.map((h) => h.trim());
+    const col = CSV_COLUMNS.map((c) => headerFields.indexOf(c));
+    const missing = CSV_COLUMNS.filter((_, k) => col[k] < 0);
+    if (typeof header === "string" || missing.length > 0) {
+      const what = typeof header === "string"
+        ? `header is ${header}`
+        : `header lacks column(s) ${missing.join(", ")} (found: ${headerFields.join(", ")}; expected: ${
+          CSV_COLUMNS.join(", ")
+        })`;
+      if (!lenient) fail(file, 0, what);
+      fr.fileProblem = what;
+      fr.skipped = records.length - 1;
+      report.skippedFiles.push(file);
+      report.skipped += fr.skipped;
+      continue;
+    }
+    const width = headerFields.length;
+    for (let r = 1; r < records.length; r++) {
+      const rec = records[r];
+      const fields = parseRecord(rec);
+      if (typeof fields === "string" || fields.length !== width) {
+        const why = typeof fields === "string"
+          ? fields
+          : `row has ${fields.length} field(s), the header has ${width}` +
+            (fields.length < width ? ` (missing from ${headerFields[fields.length]} on)` : "");
+        if (!lenient) fail(file, rec.line, why);
+        fr.problems.push({ line: rec.line, reason: why });
+        fr.skipped++;
+        continue;
+      }
+      rows.push({
+        file,
+        line: rec.line,
+        url: fields[col[0]],
+        matchDateTime: fields[col[1]],
+        station: fields[col[2]],
+        show: fields[col[3]],
+        iaShowId: fields[col[4]],
+        iaPreviewThumb: fields[col[5]],
+        snippet: fields[col[6]],
+      });
+      fr.rows++;
+    }
+    report.skipped += fr.skipped;
+  }
+  report.rows = rows.length;
+  return { rows, report };
+}
+
+function envVar(name: string): string | undefined {
+  if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") return undefined;
+  const v = Deno.env.get(name);
+  return v === undefined || v.trim() === "" ? undefined : v;
+}
+
+/**
+ * The data folder to load: the config value (`--data=PATH`) when non-empty, else the `ENVNEWS_DIR`
+ * environment variable when set (and readable: without env permission it counts as unset), else
+ * `null`, meaning "use the embedded corpus".
+ */
+export function resolveDataDir(cfgData: string): string | null {
+  if (cfgData.trim() !== "") return cfgData;
+  return envVar(DATA_ENV_VAR) ?? null;
+}
+
+/**
+ * Where the real corpus is, for tests and benchmarks: `ENVNEWS_DIR` when it holds `TelevisionNews/`,
+ * else `../shared/data/envnews` relative to the project root when that holds it, else `null`.
+ */
+export function findRealCorpus(): string | null {
+  const candidates: string[] = [];
+  const env = envVar(DATA_ENV_VAR);
+  if (env) candidates.push(resolve(env));
+  candidates.push(fileURLToPath(new URL("../../../shared/data/envnews", import.meta.url)));
+  for (const c of candidates) {
+    try {
+      if (isDirectory(`${c}/${CORPUS_SUBDIR}`)) return c;
+    } catch {
+      // unreadable (no read permission): not found
+    }
+  }
+  return null;
+}
+
+/**
+ * The rows as a `nodejs-polars` DataFrame (columns file, line, url, matchDateTime, station, show,
+ * iaShowId, iaPreviewThumb, snippet), for analysis and display in notebooks. Async because polars
+ * (a native library, needs `--allow-ffi`) is loaded only when this is called.
+ */
+export async function corpusToDataFrame(rows: readonly CorpusRow[]): Promise<pl.DataFrame> {
+  const { default: polars } = await import("nodejs-polars");
+  const col = <K extends keyof CorpusRow>(k: K) => rows.map((r) => r[k]);
+  return polars.DataFrame([
+    polars.Series("file", col("file"), polars.Utf8),
+    polars.Series("line", col("line"), polars.Int32),
+    polars.Series("url", col("url"), polars.Utf8),
+    polars.Series("matchDateTime", col("matchDateTime"), polars.Utf8),
+    polars.Series("station", col("station"), polars.Utf8),
+    polars.Series("show", col("show"), polars.Utf8),
+    polars.Series("iaShowId", col("iaShowId"), polars.Utf8),
+    polars.Series("iaPreviewThumb", col("iaPreviewThumb"), polars.Utf8),
+    polars.Series("snippet", col("snippet"), polars.Utf8),
+  ]);
+}

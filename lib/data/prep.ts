@@ -1,0 +1,478 @@
+/**
+ * The data stage the rest of the project calls: corpus (files or embedded) -> cleaned examples with
+ * pseudo-labels -> de-duplicated seeded splits -> tokenizer fitted on the training split -> padded id
+ * matrices, plus a JSON-serialisable {@linkcode PrepReport} that accounts for every row.
+ *
+ * @example
+ * ```ts
+ * import { resolveConfig } from "../config.ts";
+ * import { prepareData, prepReportTable } from "./prep.ts";
+ * const data = await prepareData(resolveConfig("tiny"));
+ * console.table(prepReportTable(data.report));
+ * data.encoded.train.encIn; // Int32Array, n * maxInputLen, row-major
+ * ```
+ * @module
+ */
+
+import type { Config } from "../config.ts";
+import { cleanText } from "./clean.ts";
+import { type CorpusRow, loadCorpus, type LoadReport, resolveDataDir } from "./corpus.ts";
+import { generateCorpus } from "./embedded.ts";
+import { pseudoSummaryDetails } from "./pseudo_label.ts";
+import { splitExamples } from "./split.ts";
+import { OOV, Tokenizer } from "./tokenizer.ts";
+
+/** One snippet ready for the model. */
+export interface Example {
+  /** Position of the source row in the loaded corpus (stable for a given corpus). */
+  id: number;
+  station: string;
+  /** `YYYY-MM-DD` from MatchDateTime (the raw value when it does not parse). */
+  date: string;
+  /** Raw text. */
+  snippet: string;
+  /** `cleanText(snippet)`: periods kept. */
+  cleaned: string;
+  /** `toWords(cleaned)`: the encoder's text. */
+  input: string;
+  /** `toWords(pseudoSummary(cleaned, labelSentences))`: the decoder's text. */
+  target: string;
+}
+
+/** Id matrices of one split, row-major: `encIn` is `n * maxInputLen`, `decIn`/`decOut` `n * maxOutputLen`. */
+export interface EncodedSplit {
+  n: number;
+  encIn: Int32Array;
+  decIn: Int32Array;
+  decOut: Int32Array;
+}
+
+/** Summary statistics of a length distribution (in words). */
+export interface LengthStats {
+  min: number;
+  median: number;
+  p90: number;
+  max: number;
+  mean: number;
+  /** Histogram-ready: `counts[k]` = number of examples of length `k` (k = 0..max). */
+  counts: number[];
+}
+
+/** Encoding statistics of one split. */
+export interface SplitStats {
+  examples: number;
+  /** Non-padding encoder tokens (after truncation) and how many of them are OOV. */
+  inputTokens: number;
+  inputOov: number;
+  inputOovRate: number;
+  /** Summary words encoded in `decOut` (after truncation, EOS not counted) and how many are OOV. */
+  targetTokens: number;
+  targetOov: number;
+  targetOovRate: number;
+  /** Inputs longer than `maxInputLen` words (their end was cut). */
+  inputsTruncated: number;
+  /** Targets longer than `maxOutputLen - 1` words (cut; `eostok` still last). */
+  targetsTruncated: number;
+}
+
+/** Everything the data stage did, JSON-serialisable. */
+export interface PrepReport {
+  /** Where the rows came from: CSV files, the embedded generator, or rows passed in. */
+  source: "files" | "embedded" | "rows";
+  /** Absolute data folder for `files`, else null. */
+  dataDir: string | null;
+  /** The settings that shaped the data. */
+  settings: {
+    lenient: boolean;
+    embeddedSnippets: number;
+    maxSnippets: number;
+    labelSentences: number;
+    valFraction: number;
+    testFraction: number;
+    seed: number;
+    vocabSize: number;
+    maxInputLen: number;
+    maxOutputLen: number;
+  };
+  /** The corpus loader's report (`files` source only). */
+  load: LoadReport | null;
+  counts: {
+    /** Files read (`files` source), else 0. */
+    files: number;
+    /** Rows loaded (skipped rows not included), generated, or passed in. */
+    rows: number;
+    /** Rows skipped by the lenient loader. */
+    skippedRows: number;
+    /** Rows dropped because the cleaned snippet had no words. */
+    emptyAfterCleaning: number;
+    /** Examples after cleaning. */
+    examples: number;
+    /** Examples whose label is the whole text (no more sentences than `labelSentences`). */
+    labelIsWholeText: number;
+    duplicatesRemoved: number;
+    unique: number;
+    /** Unique examples left out by `maxSnippets`. */
+    cappedOut: number;
+    train: number;
+    val: number;
+    test: number;
+  };
+  /** Over the examples used (all three splits). */
+  lengths: { inputWords: LengthStats; targetWords: LengthStats; sentences: LengthStats };
+  vocab: {
+    requested: number;
+    size: number;
+    /** Distinct words in the training inputs and targets. */
+    trainDistinctWords: number;
+    /** Share of training words (inputs and targets, all occurrences) that are in the vocabulary. */
+    trainCoverage: number;
+  };
+  splits: { train: SplitStats; val: SplitStats; test: SplitStats };
+  /** The first few training examples. */
+  examples: Pick<Example, "id" | "station" | "date" | "snippet" | "input" | "target">[];
+  /** Wall-clock seconds per stage. */
+  seconds: { load: number; label: number; split: number; tokenize: number; total: number };
+}
+
+/** Result of {@linkcode prepareData}. */
+export interface PreparedData {
+  tokenizer: Tokenizer;
+  splits: { train: Example[]; val: Example[]; test: Example[] };
+  encoded: { train: EncodedSplit; val: EncodedSplit; test: EncodedSplit };
+  report: PrepReport;
+}
+
+const DATE_RE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})\b/;
+
+/** `M/D/YYYY ...` -> `YYYY-MM-DD`; other formats are returned unchanged. */
+export function isoDate(matchDateTime: string): string {
+  const m = DATE_RE.exec(matchDateTime.trim());
+  if (!m) return matchDateTime;
+  return `${m[3]}-${m[1].padStart(2, "0")}-${m[2].padStart(2, "0")}`;
+}
+
+/** The words of an example's input and target (`words(e.input)`, `words(e.target)`). */
+export interface ExampleWords {
+  input: readonly string[];
+  target: readonly string[];
+}
+
+/**
+ * Clean and label rows. Rows whose cleaned text has no words are dropped and counted (`empty`).
+ * `wholeText` counts examples with no more than `labelSentences` sentences (label = whole text);
+ * `sentences` and `words` run parallel to `examples` (sentence counts; input and target words).
+ */
+export function makeExamples(
+  rows: readonly CorpusRow[],
+  labelSentences: number,
+): { examples: Example[]; empty: number; wholeText: number; sentences: number[]; words: ExampleWords[] } {
+  const examples: Example[] = [];
+  const sentences: number[] = [];
+  const split: ExampleWords[] = [];
+  let empty = 0;
+  let wholeText = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    const cleaned = cleanText(r.snippet);
+    // toWords acts inside tokens only, so the words of the text are the words of its sentences:
+    // input = toWords(cleaned) and target = toWords(summary) come from the labeller's word lists.
+    const label = pseudoSummaryDetails(cleaned, labelSentences);
+    const inputWords = label.sentences.flatMap((s) => s.words);
+    const input = inputWords.join(" ");
+    if (input === "") {
+      empty++;
+      continue;
+    }
+    const nSent = label.sentences.length;
+    if (nSent <= labelSentences) wholeText++;
+    sentences.push(nSent);
+    examples.push({
+      id: i,
+      station: r.station,
+      date: isoDate(r.matchDateTime),
+      snippet: r.snippet,
+      cleaned,
+      input,
+      target: label.summaryWords.join(" "),
+    });
+    split.push({ input: inputWords, target: label.summaryWords });
+  }
+  return { examples, empty, wholeText, sentences, words: split };
+}
+
+/**
+ * Encode a split into row-major id matrices and gather its OOV and truncation counts, and the word
+ * count of every input and target (before truncation). `wordsOf` may supply words already split
+ * (a speed-up; they must equal `words(e.input)` and `words(e.target)`).
+ */
+export function encodeSplit(
+  tok: Tokenizer,
+  examples: readonly Example[],
+  maxInputLen: number,
+  maxOutputLen: number,
+  wordsOf?: (e: Example) => ExampleWords | undefined,
+): { encoded: EncodedSplit; stats: SplitStats; inputWords: number[]; targetWords: number[] } {
+  const n = examples.length;
+  const encIn = new Int32Array(n * maxInputLen);
+  const decIn = new Int32Array(n * maxOutputLen);
+  const decOut = new Int32Array(n * maxOutputLen);
+  const s: SplitStats = {
+    examples: n,
+    inputTokens: 0,
+    inputOov: 0,
+    inputOovRate: 0,
+    targetTokens: 0,
+    targetOov: 0,
+    targetOovRate: 0,
+    inputsTruncated: 0,
+    targetsTruncated: 0,
+  };
+  const inputWords = new Array<number>(n);
+  const targetWords = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const e = examples[i];
+    const ws = wordsOf?.(e);
+    const a = ws ? tok.encodeInputWords(ws.input, maxInputLen) : tok.encodeInput(e.input, maxInputLen);
+    encIn.set(a.ids, i * maxInputLen);
+    inputWords[i] = a.words;
+    s.inputTokens += Math.min(a.words, maxInputLen);
+    s.inputOov += a.oov;
+    if (a.truncated) s.inputsTruncated++;
+    const t = ws ? tok.encodeTargetWords(ws.target, maxOutputLen) : tok.encodeTarget(e.target, maxOutputLen);
+    decIn.set(t.decIn, i * maxOutputLen);
+    decOut.set(t.decOut, i * maxOutputLen);
+    targetWords[i] = t.words;
+    s.targetTokens += Math.min(t.words, maxOutputLen - 1);
+    s.targetOov += t.oov;
+    if (t.truncated) s.targetsTruncated++;
+  }
+  s.inputOovRate = s.inputTokens > 0 ? s.inputOov / s.inputTokens : 0;
+  s.targetOovRate = s.targetTokens > 0 ? s.targetOov / s.targetTokens : 0;
+  return { encoded: { n, encIn, decIn, decOut }, stats: s, inputWords, targetWords };
+}
+
+/** min / median / p90 / max / mean and a count per length (nearest-rank percentiles). */
+export function lengthStats(lengths: readonly number[]): LengthStats {
+  if (lengths.length === 0) return { min: 0, median: 0, p90: 0, max: 0, mean: 0, counts: [] };
+  const max = lengths.reduce((a, b) => Math.max(a, b), 0);
+  const counts = new Array<number>(max + 1).fill(0);
+  let sum = 0;
+  for (const l of lengths) {
+    counts[l]++;
+    sum += l;
+  }
+  const rank = (q: number) => {
+    const target = Math.max(1, Math.ceil(q * lengths.length));
+    let acc = 0;
+    for (let k = 0; k < counts.length; k++) {
+      acc += counts[k];
+      if (acc >= target) return k;
+    }
+    return max;
+  };
+  return { min: rank(0), median: rank(0.5), p90: rank(0.9), max, mean: sum / lengths.length, counts };
+}
+
+/**
+ * Run the data stage for `cfg`. Rows come from `rows` when given, else from `cfg.data` / `ENVNEWS_DIR`
+ * (CSV files, strict or `cfg.lenient`), else from the embedded generator (`cfg.embeddedSnippets`,
+ * `cfg.seed`). Then: clean, label (`cfg.labelSentences`), de-duplicate and split (`cfg.valFraction`,
+ * `cfg.testFraction`, `cfg.seed`, at most `cfg.maxSnippets` unique examples when > 0), fit the
+ * tokenizer on the training inputs and targets (`cfg.vocabSize`), encode (`cfg.maxInputLen`,
+ * `cfg.maxOutputLen`). Throws when no example is left or the training split is empty.
+ */
+export async function prepareData(cfg: Config, rows?: CorpusRow[]): Promise<PreparedData> {
+  const t0 = performance.now();
+  let source: PrepReport["source"];
+  let load: LoadReport | null = null;
+  let dataDir: string | null = null;
+  let corpus: CorpusRow[];
+  if (rows) {
+    source = "rows";
+    corpus = rows;
+  } else {
+    const dir = resolveDataDir(cfg.data);
+    if (dir !== null) {
+      source = "files";
+      const loaded = await loadCorpus(dir, { lenient: cfg.lenient });
+      corpus = loaded.rows;
+      load = loaded.report;
+      dataDir = loaded.report.dir;
+    } else {
+      source = "embedded";
+      corpus = generateCorpus(cfg.embeddedSnippets, cfg.seed);
+    }
+  }
+  const t1 = performance.now();
+  const made = makeExamples(corpus, cfg.labelSentences);
+  if (made.examples.length === 0) {
+    throw new Error(
+      `prepareData: no usable snippet (${corpus.length} rows, ${made.empty} empty after cleaning)`,
+    );
+  }
+  const t2 = performance.now();
+  const split = splitExamples(made.examples, {
+    valFraction: cfg.valFraction,
+    testFraction: cfg.testFraction,
+    seed: cfg.seed,
+    maxExamples: cfg.maxSnippets,
+  });
+  if (split.train.length === 0) {
+    throw new Error(`prepareData: the training split is empty (${split.report.unique} unique examples)`);
+  }
+  const t3 = performance.now();
+  // the labeller already split every text into words: reuse them instead of splitting again
+  const wordsByExample = new Map<Example, ExampleWords>();
+  made.examples.forEach((e, i) => wordsByExample.set(e, made.words[i]));
+  const wordsOf = (e: Example) => wordsByExample.get(e);
+  const trainCounts = Tokenizer.countWords(split.train.flatMap((e) => {
+    const ws = wordsByExample.get(e)!;
+    return [ws.input, ws.target];
+  }));
+  const tokenizer = Tokenizer.fromCounts(trainCounts, cfg.vocabSize);
+  const tr = encodeSplit(tokenizer, split.train, cfg.maxInputLen, cfg.maxOutputLen, wordsOf);
+  const va = encodeSplit(tokenizer, split.val, cfg.maxInputLen, cfg.maxOutputLen, wordsOf);
+  const te = encodeSplit(tokenizer, split.test, cfg.maxInputLen, cfg.maxOutputLen, wordsOf);
+  const t4 = performance.now();
+
+  let all = 0;
+  let covered = 0;
+  for (const [w, c] of trainCounts) {
+    all += c;
+    if (tokenizer.idOf(w) !== OOV) covered += c;
+  }
+  const used = [...split.train, ...split.val, ...split.test];
+  const sentencesById = new Map<number, number>();
+  made.examples.forEach((e, i) => sentencesById.set(e.id, made.sentences[i]));
+  const splitReport = split.report;
+  const report: PrepReport = {
+    source,
+    dataDir,
+    settings: {
+      lenient: cfg.lenient,
+      embeddedSnippets: cfg.embeddedSnippets,
+      maxSnippets: cfg.maxSnippets,
+      labelSentences: cfg.labelSentences,
+      valFraction: cfg.valFraction,
+      testFraction: cfg.testFraction,
+      seed: cfg.seed,
+      vocabSize: cfg.vocabSize,
+      maxInputLen: cfg.maxInputLen,
+      maxOutputLen: cfg.maxOutputLen,
+    },
+    load,
+    counts: {
+      files: load?.files ?? 0,
+      rows: corpus.length,
+      skippedRows: load?.skipped ?? 0,
+      emptyAfterCleaning: made.empty,
+      examples: made.examples.length,
+      labelIsWholeText: made.wholeText,
+      duplicatesRemoved: splitReport.duplicatesRemoved,
+      unique: splitReport.unique,
+      cappedOut: splitReport.cappedOut,
+      train: splitReport.train,
+      val: splitReport.val,
+      test: splitReport.test,
+    },
+    lengths: {
+      inputWords: lengthStats([...tr.inputWords, ...va.inputWords, ...te.inputWords]),
+      targetWords: lengthStats([...tr.targetWords, ...va.targetWords, ...te.targetWords]),
+      sentences: lengthStats(used.map((e) => sentencesById.get(e.id) ?? 0)),
+    },
+    vocab: {
+      requested: cfg.vocabSize,
+      size: tokenizer.size,
+      trainDistinctWords: trainCounts.size,
+      trainCoverage: all > 0 ? covered / all : 0,
+    },
+    splits: { train: tr.stats, val: va.stats, test: te.stats },
+    examples: split.train.slice(0, 3).map(({ id, station, date, snippet, input, target }) => ({
+      id,
+      station,
+      date,
+      snippet,
+      input,
+      target,
+    })),
+    seconds: {
+      load: (t1 - t0) / 1000,
+      label: (t2 - t1) / 1000,
+      split: (t3 - t2) / 1000,
+      tokenize: (t4 - t3) / 1000,
+      total: (performance.now() - t0) / 1000,
+    },
+  };
+  return {
+    tokenizer,
+    splits: { train: split.train, val: split.val, test: split.test },
+    encoded: { train: tr.encoded, val: va.encoded, test: te.encoded },
+    report,
+  };
+}
+
+/** One display row of {@linkcode prepReportTable}. */
+export interface ReportRow {
+  section: string;
+  item: string;
+  value: string | number;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+const dist = (d: LengthStats) =>
+  `min ${d.min} / median ${d.median} / p90 ${d.p90} / max ${d.max} (mean ${d.mean.toFixed(1)})`;
+
+/** The report as rows for a table (notebooks: `console.table` or a DataFrame). */
+export function prepReportTable(r: PrepReport): ReportRow[] {
+  const c = r.counts;
+  const rows: ReportRow[] = [
+    { section: "source", item: "source", value: r.source },
+    { section: "source", item: "data folder", value: r.dataDir ?? "(none)" },
+    { section: "counts", item: "files", value: c.files },
+    { section: "counts", item: "rows", value: c.rows },
+    { section: "counts", item: "rows skipped (lenient)", value: c.skippedRows },
+    { section: "counts", item: "empty after cleaning", value: c.emptyAfterCleaning },
+    { section: "counts", item: "examples", value: c.examples },
+    { section: "counts", item: "label = whole text", value: c.labelIsWholeText },
+    { section: "counts", item: "duplicates removed", value: c.duplicatesRemoved },
+    { section: "counts", item: "unique", value: c.unique },
+    { section: "counts", item: "left out by maxSnippets", value: c.cappedOut },
+    { section: "counts", item: "train / val / test", value: `${c.train} / ${c.val} / ${c.test}` },
+    { section: "lengths", item: "input words", value: dist(r.lengths.inputWords) },
+    { section: "lengths", item: "target words", value: dist(r.lengths.targetWords) },
+    { section: "lengths", item: "sentences", value: dist(r.lengths.sentences) },
+    { section: "vocab", item: "size (requested)", value: `${r.vocab.size} (${r.vocab.requested})` },
+    { section: "vocab", item: "distinct training words", value: r.vocab.trainDistinctWords },
+    { section: "vocab", item: "training coverage", value: pct(r.vocab.trainCoverage) },
+  ];
+  for (const name of ["train", "val", "test"] as const) {
+    const s = r.splits[name];
+    rows.push(
+      {
+        section: name,
+        item: "input OOV rate",
+        value: `${pct(s.inputOovRate)} (${s.inputOov}/${s.inputTokens})`,
+      },
+      {
+        section: name,
+        item: "target OOV rate",
+        value: `${pct(s.targetOovRate)} (${s.targetOov}/${s.targetTokens})`,
+      },
+      {
+        section: name,
+        item: "truncated inputs / targets",
+        value: `${s.inputsTruncated} (> ${r.settings.maxInputLen}) / ${s.targetsTruncated} (> ${
+          r.settings.maxOutputLen - 1
+        })`,
+      },
+    );
+  }
+  rows.push({ section: "time", item: "seconds (load/label/split/tokenize)", value: fmtSeconds(r.seconds) });
+  return rows;
+}
+
+function fmtSeconds(s: PrepReport["seconds"]): string {
+  return `${s.load.toFixed(2)} / ${s.label.toFixed(2)} / ${s.split.toFixed(2)} / ${
+    s.tokenize.toFixed(2)
+  } (total ${s.total.toFixed(2)})`;
+}

@@ -1,0 +1,106 @@
+/**
+ * Leak-free train / validation / test splits.
+ *
+ * Exact duplicates are removed BEFORE splitting: two examples are duplicates when their model input
+ * text (cleaned, `Example.input`) is the same; the first occurrence (in corpus order) is kept and the
+ * removals are counted. The unique examples are then shuffled with a seeded PRNG and cut into
+ * test, validation and train parts, so no input text can be in two splits. Validation is for early
+ * stopping, test for the final score only.
+ *
+ * @example
+ * ```ts
+ * import { splitExamples } from "./split.ts";
+ * const ex = ["a b", "c d", "a b", "e f"].map((input) => ({ input }));
+ * const { train, val, test, report } = splitExamples(ex, { valFraction: 0.25, testFraction: 0.25, seed: 1 });
+ * report.duplicatesRemoved; // 1
+ * ```
+ * @module
+ */
+
+import { mulberry32, shuffleInPlace } from "./rng.ts";
+
+/** Options of {@linkcode splitExamples}. */
+export interface SplitOptions {
+  /** Fraction of the unique examples held out for validation, in [0, 1). */
+  valFraction: number;
+  /** Fraction of the unique examples held out for test, in [0, 1). */
+  testFraction: number;
+  /** Seed of the shuffle. */
+  seed: number;
+  /** Keep at most this many unique examples (a random sample after shuffling); 0 or absent = all. */
+  maxExamples?: number;
+}
+
+/** Counts of a split; JSON-serialisable. */
+export interface SplitReport {
+  /** Examples given. */
+  total: number;
+  /** Examples dropped because an earlier example had the same input text. */
+  duplicatesRemoved: number;
+  /** Distinct examples. */
+  unique: number;
+  /** Unique examples left out by `maxExamples`. */
+  cappedOut: number;
+  train: number;
+  val: number;
+  test: number;
+}
+
+/** The three parts and their counts. */
+export interface Splits<T> {
+  train: T[];
+  val: T[];
+  test: T[];
+  report: SplitReport;
+}
+
+/**
+ * De-duplicate on `input`, shuffle with `seed`, and split. Split sizes: `round(n * testFraction)` test,
+ * `round(n * valFraction)` validation, the rest train, where `n` is the number of unique examples
+ * kept. Example order inside each split is the shuffled order. Throws on fractions outside [0, 1) or
+ * summing to 1 or more.
+ */
+export function splitExamples<T extends { input: string }>(
+  examples: readonly T[],
+  opts: SplitOptions,
+): Splits<T> {
+  const { valFraction, testFraction, seed } = opts;
+  for (const [name, v] of [["valFraction", valFraction], ["testFraction", testFraction]] as const) {
+    if (!(v >= 0 && v < 1)) throw new RangeError(`splitExamples: ${name} must be in [0, 1) (got ${v})`);
+  }
+  if (valFraction + testFraction >= 1) {
+    throw new RangeError(
+      `splitExamples: valFraction + testFraction must be < 1 (got ${valFraction + testFraction})`,
+    );
+  }
+  const seen = new Set<string>();
+  const unique: T[] = [];
+  for (const e of examples) {
+    if (seen.has(e.input)) continue;
+    seen.add(e.input);
+    unique.push(e);
+  }
+  shuffleInPlace(mulberry32(seed), unique);
+  const max = opts.maxExamples ?? 0;
+  const kept = max > 0 && max < unique.length ? unique.slice(0, max) : unique;
+  const n = kept.length;
+  const nTest = Math.round(n * testFraction);
+  const nVal = Math.round(n * valFraction);
+  const test = kept.slice(0, nTest);
+  const val = kept.slice(nTest, nTest + nVal);
+  const train = kept.slice(nTest + nVal);
+  return {
+    train,
+    val,
+    test,
+    report: {
+      total: examples.length,
+      duplicatesRemoved: examples.length - unique.length,
+      unique: unique.length,
+      cappedOut: unique.length - n,
+      train: train.length,
+      val: val.length,
+      test: test.length,
+    },
+  };
+}

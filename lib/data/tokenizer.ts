@@ -1,0 +1,279 @@
+/**
+ * Word-level tokenizer shared by encoder inputs and decoder targets.
+ *
+ * Ids 0-3 are reserved: {@linkcode PAD} (padding), {@linkcode OOV} (out of vocabulary),
+ * {@linkcode SOS} (`sostok`, first decoder input) and {@linkcode EOS} (`eostok`, end of a summary).
+ * Words get ids from 4 on, by decreasing training frequency (ties alphabetical). Sequences are padded
+ * at the END. Truncation keeps the START of an input, and keeps `sostok` first and `eostok` last in
+ * every target. OOV tokens are counted in every encoding result, never dropped silently.
+ *
+ * @example
+ * ```ts
+ * import { Tokenizer } from "./tokenizer.ts";
+ * const tok = Tokenizer.fit(["the ice melts", "the sea rises"], 10);
+ * tok.encodeInput("the ice is gone", 6);      // ids [4, 5, 1, 1, 0, 0], oov 2, truncated false
+ * tok.encodeTarget("the ice melts fast", 4);  // decIn [2, 4, 5, 6], decOut [4, 5, 6, 3], truncated true
+ * tok.decode([2, 4, 5, 1, 3, 7]);             // "the ice <oov>"
+ * ```
+ * @module
+ */
+
+import { words } from "./clean.ts";
+
+/** Padding id (also what padded positions hold). */
+export const PAD = 0;
+/** Out-of-vocabulary id. */
+export const OOV = 1;
+/** Start-of-summary id, the word `sostok`. */
+export const SOS = 2;
+/** End-of-summary id, the word `eostok`. */
+export const EOS = 3;
+/** Number of reserved ids; the first word id. */
+export const RESERVED = 4;
+/** Display names of the reserved ids, by id. */
+export const RESERVED_TOKENS: readonly string[] = ["<pad>", "<oov>", "sostok", "eostok"];
+
+/** JSON form of a tokenizer (what {@linkcode Tokenizer.toJSON} writes). */
+export interface TokenizerJSON {
+  format: "envnews-tokenizer";
+  version: 1;
+  /** The vocabulary size asked for (reserved ids included). */
+  vocabSize: number;
+  /** Names of ids 0-3 (informational, checked on load). */
+  reserved: string[];
+  /** The words of ids 4, 5, ... in order. */
+  words: string[];
+}
+
+/** Result of {@linkcode Tokenizer.encodeInput}. */
+export interface EncodedInput {
+  /** Exactly `maxLen` ids, padded with 0 at the end. */
+  ids: Int32Array;
+  /** OOV tokens among the encoded (kept) words. */
+  oov: number;
+  /** True when the text had more than `maxLen` words (its end was cut). */
+  truncated: boolean;
+  /** Words in the text (before truncation). */
+  words: number;
+}
+
+/** Result of {@linkcode Tokenizer.encodeTarget}. */
+export interface EncodedTarget {
+  /** `[SOS, w1..wk]` padded to `maxLen`. */
+  decIn: Int32Array;
+  /** `[w1..wk, EOS]` padded to `maxLen`. */
+  decOut: Int32Array;
+  /** OOV tokens among the kept words. */
+  oov: number;
+  /** True when the text had more than `maxLen - 1` words. */
+  truncated: boolean;
+  /** Words in the text (before truncation). */
+  words: number;
+}
+
+const WORD_OK = /^\S+$/;
+
+/** A fitted vocabulary. Create with {@linkcode Tokenizer.fit} or {@linkcode Tokenizer.fromJSON}. */
+export class Tokenizer {
+  readonly #words: readonly string[];
+  readonly #index: Map<string, number>;
+  /** The vocabulary size asked for (reserved ids included); {@linkcode size} may be smaller. */
+  readonly vocabSize: number;
+
+  private constructor(wordList: readonly string[], vocabSize: number) {
+    this.#words = wordList;
+    this.vocabSize = vocabSize;
+    this.#index = new Map(wordList.map((w, i) => [w, i + RESERVED]));
+  }
+
+  /**
+   * Fit on training texts (space-separated words): the `vocabSize - 4` most frequent words, ties
+   * broken alphabetically (code-unit order). The reserved names (`sostok`, `eostok`, `<pad>`, `<oov>`)
+   * are never vocabulary words: in a text they encode as OOV.
+   */
+  static fit(texts: Iterable<string>, vocabSize: number): Tokenizer {
+    return Tokenizer.fromCounts(Tokenizer.countWords(texts), vocabSize);
+  }
+
+  /**
+   * Occurrences of every word of `texts` (what {@linkcode fit} ranks). Each item is a text or a text
+   * already split into words.
+   */
+  static countWords(texts: Iterable<string | readonly string[]>): Map<string, number> {
+    // one hash lookup per word: word -> slot, counts in a plain array
+    const slot = new Map<string, number>();
+    const counts: number[] = [];
+    for (const t of texts) {
+      for (const w of typeof t === "string" ? words(t) : t) {
+        const k = slot.get(w);
+        if (k === undefined) {
+          slot.set(w, counts.length);
+          counts.push(1);
+        } else counts[k]++;
+      }
+    }
+    const out = new Map<string, number>();
+    for (const [w, k] of slot) out.set(w, counts[k]);
+    return out;
+  }
+
+  /** {@linkcode fit} from word counts already made with {@linkcode countWords}. */
+  static fromCounts(counts: ReadonlyMap<string, number>, vocabSize: number): Tokenizer {
+    if (!Number.isInteger(vocabSize) || vocabSize < RESERVED + 1) {
+      throw new RangeError(
+        `Tokenizer.fit: vocabSize must be an integer >= ${RESERVED + 1} (got ${vocabSize})`,
+      );
+    }
+    const ranked = [...counts].filter(([w]) => !RESERVED_TOKENS.includes(w));
+    ranked.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return new Tokenizer(ranked.slice(0, vocabSize - RESERVED).map(([w]) => w), vocabSize);
+  }
+
+  /** Number of ids in use: reserved ids plus vocabulary words. */
+  get size(): number {
+    return RESERVED + this.#words.length;
+  }
+
+  /** The id of a word (OOV when unknown). */
+  idOf(word: string): number {
+    return this.#index.get(word) ?? OOV;
+  }
+
+  /** The token of an id: a word, or a reserved name (`<pad>`, `<oov>`, `sostok`, `eostok`). */
+  tokenOf(id: number): string {
+    if (!Number.isInteger(id) || id < 0 || id >= this.size) {
+      throw new RangeError(`Tokenizer: id ${id} is outside 0..${this.size - 1}`);
+    }
+    return id < RESERVED ? RESERVED_TOKENS[id] : this.#words[id - RESERVED];
+  }
+
+  /** Ids of every word of `text` (no padding, no truncation) and how many were OOV. */
+  encodeWords(text: string): { ids: number[]; oov: number } {
+    let oov = 0;
+    const ids = words(text).map((w) => {
+      const id = this.#index.get(w);
+      if (id === undefined) oov++;
+      return id ?? OOV;
+    });
+    return { ids, oov };
+  }
+
+  /** Encoder input of exactly `maxLen` ids: the first `maxLen` words, padded with 0 at the end. */
+  encodeInput(text: string, maxLen: number): EncodedInput {
+    return this.encodeInputWords(words(text), maxLen);
+  }
+
+  /** {@linkcode encodeInput} for a text already split into words. */
+  encodeInputWords(w: readonly string[], maxLen: number): EncodedInput {
+    if (!Number.isInteger(maxLen) || maxLen < 1) {
+      throw new RangeError(`encodeInput: maxLen must be >= 1 (got ${maxLen})`);
+    }
+    const ids = new Int32Array(maxLen);
+    const k = Math.min(w.length, maxLen);
+    let oov = 0;
+    for (let i = 0; i < k; i++) {
+      const id = this.#index.get(w[i]);
+      if (id === undefined) oov++;
+      ids[i] = id ?? OOV;
+    }
+    return { ids, oov, truncated: w.length > maxLen, words: w.length };
+  }
+
+  /**
+   * Decoder sequences of length `maxLen` (>= 2): the first `k = min(words, maxLen - 1)` words; `decIn`
+   * is `[SOS, w1..wk]`, `decOut` is `[w1..wk, EOS]`, both padded with 0 at the end. So `sostok` is
+   * always first and `eostok` always present, even when the summary is cut.
+   */
+  encodeTarget(text: string, maxLen: number): EncodedTarget {
+    return this.encodeTargetWords(words(text), maxLen);
+  }
+
+  /** {@linkcode encodeTarget} for a text already split into words. */
+  encodeTargetWords(w: readonly string[], maxLen: number): EncodedTarget {
+    if (!Number.isInteger(maxLen) || maxLen < 2) {
+      throw new RangeError(`encodeTarget: maxLen must be >= 2 (got ${maxLen})`);
+    }
+    const decIn = new Int32Array(maxLen);
+    const decOut = new Int32Array(maxLen);
+    const k = Math.min(w.length, maxLen - 1);
+    decIn[0] = SOS;
+    let oov = 0;
+    for (let i = 0; i < k; i++) {
+      const found = this.#index.get(w[i]);
+      if (found === undefined) oov++;
+      const id = found ?? OOV;
+      decIn[i + 1] = id;
+      decOut[i] = id;
+    }
+    decOut[k] = EOS;
+    return { decIn, decOut, oov, truncated: w.length > maxLen - 1, words: w.length };
+  }
+
+  /**
+   * Text of a sequence of ids: stops at the first EOS, skips PAD and SOS, writes OOV as `<oov>`.
+   * Throws on an id outside the vocabulary.
+   */
+  decode(ids: ArrayLike<number>): string {
+    const out: string[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (id === EOS) break;
+      if (id === PAD || id === SOS) continue;
+      out.push(this.tokenOf(id));
+    }
+    return out.join(" ");
+  }
+
+  /** JSON form, saved next to the model. */
+  toJSON(): TokenizerJSON {
+    return {
+      format: "envnews-tokenizer",
+      version: 1,
+      vocabSize: this.vocabSize,
+      reserved: [...RESERVED_TOKENS],
+      words: [...this.#words],
+    };
+  }
+
+  /** Rebuild a tokenizer from {@linkcode toJSON}'s output; errors name the bad field. */
+  static fromJSON(obj: unknown): Tokenizer {
+    const bad = (field: string, what: string): never => {
+      throw new Error(`tokenizer JSON: field "${field}" ${what}`);
+    };
+    if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
+      throw new Error("tokenizer JSON: expected an object");
+    }
+    const o = obj as Record<string, unknown>;
+    if (o.format !== "envnews-tokenizer") {
+      bad("format", `must be "envnews-tokenizer" (got ${JSON.stringify(o.format)})`);
+    }
+    if (o.version !== 1) bad("version", `must be 1 (got ${JSON.stringify(o.version)})`);
+    const vs = o.vocabSize;
+    if (typeof vs !== "number" || !Number.isInteger(vs) || vs < RESERVED + 1) {
+      bad("vocabSize", `must be an integer >= ${RESERVED + 1} (got ${JSON.stringify(vs)})`);
+    }
+    const vocabSize = vs as number;
+    if (
+      !Array.isArray(o.reserved) || o.reserved.length !== RESERVED ||
+      o.reserved.some((r, i) => r !== RESERVED_TOKENS[i])
+    ) {
+      bad("reserved", `must be ${JSON.stringify(RESERVED_TOKENS)} (got ${JSON.stringify(o.reserved)})`);
+    }
+    if (!Array.isArray(o.words)) bad("words", "must be an array of strings");
+    const list = o.words as unknown[];
+    if (list.length > vocabSize - RESERVED) {
+      bad("words", `has ${list.length} entries, more than vocabSize - ${RESERVED} = ${vocabSize - RESERVED}`);
+    }
+    const seen = new Set<string>();
+    list.forEach((w, i) => {
+      if (typeof w !== "string" || !WORD_OK.test(w)) {
+        bad(`words[${i}]`, `must be a non-empty string without spaces (got ${JSON.stringify(w)})`);
+      }
+      const s = w as string;
+      if (RESERVED_TOKENS.includes(s)) bad(`words[${i}]`, `is the reserved token ${JSON.stringify(s)}`);
+      if (seen.has(s)) bad(`words[${i}]`, `repeats the word ${JSON.stringify(s)}`);
+      seen.add(s);
+    });
+    return new Tokenizer(list as string[], vocabSize);
+  }
+}

@@ -1,0 +1,255 @@
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
+import { CorpusError, corpusToDataFrame, loadCorpus, resolveDataDir } from "../lib/data/corpus.ts";
+
+const BOM = "\ufeff";
+const HEADER = "URL,MatchDateTime,Station,Show,IAShowID,IAPreviewThumb,Snippet";
+
+/** A row of the 7 columns with `snippet` written as given (caller quotes it). */
+function row(i: number, snippet: string): string {
+  return `https://example.org/${i},1/2/2019 3:04:05,CNN,Show ${i},CNNW_${i},https://example.org/${i}.jpg,${snippet}`;
+}
+
+/** A temp data folder with `TelevisionNews/<name>` files holding the given texts. */
+async function fixture(files: Record<string, string | Uint8Array>): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "envnews_test_" });
+  await Deno.mkdir(`${dir}/TelevisionNews`);
+  for (const [name, content] of Object.entries(files)) {
+    const path = `${dir}/TelevisionNews/${name}`;
+    if (typeof content === "string") await Deno.writeTextFile(path, content);
+    else await Deno.writeFile(path, content);
+  }
+  return dir;
+}
+
+Deno.test("loadCorpus() strips the BOM and reads quoted commas, quotes and newlines inside a Snippet", async () => {
+  const text = BOM + [
+    HEADER,
+    row(1, `"warming, and more warming"`),
+    row(2, `"line one\nline two with ""quotes"""`),
+    row(3, "plain snippet"),
+  ].join("\n") + "\n";
+  const dir = await fixture({ "CNN.201901.csv": text });
+  try {
+    const { rows, report } = await loadCorpus(dir);
+    assertEquals(rows.map((r) => r.snippet), [
+      "warming, and more warming",
+      'line one\nline two with "quotes"',
+      "plain snippet",
+    ]);
+    // the header is line 1; the quoted newline makes row 2 span lines 3-4
+    assertEquals(rows.map((r) => r.line), [2, 3, 5]);
+    assertEquals(rows[0].url, "https://example.org/1"); // the BOM did not hide the URL column
+    assertEquals(rows[0], {
+      file: "CNN.201901.csv",
+      line: 2,
+      url: "https://example.org/1",
+      matchDateTime: "1/2/2019 3:04:05",
+      station: "CNN",
+      show: "Show 1",
+      iaShowId: "CNNW_1",
+      iaPreviewThumb: "https://example.org/1.jpg",
+      snippet: "warming, and more warming",
+    });
+    assertEquals([report.files, report.rows, report.skipped], [1, 3, 0]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadCorpus() counts a BOM-only file and an empty file as empty files, not errors", async () => {
+  const dir = await fixture({
+    "CNN.200910.csv": BOM,
+    "CNN.200911.csv": "",
+    "CNN.200912.csv": `${BOM}${HEADER}\n${row(1, "text")}\n`,
+  });
+  try {
+    const { rows, report } = await loadCorpus(dir);
+    assertEquals(rows.length, 1);
+    assertEquals(report.files, 3);
+    assertEquals(report.emptyFiles, ["CNN.200910.csv", "CNN.200911.csv"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadCorpus() reads files in sorted order, CRLF line ends, and skips blank lines", async () => {
+  const dir = await fixture({
+    "MSNBC.201001.csv": `${BOM}${HEADER}\r\n${row(3, "third")}\r\n`,
+    "BBCNEWS.201001.csv": `${BOM}${HEADER}\r\n${row(1, '"first\r\nstill first"')}\r\n\r\n${
+      row(2, "second")
+    }\r\n`,
+  });
+  try {
+    const { rows, report } = await loadCorpus(dir);
+    assertEquals(rows.map((r) => [r.file, r.line, r.snippet]), [
+      ["BBCNEWS.201001.csv", 2, "first\nstill first"],
+      ["BBCNEWS.201001.csv", 5, "second"],
+      ["MSNBC.201001.csv", 2, "third"],
+    ]);
+    assertEquals(report.perFile[0].blankLines, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("strict loadCorpus() names the file and line of a row with a missing field", async () => {
+  const short = "https://example.org/2,1/2/2019 3:04:05,CNN,Show,CNNW_2,snippet without thumb";
+  const dir = await fixture({
+    "CNN.201902.csv": `${BOM}${HEADER}\n${row(1, "ok")}\n${short}\n${row(3, "ok")}\n`,
+  });
+  try {
+    const err = await assertRejects(() => loadCorpus(dir), CorpusError);
+    assertStringIncludes(err.message, "CNN.201902.csv:3");
+    assertStringIncludes(err.message, "6 field(s), the header has 7");
+    assertStringIncludes(err.message, "--lenient");
+    assertEquals([err.file, err.line], ["CNN.201902.csv", 3]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("lenient loadCorpus() skips a row with a missing field and counts it with its line", async () => {
+  const short = "https://example.org/2,1/2/2019 3:04:05,CNN,Show,CNNW_2,snippet without thumb";
+  const dir = await fixture({
+    "CNN.201902.csv": `${BOM}${HEADER}\n${row(1, "ok")}\n${short}\n${row(3, "ok3")}\n`,
+  });
+  try {
+    const { rows, report } = await loadCorpus(dir, { lenient: true });
+    assertEquals(rows.map((r) => r.snippet), ["ok", "ok3"]);
+    assertEquals([report.rows, report.skipped], [2, 1]);
+    const fr = report.perFile[0];
+    assertEquals([fr.rows, fr.skipped], [2, 1]);
+    assertEquals(fr.problems.length, 1);
+    assertEquals(fr.problems[0].line, 3);
+    assertStringIncludes(fr.problems[0].reason, "missing from Snippet on");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadCorpus() reports unparsable rows (bad quote, unterminated quote) by line", async () => {
+  const text = [
+    BOM + HEADER,
+    row(1, "ok1"),
+    row(2, `"closed" then text`), // a quote followed by other text: invalid CSV
+    row(3, "ok3"),
+    row(4, `"never closed`), // unterminated: only this line is lost, not the rest of the file
+    row(5, "ok5"),
+  ].join("\n");
+  const dir = await fixture({ "FOXNEWS.201101.csv": text });
+  try {
+    const err = await assertRejects(() => loadCorpus(dir), CorpusError);
+    assertStringIncludes(err.message, "FOXNEWS.201101.csv:3");
+    assertStringIncludes(err.message, "unparsable CSV");
+    const { rows, report } = await loadCorpus(dir, { lenient: true });
+    assertEquals(rows.map((r) => r.snippet), ["ok1", "ok3", "ok5"]);
+    assertEquals(report.perFile[0].problems.map((p) => p.line), [3, 5]);
+    assertStringIncludes(report.perFile[0].problems[1].reason, "unterminated quoted field");
+    assertEquals(report.skipped, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadCorpus() rejects a header without the Snippet column, naming the file", async () => {
+  const header = "URL,MatchDateTime,Station,Show,IAShowID,IAPreviewThumb,Text";
+  const dir = await fixture({
+    "CNN.201001.csv": `${BOM}${header}\n${row(1, "a")}\n${row(2, "b")}\n`,
+    "CNN.201002.csv": `${BOM}${HEADER}\n${row(3, "c")}\n`,
+  });
+  try {
+    const err = await assertRejects(() => loadCorpus(dir), CorpusError);
+    assertStringIncludes(err.message, "CNN.201001.csv");
+    assertStringIncludes(err.message, "lacks column(s) Snippet");
+    assertEquals(err.line, 0);
+    const { rows, report } = await loadCorpus(dir, { lenient: true });
+    assertEquals(rows.map((r) => r.snippet), ["c"]);
+    assertEquals(report.skippedFiles, ["CNN.201001.csv"]);
+    assertEquals(report.skipped, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadCorpus() maps columns by header name, whatever their order", async () => {
+  const header = "Snippet,URL,MatchDateTime,Station,Show,IAShowID,IAPreviewThumb";
+  const dir = await fixture({ "CNN.201001.csv": `${BOM}${header}\n"hot, dry",u,d,CNN,s,id,th\n` });
+  try {
+    const { rows } = await loadCorpus(dir);
+    assertEquals([rows[0].snippet, rows[0].url, rows[0].iaPreviewThumb], ["hot, dry", "u", "th"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadCorpus() rejects invalid UTF-8 in strict mode and notes it in lenient mode", async () => {
+  const enc = new TextEncoder();
+  const bytes = new Uint8Array([...enc.encode(`${HEADER}\n${row(1, "caf")}`), 0xff, 0xfe, 10]);
+  const dir = await fixture({ "CNN.201001.csv": bytes });
+  try {
+    const err = await assertRejects(() => loadCorpus(dir), CorpusError);
+    assertStringIncludes(err.message, "CNN.201001.csv: not valid UTF-8");
+    const { rows, report } = await loadCorpus(dir, { lenient: true });
+    assertEquals(rows.length, 1);
+    assertStringIncludes(report.perFile[0].fileProblem ?? "", "not valid UTF-8");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadCorpus() on a missing folder says where it looked and how to point at the data", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "envnews_test_" });
+  try {
+    const err = await assertRejects(() => loadCorpus(`${dir}/nowhere`), Error);
+    assertStringIncludes(err.message, `${dir}/nowhere/TelevisionNews`);
+    assertStringIncludes(err.message, "does not exist");
+    assertStringIncludes(err.message, "--data=PATH");
+    assertStringIncludes(err.message, "ENVNEWS_DIR");
+    const err2 = await assertRejects(() => loadCorpus(dir), Error);
+    assertStringIncludes(err2.message, `${dir}/TelevisionNews`);
+    await Deno.mkdir(`${dir}/TelevisionNews`);
+    const err3 = await assertRejects(() => loadCorpus(dir), Error);
+    assertStringIncludes(err3.message, "holds no .csv files");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("resolveDataDir() prefers the config value, then ENVNEWS_DIR, else null (embedded)", () => {
+  const saved = Deno.env.get("ENVNEWS_DIR");
+  try {
+    Deno.env.set("ENVNEWS_DIR", "/from/env");
+    assertEquals(resolveDataDir("/from/cfg"), "/from/cfg");
+    assertEquals(resolveDataDir(""), "/from/env");
+    Deno.env.delete("ENVNEWS_DIR");
+    assertEquals(resolveDataDir(""), null);
+  } finally {
+    if (saved === undefined) Deno.env.delete("ENVNEWS_DIR");
+    else Deno.env.set("ENVNEWS_DIR", saved);
+  }
+});
+
+Deno.test("corpusToDataFrame() gives one row per snippet with typed columns", async () => {
+  const dir = await fixture({ "CNN.201901.csv": `${BOM}${HEADER}\n${row(1, '"a, b"')}\n${row(2, "c")}\n` });
+  try {
+    const { rows } = await loadCorpus(dir);
+    const df = await corpusToDataFrame(rows);
+    assertEquals(df.shape, { height: 2, width: 9 });
+    assertEquals(df.columns, [
+      "file",
+      "line",
+      "url",
+      "matchDateTime",
+      "station",
+      "show",
+      "iaShowId",
+      "iaPreviewThumb",
+      "snippet",
+    ]);
+    assertEquals(df.getColumn("snippet").toArray(), ["a, b", "c"]);
+    assertEquals(df.getColumn("line").toArray(), [2, 3]);
+    assert(String(df.getColumn("line").dtype).includes("Int32"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

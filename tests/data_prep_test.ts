@@ -1,0 +1,150 @@
+import { assert, assertAlmostEquals, assertEquals, assertGreater, assertRejects } from "@std/assert";
+import { resolveConfig } from "../lib/config.ts";
+import { cleanText, toWords } from "../lib/data/clean.ts";
+import type { CorpusRow } from "../lib/data/corpus.ts";
+import { writeEmbeddedCsv } from "../lib/data/embedded.ts";
+import { isoDate, lengthStats, prepareData, prepReportTable } from "../lib/data/prep.ts";
+import { pseudoSummary } from "../lib/data/pseudo_label.ts";
+import { EOS, SOS } from "../lib/data/tokenizer.ts";
+
+/** Run `fn` with ENVNEWS_DIR unset, so `data: ""` means the embedded corpus whatever the shell has. */
+async function withoutEnvDir<T>(fn: () => Promise<T>): Promise<T> {
+  const saved = Deno.env.get("ENVNEWS_DIR");
+  Deno.env.delete("ENVNEWS_DIR");
+  try {
+    return await fn();
+  } finally {
+    if (saved !== undefined) Deno.env.set("ENVNEWS_DIR", saved);
+  }
+}
+
+function row(i: number, snippet: string): CorpusRow {
+  return {
+    file: "T.csv",
+    line: i + 2,
+    url: `u${i}`,
+    matchDateTime: "3/7/2015 10:00:00",
+    station: "CNN",
+    show: "s",
+    iaShowId: `id${i}`,
+    iaPreviewThumb: "t",
+    snippet,
+  };
+}
+
+Deno.test("prepareData() on the embedded corpus gives consistent splits, matrices and report", async () => {
+  const cfg = resolveConfig("tiny", { embeddedSnippets: 400, seed: 5 });
+  const d = await withoutEnvDir(() => prepareData(cfg));
+  const r = d.report;
+  assertEquals(r.source, "embedded");
+  assertEquals(r.counts.rows, 400);
+  assertEquals(r.counts.examples, 400 - r.counts.emptyAfterCleaning);
+  assertEquals(r.counts.unique, r.counts.examples - r.counts.duplicatesRemoved);
+  assertEquals(r.counts.train + r.counts.val + r.counts.test, r.counts.unique);
+  assertEquals([r.counts.val, r.counts.test], [
+    Math.round(r.counts.unique * 0.1),
+    Math.round(r.counts.unique * 0.1),
+  ]);
+  for (const name of ["train", "val", "test"] as const) {
+    const enc = d.encoded[name];
+    const ex = d.splits[name];
+    assertEquals(enc.n, ex.length);
+    assertEquals(enc.encIn.length, ex.length * cfg.maxInputLen);
+    assertEquals(enc.decIn.length, ex.length * cfg.maxOutputLen);
+    assertEquals(enc.decOut.length, ex.length * cfg.maxOutputLen);
+    for (let i = 0; i < ex.length; i++) {
+      const decIn = enc.decIn.subarray(i * cfg.maxOutputLen, (i + 1) * cfg.maxOutputLen);
+      const decOut = enc.decOut.subarray(i * cfg.maxOutputLen, (i + 1) * cfg.maxOutputLen);
+      assertEquals(decIn[0], SOS);
+      assert(decOut.includes(EOS));
+      // the example fields follow their definitions
+      const e = ex[i];
+      assertEquals(e.cleaned, cleanText(e.snippet));
+      assertEquals(e.input, toWords(e.cleaned));
+      assertEquals(e.target, toWords(pseudoSummary(e.cleaned, cfg.labelSentences)));
+      assertEquals(e.date.length, 10);
+    }
+  }
+  // no input text in two splits
+  const seen = new Set<string>();
+  for (const e of [...d.splits.train, ...d.splits.val, ...d.splits.test]) {
+    assert(!seen.has(e.input), `leak: ${e.input}`);
+    seen.add(e.input);
+  }
+  // the report is plain JSON and shows as a table
+  assertEquals(JSON.parse(JSON.stringify(r)), r);
+  const table = prepReportTable(r);
+  assert(table.some((t) => t.item === "duplicates removed" && t.value === r.counts.duplicatesRemoved));
+  assertEquals(r.examples.length, 3);
+  assertEquals(r.vocab.size, d.tokenizer.size);
+});
+
+Deno.test("prepareData() decodes targets back to their words when nothing is cut or unknown", async () => {
+  const cfg = resolveConfig("tiny", { embeddedSnippets: 200, vocabSize: 5000, maxOutputLen: 40 });
+  const d = await withoutEnvDir(() => prepareData(cfg));
+  const L = cfg.maxOutputLen;
+  d.splits.train.forEach((e, i) => {
+    assertEquals(d.tokenizer.decode(d.encoded.train.decOut.subarray(i * L, (i + 1) * L)), e.target);
+  });
+  assertEquals(d.report.splits.train.targetOov, 0);
+  assertEquals(d.report.splits.train.targetsTruncated, 0);
+});
+
+Deno.test("prepareData() drops and counts empty snippets and exact duplicates", async () => {
+  const rows = [
+    row(0, "the ice melts. the ice melts fast in the arctic. ok."),
+    row(1, "?!"), // nothing left after cleaning
+    row(2, "The ice melts. The ice melts fast in the Arctic. OK!"), // same input after cleaning
+    ...Array.from({ length: 20 }, (_, i) => row(3 + i, `snippet number ${i}. it has words ${i} here.`)),
+  ];
+  const cfg = resolveConfig("tiny", { valFraction: 0.1, testFraction: 0.1 });
+  const d = await prepareData(cfg, rows);
+  const c = d.report.counts;
+  assertEquals(d.report.source, "rows");
+  assertEquals([c.rows, c.emptyAfterCleaning, c.examples, c.duplicatesRemoved, c.unique], [23, 1, 22, 1, 21]);
+  const all = [...d.splits.train, ...d.splits.val, ...d.splits.test];
+  const ice = all.find((e) => e.id === 0);
+  assertEquals(ice?.target, "the ice melts fast in the arctic");
+  assertEquals(ice?.date, "2015-03-07");
+  assert(!all.some((e) => e.id === 1 || e.id === 2));
+});
+
+Deno.test("prepareData() honours maxSnippets and reports the cut", async () => {
+  const cfg = resolveConfig("tiny", { embeddedSnippets: 300, maxSnippets: 100 });
+  const d = await withoutEnvDir(() => prepareData(cfg));
+  assertEquals(d.report.counts.train + d.report.counts.val + d.report.counts.test, 100);
+  assertEquals(d.report.counts.cappedOut, d.report.counts.unique - 100);
+});
+
+Deno.test("prepareData() reads CSV files from cfg.data and keeps the load report", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "envnews_prep_" });
+  try {
+    await writeEmbeddedCsv(dir, 150, 2);
+    const d = await prepareData(resolveConfig("tiny", { data: dir }));
+    assertEquals(d.report.source, "files");
+    assertEquals(d.report.counts.rows, 150);
+    assertEquals(d.report.load?.rows, 150);
+    assertGreater(d.report.counts.files, 1);
+    await assertRejects(
+      () => prepareData(resolveConfig("tiny", { data: `${dir}/missing` })),
+      Error,
+      "--data=PATH",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("lengthStats() gives nearest-rank percentiles and a count per length", () => {
+  const s = lengthStats([3, 1, 2, 10, 2]);
+  assertEquals([s.min, s.median, s.p90, s.max], [1, 2, 10, 10]);
+  assertAlmostEquals(s.mean, 3.6, 1e-12);
+  assertEquals(s.counts, [0, 1, 2, 1, 0, 0, 0, 0, 0, 0, 1]);
+  assertEquals(lengthStats([]).counts, []);
+});
+
+Deno.test("isoDate() turns M/D/YYYY times into YYYY-MM-DD and leaves other text alone", () => {
+  assertEquals(isoDate("1/30/2019 0:03:29"), "2019-01-30");
+  assertEquals(isoDate("12/5/2010 23:59:59"), "2010-12-05");
+  assertEquals(isoDate("2019-01-30"), "2019-01-30");
+});
