@@ -127,7 +127,7 @@ export async function evaluateModel(
   const loopSample = Math.min(n, 20);
   t0 = performance.now();
   for (let i = 0; i < loopSample; i++) {
-    greedyDecodeLoop(models, encIn.subarray(i * cfg.maxInputLen, (i + 1) * cfg.maxInputLen), maxLen);
+    await greedyDecodeLoop(models, encIn.subarray(i * cfg.maxInputLen, (i + 1) * cfg.maxInputLen), maxLen);
   }
   const loop = loopSample / ((performance.now() - t0) / 1000);
 

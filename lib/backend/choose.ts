@@ -4,7 +4,7 @@
  * Order unless forced (config `backend`, or env `SEQ2SEQ_BACKEND` when the config says "auto"):
  * `tensorflow` through `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node` (each only when
  * already installed with its native addon: never fetched), then `webgpu` (only with a hardware
- * adapter; this project has no webgpu backend yet, so it is probed and reported, not used), then
+ * adapter; a forced webgpu also runs on a software one such as Mesa llvmpipe, see ./webgpu.ts), then
  * `wasm` with the missing training kernels filled in, the speed overrides and optionally OpenBLAS
  * matmuls, then `cpu`.
  *
@@ -24,8 +24,10 @@ import type { BlasStatus } from "./blas.ts";
 import { listReplacements } from "./kernel_registry.ts";
 import { installWasmFast, type WasmFastOptions } from "./wasm_fast.ts";
 import { installCpuFastKernels, installWasmFillIns } from "./wasm_kernels.ts";
+import { initWebGpu, probeWebGpu, type WebGpuAdapterInfo, type WebGpuProbe } from "./webgpu.ts";
 
-export type { BackendName, BlasStatus };
+export type { BackendName, BlasStatus, WebGpuAdapterInfo, WebGpuProbe };
+export { probeWebGpu };
 
 /** A backend that was tried, whether it worked, and why (not). */
 export interface BackendAttempt {
@@ -46,6 +48,8 @@ export interface BackendReport {
   kernels: string[];
   /** Native BLAS status (only ever enabled on wasm). */
   blas: BlasStatus;
+  /** The WebGPU adapter in use (only when the active backend is webgpu). */
+  adapter?: WebGpuAdapterInfo;
 }
 
 /** A backend that was asked for cannot be used; the message says what is missing and how to get it. */
@@ -179,56 +183,9 @@ async function tryTensorflow(pkg: "tfjs-node" | "tfjs-node-gpu", dirs: string[])
   return { name, ok: true, why: `${pkg} ${probe.version}` };
 }
 
-/** Result of {@link probeWebGpu}. */
-export interface WebGpuProbe {
-  hardware: boolean;
-  why: string;
-}
-
-let webGpuProbe: Promise<WebGpuProbe> | null = null;
-
-interface GpuLike {
-  requestAdapter(o?: { powerPreference?: string }): Promise<
-    { info?: { description?: string; vendor?: string; isFallbackAdapter?: boolean } } | null
-  >;
-}
-
-/**
- * Is there a hardware (non-fallback) WebGPU adapter? Cached; gives up after 3 s. This is the hook
- * for a future webgpu backend: only a hardware adapter is worth it (a software one, e.g. Mesa
- * llvmpipe, trains ~10x slower than wasm).
- */
-export function probeWebGpu(): Promise<WebGpuProbe> {
-  webGpuProbe ??= (async () => {
-    const gpu = (navigator as unknown as { gpu?: GpuLike }).gpu;
-    if (!gpu) return { hardware: false, why: "no WebGPU in this runtime" };
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      const timeout = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), 3000));
-      const adapter = await Promise.race([
-        gpu.requestAdapter({ powerPreference: "high-performance" }),
-        timeout,
-      ]);
-      if (!adapter) return { hardware: false, why: "no adapter" };
-      const desc = adapter.info?.description || adapter.info?.vendor || "unknown adapter";
-      if (adapter.info?.isFallbackAdapter) return { hardware: false, why: `software adapter only: ${desc}` };
-      return { hardware: true, why: `hardware adapter (${desc})` };
-    } catch (e) {
-      return { hardware: false, why: `adapter request failed: ${firstLine(e)}` };
-    } finally {
-      clearTimeout(timer);
-    }
-  })();
-  return webGpuProbe;
-}
-
-async function tryWebGpu(): Promise<BackendAttempt> {
-  const p = await probeWebGpu();
-  return {
-    name: "webgpu",
-    ok: false,
-    why: p.hardware ? `${p.why} found, but this project has no webgpu backend yet` : p.why,
-  };
+async function tryWebGpu(allowSoftware: boolean): Promise<BackendAttempt & { adapter?: WebGpuAdapterInfo }> {
+  const r = await initWebGpu({ allowSoftware });
+  return { name: "webgpu", ok: r.ok, why: r.why, adapter: r.ok ? r.adapter : undefined };
 }
 
 /** Silence the cpu backend's one-time "install tfjs-node" banner: the backend report says it. */
@@ -277,7 +234,9 @@ function howToGet(name: Exclude<BackendName, "auto">): string {
         "` (its install script downloads libtensorflow, blocked upstream today: tensorflow/tfjs#8742). " +
         "Use --backend=wasm or --backend=auto meanwhile.";
     case "webgpu":
-      return "This project has no webgpu backend yet; use --backend=wasm (or auto).";
+      return "It needs a WebGPU adapter: a GPU driver (Vulkan on Linux), or Mesa's software adapter " +
+        "(Debian: `apt-get install mesa-vulkan-drivers`; slow), and @tensorflow/tfjs-backend-webgpu " +
+        `${TFJS_VERSION} from npm. Use --backend=wasm or --backend=auto meanwhile.`;
     case "wasm":
       return "The wasm backend comes with @tensorflow/tfjs-backend-wasm (in deno.json); reinstall the " +
         "dependencies (`deno install`) or use --backend=cpu.";
@@ -322,6 +281,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   const dirs = opts.nodeModules ?? defaultNodeModules();
   const tried: BackendAttempt[] = [];
   let blas: BlasStatus = { enabled: false, why: "only used with the wasm backend" };
+  let adapter: WebGpuAdapterInfo | undefined;
   installCpuFastKernels();
   quietCpuBanner();
 
@@ -335,8 +295,11 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       return false;
     }
     if (name === "webgpu") {
-      tried.push(await tryWebGpu());
-      return false;
+      // automatic: hardware adapters only; forced (config or SEQ2SEQ_BACKEND): software ones too
+      const { adapter: a, ...t } = await tryWebGpu(wanted === "webgpu");
+      tried.push(t);
+      adapter = a;
+      return t.ok;
     }
     if (name === "wasm") {
       const r = await tryWasm(opts);
@@ -358,7 +321,9 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       const reason = wanted === "auto"
         ? (tried.length === 1 ? "first in the automatic order" : "first available in the automatic order")
         : `forced by ${source}`;
-      return { name: active, reason, tried, kernels: kernelsFor(active), blas };
+      const report: BackendReport = { name: active, reason, tried, kernels: kernelsFor(active), blas };
+      if (active === "webgpu" && adapter) report.adapter = adapter;
+      return report;
     }
   }
   if (wanted !== "auto") {
@@ -375,7 +340,8 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
 
 /**
  * One line for logs, e.g. `backend: wasm (tfjs-node-gpu not installed; tfjs-node not installed;
- * webgpu: software adapter only (llvmpipe)) + OpenBLAS matmul`.
+ * webgpu: software adapter only (llvmpipe)) + OpenBLAS matmul`, or `backend: webgpu (forced by
+ * config) on llvmpipe (LLVM 15.0.6, 256 bits), a software adapter (slow)`.
  */
 export function formatBackendReport(r: BackendReport): string {
   const failed = r.tried.filter((t) => !t.ok).map((t) =>
@@ -388,6 +354,9 @@ export function formatBackendReport(r: BackendReport): string {
     s += r.blas.enabled
       ? ` + OpenBLAS matmul (${r.blas.lib}${r.blas.threads ? `, ${r.blas.threads} threads` : ""})`
       : ` + XNNPACK matmul (no OpenBLAS: ${r.blas.why})`;
+  }
+  if (r.name === "webgpu" && r.adapter) {
+    s += ` on ${r.adapter.description}${r.adapter.software ? ", a software adapter (slow)" : ""}`;
   }
   return s;
 }

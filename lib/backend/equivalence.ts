@@ -125,7 +125,7 @@ async function runOn(
         t.dispose();
       });
     }
-    const start = vars.map((v) => Float32Array.from(v.dataSync()));
+    const start = await Promise.all(vars.map(async (v) => Float32Array.from(await v.data())));
     const losses: number[] = [];
     for (let s = 0; s < steps; s++) {
       Math.random = mulberry32(seed * 1009 + s + 1);
@@ -133,7 +133,7 @@ async function runOn(
     }
     return {
       init: start,
-      final: vars.map((v) => Float32Array.from(v.dataSync())),
+      final: await Promise.all(vars.map(async (v) => Float32Array.from(await v.data()))),
       losses,
       names: vars.map((v) => v.name),
       shapes: vars.map((v) => v.shape.slice()),
@@ -198,7 +198,7 @@ export async function valuesOnBackends(
       if (!(await tf.setBackend(b))) throw new Error(`valuesOnBackends: backend '${b}' failed to initialise`);
       const res = tf.tidy(f);
       const list = Array.isArray(res) ? res : [res];
-      out.push(list.map((t) => Float32Array.from(t.dataSync())));
+      out.push(await Promise.all(list.map(async (t) => Float32Array.from(await t.data()))));
       tf.dispose(list);
     }
   } finally {

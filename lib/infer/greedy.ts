@@ -44,7 +44,11 @@ function argmaxRow(p: Float32Array | Int32Array | Uint8Array, off: number, n: nu
 }
 
 /** The report's greedy loop for one encoder row (length Tin), using `predict` at every step. */
-export function greedyDecodeLoop(models: InferenceModels, encRow: Int32Array, maxLen: number): Decoded {
+export async function greedyDecodeLoop(
+  models: InferenceModels,
+  encRow: Int32Array,
+  maxLen: number,
+): Promise<Decoded> {
   const tokens = tf.tensor2d(encRow, [1, models.inputLen], "int32");
   const [states, h0, c0] = models.encoder.predict(tokens) as tf.Tensor[];
   let h = h0, c = c0;
@@ -53,9 +57,9 @@ export function greedyDecodeLoop(models: InferenceModels, encRow: Int32Array, ma
   for (let t = 0; t < maxLen; t++) {
     const target = tf.tensor2d([prev], [1, 1], "int32");
     const [p, h2, c2, w] = models.decoder.predict([target, states, h, c, tokens]) as tf.Tensor[];
-    const probs = p.dataSync();
+    const [probs, wv] = await Promise.all([p.data(), w.data()]);
     const next = argmaxRow(probs, 0, models.vocabSize);
-    const weights = Array.from(w.dataSync());
+    const weights = Array.from(wv);
     tf.dispose([target, p, w, h, c]);
     h = h2;
     c = c2;

@@ -28,6 +28,8 @@ export interface Batch {
   decoder: tf.Tensor2D;
   target: tf.Tensor2D;
   size: number;
+  /** Real (non-padding) target tokens, counted on the CPU: the masked loss's denominator. */
+  tokens: number;
 }
 
 /** Split `order` (or 0..n-1) into consecutive batches of at most `batchSize` indices. */
@@ -56,11 +58,15 @@ export function makeBatch(data: SeqData, rows: Int32Array, inputLen: number, out
     );
   }
   const b = rows.length;
+  const target = gatherRows(data.decOut, rows, outputLen);
+  let tokens = 0;
+  for (let i = 0; i < target.length; i++) if (target[i] !== 0) tokens++;
   return {
     encoder: tf.tensor2d(gatherRows(data.encIn, rows, inputLen), [b, inputLen], "int32"),
     decoder: tf.tensor2d(gatherRows(data.decIn, rows, outputLen), [b, outputLen], "int32"),
-    target: tf.tensor2d(gatherRows(data.decOut, rows, outputLen), [b, outputLen], "int32"),
+    target: tf.tensor2d(target, [b, outputLen], "int32"),
     size: b,
+    tokens,
   };
 }
 

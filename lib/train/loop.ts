@@ -27,7 +27,7 @@ import {
   writeCheckpoint,
   writeDirAtomic,
 } from "./checkpoint.ts";
-import { maskedCorrect, maskedCount, maskedLoss, maskedLossSum } from "./loss.ts";
+import { maskedCorrect, maskedLoss, maskedLossSum } from "./loss.ts";
 import { mixSeed, permutation, seedEverything } from "./seed.ts";
 
 /** The training part of the config. */
@@ -97,7 +97,7 @@ export async function evaluateLoss(
     const [lv, cv] = await Promise.all([l.data(), c.data()]);
     lossSum += lv[0];
     correct += cv[0];
-    tokens += maskedCount(b.target);
+    tokens += b.tokens;
     tf.dispose([l, c]);
     disposeBatch(b);
   }
@@ -188,7 +188,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       for (const rows of batchIndices(train.n, cfg.batchSize, order)) {
         step++;
         const b = makeBatch(train, rows, cfg.maxInputLen, cfg.maxOutputLen);
-        const count = maskedCount(b.target);
+        const count = b.tokens;
         let correctT: tf.Scalar | null = null;
         const lossT = tf.tidy(() => {
           const { value, grads } = tf.variableGrads(() => {
