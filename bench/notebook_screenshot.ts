@@ -4,7 +4,7 @@
  * (playwright-core), run its cells one by one, wait for the Plotly figures to be drawn, save a full-page
  * screenshot to `results/screenshots/<name>.png` and print one JSON line.
  *
- * Usage: `deno run -A bench/notebook_screenshot.ts [notebooks/00_smoke.ipynb] [--timeout=SECONDS] [--run-all]`
+ * Usage: `deno run -A bench/notebook_screenshot.ts [notebooks/01_data_preparation.ipynb] [--timeout=SECONDS] [--run-all]`
  * (`--run-all`: queue all cells at once, as the "Run All" menu does, instead of one by one).
  *
  * Skips (exit 0, JSON `skipped`) when Chromium or the notebook server is missing. Autosave is
@@ -27,7 +27,7 @@ interface Options {
 
 function parseArgs(args: string[]): Options {
   const opts: Options = {
-    notebook: join(PROJECT_ROOT, "notebooks", "00_smoke.ipynb"),
+    notebook: join(PROJECT_ROOT, "notebooks", "01_data_preparation.ipynb"),
     timeoutS: 300,
     runAll: false,
   };

@@ -70,6 +70,20 @@ class LateOutputClient(NotebookClient):
                 self._route_late(msg)
 
     async def _drain(self):
+        # A silent sentinel execution: the kernel handles requests in order, so outputs of the last cell that
+        # it publishes late arrive before the sentinel's idle status. Then wait `grace` more for stragglers.
+        try:
+            sentinel = self.kc.execute("0", silent=True, store_history=False)
+            end = time.monotonic() + max(30.0, self.grace)
+            while (left := end - time.monotonic()) > 0:
+                msg = await asyncio.wait_for(self.kc.iopub_channel.get_msg(timeout=None), left)
+                if msg.get("parent_header", {}).get("msg_id") == sentinel:
+                    if msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
+                        break
+                    continue
+                self._route_late(msg)
+        except Exception:  # timeout, or the channel closed: fall back to the grace period alone
+            pass
         end = time.monotonic() + self.grace
         while (left := end - time.monotonic()) > 0:
             try:

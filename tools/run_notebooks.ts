@@ -6,7 +6,7 @@
  * the install command when Jupyter is missing.
  *
  * Usage: `deno run -A tools/run_notebooks.ts [NAME_OR_PATH...] [--out-dir=DIR] [--timeout=SECONDS]`
- * (names filter `notebooks/`, e.g. `00_smoke`).
+ * (names filter `notebooks/`, e.g. `01_data`).
  *
  * @module
  */

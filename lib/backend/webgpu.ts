@@ -109,6 +109,31 @@ export function describeAdapter(info: AdapterInfoLike, isFallbackAdapter = false
 let probeCache: Promise<WebGpuProbe> | null = null;
 
 /**
+ * Mesa prints "error: XDG_RUNTIME_DIR is invalid or not set" at every adapter request when the variable is
+ * missing (CI, containers, notebook kernels). Point it at a private temporary folder for this process only,
+ * when it is unset or not a folder, and when the process may write the environment.
+ */
+function ensureRuntimeDir(): void {
+  try {
+    if (Deno.permissions.querySync({ name: "env" }).state !== "granted") return;
+    const cur = Deno.env.get("XDG_RUNTIME_DIR");
+    if (cur) {
+      try {
+        if (Deno.statSync(cur).isDirectory) return;
+      } catch { /* missing: replace it */ }
+    }
+    const dir = Deno.makeTempDirSync({ prefix: "xdg-runtime-" });
+    Deno.chmodSync(dir, 0o700);
+    Deno.env.set("XDG_RUNTIME_DIR", dir);
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch { /* already gone */ }
+    });
+  } catch { /* no permission to write files or the environment: Mesa's warning is harmless */ }
+}
+
+/**
  * Which WebGPU adapter would the backend get (`powerPreference: "high-performance"`, as
  * tfjs-backend-webgpu asks), and is it hardware? Cached; gives up after `timeoutMs` (default 3 s).
  * Imports nothing.
@@ -117,6 +142,7 @@ export function probeWebGpu(timeoutMs = 3000): Promise<WebGpuProbe> {
   probeCache ??= (async (): Promise<WebGpuProbe> => {
     const gpu = (navigator as unknown as { gpu?: GpuLike }).gpu;
     if (!gpu) return { hardware: false, why: "no WebGPU in this runtime (navigator.gpu is missing)" };
+    ensureRuntimeDir();
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const timeout = new Promise<"timeout">((resolve) =>

@@ -314,6 +314,7 @@ export function attentionHeatmap(
     text: outputTokens.map((o) => inputTokens.map((t) => `${o} \u2190 ${t}`)),
     hovertemplate: "%{text}: %{z:.3f}<extra></extra>",
     colorscale: "Blues",
+    reversescale: true, // strong attention dark, weak attention pale
     zmin: 0,
     zmax: zmax > 0 ? zmax : 1,
     colorbar: { title: { text: "weight" } },

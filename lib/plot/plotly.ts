@@ -76,6 +76,8 @@ export interface HeatmapTrace extends TraceBase {
   x: number[];
   y: number[];
   colorscale?: string;
+  /** Flip the colour scale (plotly's "Blues" runs dark-to-light as values grow). */
+  reversescale?: boolean;
   zmin?: number;
   zmax?: number;
   text?: string[][];
