@@ -72,6 +72,8 @@ export interface Config {
   blas: boolean;
   /** Folder where runs are written. */
   resultsDir: string;
+  /** Also export the run's figures as PNG (needs Debian chromium; ~15 s per figure). */
+  png: boolean;
 }
 
 const PAPER: Config = {
@@ -107,6 +109,7 @@ const PAPER: Config = {
   backend: "auto",
   blas: true,
   resultsDir: "results",
+  png: false,
 };
 
 /**
@@ -196,6 +199,7 @@ const SCHEMA: Record<keyof Config, Kind> = {
   backend: { type: "enum", values: BACKENDS },
   blas: { type: "bool" },
   resultsDir: { type: "string" },
+  png: { type: "bool" },
 };
 
 /** Every config key, for help texts and validation messages. */

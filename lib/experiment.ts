@@ -6,7 +6,7 @@
  * runs them all. A run writes `results/<run-id>/`: `config.json`, `backend.json`, `prep_report.json`,
  * `tokenizer.json`, `summary.txt`, `history.json`, `best/` (model.json + weights.bin, loadable by stock
  * TensorFlow.js), `checkpoint/` (last finished epoch, with optimizer state), `metrics.json`, `predictions.csv`,
- * `examples.json`, `attention.json` and `report.md`.
+ * `examples.json`, `attention.json`, `report.md` and `figures/` (HTML, and PNG with `--png`).
  *
  * @example
  * ```ts
@@ -33,6 +33,7 @@ import { beamSearch, modelStepper } from "./infer/beam.ts";
 import { type Decoded, greedyDecodeBatch, greedyDecodeLoop } from "./infer/greedy.ts";
 import { extractInferenceModels } from "./infer/models.ts";
 import { type EvalResult, evaluateSystems, metricsJson, verdict, writeEvalReport } from "./eval/report.ts";
+import { saveRunFigures } from "./plot/run_figures.ts";
 
 /** Options of {@linkcode runExperiment}. */
 export interface RunOptions {
@@ -230,6 +231,16 @@ export async function runExperiment(cfgIn: Config, opts: RunOptions = {}): Promi
       })),
     ),
   );
+  const figures = await saveRunFigures(`${dir}/figures`, {
+    lengths: data.report.lengths,
+    limits: { input: cfg.maxInputLen, target: cfg.maxOutputLen - 1 },
+    history: train.history,
+    result: evaluation.result,
+    greedy: evaluation.greedy,
+    tokenOf: (id) => data.tokenizer.tokenOf(id),
+    png: cfg.png,
+  });
+  log(`figures: ${figures.length} files in ${dir}/figures`);
   const metrics = metricsJson(evaluation.result, "test", decodeSpeed);
   const s = metrics.systems;
   log(

@@ -111,10 +111,25 @@ Deno.test("standaloneHtml() is a complete offline document with an escaped title
 Deno.test("saveFigure({png: false}) writes only the HTML file and says why there is no PNG", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const saved = await saveFigure(FIG, `${dir}/sub/fig`, { png: false });
+    const saved = await saveFigure(FIG, `${dir}/sub/fig`, { png: false, plotlyJs: "inline" });
     assertEquals(saved, { files: [`${dir}/sub/fig.html`], pngSkipped: "png: false" });
     assertEquals(await Deno.readTextFile(`${dir}/sub/fig.html`), standaloneHtml(FIG));
     assertEquals([...Deno.readDirSync(`${dir}/sub`)].map((e) => e.name), ["fig.html"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("saveFigure() by default writes plotly.min.js once per folder and loads it from there", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await saveFigure(FIG, `${dir}/a`, { png: false });
+    await saveFigure(FIG, `${dir}/b`, { png: false });
+    assertEquals([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["a.html", "b.html", "plotly.min.js"]);
+    assertEquals(await Deno.readTextFile(`${dir}/plotly.min.js`), plotlyJs());
+    const html = await Deno.readTextFile(`${dir}/a.html`);
+    assertStringIncludes(html, '<script type="text/javascript" src="plotly.min.js"></script>');
+    assert(html.length < 100_000, `the figure file stays small (${html.length} bytes)`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

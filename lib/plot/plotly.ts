@@ -254,15 +254,23 @@ export function plot(fig: Figure): Displayable {
 }
 
 /**
- * A complete, offline HTML document showing `fig` (plotly.js inlined, ~4.5 MB). When drawing has
- * finished, `<body>` gets the attribute `data-plotted` (used by the PNG export).
+ * A complete, offline HTML document showing `fig`: plotly.js inlined (~4.5 MB), or loaded from
+ * `opts.scriptSrc` (a path relative to the HTML file). When drawing has finished, `<body>` gets the
+ * attribute `data-plotted` (used by the PNG export).
  */
-export function standaloneHtml(fig: Figure, title = figureTitle(fig)): string {
+export function standaloneHtml(
+  fig: Figure,
+  title = figureTitle(fig),
+  opts: { scriptSrc?: string } = {},
+): string {
   const spec = { data: fig.data, layout: fig.layout, config: { responsive: true, ...fig.config } };
+  const lib = opts.scriptSrc === undefined
+    ? plotlyScriptTag()
+    : `<script type="text/javascript" src="${escapeHtml(opts.scriptSrc)}"></script>`;
   return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${
     escapeHtml(title)
   }</title>\n` +
-    `${plotlyScriptTag()}\n</head><body style="margin:0">\n` +
+    `${lib}\n</head><body style="margin:0">\n` +
     `<div id="fig" style="width:100%;height:${figureHeight(fig)}px"></div>\n` +
     `<script type="text/javascript">var fig = ${scriptJson(spec)};` +
     `window.Plotly.newPlot("fig", fig.data, fig.layout, fig.config)` +
@@ -273,6 +281,12 @@ export function standaloneHtml(fig: Figure, title = figureTitle(fig)): string {
 export interface SaveFigureOptions {
   /** Also write a PNG when Chromium is installed (default true). */
   png?: boolean;
+  /**
+   * `"shared"` (default): write `plotly.min.js` once beside the HTML files and load it from there, so a run
+   * folder with many figures holds plotly.js once (the folder works offline); `"inline"`: one self-contained
+   * file per figure (~4.5 MB each).
+   */
+  plotlyJs?: "shared" | "inline";
   /** PNG size in CSS pixels (default: layout width or 1000, layout height or 450) and pixel ratio (default 2). */
   width?: number;
   height?: number;
@@ -325,7 +339,17 @@ export async function saveFigure(
   const slash = pathWithoutExt.lastIndexOf("/");
   if (slash > 0) await Deno.mkdir(pathWithoutExt.slice(0, slash), { recursive: true });
   const html = `${pathWithoutExt}.html`;
-  await writeTextAtomic(html, standaloneHtml(fig));
+  if (opts.plotlyJs === "inline") {
+    await writeTextAtomic(html, standaloneHtml(fig));
+  } else {
+    const lib = `${slash > 0 ? pathWithoutExt.slice(0, slash) : "."}/plotly.min.js`;
+    try {
+      await Deno.stat(lib);
+    } catch {
+      await writeTextAtomic(lib, plotlyJs());
+    }
+    await writeTextAtomic(html, standaloneHtml(fig, figureTitle(fig), { scriptSrc: "plotly.min.js" }));
+  }
   const out: SavedFigure = { files: [html] };
   if (opts.png === false) {
     out.pngSkipped = "png: false";
