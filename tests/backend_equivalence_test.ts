@@ -13,6 +13,7 @@ import {
 } from "../lib/backend/probe_model.ts";
 import { fastStats } from "../lib/backend/wasm_fast.ts";
 import { fillInCalls } from "../lib/backend/wasm_kernels.ts";
+import { seq2seqSubject, SMALL } from "./fixtures/seq2seq_subject.ts";
 
 const NO_NODE = ["/nonexistent/seq2seq-test/node_modules"];
 
@@ -48,6 +49,31 @@ const VARIANTS: ProbeVariant[] = [
   { mask: "add", loss: "gather" },
   { mask: "add", loss: "logits" },
 ];
+
+Deno.test("3 training steps of the real seq2seq model on wasm (XNNPACK) match cpu within 1e-5", async () => {
+  await initBackend({ backend: "wasm", blas: false, nodeModules: NO_NODE });
+  const segBefore = fillInCalls.UnsortedSegmentSum ?? 0;
+  const n0 = tf.memory().numTensors;
+  assertEquivalent(await compareBackends(seq2seqSubject(SMALL), { backends: ["cpu", "wasm"], steps: 3 }));
+  assertEquals(tf.memory().numTensors, n0);
+  assertGreater(
+    (fillInCalls.UnsortedSegmentSum ?? 0) - segBefore,
+    0,
+    "the embedding gradient used the fill-in",
+  );
+});
+
+Deno.test({
+  name: "3 training steps of the real seq2seq model on wasm with OpenBLAS match cpu within 1e-5",
+  ignore: !openBlas().enabled,
+  fn: async () => {
+    await initBackend({ backend: "wasm", blas: true, nodeModules: NO_NODE });
+    const calls = blasStats.calls;
+    assertEquivalent(await compareBackends(seq2seqSubject(SMALL), { backends: ["cpu", "wasm"], steps: 3 }));
+    assertGreater(blasStats.calls - calls, 0, "the matmuls went through OpenBLAS");
+    await initBackend({ backend: "wasm", blas: false, nodeModules: NO_NODE });
+  },
+});
 
 Deno.test("3 RMSprop steps on wasm with fill-ins and overrides (XNNPACK) match cpu within 1e-5", async () => {
   await initBackend({ backend: "wasm", blas: false, nodeModules: NO_NODE });

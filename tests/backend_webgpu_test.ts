@@ -23,10 +23,7 @@ import {
   resetWebGpuProbe,
   WebGpuSyncReadError,
 } from "../lib/backend/webgpu.ts";
-import { resolveConfig } from "../lib/config.ts";
-import { buildSeq2Seq } from "../lib/model/seq2seq.ts";
-import { disposeBatch, makeBatch, type SeqData } from "../lib/train/batches.ts";
-import { maskedLoss } from "../lib/train/loss.ts";
+import { seq2seqSubject, SMALL } from "./fixtures/seq2seq_subject.ts";
 
 const NO_NODE = ["/nonexistent/seq2seq-test/node_modules"];
 
@@ -109,7 +106,7 @@ Deno.test(
       assertEquals(r.reason, "forced by config");
       assertEquals(r.tried.map((t) => [t.name, t.ok]), [["webgpu", true]]);
       assertEquals(r.adapter, probe.adapter);
-      assertEquals(r.kernels, []);
+      assertEquals(r.kernels, ["AddN (addn-groups)"]); // the AddN fix, reported
       const desc = probe.adapter!.description;
       assertEquals(
         formatBackendReport(r),
@@ -176,92 +173,6 @@ Deno.test(
   ),
 );
 
-/** Small sizes (tiny profile, shrunk) so three steps on a software adapter take seconds. */
-const SMALL = resolveConfig("tiny", {
-  vocabSize: 64,
-  maxInputLen: 8,
-  maxOutputLen: 6,
-  embeddingDim: 16,
-  units: 16,
-  encoderLayers: 2,
-  attentionUnits: 8,
-  batchSize: 4,
-  dropout: 0.1,
-});
-
-/** A fixed batch with padding in inputs and targets (the mask matters). */
-function smallData(): SeqData {
-  const n = SMALL.batchSize, tin = SMALL.maxInputLen, tout = SMALL.maxOutputLen, v = SMALL.vocabSize;
-  const encIn = new Int32Array(n * tin), decIn = new Int32Array(n * tout), decOut = new Int32Array(n * tout);
-  for (let r = 0; r < n; r++) {
-    const len = tin - r; // rows end in r padding positions
-    for (let t = 0; t < len; t++) encIn[r * tin + t] = 4 + ((r * 7 + t * 5) % (v - 4));
-    const k = tout - 1 - (r % 3); // summary tokens, then eostok (3), then padding
-    decIn[r * tout] = 2; // sostok
-    for (let t = 0; t < k; t++) {
-      const tok = encIn[r * tin + t];
-      decOut[r * tout + t] = tok;
-      if (t + 1 < tout) decIn[r * tout + t + 1] = tok;
-    }
-    decOut[r * tout + k] = 3;
-  }
-  return { n, encIn, decIn, decOut };
-}
-
-/**
- * tfjs-layers keeps each LSTM cell's last dropout masks (4 tensors) until the layer's next call, and
- * `model.dispose()` leaves them behind (on every backend): free them with the model.
- */
-function disposeDropoutMasks(model: tf.LayersModel): void {
-  for (const layer of model.layers) {
-    const cell = (layer as unknown as { cell?: { dropoutMask?: tf.Tensor[] | null } }).cell;
-    if (cell?.dropoutMask) {
-      tf.dispose(cell.dropoutMask);
-      cell.dropoutMask = null;
-    }
-  }
-}
-
-/**
- * The training loop's step (lib/train/loop.ts): masked loss, gradients, RMSprop(lr, 0.9, 0, 1e-7).
- * Every read is asynchronous; the weights are read back after each step so that compareBackends
- * (which reads them with dataSync) finds their values cached on the CPU.
- */
-const seq2seqSubject = () => {
-  const model = buildSeq2Seq(SMALL);
-  const optimizer = tf.train.rmsprop(SMALL.learningRate, 0.9, 0, 1e-7);
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const batch = makeBatch(
-    smallData(),
-    Int32Array.from({ length: SMALL.batchSize }, (_, i) => i),
-    SMALL.maxInputLen,
-    SMALL.maxOutputLen,
-  );
-  return {
-    variables: vars,
-    step: async () => {
-      const value = tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => {
-          const p = model.apply([batch.encoder, batch.decoder], { training: true }) as tf.Tensor3D;
-          return maskedLoss(p, batch.target);
-        }, vars);
-        optimizer.applyGradients(grads);
-        return value;
-      });
-      const loss = (await value.data())[0];
-      value.dispose();
-      await Promise.all(vars.map((v) => v.data()));
-      return loss;
-    },
-    dispose: () => {
-      disposeBatch(batch);
-      optimizer.dispose();
-      disposeDropoutMasks(model);
-      model.dispose();
-    },
-  };
-};
-
 function detail(c: BackendComparison): string {
   const worst =
     [...c.variables].sort((a, b) => b.maxAbsDiff / (b.maxAbs || 1) - a.maxAbsDiff / (a.maxAbs || 1))[0];
@@ -277,7 +188,7 @@ Deno.test(
   gpuTest("3 RMSprop steps of the seq2seq model on webgpu match cpu within 1e-5 relative", async () => {
     await initBackend({ backend: "webgpu", nodeModules: NO_NODE });
     const n0 = tf.memory().numTensors;
-    const c = await compareBackends(seq2seqSubject, { backends: ["cpu", "webgpu"], steps: 3 });
+    const c = await compareBackends(seq2seqSubject(SMALL), { backends: ["cpu", "webgpu"], steps: 3 });
     console.log(
       `  webgpu vs cpu: loss rel diff ${c.maxLossRelDiff.toExponential(2)}, weight rel diff ${
         c.maxWeightRelDiff.toExponential(2)
@@ -290,5 +201,17 @@ Deno.test(
     assertLess(c.maxWeightRelDiff, 1e-5, detail(c));
     assertGreater(c.maxWeightChange, 1e-3, "the steps moved the weights"); // so equal weights mean something
     assert(c.losses[0][2] < c.losses[0][0], `loss decreases: ${c.losses[0]}`);
+  }),
+);
+
+Deno.test(
+  gpuTest("tf.addN() of more than four tensors sums all of them on webgpu (AddN fix)", async () => {
+    await initBackend({ backend: "webgpu", nodeModules: NO_NODE });
+    for (const n of [3, 4, 5, 9, 16, 21]) {
+      const xs = Array.from({ length: n }, (_, i) => tf.fill([3], i + 1));
+      const y = tf.addN(xs);
+      assertEquals(Array.from(await y.data()), Array(3).fill((n * (n + 1)) / 2), `addN of ${n}`);
+      tf.dispose([...xs, y]);
+    }
   }),
 );

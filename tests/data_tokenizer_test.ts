@@ -60,6 +60,20 @@ Deno.test("encodeTarget() keeps sostok first and eostok last when truncating", (
   assertThrows(() => tok.encodeTarget("x", 1), RangeError, "maxLen");
 });
 
+Deno.test("encodeInputInto() and encodeTargetInto() fill one matrix row and reset its padding", () => {
+  const tok = Tokenizer.fit(TEXTS, 100);
+  const enc = new Int32Array(12).fill(99);
+  const r = tok.encodeInputInto(["ice", "glacier"], 4, enc, 4);
+  assertEquals([...enc], [99, 99, 99, 99, 5, OOV, 0, 0, 99, 99, 99, 99]);
+  assertEquals(r, { oov: 1, truncated: false, words: 2 });
+  const decIn = new Int32Array(8).fill(99);
+  const decOut = new Int32Array(8).fill(99);
+  const t = tok.encodeTargetInto(["sea"], 4, decIn, decOut, 4);
+  assertEquals([...decIn], [99, 99, 99, 99, SOS, 6, 0, 0]);
+  assertEquals([...decOut], [99, 99, 99, 99, 6, EOS, 0, 0]);
+  assertEquals(t, { oov: 0, truncated: false, words: 1 });
+});
+
 Deno.test("decode() stops at eostok, skips padding and sostok, shows OOV as <oov>", () => {
   const tok = Tokenizer.fit(TEXTS, 100);
   assertEquals(tok.decode([SOS, 4, OOV, 5, EOS, 6, 7]), "the <oov> ice");

@@ -26,6 +26,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { type KernelArgs, replaceKernel } from "./kernel_registry.ts";
 
 /** The npm package providing the backend; its version must match `@tensorflow/tfjs`. */
 export const WEBGPU_PACKAGE = "@tensorflow/tfjs-backend-webgpu@4.22.0";
@@ -229,6 +230,41 @@ export function guardSyncReads(backend: unknown = tf.findBackend("webgpu")): boo
 
 let loading: Promise<string | null> | null = null;
 
+/** Inputs the webgpu AddN kernel sums correctly (tfjs-backend-webgpu 4.22 ignores inputs past the 4th). */
+export const ADDN_MAX_INPUTS = 4;
+
+/**
+ * tfjs-backend-webgpu 4.22's `AddN` silently sums only its first four inputs (`tf.addN` of 16 tensors returns
+ * the sum of 4), which broke gradient clipping by global norm. Replace it with a kernel that sums groups of at
+ * most four with the original kernel and then sums the partial results the same way. Idempotent.
+ */
+export function fixAddN(): void {
+  if (!tf.getKernel("AddN", "webgpu")) return;
+  replaceKernel("AddN", "webgpu", "addn-groups", (current) => {
+    const native = current!.kernelFunc;
+    // tfjs passes AddN its inputs as an array (typed as a named map)
+    const sum = (inputs: tf.TensorInfo[], backend: KernelArgs["backend"]): tf.TensorInfo => {
+      if (inputs.length <= ADDN_MAX_INPUTS) {
+        return native({
+          inputs: inputs as unknown as tf.NamedTensorInfoMap,
+          backend,
+          attrs: {},
+        }) as tf.TensorInfo;
+      }
+      const partial: tf.TensorInfo[] = [];
+      for (let i = 0; i < inputs.length; i += ADDN_MAX_INPUTS) {
+        partial.push(sum(inputs.slice(i, i + ADDN_MAX_INPUTS), backend));
+      }
+      const out = sum(partial, backend);
+      for (const t of partial) {
+        (backend as unknown as { disposeData(id: unknown): void }).disposeData(t.dataId);
+      }
+      return out;
+    };
+    return ({ inputs, backend }) => sum(Object.values(inputs) as tf.TensorInfo[], backend);
+  });
+}
+
 /** Import the backend package once; returns null or why it failed. */
 function loadPackage(): Promise<string | null> {
   loading ??= import("@tensorflow/tfjs-backend-webgpu").then(
@@ -273,6 +309,7 @@ export async function initWebGpu(opts: { allowSoftware: boolean }): Promise<WebG
     return { ok: false, why: `${adapter.description}: failed to initialise: ${firstLine(e)}`, adapter };
   }
   guardSyncReads(tf.backend());
+  fixAddN();
   return {
     ok: true,
     why: adapter.software ? `${adapter.description}, a software adapter (slow)` : adapter.description,

@@ -15,7 +15,7 @@
  */
 
 import type { Config } from "../config.ts";
-import { cleanText } from "./clean.ts";
+import { cleanText, words } from "./clean.ts";
 import { type CorpusRow, loadCorpus, type LoadReport, resolveDataDir } from "./corpus.ts";
 import { generateCorpus } from "./embedded.ts";
 import { pseudoSummaryDetails } from "./pseudo_label.ts";
@@ -231,16 +231,13 @@ export function encodeSplit(
   const targetWords = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     const e = examples[i];
-    const ws = wordsOf?.(e);
-    const a = ws ? tok.encodeInputWords(ws.input, maxInputLen) : tok.encodeInput(e.input, maxInputLen);
-    encIn.set(a.ids, i * maxInputLen);
+    const ws = wordsOf?.(e) ?? { input: words(e.input), target: words(e.target) };
+    const a = tok.encodeInputInto(ws.input, maxInputLen, encIn, i * maxInputLen);
     inputWords[i] = a.words;
     s.inputTokens += Math.min(a.words, maxInputLen);
     s.inputOov += a.oov;
     if (a.truncated) s.inputsTruncated++;
-    const t = ws ? tok.encodeTargetWords(ws.target, maxOutputLen) : tok.encodeTarget(e.target, maxOutputLen);
-    decIn.set(t.decIn, i * maxOutputLen);
-    decOut.set(t.decOut, i * maxOutputLen);
+    const t = tok.encodeTargetInto(ws.target, maxOutputLen, decIn, decOut, i * maxOutputLen);
     targetWords[i] = t.words;
     s.targetTokens += Math.min(t.words, maxOutputLen - 1);
     s.targetOov += t.oov;

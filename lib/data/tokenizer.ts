@@ -165,18 +165,32 @@ export class Tokenizer {
 
   /** {@linkcode encodeInput} for a text already split into words. */
   encodeInputWords(w: readonly string[], maxLen: number): EncodedInput {
+    const ids = new Int32Array(maxLen);
+    return { ids, ...this.encodeInputInto(w, maxLen, ids, 0) };
+  }
+
+  /**
+   * {@linkcode encodeInputWords} writing into `dest[offset, offset + maxLen)` (a row of a batch
+   * matrix) instead of a new array; padding positions are set to 0.
+   */
+  encodeInputInto(
+    w: readonly string[],
+    maxLen: number,
+    dest: Int32Array,
+    offset: number,
+  ): Omit<EncodedInput, "ids"> {
     if (!Number.isInteger(maxLen) || maxLen < 1) {
       throw new RangeError(`encodeInput: maxLen must be >= 1 (got ${maxLen})`);
     }
-    const ids = new Int32Array(maxLen);
     const k = Math.min(w.length, maxLen);
     let oov = 0;
     for (let i = 0; i < k; i++) {
       const id = this.#index.get(w[i]);
       if (id === undefined) oov++;
-      ids[i] = id ?? OOV;
+      dest[offset + i] = id ?? OOV;
     }
-    return { ids, oov, truncated: w.length > maxLen, words: w.length };
+    dest.fill(PAD, offset + k, offset + maxLen);
+    return { oov, truncated: w.length > maxLen, words: w.length };
   }
 
   /**
@@ -190,23 +204,39 @@ export class Tokenizer {
 
   /** {@linkcode encodeTarget} for a text already split into words. */
   encodeTargetWords(w: readonly string[], maxLen: number): EncodedTarget {
+    const decIn = new Int32Array(maxLen);
+    const decOut = new Int32Array(maxLen);
+    return { decIn, decOut, ...this.encodeTargetInto(w, maxLen, decIn, decOut, 0) };
+  }
+
+  /**
+   * {@linkcode encodeTargetWords} writing into `decIn` and `decOut` at `[offset, offset + maxLen)`
+   * (rows of batch matrices); padding positions are set to 0.
+   */
+  encodeTargetInto(
+    w: readonly string[],
+    maxLen: number,
+    decIn: Int32Array,
+    decOut: Int32Array,
+    offset: number,
+  ): Omit<EncodedTarget, "decIn" | "decOut"> {
     if (!Number.isInteger(maxLen) || maxLen < 2) {
       throw new RangeError(`encodeTarget: maxLen must be >= 2 (got ${maxLen})`);
     }
-    const decIn = new Int32Array(maxLen);
-    const decOut = new Int32Array(maxLen);
     const k = Math.min(w.length, maxLen - 1);
-    decIn[0] = SOS;
+    decIn[offset] = SOS;
     let oov = 0;
     for (let i = 0; i < k; i++) {
       const found = this.#index.get(w[i]);
       if (found === undefined) oov++;
       const id = found ?? OOV;
-      decIn[i + 1] = id;
-      decOut[i] = id;
+      decIn[offset + i + 1] = id;
+      decOut[offset + i] = id;
     }
-    decOut[k] = EOS;
-    return { decIn, decOut, oov, truncated: w.length > maxLen - 1, words: w.length };
+    decOut[offset + k] = EOS;
+    decIn.fill(PAD, offset + k + 1, offset + maxLen);
+    decOut.fill(PAD, offset + k + 1, offset + maxLen);
+    return { oov, truncated: w.length > maxLen - 1, words: w.length };
   }
 
   /**

@@ -19,7 +19,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Config } from "../config.ts";
 import { writeTextAtomic } from "../io/atomic.ts";
 import { saveModelDir } from "../model/io.ts";
-import { batchIndices, disposeBatch, makeBatch, type SeqData } from "./batches.ts";
+import { type Batch, batchIndices, disposeBatch, makeBatch, type SeqData } from "./batches.ts";
 import {
   type EpochLog,
   readCheckpoint,
@@ -129,6 +129,37 @@ function clipByGlobalNorm(grads: tf.NamedTensorMap, clipNorm: number): tf.NamedT
   return out;
 }
 
+/** RMSprop as Keras configures it (rho 0.9, no momentum, epsilon 1e-7) with the config's learning rate. */
+export function makeOptimizer(cfg: Pick<Config, "learningRate">): tf.Optimizer {
+  return tf.train.rmsprop(cfg.learningRate, 0.9, 0, 1e-7);
+}
+
+/**
+ * One training step with teacher forcing: forward with dropout, masked loss, gradients of all trainable
+ * weights (clipped by global norm when `clipNorm` > 0), optimizer update. Returns the batch's loss and its
+ * number of correctly predicted target tokens as scalars for the caller to read and dispose.
+ */
+export function makeTrainStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  cfg: Pick<Config, "clipNorm">,
+): (b: Batch) => { loss: tf.Scalar; correct: tf.Scalar } {
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  return (b) => {
+    let correct: tf.Scalar | null = null;
+    const loss = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => {
+        const p = model.apply([b.encoder, b.decoder], { training: true }) as tf.Tensor3D;
+        correct = tf.keep(maskedCorrect(p, b.target));
+        return maskedLoss(p, b.target);
+      }, vars);
+      optimizer.applyGradients(clipByGlobalNorm(grads, cfg.clipNorm));
+      return value;
+    });
+    return { loss, correct: correct as unknown as tf.Scalar };
+  };
+}
+
 /**
  * Train `model` (built, not compiled) on `train`, validating on `val` after every epoch. See the module
  * documentation for checkpoints, resume and reproducibility.
@@ -138,8 +169,8 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const log = opts.log ?? ((l: string) => console.log(l));
   if (train.n === 0) throw new Error("trainModel: the training split is empty");
   if (val.n === 0) throw new Error("trainModel: the validation split is empty (early stopping needs it)");
-  const optimizer = tf.train.rmsprop(cfg.learningRate, 0.9, 0, 1e-7);
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const optimizer = makeOptimizer(cfg);
+  const trainStep = makeTrainStep(model, optimizer, cfg);
   let state: TrainState = {
     epoch: 0,
     history: [],
@@ -189,18 +220,9 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
         step++;
         const b = makeBatch(train, rows, cfg.maxInputLen, cfg.maxOutputLen);
         const count = b.tokens;
-        let correctT: tf.Scalar | null = null;
-        const lossT = tf.tidy(() => {
-          const { value, grads } = tf.variableGrads(() => {
-            const p = model.apply([b.encoder, b.decoder], { training: true }) as tf.Tensor3D;
-            correctT = tf.keep(maskedCorrect(p, b.target));
-            return maskedLoss(p, b.target);
-          }, vars);
-          optimizer.applyGradients(clipByGlobalNorm(grads, cfg.clipNorm));
-          return value;
-        });
-        const [lv, cv] = await Promise.all([lossT.data(), (correctT as unknown as tf.Scalar).data()]);
-        tf.dispose([lossT, correctT as unknown as tf.Scalar]);
+        const { loss: lossT, correct: correctT } = trainStep(b);
+        const [lv, cv] = await Promise.all([lossT.data(), correctT.data()]);
+        tf.dispose([lossT, correctT]);
         disposeBatch(b);
         if (!Number.isFinite(lv[0])) {
           throw new TrainingDivergedError(
