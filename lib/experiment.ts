@@ -178,10 +178,10 @@ export async function runExperiment(cfgIn: Config, opts: RunOptions = {}): Promi
   const id = opts.resume ?? opts.runId ?? newRunId(cfgIn);
   const dir = `${cfgIn.resultsDir}/${id}`;
   const cfg = opts.resume ? { ...(await readRunConfig(dir)), resultsDir: cfgIn.resultsDir } : cfgIn;
+  // the backend first: a forced backend that cannot load fails before anything is written
+  const backend = await initBackend({ backend: cfg.backend, blas: cfg.blas });
   await Deno.mkdir(dir, { recursive: true });
   log(`run ${id} (profile ${cfg.profile}) -> ${dir}`);
-
-  const backend = await initBackend({ backend: cfg.backend, blas: cfg.blas });
   log(formatBackendReport(backend));
   await writeTextAtomic(`${dir}/backend.json`, JSON.stringify(backend, null, 1));
   if (!opts.resume) await writeTextAtomic(`${dir}/config.json`, JSON.stringify(cfg, null, 1));

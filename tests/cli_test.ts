@@ -1,0 +1,41 @@
+// The main job's command line: errors are one clear line and a non-zero exit, not a stack trace.
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+
+async function experiment(...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", ...args],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("`experiment --backend=tensorflow` without tfjs-node fails with a clear message and exit 1", async () => {
+  const resultsDir = await Deno.makeTempDir();
+  const r = await experiment("--profile=tiny", "--backend=tensorflow", `--resultsDir=${resultsDir}`);
+  assertEquals(r.code, 1);
+  assertStringIncludes(r.stderr, 'error: backend "tensorflow" (forced by config) cannot be used');
+  assertStringIncludes(r.stderr, "@tensorflow/tfjs-node");
+  assert(!/^\s+at /m.test(r.stderr), `no stack trace:\n${r.stderr}`);
+  assertEquals([...Deno.readDirSync(resultsDir)], [], "nothing was written");
+  await Deno.remove(resultsDir, { recursive: true });
+});
+
+Deno.test("`experiment` with an unknown option or a bad value names it and exits 1", async () => {
+  const a = await experiment("--unitz=3");
+  assertEquals(a.code, 1);
+  assertStringIncludes(a.stderr, "unknown option --unitz");
+  const b = await experiment("--units=big");
+  assertEquals(b.code, 1);
+  assertStringIncludes(b.stderr, 'bad value "big" for "units"');
+  assert(!/^\s+at /m.test(a.stderr + b.stderr), "no stack trace");
+});
+
+Deno.test("`experiment --help` lists the profiles and keys", async () => {
+  const r = await experiment("--help");
+  assertEquals(r.code, 0);
+  assertStringIncludes(r.stdout, "profiles: paper, default, tiny");
+  assertStringIncludes(r.stdout, "maxInputLen");
+});
