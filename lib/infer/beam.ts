@@ -75,9 +75,9 @@ export async function beamSearch(
     const tin = attention ? attention.length / alive.length : 0;
     const cands: { from: number; tok: number; logProb: number }[] = [];
     for (let i = 0; i < alive.length; i++) {
-      // the best k+1 tokens of this row suffice: at most k continuations survive, plus an eostok/pad
+      // the best k+2 tokens of this row suffice: at most k continuations survive, plus eostok and pad
       const row = probs.subarray(i * v, (i + 1) * v);
-      const top = topK(row, Math.min(v, k + 1));
+      const top = topK(row, Math.min(v, k + 2));
       for (const j of top) {
         cands.push({ from: i, tok: j, logProb: alive[i].logProb + Math.log(Math.max(row[j], 1e-30)) });
       }

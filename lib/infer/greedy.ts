@@ -91,7 +91,7 @@ export async function greedyDecodeBatch(
   n: number,
   opts: BatchDecodeOptions,
 ): Promise<Decoded[]> {
-  const tin = models.inputLen, v = models.vocabSize;
+  const tin = models.inputLen;
   if (encIn.length !== n * tin) {
     throw new Error(`greedyDecodeBatch: ${encIn.length} tokens is not ${n} x ${tin}`);
   }
@@ -111,14 +111,16 @@ export async function greedyDecodeBatch(
     let alive = b;
     for (let t = 0; t < opts.maxLen && alive > 0; t++) {
       const step = decodeStep(models, prev, enc, h, c);
-      const [probs, att] = await Promise.all([step.probs.data(), step.attention.data()]);
-      const next = new Int32Array(b);
+      // the choice and its probability are computed on the backend: only 2 numbers per row come back
+      const [nextT, bestT] = tf.tidy(
+        () => [tf.cast(tf.argMax(step.probs, 1), "int32"), tf.max(step.probs, 1)],
+      );
+      const [next, best, att] = await Promise.all([nextT.data(), bestT.data(), step.attention.data()]);
       for (let i = 0; i < b; i++) {
-        const k = argmaxRow(probs, i * v, v);
-        next[i] = k;
         if (done[i]) continue;
+        const k = next[i];
         const o = outs[i];
-        o.logProb += Math.log(Math.max(probs[i * v + k], 1e-30));
+        o.logProb += Math.log(Math.max(best[i], 1e-30));
         if (k === EOS || k === PAD) {
           o.finished = k === EOS;
           done[i] = 1;
@@ -128,10 +130,11 @@ export async function greedyDecodeBatch(
         o.ids.push(k);
         o.attention.push(Array.from(att.subarray(i * tin, (i + 1) * tin)));
       }
-      tf.dispose([prev, step.probs, step.attention, h, c]);
+      tf.dispose([prev, step.probs, step.attention, h, c, bestT]);
       h = step.h;
       c = step.c;
-      prev = tf.tensor2d(next, [b, 1], "int32");
+      prev = tf.reshape(nextT, [b, 1]) as tf.Tensor2D;
+      nextT.dispose();
     }
     tf.dispose([prev, h, c, enc.states, tokens]);
     results.push(...outs);

@@ -3,15 +3,19 @@
  * `returnState: true`) when a model is executed:
  *
  * 1. The graph executor calls a layer once per output tensor that is used downstream, so the last encoder
- *    LSTM (whose sequences, h and c are all used) ran three times per forward pass — three times the work,
- *    and three different dropout masks for outputs that should come from one computation.
+ *    LSTM (whose sequences, h and c are all used) ran three times per forward pass: three times the work (the
+ *    executor keeps the first call's outputs, so results were right, but training drew three sets of dropout
+ *    masks from `Math.random`).
  * 2. `RNN.apply` writes `initialState` into the kwargs object it receives, which the executor shares between
  *    calls: the second call of a decoder LSTM then fails with "When inputs is an array, neither initialState or
  *    constants should be provided" (this broke the one-step decoder model).
  *
  * {@linkcode applyOncePerCall} patches a layer instance so that a repeated call with the very same input
- * tensors and kwargs object returns the first call's outputs, and so that each call gets its own copy of the
- * kwargs. Weights, serialization and numerics are unchanged (one computation instead of three identical ones).
+ * tensors and kwargs (the same object, or none, as `predict` passes) within one synchronous graph execution
+ * returns the first call's outputs, and so that each call gets its own copy of the kwargs. The remembered call
+ * is forgotten at the next microtask, so a later call (after an `await`, or in another task) always computes
+ * afresh, even with the same input tensors. Weights, serialization and numerics are unchanged (one computation
+ * instead of three identical ones).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -38,14 +42,20 @@ export function applyOncePerCall(layer: tf.layers.Layer): void {
     const list: unknown[] = Array.isArray(inputs) ? inputs : [inputs];
     const concrete = list.every((x) => x instanceof tf.Tensor);
     if (
-      concrete && last !== null && kwargs !== undefined && last.kwargs === kwargs &&
-      last.inputs.length === list.length && last.inputs.every((x, i) => x === list[i]) &&
-      !anyDisposed(last.out)
+      concrete && last !== null && last.kwargs === kwargs && last.inputs.length === list.length &&
+      last.inputs.every((x, i) => x === list[i]) && !anyDisposed(last.out)
     ) {
       return last.out;
     }
     const out = original(inputs, kwargs === undefined ? undefined : { ...kwargs });
-    last = concrete ? { inputs: list, kwargs, out } : null;
+    if (concrete) {
+      const entry = { inputs: list, kwargs, out };
+      last = entry;
+      // a graph execution is synchronous: forget this call once it is over
+      queueMicrotask(() => {
+        if (last === entry) last = null;
+      });
+    } else last = null;
     return out;
   };
   host[PATCHED] = true;

@@ -1,0 +1,257 @@
+/**
+ * Beam search: hand-made distributions where beam search beats greedy and where the length penalty decides,
+ * the GNMT length penalty formula, width 1 = greedy on a real tiny model, and beam outputs on the real model
+ * checked against the training model's own probabilities.
+ */
+import { assertAlmostEquals, assertEquals, assertGreater, assertLessOrEqual } from "@std/assert";
+import * as tf from "@tensorflow/tfjs";
+import { EOS, PAD, SOS } from "../lib/data/tokenizer.ts";
+import { beamScore, beamSearch, type BeamStepper, lengthPenalty, modelStepper } from "../lib/infer/beam.ts";
+import { greedyDecodeLoop } from "../lib/infer/greedy.ts";
+import { extractInferenceModels, type InferenceModels } from "../lib/infer/models.ts";
+import { encoderRows, shiftOutputBias, tinyConfig, tinyModel } from "./fixtures/tiny_seq2seq.ts";
+
+await tf.setBackend("cpu");
+
+const A = 4, B = 5, V = 6; // ids 0-3 are <pad>, <oov>, sostok, eostok
+
+/** Next-token distribution given the tokens generated so far, as [token, probability] pairs. */
+type Table = (prefix: number[]) => [number, number][];
+
+/** A BeamStepper over a hand-written table; records the largest number of rows it was asked for. */
+function tableStepper(table: Table): BeamStepper & { maxRows: number; calls: number } {
+  let rows: number[][] | null = null;
+  const stepper = {
+    vocabSize: V,
+    maxRows: 0,
+    calls: 0,
+    step(prev: Int32Array, parents: Int32Array) {
+      stepper.calls++;
+      const cur: number[][] = rows === null
+        ? [[]] // the first call continues sostok
+        : Array.from(parents, (p, i) => [...rows![p], prev[i]]);
+      if (rows === null) assertEquals([...prev], [SOS]);
+      rows = cur;
+      stepper.maxRows = Math.max(stepper.maxRows, cur.length);
+      const probs = new Float32Array(cur.length * V);
+      cur.forEach((prefix, i) => {
+        for (const [tok, p] of table(prefix)) probs[i * V + tok] = p;
+      });
+      return Promise.resolve({ probs, attention: null });
+    },
+    dispose() {},
+  };
+  return stepper;
+}
+
+/** Plain greedy decoding over a table (independent of lib/infer). */
+function tableGreedy(table: Table, maxLen: number): { ids: number[]; logProb: number } {
+  const ids: number[] = [];
+  let logProb = 0;
+  for (let t = 0; t < maxLen; t++) {
+    const dist = table(ids);
+    const [tok, p] = [...dist].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0];
+    logProb += Math.log(p);
+    if (tok === EOS || tok === PAD) break;
+    ids.push(tok);
+  }
+  return { ids, logProb };
+}
+
+// Greedy takes A (0.5) then eostok (0.4): p = 0.2. Beam (width 2) keeps B (0.4), whose eostok has 0.9: p = 0.36.
+const BEATS_GREEDY: Table = (prefix) => {
+  if (prefix.length === 0) return [[A, 0.5], [B, 0.4], [EOS, 0.1]];
+  if (prefix.length === 1 && prefix[0] === A) return [[EOS, 0.4], [A, 0.3], [B, 0.3]];
+  if (prefix.length === 1 && prefix[0] === B) return [[EOS, 0.9], [A, 0.05], [B, 0.05]];
+  return [[EOS, 1]];
+};
+
+Deno.test("beam search (width 2) finds 'B eostok' (p 0.36) where greedy finds 'A eostok' (p 0.2)", async () => {
+  const greedy = tableGreedy(BEATS_GREEDY, 5);
+  assertEquals(greedy.ids, [A]);
+  assertAlmostEquals(greedy.logProb, Math.log(0.5 * 0.4), 1e-6);
+
+  const width1 = await beamSearch(tableStepper(BEATS_GREEDY), { beamWidth: 1, lengthPenalty: 0, maxLen: 5 });
+  assertEquals(width1.ids, greedy.ids);
+  assertAlmostEquals(width1.logProb, greedy.logProb, 1e-6);
+
+  const stepper = tableStepper(BEATS_GREEDY);
+  const beam = await beamSearch(stepper, { beamWidth: 2, lengthPenalty: 0, maxLen: 5 });
+  assertEquals(beam.ids, [B]);
+  assertEquals(beam.finished, true);
+  assertAlmostEquals(beam.logProb, Math.log(0.4 * 0.9), 1e-6);
+  assertAlmostEquals(beam.score, beam.logProb, 1e-12); // alpha 0: the score is the log-probability
+  assertGreater(beam.logProb, greedy.logProb);
+  assertLessOrEqual(stepper.maxRows, 2);
+});
+
+Deno.test("lengthPenalty() is ((5 + len) / 6)^alpha and beamScore() divides the log-probability by it", () => {
+  assertEquals(lengthPenalty(1, 0.6), 1);
+  assertEquals(lengthPenalty(9, 0), 1);
+  assertAlmostEquals(lengthPenalty(7, 0.6), Math.pow(2, 0.6), 1e-12); // (5+7)/6 = 2 -> 1.5157
+  assertAlmostEquals(lengthPenalty(7, 0.6), 1.515716566, 1e-9);
+  assertAlmostEquals(lengthPenalty(4, 2), 2.25, 1e-12); // (9/6)^2
+  assertAlmostEquals(beamScore(-3, 7, 0.6), -3 / 1.515716566, 1e-9);
+  assertEquals(beamScore(-3, 7, 0), -3);
+});
+
+// 'eostok' at once: p 0.5. 'A A A eostok': 0.4 * 0.9 * 0.9 * 0.9 = 0.2916.
+const LENGTH_DECIDES: Table = (prefix) => {
+  const n = prefix.length;
+  if (n === 0) return [[EOS, 0.5], [A, 0.4], [B, 0.1]];
+  if (prefix[0] === B) return [[EOS, 1]];
+  if (n < 3) return [[A, 0.9], [EOS, 0.1]];
+  if (n === 3) return [[EOS, 0.9], [A, 0.1]];
+  return [[EOS, 1]];
+};
+
+Deno.test("the length penalty decides: alpha 0 keeps 'eostok' (p 0.5), alpha 2 prefers 'A A A eostok'", async () => {
+  const short = await beamSearch(tableStepper(LENGTH_DECIDES), { beamWidth: 2, lengthPenalty: 0, maxLen: 6 });
+  assertEquals(short.ids, []);
+  assertEquals(short.finished, true);
+  assertAlmostEquals(short.score, Math.log(0.5), 1e-6);
+
+  const long = await beamSearch(tableStepper(LENGTH_DECIDES), { beamWidth: 2, lengthPenalty: 2, maxLen: 6 });
+  assertEquals(long.ids, [A, A, A]);
+  assertEquals(long.finished, true);
+  assertAlmostEquals(long.logProb, Math.log(0.2916), 1e-6);
+  // len counts eostok: 4 -> lp = (9/6)^2 = 2.25; score -0.5477 beats 'eostok' alone: log(0.5) / 1 = -0.6931
+  assertAlmostEquals(long.score, Math.log(0.2916) / 2.25, 1e-6);
+  assertGreater(long.score, Math.log(0.5));
+});
+
+// Step 1 ranks <pad> and eostok (0.3 each) above A (0.21) and B (0.19). With alpha 1 the best summary is
+// 'B x9 eostok': log(0.19 * 0.99^8) / ((5 + 10) / 6) = -0.6964, better than 'eostok' alone (log 0.3 = -1.204)
+// or anything through A (A is followed by <pad> only). Width 2 must keep A and B after step 1.
+const PAD_AND_EOS_ON_TOP: Table = (prefix) => {
+  const n = prefix.length;
+  if (n === 0) return [[PAD, 0.3], [EOS, 0.3], [A, 0.21], [B, 0.19]];
+  if (prefix[0] === A) return [[PAD, 1]];
+  if (n < 9) return [[B, 0.99], [EOS, 0.01]];
+  return [[EOS, 1]];
+};
+
+Deno.test("beam search keeps beamWidth continuations even when <pad> and eostok are both among a row's best", async () => {
+  const best = await beamSearch(tableStepper(PAD_AND_EOS_ON_TOP), {
+    beamWidth: 2,
+    lengthPenalty: 1,
+    maxLen: 10,
+  });
+  assertEquals(best.ids, new Array(9).fill(B));
+  assertAlmostEquals(best.score, Math.log(0.19 * Math.pow(0.99, 8)) / 2.5, 1e-5);
+});
+
+Deno.test("beam search on a table never asks for more than beamWidth rows and stops within maxLen steps", async () => {
+  const loop: Table = () => [[A, 0.6], [B, 0.4]]; // never ends by itself
+  const stepper = tableStepper(loop);
+  const best = await beamSearch(stepper, { beamWidth: 3, lengthPenalty: 0.6, maxLen: 7 });
+  assertEquals(best.ids, new Array(7).fill(A));
+  assertEquals(best.finished, false);
+  assertAlmostEquals(best.logProb, 7 * Math.log(0.6), 1e-5);
+  assertEquals(stepper.calls, 7);
+  assertLessOrEqual(stepper.maxRows, 3);
+});
+
+// ---- the real tiny model ----
+
+const CFG = tinyConfig();
+const TIN = CFG.maxInputLen, TOUT = CFG.maxOutputLen;
+
+function mixedModel(): tf.LayersModel {
+  const model = tinyModel(CFG, 4, 1);
+  shiftOutputBias(model, EOS, 2);
+  return model;
+}
+
+async function beamOn(
+  inf: InferenceModels,
+  row: Int32Array,
+  beamWidth: number,
+  lengthPenalty: number,
+  maxLen: number,
+) {
+  const stepper = modelStepper(inf, row);
+  try {
+    return await beamSearch(stepper, { beamWidth, lengthPenalty, maxLen });
+  } finally {
+    stepper.dispose();
+  }
+}
+
+Deno.test("width 1 with lengthPenalty 0 equals greedyDecodeLoop() on the real tiny model (12 inputs)", async () => {
+  const model = mixedModel();
+  const inf = extractInferenceModels(model);
+  const rows = encoderRows(12, CFG);
+  for (let i = 0; i < 12; i++) {
+    const row = rows.subarray(i * TIN, (i + 1) * TIN);
+    const g = await greedyDecodeLoop(inf, row, TOUT);
+    const b = await beamOn(inf, row, 1, 0, TOUT);
+    assertEquals(b.ids, g.ids, `ids of input ${i}`);
+    assertEquals(b.finished, g.finished, `finished of input ${i}`);
+    assertAlmostEquals(b.logProb, g.logProb, 1e-5);
+    assertEquals(b.attention.length, g.attention.length);
+    b.attention.forEach((w, t) => w.forEach((x, s) => assertAlmostEquals(x, g.attention[t][s], 1e-6)));
+  }
+  model.dispose();
+});
+
+Deno.test("beam (width 3, alpha 0.6) on the real model: ids in range, attention per token, logProb = training model's", async () => {
+  const model = mixedModel();
+  const inf = extractInferenceModels(model);
+  const n = 12, rows = encoderRows(n, CFG, 17);
+  const results = [];
+  for (let i = 0; i < n; i++) {
+    results.push(await beamOn(inf, rows.subarray(i * TIN, (i + 1) * TIN), 3, 0.6, TOUT));
+  }
+  // teacher-force each result through the training model: [SOS, y1..yk] padded
+  const dec = new Int32Array(n * TOUT);
+  results.forEach((d, i) => {
+    dec[i * TOUT] = SOS;
+    d.ids.slice(0, TOUT - 1).forEach((id, t) => (dec[i * TOUT + t + 1] = id));
+  });
+  const probs = tf.tidy(() =>
+    (model.predict([
+      tf.tensor2d(rows, [n, TIN], "int32"),
+      tf.tensor2d(dec, [n, TOUT], "int32"),
+    ]) as tf.Tensor3D)
+      .arraySync()
+  );
+  results.forEach((d, i) => {
+    assertLessOrEqual(d.ids.length, TOUT);
+    for (const id of d.ids) assertEquals(id >= 1 && id < CFG.vocabSize && id !== EOS, true, `id ${id}`);
+    assertEquals(d.attention.length, d.ids.length);
+    for (const w of d.attention) {
+      assertEquals(w.length, TIN);
+      assertAlmostEquals(w.reduce((s, x) => s + x, 0), 1, 1e-5);
+      w.forEach((x, s) => {
+        if (rows[i * TIN + s] === PAD) assertEquals(x, 0);
+      });
+    }
+    const emitted = d.finished ? [...d.ids, EOS] : d.ids.length < TOUT ? [...d.ids, PAD] : d.ids;
+    const logProb = emitted.reduce((s, id, t) => s + Math.log(probs[i][t][id]), 0);
+    assertAlmostEquals(d.logProb, logProb, 1e-4, `logProb of input ${i}`);
+    assertAlmostEquals(d.score, beamScore(d.logProb, emitted.length, 0.6), 1e-9);
+  });
+  model.dispose();
+});
+
+Deno.test("beam on a model that never predicts eostok ends after maxLen tokens; one that predicts <pad> at once", async () => {
+  const rows = encoderRows(3, CFG);
+  const never = tinyModel(CFG, 6);
+  shiftOutputBias(never, 9, 100);
+  const infNever = extractInferenceModels(never);
+  const always = tinyModel(CFG, 6);
+  shiftOutputBias(always, PAD, 100);
+  const infPad = extractInferenceModels(always);
+  for (let i = 0; i < 3; i++) {
+    const row = rows.subarray(i * TIN, (i + 1) * TIN);
+    const a = await beamOn(infNever, row, 4, 0.6, 9);
+    assertEquals(a.ids, new Array(9).fill(9));
+    assertEquals(a.finished, false);
+    const b = await beamOn(infPad, row, 4, 0.6, 9);
+    assertEquals(b.ids, []);
+    assertEquals(b.finished, false);
+  }
+  never.dispose();
+  always.dispose();
+});
