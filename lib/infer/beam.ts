@@ -163,10 +163,11 @@ export function modelStepper(models: InferenceModels, encRow: Int32Array): BeamS
       const zeros = tf.zeros([rows], "int32");
       const hs = tf.gather(h, idx) as tf.Tensor2D, cs = tf.gather(c, idx) as tf.Tensor2D;
       const states = tf.gather(enc.states, zeros) as tf.Tensor3D;
+      const keys = tf.gather(enc.keys, zeros) as tf.Tensor3D;
       const toks = tf.gather(enc.tokens, zeros) as tf.Tensor2D;
       const prevT = tf.tensor2d(prev, [rows, 1], "int32");
-      const out = decodeStep(models, prevT, { states, tokens: toks }, hs, cs);
-      tf.dispose([idx, zeros, hs, cs, states, toks, prevT, h, c]);
+      const out = decodeStep(models, prevT, { states, keys, tokens: toks }, hs, cs);
+      tf.dispose([idx, zeros, hs, cs, states, keys, toks, prevT, h, c]);
       h = out.h;
       c = out.c;
       const [probs, attention] = await Promise.all([out.probs.data(), out.attention.data()]);
@@ -174,7 +175,7 @@ export function modelStepper(models: InferenceModels, encRow: Int32Array): BeamS
       return { probs: probs as Float32Array, attention: attention as Float32Array };
     },
     dispose() {
-      tf.dispose([h, c, enc.states, tokens]);
+      tf.dispose([h, c, enc.states, enc.keys, tokens]);
     },
   };
 }

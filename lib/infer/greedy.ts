@@ -136,7 +136,7 @@ export async function greedyDecodeBatch(
       prev = tf.reshape(nextT, [b, 1]) as tf.Tensor2D;
       nextT.dispose();
     }
-    tf.dispose([prev, h, c, enc.states, tokens]);
+    tf.dispose([prev, h, c, enc.states, enc.keys, tokens]);
     results.push(...outs);
   }
   return results;

@@ -17,12 +17,24 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { BahdanauAttention } from "../model/attention.ts";
 import { LAYER } from "../model/seq2seq.ts";
 
 /** The two inference models and the shapes they were built for. */
 export interface InferenceModels {
   encoder: tf.LayersModel;
   decoder: tf.LayersModel;
+  /**
+   * The trained layers the one-step decoder is made of. {@linkcode decodeStep} calls them directly (the same
+   * computation as `decoder`), reusing the attention's encoder keys across steps.
+   */
+  layers: {
+    embedding: tf.layers.Layer;
+    lstm: tf.layers.Layer;
+    attention: BahdanauAttention;
+    concat: tf.layers.Layer;
+    dense: tf.layers.Layer;
+  };
   inputLen: number;
   units: number;
   vocabSize: number;
@@ -63,6 +75,9 @@ export function extractInferenceModels(model: tf.LayersModel): InferenceModels {
   const decEmb = layer(model, LAYER.decoderEmbedding, LAYER.sharedEmbedding);
   const decLstm = layer(model, LAYER.decoderLstm);
   const attention = layer(model, LAYER.attention);
+  if (!(attention instanceof BahdanauAttention)) {
+    throw new Error(`extractInferenceModels: layer ${LAYER.attention} is not a BahdanauAttention`);
+  }
   const concat = layer(model, LAYER.concat);
   const output = layer(model, LAYER.output);
   const vocabSize = (output.outputShape as number[])[2];
@@ -84,12 +99,21 @@ export function extractInferenceModels(model: tf.LayersModel): InferenceModels {
     outputs: [probs, h, c, weights],
     name: "inference_decoder_step",
   });
-  return { encoder, decoder, inputLen, units, vocabSize };
+  return {
+    encoder,
+    decoder,
+    layers: { embedding: decEmb, lstm: decLstm, attention, concat, dense },
+    inputLen,
+    units,
+    vocabSize,
+  };
 }
 
 /** Encoder outputs for a batch of encoder token rows. */
 export interface EncoderState {
   states: tf.Tensor3D;
+  /** The attention's `W2 h_enc` for every encoder position (B, Tin, A), computed once per input. */
+  keys: tf.Tensor3D;
   h: tf.Tensor2D;
   c: tf.Tensor2D;
   tokens: tf.Tensor2D;
@@ -98,22 +122,30 @@ export interface EncoderState {
 /** Run the encoder (no dropout) on `tokens (B, Tin)`; the caller disposes the result (not `tokens`). */
 export function encode(models: InferenceModels, tokens: tf.Tensor2D): EncoderState {
   const [states, h, c] = models.encoder.apply(tokens, { training: false }) as tf.Tensor[];
-  return { states: states as tf.Tensor3D, h: h as tf.Tensor2D, c: c as tf.Tensor2D, tokens };
+  const keys = models.layers.attention.encoderKeys(states as tf.Tensor3D);
+  return { states: states as tf.Tensor3D, keys, h: h as tf.Tensor2D, c: c as tf.Tensor2D, tokens };
 }
 
-/** One decoder step for `B` rows: returns next-token probabilities (B, V), new states and attention (B, Tin). */
+/**
+ * One decoder step for `B` rows: returns next-token probabilities (B, V), new states and attention (B, Tin).
+ * The same computation as the one-step decoder model, with the trained layers called directly and the
+ * encoder keys reused (see {@linkcode EncoderState.keys}).
+ */
 export function decodeStep(
   models: InferenceModels,
   prev: tf.Tensor2D,
-  enc: { states: tf.Tensor3D; tokens: tf.Tensor2D },
+  enc: { states: tf.Tensor3D; keys: tf.Tensor3D; tokens: tf.Tensor2D },
   h: tf.Tensor2D,
   c: tf.Tensor2D,
 ): { probs: tf.Tensor2D; h: tf.Tensor2D; c: tf.Tensor2D; attention: tf.Tensor2D } {
   return tf.tidy(() => {
-    const [p, h2, c2, w] = models.decoder.apply([prev, enc.states, h, c, enc.tokens], {
-      training: false,
-    }) as tf.Tensor[];
-    const b = p.shape[0]!;
+    const { embedding, lstm, attention, concat, dense } = models.layers;
+    const b = prev.shape[0];
+    const emb = embedding.apply(prev) as tf.Tensor3D; // (B, 1, d)
+    const [out, h2, c2] = lstm.apply(emb, { initialState: [h, c], training: false }) as tf.Tensor[];
+    const w = attention.weightsFromKeys(out as tf.Tensor3D, enc.keys, enc.tokens); // (B, 1, Tin)
+    const context = tf.matMul(w, enc.states);
+    const p = dense.apply(concat.apply([out, context]) as tf.Tensor) as tf.Tensor;
     return {
       probs: tf.reshape(p, [b, models.vocabSize]) as tf.Tensor2D,
       h: h2 as tf.Tensor2D,

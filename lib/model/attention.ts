@@ -80,13 +80,28 @@ export class BahdanauAttention extends tf.layers.Layer {
 
   /** alpha = masked softmax over encoder positions of v^T tanh(W1 dec + W2 enc); shape (B, Td, Te). */
   attentionWeights(dec: tf.Tensor3D, enc: tf.Tensor3D, tokens: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => this.weightsFromKeys(dec, this.encoderKeys(enc), tokens));
+  }
+
+  /**
+   * `W2 h_enc` for every encoder position, shape (B, Te, A). It does not depend on the decoder, so a decoder
+   * that runs one step at a time computes it once per input ({@linkcode weightsFromKeys}) instead of every step.
+   */
+  encoderKeys(enc: tf.Tensor3D): tf.Tensor3D {
+    return tf.tidy(() => {
+      const [b, te, ue] = enc.shape;
+      return tf.reshape(tf.matMul(tf.reshape(enc, [b * te, ue]), this.w2!.read()), [b, te, this.units]);
+    });
+  }
+
+  /** The attention weights (B, Td, Te) given the encoder keys from {@linkcode encoderKeys}. */
+  weightsFromKeys(dec: tf.Tensor3D, keys: tf.Tensor3D, tokens: tf.Tensor2D): tf.Tensor3D {
     return tf.tidy(() => {
       const [b, td, ud] = dec.shape;
-      const [, te, ue] = enc.shape;
+      const te = keys.shape[1];
       const a = this.units;
       const wd = tf.reshape(tf.matMul(tf.reshape(dec, [b * td, ud]), this.w1!.read()), [b, td, 1, a]);
-      const we = tf.reshape(tf.matMul(tf.reshape(enc, [b * te, ue]), this.w2!.read()), [b, 1, te, a]);
-      const hidden = tf.tanh(tf.add(wd, we)); // (B,Td,Te,A)
+      const hidden = tf.tanh(tf.add(wd, tf.reshape(keys, [b, 1, te, a]))); // (B,Td,Te,A)
       const score = tf.reshape(tf.matMul(tf.reshape(hidden, [b * td * te, a]), this.v!.read()), [b, td, te]);
       const padded = tf.reshape(tf.cast(tf.equal(tokens, 0), "float32"), [b, 1, te]);
       return tf.softmax(tf.add(score, tf.mul(padded, MASK_VALUE)), -1) as tf.Tensor3D;
