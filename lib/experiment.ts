@@ -73,6 +73,22 @@ export async function readRunConfig(dir: string): Promise<Config> {
   }
 }
 
+/**
+ * Write what a run folder needs before training: `config.json` (unless `opts.config` is false, as when
+ * resuming), `tokenizer.json` and `prep_report.json`. The CLI and the training notebook both start runs so.
+ */
+export async function writeRunInputs(
+  dir: string,
+  cfg: Config,
+  data: Pick<PreparedData, "tokenizer" | "report">,
+  opts: { config?: boolean } = {},
+): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  if (opts.config !== false) await writeTextAtomic(`${dir}/config.json`, JSON.stringify(cfg, null, 1));
+  await writeTextAtomic(`${dir}/tokenizer.json`, JSON.stringify(data.tokenizer.toJSON()));
+  await writeTextAtomic(`${dir}/prep_report.json`, JSON.stringify(data.report, null, 1));
+}
+
 /** Build a fresh, seeded model for the prepared data (vocabulary size from the fitted tokenizer). */
 export function buildModelFor(cfg: Config, data: Pick<PreparedData, "tokenizer">): tf.LayersModel {
   seedEverything(cfg.seed, 0);
@@ -184,7 +200,6 @@ export async function runExperiment(cfgIn: Config, opts: RunOptions = {}): Promi
   log(`run ${id} (profile ${cfg.profile}) -> ${dir}`);
   log(formatBackendReport(backend));
   await writeTextAtomic(`${dir}/backend.json`, JSON.stringify(backend, null, 1));
-  if (!opts.resume) await writeTextAtomic(`${dir}/config.json`, JSON.stringify(cfg, null, 1));
 
   const data = await prepareData(cfg);
   const c = data.report.counts;
@@ -195,8 +210,7 @@ export async function runExperiment(cfgIn: Config, opts: RunOptions = {}): Promi
       `${c.unique} unique examples (${c.duplicatesRemoved} duplicates removed) -> train ${c.train} / val ${c.val} / ` +
       `test ${c.test}; vocabulary ${data.tokenizer.size} ids`,
   );
-  await writeTextAtomic(`${dir}/prep_report.json`, JSON.stringify(data.report, null, 1));
-  await writeTextAtomic(`${dir}/tokenizer.json`, JSON.stringify(data.tokenizer.toJSON()));
+  await writeRunInputs(dir, cfg, data, { config: !opts.resume });
 
   const model = buildModelFor(cfg, data);
   const summaryText = formatSummary(modelSummary(model));
