@@ -50,6 +50,11 @@ export interface Config {
   recurrentDropout: number;
   /** Hidden size of the additive attention (W1, W2 project to this; v maps it to a score). */
   attentionUnits: number;
+  /**
+   * Build the LSTMs and the time-distributed output with the project's fast layers (lib/model/fast_lstm.ts):
+   * the same weights and numbers as tfjs's own layers, faster to train on CPU. false = tfjs's layers.
+   */
+  fastLayers: boolean;
   batchSize: number;
   epochs: number;
   /** Early stopping: epochs without a validation-loss improvement before stopping. */
@@ -95,6 +100,7 @@ const PAPER: Config = {
   dropout: 0.4,
   recurrentDropout: 0,
   attentionUnits: 256,
+  fastLayers: true,
   batchSize: 60,
   epochs: 40,
   patience: 2,
@@ -185,6 +191,7 @@ const SCHEMA: Record<keyof Config, Kind> = {
   dropout: { type: "float", min: 0, max: 0.95 },
   recurrentDropout: { type: "float", min: 0, max: 0 },
   attentionUnits: { type: "int", min: 1 },
+  fastLayers: { type: "bool" },
   batchSize: { type: "int", min: 1 },
   epochs: { type: "int", min: 0 },
   patience: { type: "int", min: 0 },

@@ -92,7 +92,7 @@ export async function writeRunInputs(
 /** Build a fresh, seeded model for the prepared data (vocabulary size from the fitted tokenizer). */
 export function buildModelFor(cfg: Config, data: Pick<PreparedData, "tokenizer">): tf.LayersModel {
   seedEverything(cfg.seed, 0);
-  return buildSeq2Seq({ ...cfg, vocabSize: data.tokenizer.size });
+  return buildSeq2Seq({ ...cfg, vocabSize: data.tokenizer.size }, { fastLayers: cfg.fastLayers });
 }
 
 /** Load a finished run's best model and tokenizer. */

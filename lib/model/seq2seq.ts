@@ -18,6 +18,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Config } from "../config.ts";
 import { BahdanauAttention } from "./attention.ts";
+import { fastLstm, fastTimeDistributed } from "./fast_lstm.ts";
 import { fixMultiOutputLayers } from "./tfjs_fixes.ts";
 import { silenceKnownTfjsWarnings } from "./warnings.ts";
 
@@ -52,12 +53,25 @@ export const LAYER = {
   output: "output_softmax",
 } as const;
 
+/** Options of {@linkcode buildSeq2Seq}. */
+export interface BuildOptions {
+  /**
+   * Use `FastLSTM` and `FastTimeDistributed` (lib/model/fast_lstm.ts) instead of tfjs's LSTM and TimeDistributed:
+   * same weights, same numbers, faster to train on CPU (see bench/train_step.ts). Default false.
+   */
+  fastLayers?: boolean;
+}
+
 /**
  * Build the training model: inputs `[encoderTokens (B, Tin), decoderTokens (B, Tout)]` (int32),
  * output next-token probabilities `(B, Tout, V)`. The model is not compiled: training uses a custom loop
  * with a padding-masked loss (lib/train).
  */
-export function buildSeq2Seq(cfg: ModelConfig): tf.LayersModel {
+export function buildSeq2Seq(cfg: ModelConfig, opts: BuildOptions = {}): tf.LayersModel {
+  const lstmLayer: typeof tf.layers.lstm = opts.fastLayers ? fastLstm : tf.layers.lstm;
+  const timeDistributed: typeof tf.layers.timeDistributed = opts.fastLayers
+    ? fastTimeDistributed
+    : tf.layers.timeDistributed;
   const encIn = tf.input({ shape: [cfg.maxInputLen], dtype: "int32", name: LAYER.encoderInput });
   const decIn = tf.input({ shape: [cfg.maxOutputLen], dtype: "int32", name: LAYER.decoderInput });
   const embed = (name: string) =>
@@ -68,7 +82,7 @@ export function buildSeq2Seq(cfg: ModelConfig): tf.LayersModel {
   let x = encEmb.apply(encIn) as tf.SymbolicTensor;
   let h: tf.SymbolicTensor | undefined, c: tf.SymbolicTensor | undefined;
   for (let i = 0; i < cfg.encoderLayers; i++) {
-    const lstm = tf.layers.lstm({
+    const lstm = lstmLayer({
       units: cfg.units,
       returnSequences: true,
       returnState: true,
@@ -81,7 +95,7 @@ export function buildSeq2Seq(cfg: ModelConfig): tf.LayersModel {
   const encOut = x;
 
   const decEmbedded = decEmb.apply(decIn) as tf.SymbolicTensor;
-  const decLstm = tf.layers.lstm({
+  const decLstm = lstmLayer({
     units: cfg.units,
     returnSequences: true,
     returnState: true,
@@ -97,7 +111,7 @@ export function buildSeq2Seq(cfg: ModelConfig): tf.LayersModel {
     context,
   ]) as tf.SymbolicTensor;
   const dense = tf.layers.dense({ units: cfg.vocabSize, activation: "softmax" });
-  const probs = tf.layers.timeDistributed({ layer: dense, name: LAYER.output }).apply(
+  const probs = timeDistributed({ layer: dense, name: LAYER.output }).apply(
     cat,
   ) as tf.SymbolicTensor;
   return fixMultiOutputLayers(tf.model({ inputs: [encIn, decIn], outputs: probs, name: "seq2seq_bahdanau" }));

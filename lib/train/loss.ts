@@ -20,11 +20,16 @@ import * as tf from "@tensorflow/tfjs";
 
 const EPS = 1e-7;
 
-/** The probability each position gives its target: (B, T, V) x (B, T) -> (B, T). */
+/**
+ * The probability each position gives its target: (B, T, V) x (B, T) -> (B, T). A gather at flat indices
+ * `row * V + target`: its gradient scatters B*T values, where a one-hot product would build and multiply
+ * B*T*V numbers in both directions.
+ */
 function targetProbs(probs: tf.Tensor3D, target: tf.Tensor2D): tf.Tensor2D {
-  const v = probs.shape[2];
-  const oneHot = tf.oneHot(tf.cast(target, "int32"), v);
-  return tf.sum(tf.mul(probs, oneHot), -1) as tf.Tensor2D;
+  const [b, t, v] = probs.shape;
+  const rows = tf.mul(tf.range(0, b * t, 1, "int32"), tf.scalar(v, "int32"));
+  const idx = tf.add(rows, tf.reshape(tf.cast(target, "int32"), [b * t]));
+  return tf.reshape(tf.gather(tf.reshape(probs, [b * t * v]), idx), [b, t]) as tf.Tensor2D;
 }
 
 /** Float mask (B, T): 1 where the target is a real token, 0 at padding. */

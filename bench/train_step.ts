@@ -1,0 +1,352 @@
+/**
+ * Benchmark of one full training step of the Seq2Seq model (the training loop's own step, `makeTrainStep` in
+ * lib/train/loop.ts: forward with dropout, masked loss, backward, clipping when the profile clips, RMSprop
+ * update) on a synthetic batch, per configuration. Prints one JSON line each:
+ *
+ * `{"bench":"train_step","profile":"paper","backend":"wasm","ms_per_step":…,"gflops":…,"peak_gflops":…,
+ *   "ratio":…,"heap_mb":…, …}`
+ *
+ * - `ms_per_step`: median wall time of the timed steps (after `warmup` untimed ones); `cpu_ms_per_step`: median
+ *   CPU time of the process over the same steps (all threads; less sensitive to other load on the machine).
+ * - `gflops`: `3 * forwardFlops(cfg, batch)` (lib/model/seq2seq.ts) per step, divided by `ms_per_step`.
+ * - `peak_gflops`: the machine's sgemm peak (`measureSgemmPeak()`, bench/kernels.ts) measured in the same
+ *   process, once before and twice after the steps; the largest of the three (a peak: on a shared machine a
+ *   single measurement can come out low, which would flatter the ratio). `ratio` = gflops / peak_gflops.
+ * - `heap_mb`: the wasm heap (WebAssembly memory) size at the end: the heap never shrinks, so this is the peak.
+ *   Each configuration runs in its own process so that its heap, and an abort, are its own; a configuration
+ *   that aborts gives a line with `error`.
+ * - `load_avg`: the 1-minute load average before and after (the machine may be shared).
+ *
+ * Configurations (default): `paper` and `default` at their batch size, and `paper` at batch 120 (must not
+ * abort), each with the fast layers (lib/model/fast_lstm.ts). `--layers=fast,stock` adds tfjs's own layers.
+ *
+ * Run alone: `deno run -A bench/train_step.ts [--profiles=paper,default] [--batch=120] [--layers=fast,stock]
+ * [--steps=5] [--warmup=2] [--backend=wasm] [--blas=false]`, or `deno task bench train_step`.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { formatBackendReport, initBackend } from "../lib/backend/choose.ts";
+import { wasmHeap } from "../lib/backend/kernel_registry.ts";
+import type { BackendWasm } from "../lib/backend/kernel_registry.ts";
+import { type BackendName, BACKENDS, resolveConfig } from "../lib/config.ts";
+import { mulberry32 } from "../lib/data/rng.ts";
+import { buildSeq2Seq, forwardFlops } from "../lib/model/seq2seq.ts";
+import { batchIndices, disposeBatch, makeBatch, type SeqData } from "../lib/train/batches.ts";
+import { makeOptimizer, makeTrainStep } from "../lib/train/loop.ts";
+import { seedEverything } from "../lib/train/seed.ts";
+import { measureSgemmPeak } from "./kernels.ts";
+
+/** Which layer implementations the model is built with. */
+export type LayerKind = "fast" | "stock";
+
+/** One configuration to time. */
+export interface TrainStepCase {
+  profile: string;
+  /** Batch size (default: the profile's). */
+  batch?: number;
+  layers: LayerKind;
+}
+
+/** Options of {@linkcode benchTrainStep} and {@linkcode runTrainStepCase}. */
+export interface TrainStepOptions {
+  /** Timed steps (median taken; at least 5 for a reported figure). Default 5. */
+  steps?: number;
+  /** Untimed steps before timing. Default 2. */
+  warmup?: number;
+  backend?: Exclude<BackendName, "auto">;
+  /** Use OpenBLAS for matmuls on wasm (when available). Default true. */
+  blas?: boolean;
+}
+
+/** One result line. */
+export interface TrainStepRow {
+  bench: "train_step";
+  profile: string;
+  backend: string;
+  ms_per_step: number;
+  gflops: number;
+  peak_gflops: number;
+  ratio: number;
+  heap_mb: number | null;
+  batch: number;
+  layers: LayerKind;
+  steps: number;
+  cpu_ms_per_step: number | null;
+  gflop_per_step: number;
+  loss_first: number;
+  loss_last: number;
+  /** Backend line (which matmul path). */
+  backend_report: string;
+  load_avg: [number, number];
+  /** Set when the configuration failed (e.g. the wasm heap ran out); the numbers are then 0. */
+  error?: string;
+}
+
+const median = (xs: number[]) => {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** 1-minute load average, or NaN where /proc is not readable. */
+function loadAvg(): number {
+  try {
+    return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU time (user + system, all threads) of this process in ms, or null where /proc is not readable. */
+function cpuTimeMs(): number | null {
+  try {
+    const fields = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Synthetic encoded data shaped like the real data: encoder rows of random length in [Tin/2, Tin] and decoder
+ * rows of length in [Tout/2, Tout] (the rest padding, id 0), token ids uniform in [1, V); the target is the
+ * decoder input shifted by one with an end token (id 3).
+ */
+function syntheticData(n: number, tin: number, tout: number, vocab: number, seed: number): SeqData {
+  const rand = mulberry32(seed);
+  const rows = (len: number) => {
+    const a = new Int32Array(n * len);
+    for (let r = 0; r < n; r++) {
+      const k = Math.ceil(len / 2 + rand() * (len / 2));
+      for (let j = 0; j < k; j++) a[r * len + j] = 1 + Math.floor(rand() * (vocab - 1));
+    }
+    return a;
+  };
+  const encIn = rows(tin), decIn = rows(tout);
+  const decOut = new Int32Array(decIn.length);
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < tout; j++) {
+      const next = j + 1 < tout ? decIn[r * tout + j + 1] : 0;
+      decOut[r * tout + j] = decIn[r * tout + j] !== 0 && next === 0 ? 3 : next;
+    }
+  }
+  return { n, encIn, decIn, decOut };
+}
+
+/** Time one configuration in this process (see the module documentation) and return its row. */
+export async function runTrainStepCase(c: TrainStepCase, opts: TrainStepOptions = {}): Promise<TrainStepRow> {
+  const steps = opts.steps ?? 5, warmup = opts.warmup ?? 2;
+  const load0 = loadAvg();
+  const report = await initBackend({ backend: opts.backend ?? "wasm", blas: opts.blas ?? true });
+  const cfg = resolveConfig(c.profile, c.batch ? { batchSize: c.batch } : {});
+  const b = cfg.batchSize;
+  seedEverything(cfg.seed, 0);
+  const model = buildSeq2Seq(cfg, { fastLayers: c.layers === "fast" });
+  const optimizer = makeOptimizer(cfg);
+  const data = syntheticData(b, cfg.maxInputLen, cfg.maxOutputLen, cfg.vocabSize, cfg.seed);
+  const batch = makeBatch(data, batchIndices(b, b)[0], cfg.maxInputLen, cfg.maxOutputLen);
+  // the training loop's own step (lib/train/loop.ts)
+  const trainStep = makeTrainStep(model, optimizer, cfg);
+  const step = async (): Promise<number> => {
+    const { loss, correct } = trainStep(batch);
+    const [lv] = await Promise.all([loss.data(), correct.data()]);
+    tf.dispose([loss, correct]);
+    return lv[0];
+  };
+  const peakBefore = measureSgemmPeak();
+  const wall: number[] = [], cpu: number[] = [], losses: number[] = [];
+  try {
+    for (let i = 0; i < warmup + steps; i++) {
+      const t0 = performance.now(), c0 = cpuTimeMs();
+      losses.push(await step());
+      const t1 = performance.now(), c1 = cpuTimeMs();
+      if (i >= warmup) {
+        wall.push(t1 - t0);
+        if (c0 !== null && c1 !== null) cpu.push(c1 - c0);
+      }
+    }
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+    disposeBatch(batch);
+  }
+  const peak = Math.max(peakBefore, measureSgemmPeak(), measureSgemmPeak());
+  const flop = 3 * forwardFlops(cfg, b);
+  const ms = median(wall);
+  const gflops = flop / ms / 1e6;
+  const heap = report.name === "wasm"
+    ? wasmHeap(tf.backend() as unknown as BackendWasm).byteLength / 2 ** 20
+    : null;
+  return {
+    bench: "train_step",
+    profile: c.profile,
+    backend: report.name,
+    ms_per_step: round(ms, 1),
+    gflops: round(gflops, 2),
+    peak_gflops: round(peak, 1),
+    ratio: peak > 0 ? round(gflops / peak, 3) : 0,
+    heap_mb: heap === null ? null : round(heap, 1),
+    batch: b,
+    layers: c.layers,
+    steps,
+    cpu_ms_per_step: cpu.length ? median(cpu) : null,
+    gflop_per_step: round(flop / 1e9, 2),
+    loss_first: round(losses[0], 4),
+    loss_last: round(losses.at(-1)!, 4),
+    backend_report: formatBackendReport(report),
+    load_avg: [load0, loadAvg()],
+  };
+}
+
+/** The default configurations. */
+export const DEFAULT_CASES: readonly TrainStepCase[] = [
+  { profile: "paper", layers: "fast" },
+  { profile: "default", layers: "fast" },
+  { profile: "paper", batch: 120, layers: "fast" },
+];
+
+const PROJECT_ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname);
+
+const caseArg = (c: TrainStepCase) => `${c.profile}:${c.batch ?? 0}:${c.layers}`;
+
+function optionArgs(opts: TrainStepOptions): string[] {
+  const a: string[] = [];
+  if (opts.steps !== undefined) a.push(`--steps=${opts.steps}`);
+  if (opts.warmup !== undefined) a.push(`--warmup=${opts.warmup}`);
+  if (opts.backend !== undefined) a.push(`--backend=${opts.backend}`);
+  if (opts.blas !== undefined) a.push(`--blas=${opts.blas}`);
+  return a;
+}
+
+/**
+ * Run every case in its own child process (`deno run -A` of this file), print each row as a JSON line
+ * unless `quiet`, and return the rows. A child that fails gives a row with `error`.
+ */
+export async function benchTrainStep(
+  opts: TrainStepOptions & { cases?: readonly TrainStepCase[]; quiet?: boolean } = {},
+): Promise<TrainStepRow[]> {
+  const rows: TrainStepRow[] = [];
+  for (const c of opts.cases ?? DEFAULT_CASES) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        `--config=${PROJECT_ROOT}deno.json`,
+        new URL(import.meta.url).pathname,
+        `--case=${caseArg(c)}`,
+        ...optionArgs(opts),
+      ],
+      cwd: PROJECT_ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    const line = stdout.split("\n").reverse().find((l) => l.startsWith('{"bench":"train_step"'));
+    let row: TrainStepRow;
+    if (out.success && line) {
+      row = JSON.parse(line) as TrainStepRow;
+    } else {
+      const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join(" | ");
+      row = {
+        bench: "train_step",
+        profile: c.profile,
+        backend: opts.backend ?? "wasm",
+        ms_per_step: 0,
+        gflops: 0,
+        peak_gflops: 0,
+        ratio: 0,
+        heap_mb: null,
+        batch: c.batch ?? resolveConfig(c.profile).batchSize,
+        layers: c.layers,
+        steps: 0,
+        cpu_ms_per_step: null,
+        gflop_per_step: 0,
+        loss_first: NaN,
+        loss_last: NaN,
+        backend_report: "",
+        load_avg: [loadAvg(), loadAvg()],
+        error: `exit code ${out.code}${out.signal ? ` (${out.signal})` : ""}: ${err || "no output"}`,
+      };
+    }
+    rows.push(row);
+    if (!opts.quiet) console.log(JSON.stringify(row));
+  }
+  return rows;
+}
+
+/** Parse `--case=profile:batch:layers`, `--profiles=`, `--batch=`, `--layers=` and the options. */
+export function parseTrainStepArgs(
+  args: string[],
+): TrainStepOptions & { cases: TrainStepCase[]; one: boolean } {
+  const kv = new Map<string, string>();
+  for (const a of args) {
+    const m = /^--([a-z0-9]+)(?:=(.*))?$/i.exec(a);
+    if (!m) throw new Error(`train_step: unexpected argument "${a}"`);
+    kv.set(m[1], m[2] ?? "true");
+  }
+  const known = new Set(["case", "profiles", "batch", "layers", "steps", "warmup", "backend", "blas"]);
+  for (const k of kv.keys()) {
+    if (!known.has(k)) {
+      throw new Error(`train_step: unknown option --${k}: expected one of ${[...known].join(", ")}`);
+    }
+  }
+  const int = (k: string, min: number): number | undefined => {
+    const v = kv.get(k);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) {
+      throw new Error(`train_step: --${k}=${v}: expected an integer >= ${min}`);
+    }
+    return n;
+  };
+  const layerList = (v: string): LayerKind[] =>
+    v.split(",").map((s) => {
+      if (s !== "fast" && s !== "stock") throw new Error(`train_step: --layers: "${s}" is not fast or stock`);
+      return s;
+    });
+  const backend = kv.get("backend");
+  if (backend !== undefined && (backend === "auto" || !(BACKENDS as readonly string[]).includes(backend))) {
+    throw new Error(
+      `train_step: --backend=${backend}: expected one of ${BACKENDS.filter((b) => b !== "auto")}`,
+    );
+  }
+  const blas = kv.get("blas");
+  if (blas !== undefined && blas !== "true" && blas !== "false") {
+    throw new Error(`train_step: --blas=${blas}: expected true or false`);
+  }
+  let cases: TrainStepCase[];
+  const one = kv.get("case");
+  if (one !== undefined) {
+    const [profile, batch, layers] = one.split(":");
+    cases = [{ profile, batch: Number(batch) || undefined, layers: layerList(layers ?? "fast")[0] }];
+  } else {
+    const profiles = kv.get("profiles")?.split(",");
+    const batch = int("batch", 1);
+    const layers = layerList(kv.get("layers") ?? "fast");
+    cases = [];
+    for (const l of layers) {
+      if (profiles || batch) {
+        for (const p of profiles ?? ["paper"]) cases.push({ profile: p, batch, layers: l });
+      } else {
+        for (const c of DEFAULT_CASES) cases.push({ ...c, layers: l });
+      }
+    }
+  }
+  for (const c of cases) resolveConfig(c.profile); // unknown profile: a clear error now
+  return {
+    cases,
+    one: one !== undefined,
+    steps: int("steps", 1),
+    warmup: int("warmup", 0),
+    backend: backend as TrainStepOptions["backend"],
+    blas: blas === undefined ? undefined : blas === "true",
+  };
+}
+
+if (import.meta.main) {
+  const p = parseTrainStepArgs(Deno.args);
+  if (p.one) console.log(JSON.stringify(await runTrainStepCase(p.cases[0], p)));
+  else await benchTrainStep(p);
+}

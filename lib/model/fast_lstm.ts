@@ -1,0 +1,396 @@
+/**
+ * Drop-in replacements for two tfjs-layers layers whose time loops dominate a CPU training step:
+ *
+ * - {@linkcode FastLSTM}: a Keras-style LSTM with the same weights (kernel `[in, 4u]`, recurrentKernel `[u, 4u]`,
+ *   bias `[4u]`, gate order i, f, c, o), the same initialisers, activations (tanh / hardSigmoid by default, as
+ *   tfjs) and the same input dropout (one mask per call, drawn exactly as tfjs draws it, so a seeded run gives the
+ *   same numbers). tfjs runs an LSTM as ~30 small ops per time step, forward and backward, each with its own
+ *   slicing, bias add and gate activation. Here the input projections of all time steps are one matmul before the
+ *   recurrence, the gate activation is one op on all four gates (for hardSigmoid, the 0.2 scale and 0.5 offset are
+ *   folded into the weights), and a hand-written backward pass (`tf.customGrad`) runs only the recurrent part per
+ *   step and computes the weight gradients as three big matmuls over all time steps.
+ * - {@linkcode FastTimeDistributed}: tfjs's `TimeDistributed` calls its layer once per time step through the RNN
+ *   loop (for the output softmax: T matmuls of B rows). This one folds time into the batch: one call on B*T rows.
+ *   Exact for layers that treat rows independently (Dense, activations, dropout).
+ *
+ * Both are registered for serialization under their own class names (`FastLSTM`, `FastTimeDistributed`); their
+ * weights carry the stock layers' names, so weights move freely between fast and stock models.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { fastLstm } from "./fast_lstm.ts";
+ * const lstm = fastLstm({ units: 8, returnSequences: true, returnState: true });
+ * const [seq, h, c] = lstm.apply(tf.ones([2, 5, 3])) as tf.Tensor[];
+ * console.log(seq.shape, h.shape, c.shape); // [2, 5, 8] [2, 8] [2, 8]
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Arguments of {@linkcode FastLSTM}: exactly those of `tf.layers.lstm`. */
+export type FastLSTMArgs = Parameters<typeof tf.layers.lstm>[0];
+type StockLSTM = ReturnType<typeof tf.layers.lstm>;
+type StockTimeDistributed = ReturnType<typeof tf.layers.timeDistributed>;
+type TimeDistributedArgs = Parameters<typeof tf.layers.timeDistributed>[0];
+type Kwargs = Parameters<StockLSTM["call"]>[1];
+
+/** The registered class of a stock tfjs-layers layer (neither class is exported as a value). */
+function stockClass<T>(className: string): T {
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
+  if (!entry) throw new Error(`fast_lstm: tfjs-layers has no registered class '${className}'`);
+  return entry[0] as unknown as T;
+}
+
+/** A layer class as the serialization map holds it: a constructor with a static `fromConfig`. */
+type LayerClass<A, L> = (new (args: A) => L) & {
+  fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T;
+};
+
+const LSTMBase = stockClass<LayerClass<FastLSTMArgs, StockLSTM>>("LSTM");
+const TimeDistributedBase = stockClass<LayerClass<TimeDistributedArgs, StockTimeDistributed>>(
+  "TimeDistributed",
+);
+
+/** The parts of tfjs's LSTMCell this layer reads (the class is not exported with these fields typed). */
+interface LSTMCellLike {
+  units: number;
+  dropout: number;
+  recurrentDropout: number;
+  useBias: boolean;
+  activation: { getClassName(): string };
+  recurrentActivation: { getClassName(): string };
+  dropoutFunc?: unknown;
+  kernel: tf.LayerVariable;
+  recurrentKernel: tf.LayerVariable;
+  bias: tf.LayerVariable | null;
+}
+
+/** Gate activations the fast path implements (others fall back to the stock implementation). */
+export type GateActivation = "hardSigmoid" | "sigmoid";
+
+/**
+ * Per-column scale and offset that fold hardSigmoid's `0.2 * z + 0.5` into the gate pre-activations of the
+ * i, f and o gates (the c gate keeps `z`): `z' = s * z + o`, so `hardSigmoid(z) = clip(z', 0, 1)`.
+ */
+function hardSigmoidFold(units: number): { scale: tf.Tensor1D; offset: tf.Tensor1D } {
+  const s = new Float32Array(4 * units).fill(0.2), o = new Float32Array(4 * units).fill(0.5);
+  s.fill(1, 2 * units, 3 * units);
+  o.fill(0, 2 * units, 3 * units);
+  return { scale: tf.tensor1d(s), offset: tf.tensor1d(o) };
+}
+
+/**
+ * The whole LSTM recurrence as one differentiable op: `(x (B, T, D), kernel (D, 4u), recurrentKernel (u, 4u),
+ * bias (4u), h0 (B, u), c0 (B, u))` -> `(B, T + 1, u)`: the hidden states h_1..h_T, then the last cell state c_T
+ * (one output tensor because `tf.customGrad` returns one). Gate order i, f, c, o; activation tanh; `gate` the
+ * recurrent activation. The input is used as given (apply dropout before).
+ */
+export function lstmSequence(
+  x: tf.Tensor3D,
+  kernel: tf.Tensor2D,
+  recurrentKernel: tf.Tensor2D,
+  bias: tf.Tensor1D,
+  h0: tf.Tensor2D,
+  c0: tf.Tensor2D,
+  gate: GateActivation = "hardSigmoid",
+): tf.Tensor3D {
+  const [b, t, d] = x.shape;
+  const u = recurrentKernel.shape[0];
+  if (kernel.shape[0] !== d || kernel.shape[1] !== 4 * u || recurrentKernel.shape[1] !== 4 * u) {
+    throw new Error(
+      `lstmSequence: kernel [${kernel.shape}] and recurrentKernel [${recurrentKernel.shape}] do not fit ` +
+        `input [${x.shape}] (expected [${d}, ${4 * u}] and [${u}, ${4 * u}])`,
+    );
+  }
+  if (t < 1) throw new Error(`lstmSequence: the input has no time steps (shape [${x.shape}])`);
+  for (const [name, s] of [["h0", h0.shape], ["c0", c0.shape]] as const) {
+    if (s[0] !== b || s[1] !== u) {
+      throw new Error(`lstmSequence: ${name} has shape [${s}], expected [${b}, ${u}]`);
+    }
+  }
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xi, wi, ui, bi, h0i, c0i] = args as tf.Tensor[];
+    const save = args[6] as tf.GradSaveFunc;
+    return lstmForward(
+      xi as tf.Tensor3D,
+      wi as tf.Tensor2D,
+      ui as tf.Tensor2D,
+      bi as tf.Tensor1D,
+      h0i as tf.Tensor2D,
+      c0i as tf.Tensor2D,
+      gate,
+      save,
+    );
+  });
+  return op(x, kernel, recurrentKernel, bias, h0, c0) as tf.Tensor3D;
+}
+
+/** Weights with the gate activation's affine part folded in (for sigmoid: the weights themselves). */
+function foldWeights(w: tf.Tensor2D, rw: tf.Tensor2D, bias: tf.Tensor1D, gate: GateActivation) {
+  if (gate === "sigmoid") return { w, rw, bias, scale: null };
+  const { scale, offset } = hardSigmoidFold(rw.shape[0]);
+  return {
+    w: tf.mul(w, scale) as tf.Tensor2D,
+    rw: tf.mul(rw, scale) as tf.Tensor2D,
+    bias: tf.add(tf.mul(bias, scale), offset) as tf.Tensor1D,
+    scale,
+  };
+}
+
+/**
+ * Whether a gradient tape is recording (inside `tf.grad*` / `variableGrads`). The engine's state is not part of
+ * the public typings; when it cannot be read, assume it is (saving for backprop is then merely wasted work).
+ */
+function recordingGradients(): boolean {
+  const state = (tf.engine() as unknown as { state?: { gradientDepth?: number } }).state;
+  return typeof state?.gradientDepth !== "number" || state.gradientDepth > 0;
+}
+
+function gateAct(z: tf.Tensor, gate: GateActivation): tf.Tensor {
+  return gate === "sigmoid" ? tf.sigmoid(z) : tf.clipByValue(z, 0, 1);
+}
+
+function lstmForward(
+  x: tf.Tensor3D,
+  w: tf.Tensor2D,
+  rw: tf.Tensor2D,
+  bias: tf.Tensor1D,
+  h0: tf.Tensor2D,
+  c0: tf.Tensor2D,
+  gate: GateActivation,
+  save: tf.GradSaveFunc,
+): { value: tf.Tensor3D; gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => tf.Tensor[] } {
+  const [b, t, d] = x.shape;
+  const u = rw.shape[0];
+  const f = foldWeights(w, rw, bias, gate);
+  // time-major rows: step s is rows [s*b, (s+1)*b)
+  const xt = tf.reshape(tf.transpose(x, [1, 0, 2]), [t * b, d]) as tf.Tensor2D;
+  const xw = tf.fused.matMul({ a: xt, b: f.w, bias: f.bias });
+  const xws = tf.unstack(tf.reshape(xw, [t, b, 4 * u]));
+  // kept per step for the backward pass: gate activations (the c-gate slot holds junk), g, c, tanh(c)
+  const as: tf.Tensor[] = [],
+    gs: tf.Tensor[] = [],
+    cs: tf.Tensor[] = [],
+    tcs: tf.Tensor[] = [],
+    hs: tf.Tensor[] = [];
+  let h: tf.Tensor = h0, c: tf.Tensor = c0;
+  for (let s = 0; s < t; s++) {
+    const hPrev = h, cPrev = c, xs = xws[s];
+    const [a, g, cNew, tc, hNew] = tf.tidy(() => {
+      const z = tf.add(xs, tf.matMul(hPrev, f.rw));
+      const a = gateAct(z, gate);
+      const [ig, fg, , og] = tf.split(a, 4, 1);
+      const g = tf.tanh(tf.slice(z, [0, 2 * u], [b, u]));
+      const cNew = tf.add(tf.mul(fg, cPrev), tf.mul(ig, g));
+      const tc = tf.tanh(cNew);
+      return [a, g, cNew, tc, tf.mul(og, tc)];
+    });
+    as.push(a);
+    gs.push(g);
+    cs.push(cNew);
+    tcs.push(tc);
+    hs.push(hNew);
+    h = hNew;
+    c = cNew;
+  }
+  const value = tf.stack([...hs, c], 1) as tf.Tensor3D; // (B, T+1, u)
+  if (recordingGradients()) {
+    // c_{s-1} for every step, time-major
+    const cPrev = tf.stack([c0, ...cs.slice(0, t - 1)]);
+    const saveList = [xt, f.w, f.rw, tf.stack(as), tf.stack(gs), cPrev, tf.stack(tcs), value, h0];
+    if (f.scale) saveList.push(f.scale);
+    save(saveList);
+  }
+  return {
+    value,
+    gradFunc: (dy, saved) => lstmBackward(dy, saved, { b, t, d, u, gate }),
+  };
+}
+
+function lstmBackward(
+  dy: tf.Tensor3D,
+  saved: tf.Tensor[],
+  dims: { b: number; t: number; d: number; u: number; gate: GateActivation },
+): tf.Tensor[] {
+  const { b, t, d, u, gate } = dims;
+  const [xt, w, rw, aAll, gAll, cPrev, tcAll, value, h0, scale] = saved as [
+    tf.Tensor2D,
+    tf.Tensor2D,
+    tf.Tensor2D,
+    tf.Tensor3D,
+    tf.Tensor3D,
+    tf.Tensor3D,
+    tf.Tensor3D,
+    tf.Tensor3D,
+    tf.Tensor2D,
+    tf.Tensor1D | undefined,
+  ];
+  // Per-step factors, computed for all steps at once (T, B, .):
+  //   dz = [dc, dc, dc, dh] * P,  P = [g * a'_i, c_prev * a'_f, i * (1 - g^2), tanh(c) * a'_o]
+  //   dc = dh * Q + dc_next * f_next,  Q = o * (1 - tanh(c)^2)
+  // a' is the gate activation's derivative: a (1 - a) for sigmoid; for hardSigmoid (a = clip(z', 0, 1)) 1
+  // inside (0, 1) and 0 where clipped, i.e. ceil(a (1 - a)) (a (1 - a) lies in [0, 1/4]).
+  const { ps, qs, fs } = tf.tidy(() => {
+    const [ia, fa, , oa] = tf.split(aAll, 4, 2);
+    const deriv = (a: tf.Tensor) => {
+      const aa = tf.mul(a, tf.sub(1, a));
+      return gate === "sigmoid" ? aa : tf.ceil(aa);
+    };
+    const p = tf.concat([
+      tf.mul(gAll, deriv(ia)),
+      tf.mul(cPrev, deriv(fa)),
+      tf.mul(ia, tf.sub(1, tf.square(gAll))),
+      tf.mul(tcAll, deriv(oa)),
+    ], 2);
+    const q = tf.mul(oa, tf.sub(1, tf.square(tcAll)));
+    return { ps: tf.unstack(p) as tf.Tensor2D[], qs: tf.unstack(q) as tf.Tensor2D[], fs: tf.unstack(fa) };
+  });
+  const dys = tf.unstack(tf.transpose(dy, [1, 0, 2])) as tf.Tensor2D[]; // T+1 of (B, u)
+  const dzs: tf.Tensor2D[] = new Array(t);
+  let dzNext: tf.Tensor2D | null = null;
+  let dcNext = dys[t]; // gradient of the returned c_T
+  for (let s = t - 1; s >= 0; s--) {
+    const dzN = dzNext, dcN = dcNext, fN = s < t - 1 ? fs[s + 1] : null;
+    const [dz, dc] = tf.tidy(() => {
+      const dh = dzN ? tf.add(dys[s], tf.matMul(dzN, rw, false, true)) : dys[s];
+      const carry = fN ? tf.mul(dcN, fN) : dcN;
+      const dc = tf.add(tf.mul(dh, qs[s]), carry) as tf.Tensor2D;
+      const dz = tf.mul(tf.concat([dc, dc, dc, dh], 1), ps[s]) as tf.Tensor2D;
+      return [dz, dc];
+    });
+    dzs[s] = dz;
+    dzNext = dz;
+    dcNext = dc;
+  }
+  const dh0 = tf.matMul(dzs[0], rw, false, true);
+  const dc0 = tf.mul(dcNext, fs[0]);
+  const dz = tf.concat(dzs, 0) as tf.Tensor2D; // (T*B, 4u), time-major
+  const dx = tf.transpose(tf.reshape(tf.matMul(dz, w, false, true), [t, b, d]), [1, 0, 2]);
+  const hPrev = t > 1
+    ? tf.concat([
+      h0,
+      tf.reshape(tf.transpose(tf.slice(value, [0, 0, 0], [b, t - 1, u]), [1, 0, 2]), [(t - 1) * b, u]),
+    ], 0)
+    : h0;
+  let dw: tf.Tensor = tf.matMul(xt, dz, true, false);
+  let drw: tf.Tensor = tf.matMul(hPrev, dz, true, false);
+  // the column sums as a product with ones: a BLAS call instead of a reduction over the leading axis
+  let db: tf.Tensor = tf.reshape(tf.matMul(tf.ones([1, t * b]), dz), [4 * u]);
+  if (scale) {
+    dw = tf.mul(dw, scale);
+    drw = tf.mul(drw, scale);
+    db = tf.mul(db, scale);
+  }
+  return [dx, dw, drw, db, dh0, dc0];
+}
+
+/**
+ * Keras-compatible LSTM layer with a fast path (see the module documentation). Same constructor arguments,
+ * weights, config and outputs as `tf.layers.lstm`. Cases the fast path does not cover (masking, stateful,
+ * goBackwards, recurrent dropout, a custom dropout function, activations other than tanh with
+ * hardSigmoid/sigmoid gates) run tfjs's own implementation.
+ */
+export class FastLSTM extends LSTMBase {
+  /** Name under which the class is registered for (de)serialization. */
+  static className = "FastLSTM";
+
+  /** Why the fast path does not apply to this layer's configuration ("" when it does). */
+  fastPathBlocker(): string {
+    const cell = this.cell as unknown as LSTMCellLike;
+    const self = this as unknown as { stateful: boolean; goBackwards: boolean };
+    if (self.stateful) return "stateful";
+    if (self.goBackwards) return "goBackwards";
+    if (cell.recurrentDropout > 0) return "recurrentDropout";
+    if (cell.dropoutFunc != null) return "dropoutFunc";
+    if (cell.activation.getClassName() !== "tanh") return `activation ${cell.activation.getClassName()}`;
+    const ra = cell.recurrentActivation.getClassName();
+    if (ra !== "hardSigmoid" && ra !== "sigmoid") return `recurrentActivation ${ra}`;
+    return "";
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    const mask = kwargs?.["mask"];
+    if (mask != null || this.fastPathBlocker() !== "") return super.call(inputs, kwargs);
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
+      if (Array.isArray(inputs) && inputs.length !== 1) {
+        throw new Error(
+          `${this.name}: expected one input tensor (initial states go in kwargs.initialState), got ${inputs.length}`,
+        );
+      }
+      const cell = this.cell as unknown as LSTMCellLike;
+      const u = cell.units;
+      const [b, , d] = x.shape;
+      const training = kwargs?.["training"] === true;
+      const init = kwargs?.["initialState"] as tf.Tensor[] | undefined;
+      if (init != null && init.length !== 2) {
+        throw new Error(
+          `${this.name}: an LSTM has 2 states (h, c) but was passed ${init.length} initial state(s)`,
+        );
+      }
+      const h0 = (init ? init[0] : tf.zeros([b, u])) as tf.Tensor2D;
+      const c0 = (init ? init[1] : tf.zeros([b, u])) as tf.Tensor2D;
+      let xd: tf.Tensor3D = x;
+      if (cell.dropout > 0 && cell.dropout < 1 && training) {
+        // tfjs draws four masks of the step input's shape (B, D) per call and uses the first, the same for
+        // every step; draw them the same way so that a seeded run matches the stock layer exactly
+        const masks = [0, 1, 2, 3].map(() => tf.dropout(tf.ones([b, d]), cell.dropout));
+        xd = tf.mul(x, tf.expandDims(masks[0], 1));
+      }
+      const bias = cell.useBias && cell.bias
+        ? cell.bias.read() as tf.Tensor1D
+        : tf.zeros([4 * u]) as tf.Tensor1D;
+      const gate = cell.recurrentActivation.getClassName() as GateActivation;
+      const value = lstmSequence(
+        xd,
+        cell.kernel.read() as tf.Tensor2D,
+        cell.recurrentKernel.read() as tf.Tensor2D,
+        bias,
+        h0,
+        c0,
+        gate,
+      );
+      const t = value.shape[1] - 1;
+      const hT = tf.reshape(tf.slice(value, [0, t - 1, 0], [b, 1, u]), [b, u]);
+      const output = this.returnSequences ? tf.slice(value, [0, 0, 0], [b, t, u]) : hT;
+      if (!this.returnState) return output;
+      const cT = tf.reshape(tf.slice(value, [0, t, 0], [b, 1, u]), [b, u]);
+      return [output, hT, cT];
+    });
+  }
+}
+tf.serialization.registerClass(FastLSTM);
+
+/** Create a {@linkcode FastLSTM} (arguments as `tf.layers.lstm`). */
+export function fastLstm(args: FastLSTMArgs): FastLSTM {
+  return new FastLSTM(args);
+}
+
+/**
+ * `TimeDistributed` that applies its layer once to all B*T rows instead of once per time step. Same
+ * arguments, weights and config as `tf.layers.timeDistributed`.
+ */
+export class FastTimeDistributed extends TimeDistributedBase {
+  /** Name under which the class is registered for (de)serialization. */
+  static className = "FastTimeDistributed";
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const [b, t, ...rest] = x.shape;
+      const out = this.layer.call(tf.reshape(x, [b * t, ...rest]), kwargs);
+      const y = Array.isArray(out) ? out[0] : out;
+      return tf.reshape(y, [b, t, ...y.shape.slice(1)]);
+    });
+  }
+}
+tf.serialization.registerClass(FastTimeDistributed);
+
+/** Create a {@linkcode FastTimeDistributed} (arguments as `tf.layers.timeDistributed`). */
+export function fastTimeDistributed(args: TimeDistributedArgs): FastTimeDistributed {
+  return new FastTimeDistributed(args);
+}

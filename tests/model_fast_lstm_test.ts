@@ -1,0 +1,406 @@
+// FastLSTM and FastTimeDistributed (lib/model/fast_lstm.ts) against tfjs's own LSTM and TimeDistributed with
+// identical weights (forward and gradients, cpu and wasm), a plain-JS LSTM reference, and the full Seq2Seq model.
+import * as tf from "@tensorflow/tfjs";
+import { assert, assertEquals, assertLess, assertThrows } from "@std/assert";
+import { initBackend } from "../lib/backend/choose.ts";
+import { resolveConfig } from "../lib/config.ts";
+import {
+  FastLSTM,
+  fastLstm,
+  FastTimeDistributed,
+  fastTimeDistributed,
+  lstmSequence,
+} from "../lib/model/fast_lstm.ts";
+import { decodeStep, encode, extractInferenceModels } from "../lib/infer/models.ts";
+import { buildSeq2Seq } from "../lib/model/seq2seq.ts";
+import { maskedLoss } from "../lib/train/loss.ts";
+import { seedEverything } from "../lib/train/seed.ts";
+
+const NO_NODE = ["/nonexistent/seq2seq-test/node_modules"];
+type Backend = "cpu" | "wasm";
+
+async function useBackend(b: Backend, blas = true) {
+  await initBackend({ backend: b, blas, nodeModules: NO_NODE });
+}
+
+/** Largest |a - b| relative to max(1, largest |a|), over tensors of the same shape. */
+function relDiff(a: tf.Tensor, b: tf.Tensor): number {
+  assertEquals(a.shape, b.shape);
+  const x = a.dataSync(), y = b.dataSync();
+  let d = 0, m = 1;
+  for (let i = 0; i < x.length; i++) {
+    d = Math.max(d, Math.abs(x[i] - y[i]));
+    m = Math.max(m, Math.abs(x[i]));
+  }
+  return d / m;
+}
+
+/** Random normal values from a seeded generator (independent of Math.random). */
+function seeded(shape: number[], seed: number, scale = 1): tf.Tensor {
+  let s = seed >>> 0;
+  const rand = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const n = shape.reduce((a, b) => a * b, 1);
+  const v = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    v[i] = scale * Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+  }
+  return tf.tensor(v, shape);
+}
+
+type LayerArgs = Parameters<typeof tf.layers.lstm>[0];
+
+/**
+ * Build a stock and a fast LSTM with the same (scaled-up, so that gates saturate sometimes) weights, run both on
+ * the same input and initial state, and return the relative differences of the outputs and of the gradients of
+ * a random linear function of all outputs w.r.t. input, initial states and weights.
+ */
+function compareWithStock(
+  args: LayerArgs,
+  dims = { b: 3, t: 5, d: 4 },
+  withState = true,
+): Record<string, number> {
+  return tf.tidy(() => {
+    const { b, t, d } = dims;
+    const u = args.units;
+    const stock = tf.layers.lstm(args), fast = fastLstm(args);
+    const x = seeded([b, t, d], 1), h0 = seeded([b, u], 2), c0 = seeded([b, u], 3);
+    const kw = (h: tf.Tensor, c: tf.Tensor) => withState ? { initialState: [h, c] } : {};
+    stock.apply(x, kw(h0, c0));
+    fast.apply(x, kw(h0, c0));
+    stock.setWeights(stock.getWeights().map((w, i) => tf.add(tf.mul(w, 2.5), seeded(w.shape, 10 + i, 0.3))));
+    fast.setWeights(stock.getWeights());
+    const run = (layer: tf.layers.Layer) => {
+      const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+      const f = (xx: tf.Tensor, hh: tf.Tensor, cc: tf.Tensor) => {
+        const out = layer.apply(xx, kw(hh, cc));
+        const outs = Array.isArray(out) ? out as tf.Tensor[] : [out as tf.Tensor];
+        return tf.addN(outs.map((o, i) => tf.sum(tf.mul(o, seeded(o.shape, 100 + i))))) as tf.Scalar;
+      };
+      const outs = layer.apply(x, kw(h0, c0));
+      const dIn = withState ? tf.grads(f)([x, h0, c0]) : tf.grads((xx: tf.Tensor) => f(xx, h0, c0))([x]);
+      const { grads } = tf.variableGrads(() => f(x, h0, c0), vars);
+      return {
+        outs: Array.isArray(outs) ? outs as tf.Tensor[] : [outs as tf.Tensor],
+        grads: [...dIn, ...vars.map((v) => grads[v.name])],
+      };
+    };
+    const a = run(stock), r = run(fast);
+    const res: Record<string, number> = {};
+    assertEquals(a.outs.length, r.outs.length);
+    a.outs.forEach((o, i) => res[`out${i}`] = relDiff(o, r.outs[i]));
+    const names = withState ? ["dx", "dh0", "dc0"] : ["dx"];
+    [...names, "dKernel", "dRecurrentKernel", "dBias"].forEach((n, i) =>
+      res[n] = relDiff(a.grads[i], r.grads[i])
+    );
+    stock.dispose();
+    fast.dispose();
+    return res;
+  });
+}
+
+function assertAllBelow(res: Record<string, number>, tol: number, what: string) {
+  for (const [k, v] of Object.entries(res)) {
+    assertLess(v, tol, `${what}: ${k} differs by ${v} (${JSON.stringify(res)})`);
+  }
+}
+
+for (const backend of ["cpu", "wasm"] as const) {
+  Deno.test(`FastLSTM outputs and gradients equal tfjs's LSTM within 1e-5 on ${backend} (hardSigmoid and sigmoid gates)`, async () => {
+    await useBackend(backend);
+    const n0 = tf.memory().numTensors;
+    for (const recurrentActivation of ["hardSigmoid", "sigmoid"] as const) {
+      const res = compareWithStock({
+        units: 6,
+        returnSequences: true,
+        returnState: true,
+        recurrentActivation,
+      });
+      assertAllBelow(res, 1e-5, `${backend} ${recurrentActivation}`);
+    }
+    assertEquals(tf.memory().numTensors, n0);
+  });
+}
+
+Deno.test("FastLSTM without an initial state, without returned states, and returning only the last output matches tfjs's LSTM", async () => {
+  await useBackend("wasm");
+  for (const [returnSequences, returnState] of [[false, false], [true, false], [false, true]]) {
+    const res = compareWithStock({ units: 5, returnSequences, returnState }, { b: 2, t: 7, d: 3 }, false);
+    assertAllBelow(res, 1e-5, `returnSequences=${returnSequences} returnState=${returnState}`);
+  }
+});
+
+Deno.test("FastLSTM on wasm with XNNPACK matmuls (no OpenBLAS) matches tfjs's LSTM", async () => {
+  await useBackend("wasm", false);
+  const res = compareWithStock({ units: 8, returnSequences: true, returnState: true }, { b: 4, t: 2, d: 3 });
+  assertAllBelow(res, 1e-5, "XNNPACK");
+  await useBackend("wasm");
+});
+
+Deno.test("FastLSTM runs a single time step from given states as the one-step decoder does (forward equals tfjs's LSTM)", async () => {
+  // (tfjs's own LSTM cannot be differentiated at T=1: its Unpack gradient gets a lone tensor)
+  await useBackend("wasm");
+  const args = { units: 4, returnSequences: true, returnState: true };
+  const stock = tf.layers.lstm(args), fast = fastLstm(args);
+  const x = seeded([3, 1, 5], 71), h0 = seeded([3, 4], 72), c0 = seeded([3, 4], 73);
+  const kw = { initialState: [h0, c0] };
+  stock.apply(x, kw);
+  fast.apply(x, kw);
+  fast.setWeights(stock.getWeights().map((w, i) => tf.add(w, seeded(w.shape, 74 + i, 0.5))));
+  stock.setWeights(fast.getWeights());
+  const a = stock.apply(x, kw) as tf.Tensor[], b = fast.apply(x, kw) as tf.Tensor[];
+  a.forEach((t, i) => assertLess(relDiff(t, b[i]), 1e-6, `output ${i}`));
+  tf.dispose([...a, ...b, x, h0, c0]);
+  stock.dispose();
+  fast.dispose();
+});
+
+/** A plain-JS LSTM (Keras equations, gate order i, f, c, o, hardSigmoid gates) for one batch row. */
+function referenceLstm(
+  x: number[][],
+  w: number[][],
+  rw: number[][],
+  bias: number[],
+  h0: number[],
+  c0: number[],
+): { hs: number[][]; c: number[] } {
+  const u = h0.length;
+  const hardSigmoid = (v: number) => Math.min(1, Math.max(0, 0.2 * v + 0.5));
+  let h = h0.slice(), c = c0.slice();
+  const hs: number[][] = [];
+  for (const xt of x) {
+    const z = bias.map((bv, j) =>
+      bv + xt.reduce((s, xv, k) => s + xv * w[k][j], 0) + h.reduce((s, hv, k) => s + hv * rw[k][j], 0)
+    );
+    const i = z.slice(0, u).map(hardSigmoid), f = z.slice(u, 2 * u).map(hardSigmoid);
+    const g = z.slice(2 * u, 3 * u).map(Math.tanh), o = z.slice(3 * u).map(hardSigmoid);
+    c = c.map((cv, j) => f[j] * cv + i[j] * g[j]);
+    h = c.map((cv, j) => o[j] * Math.tanh(cv));
+    hs.push(h);
+  }
+  return { hs, c };
+}
+
+Deno.test("lstmSequence() equals a plain-JS LSTM with Keras's gate order and hardSigmoid (h_1..h_T, then c_T)", async () => {
+  await useBackend("wasm");
+  const b = 2, t = 3, d = 2, u = 2;
+  const x = seeded([b, t, d], 5),
+    w = seeded([d, 4 * u], 6),
+    rw = seeded([u, 4 * u], 7),
+    bias = seeded([4 * u], 8, 0.5);
+  const h0 = seeded([b, u], 9), c0 = seeded([b, u], 11);
+  const out = lstmSequence(
+    x as tf.Tensor3D,
+    w as tf.Tensor2D,
+    rw as tf.Tensor2D,
+    bias as tf.Tensor1D,
+    h0 as tf.Tensor2D,
+    c0 as tf.Tensor2D,
+  );
+  assertEquals(out.shape, [b, t + 1, u]);
+  const got = out.arraySync() as number[][][];
+  const xs = x.arraySync() as number[][][],
+    h0s = h0.arraySync() as number[][],
+    c0s = c0.arraySync() as number[][];
+  for (let r = 0; r < b; r++) {
+    const ref = referenceLstm(
+      xs[r],
+      w.arraySync() as number[][],
+      rw.arraySync() as number[][],
+      bias.arraySync() as number[],
+      h0s[r],
+      c0s[r],
+    );
+    for (let s = 0; s < t; s++) {
+      for (let j = 0; j < u; j++) {
+        assertLess(Math.abs(got[r][s][j] - ref.hs[s][j]), 1e-5, `h[${r},${s},${j}]`);
+      }
+    }
+    for (let j = 0; j < u; j++) assertLess(Math.abs(got[r][t][j] - ref.c[j]), 1e-5, `c[${r},${j}]`);
+  }
+  tf.dispose([out, x, w, rw, bias, h0, c0]);
+});
+
+Deno.test("lstmSequence() rejects weights that do not fit the input, naming the shapes", async () => {
+  await useBackend("cpu");
+  const x = tf.zeros([2, 3, 4]) as tf.Tensor3D, h = tf.zeros([2, 5]) as tf.Tensor2D;
+  assertThrows(
+    () =>
+      lstmSequence(
+        x,
+        tf.zeros([3, 20]) as tf.Tensor2D,
+        tf.zeros([5, 20]) as tf.Tensor2D,
+        tf.zeros([20]),
+        h,
+        h,
+      ),
+    Error,
+    "kernel [3,20]",
+  );
+  tf.dispose([x, h]);
+});
+
+Deno.test("FastLSTM in training draws its input-dropout masks as tfjs does: same seed, same outputs and gradients", async () => {
+  await useBackend("wasm");
+  const args = { units: 6, returnSequences: true, returnState: true, dropout: 0.4 };
+  const stock = tf.layers.lstm(args), fast = fastLstm(args);
+  const x = seeded([3, 5, 4], 21);
+  stock.apply(x);
+  fast.apply(x);
+  fast.setWeights(stock.getWeights());
+  const run = (layer: tf.layers.Layer, training: boolean) => {
+    seedEverything(7, 1);
+    const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+    const { value, grads } = tf.variableGrads(() => {
+      const [s, h, c] = layer.apply(x, { training }) as tf.Tensor[];
+      return tf.addN([tf.sum(tf.mul(s, seeded(s.shape, 22))), tf.sum(h), tf.sum(tf.mul(c, c))]) as tf.Scalar;
+    }, vars);
+    return [value, ...vars.map((v) => grads[v.name])];
+  };
+  const a = run(stock, true), r = run(fast, true);
+  a.forEach((t, i) => assertLess(relDiff(t, r[i]), 1e-5, `training tensor ${i}`));
+  // dropout really acted: the loss differs from inference (no dropout)
+  const inf = run(fast, false);
+  assert(Math.abs(inf[0].dataSync()[0] - r[0].dataSync()[0]) > 1e-3, "dropout changes the training loss");
+  const stockInf = run(stock, false);
+  assertLess(relDiff(stockInf[0], inf[0]), 1e-5);
+  tf.dispose([...a, ...r, ...inf, ...stockInf, x]);
+  stock.dispose();
+  fast.dispose();
+});
+
+Deno.test("FastLSTM reports why it cannot take the fast path and then uses tfjs's implementation", async () => {
+  await useBackend("cpu");
+  const l = fastLstm({ units: 3, recurrentDropout: 0.2, returnSequences: true });
+  assertEquals(l.fastPathBlocker(), "recurrentDropout");
+  assertEquals(fastLstm({ units: 3, activation: "relu" }).fastPathBlocker(), "activation relu");
+  assertEquals(fastLstm({ units: 3 }).fastPathBlocker(), "");
+  const y = l.apply(tf.ones([2, 4, 3])) as tf.Tensor;
+  assertEquals(y.shape, [2, 4, 3]);
+  tf.dispose(y);
+  l.dispose();
+});
+
+Deno.test("FastLSTM and FastTimeDistributed serialize under their own class names; a model round-trips through JSON", async () => {
+  await useBackend("cpu");
+  const inp = tf.input({ shape: [4, 3] });
+  const [seq] = fastLstm({ units: 5, returnSequences: true, returnState: true, name: "enc" }).apply(
+    inp,
+  ) as tf.SymbolicTensor[];
+  const out = fastTimeDistributed({ layer: tf.layers.dense({ units: 2, activation: "softmax" }), name: "td" })
+    .apply(seq) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: inp, outputs: out });
+  const json = model.toJSON(undefined, false) as {
+    config: { layers: { class_name: string; name: string }[] };
+  };
+  const classes = Object.fromEntries(json.config.layers.map((l) => [l.name, l.class_name]));
+  assertEquals(classes.enc, "FastLSTM");
+  assertEquals(classes.td, "FastTimeDistributed");
+  // weights keep the stock layers' names and shapes
+  assertEquals(model.getLayer("enc").weights.map((w) => [w.originalName, w.shape]), [
+    ["enc/kernel", [3, 20]],
+    ["enc/recurrent_kernel", [5, 20]],
+    ["enc/bias", [20]],
+  ]);
+  const again = await tf.models.modelFromJSON({
+    modelTopology: model.toJSON(undefined, false) as tf.io.ModelJSON["modelTopology"],
+  });
+  assert(again.getLayer("enc") instanceof FastLSTM);
+  assert(again.getLayer("td") instanceof FastTimeDistributed);
+  again.setWeights(model.getWeights());
+  const x = seeded([2, 4, 3], 31);
+  const y1 = model.predict(x) as tf.Tensor, y2 = again.predict(x) as tf.Tensor;
+  assertEquals(relDiff(y1, y2), 0);
+  tf.dispose([x, y1, y2]);
+  model.dispose();
+  again.dispose();
+});
+
+Deno.test("FastTimeDistributed(Dense softmax) equals tfjs's TimeDistributed: outputs and gradients", async () => {
+  await useBackend("wasm");
+  const stock = tf.layers.timeDistributed({ layer: tf.layers.dense({ units: 7, activation: "softmax" }) });
+  const fast = fastTimeDistributed({ layer: tf.layers.dense({ units: 7, activation: "softmax" }) });
+  const x = seeded([3, 4, 5], 41), r = seeded([3, 4, 7], 42);
+  stock.apply(x);
+  fast.apply(x);
+  fast.setWeights(stock.getWeights().map((w, i) => tf.add(w, seeded(w.shape, 43 + i))));
+  stock.setWeights(fast.getWeights());
+  const run = (l: tf.layers.Layer) => {
+    const vars = l.trainableWeights.map((w) => w.read() as tf.Variable);
+    const f = (xx: tf.Tensor) => tf.sum(tf.mul(l.apply(xx) as tf.Tensor, r)) as tf.Scalar;
+    const [dx] = tf.grads(f)([x]);
+    const { grads } = tf.variableGrads(() => f(x), vars);
+    return [l.apply(x) as tf.Tensor, dx, ...vars.map((v) => grads[v.name])];
+  };
+  const a = run(stock), b = run(fast);
+  a.forEach((t, i) => assertLess(relDiff(t, b[i]), 1e-5, `tensor ${i}`));
+  tf.dispose([...a, ...b, x, r]);
+  stock.dispose();
+  fast.dispose();
+});
+
+for (const backend of ["cpu", "wasm"] as const) {
+  Deno.test(`Seq2Seq with fast layers gives the stock model's loss and gradients (same weights, dropout on, ${backend})`, async () => {
+    await useBackend(backend);
+    const cfg = resolveConfig("tiny", { maxInputLen: 12, maxOutputLen: 6, encoderLayers: 2, dropout: 0.3 });
+    const stock = buildSeq2Seq(cfg), fast = buildSeq2Seq(cfg, { fastLayers: true });
+    assert(fast.getLayer("encoder_lstm_1") instanceof FastLSTM);
+    assert(fast.getLayer("output_softmax") instanceof FastTimeDistributed);
+    assertEquals(fast.countParams(), stock.countParams());
+    fast.setWeights(stock.getWeights().map((w, i) => tf.add(w, seeded(w.shape, 50 + i, 0.05))));
+    stock.setWeights(fast.getWeights());
+    const b = 4;
+    const tok = (t: number, seed: number, pad: number) =>
+      tf.tidy(() => {
+        const v = tf.floor(tf.add(tf.mul(tf.abs(seeded([b, t], seed)), 100), 1)).arraySync() as number[][];
+        v.forEach((row) => row.fill(0, t - pad));
+        return tf.tensor2d(v, [b, t], "int32");
+      });
+    const enc = tok(12, 61, 3), dec = tok(6, 62, 1), tgt = tok(6, 63, 2);
+    const run = (m: tf.LayersModel) => {
+      seedEverything(3, 9);
+      const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
+      const { value, grads } = tf.variableGrads(
+        () => maskedLoss(m.apply([enc, dec], { training: true }) as tf.Tensor3D, tgt),
+        vars,
+      );
+      return [value, ...vars.map((v) => grads[v.name])];
+    };
+    const a = run(stock), r = run(fast);
+    assertEquals(a.length, r.length);
+    assertLess(relDiff(a[0], r[0]), 1e-5, `loss ${a[0].dataSync()[0]} vs ${r[0].dataSync()[0]}`);
+    for (let i = 1; i < a.length; i++) {
+      assertLess(relDiff(a[i], r[i]), 1e-5, `gradient of ${stock.trainableWeights[i - 1].originalName}`);
+    }
+    tf.dispose([...a, ...r, enc, dec, tgt]);
+    stock.dispose();
+    fast.dispose();
+  });
+}
+
+Deno.test("Inference models extracted from a fast-layer Seq2Seq give the stock model's encoder states and decoder step", async () => {
+  await useBackend("wasm");
+  const cfg = resolveConfig("tiny", { maxInputLen: 9, maxOutputLen: 4 });
+  const stock = buildSeq2Seq(cfg), fast = buildSeq2Seq(cfg, { fastLayers: true });
+  fast.setWeights(stock.getWeights().map((w, i) => tf.add(w, seeded(w.shape, 80 + i, 0.05))));
+  stock.setWeights(fast.getWeights());
+  const tokens = tf.tensor2d([[5, 9, 13, 2, 0, 0, 0, 0, 0], [7, 7, 8, 21, 30, 4, 11, 3, 0]], [2, 9], "int32");
+  const prev = tf.tensor2d([[2], [2]], [2, 1], "int32");
+  const run = (m: tf.LayersModel) => {
+    const inf = extractInferenceModels(m);
+    const enc = encode(inf, tokens);
+    const step = decodeStep(inf, prev, enc, enc.h, enc.c);
+    const out = [enc.states, enc.h, enc.c, step.probs, step.h, step.c, step.attention];
+    return out;
+  };
+  const a = run(stock), b = run(fast);
+  a.forEach((t, i) => assertLess(relDiff(t, b[i]), 1e-5, `inference tensor ${i}`));
+  tf.dispose([...a, ...b, tokens, prev]);
+  stock.dispose();
+  fast.dispose();
+});
