@@ -179,3 +179,55 @@ Deno.test("a training run killed mid-epoch resumes from its last checkpoint and 
   for (const m of [a, b, full!.model, resumed!.model]) m.dispose();
   await Deno.remove(base, { recursive: true });
 });
+
+Deno.test("a run paused after its best epoch and resumed in a new process's model still ends on the best weights", async () => {
+  // as in the early-stopping test: validation turns up, so the best epoch comes before the end
+  const cfg = small({ epochs: 40, patience: 2, learningRate: 0.02 });
+  const train = syntheticPairs(24, cfg, 21), val = syntheticPairs(24, cfg, 22);
+  const fresh = () => {
+    seedEverything(cfg.seed, 0);
+    return buildSeq2Seq(cfg, { fastLayers: cfg.fastLayers });
+  };
+  const base = await Deno.makeTempDir({ prefix: "resume-best-" });
+  const whole = fresh();
+  const ref = await trainModel({ cfg, model: whole, train, val, runDir: `${base}/whole`, log: quiet });
+  assertEquals(ref.stopped, "early_stopping");
+
+  // pause right after the best epoch, then resume with a new model object (what --resume does)
+  const first = fresh();
+  const paused = await trainModel({
+    cfg,
+    model: first,
+    train,
+    val,
+    runDir: `${base}/sliced`,
+    log: quiet,
+    maxEpochsThisCall: ref.bestEpoch,
+  });
+  assertEquals(paused.stopped, "paused");
+  first.dispose();
+  const second = fresh();
+  const lines: string[] = [];
+  const resumed = await trainModel({
+    cfg,
+    model: second,
+    train,
+    val,
+    runDir: `${base}/sliced`,
+    resume: true,
+    log: (l) => lines.push(l),
+  });
+  assert(
+    lines[0].startsWith(`resumed from ${base}/sliced/checkpoint after epoch ${ref.bestEpoch}`),
+    lines[0],
+  );
+  assertEquals(resumed.stopped, "early_stopping");
+  assertEquals(resumed.bestEpoch, ref.bestEpoch);
+  assertEquals(resumed.history.map((h) => h.valLoss), ref.history.map((h) => h.valLoss));
+  assertEquals(maxAbsDiff(await weightsOf(second), await weightsOf(whole)), 0);
+  const history = JSON.parse(await Deno.readTextFile(`${base}/sliced/history.json`));
+  assertEquals(history.length, ref.history.length);
+  whole.dispose();
+  second.dispose();
+  await Deno.remove(base, { recursive: true });
+});

@@ -18,9 +18,10 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Config } from "../config.ts";
 import { writeTextAtomic } from "../io/atomic.ts";
-import { saveModelDir } from "../model/io.ts";
+import { loadModelDir, saveModelDir } from "../model/io.ts";
 import { type Batch, batchIndices, disposeBatch, makeBatch, type SeqData } from "./batches.ts";
 import {
+  completeDir,
   type EpochLog,
   readCheckpoint,
   type TrainState,
@@ -191,12 +192,20 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       tf.dispose(ck.optimizer.map((o) => o.tensor));
       state = ck.state;
       resumedEpochs = state.epoch;
-      const bestCk = await readCheckpoint(`${runDir}/best`).catch(() => null);
-      if (bestCk) {
-        best = bestCk.model.getWeights().map((w) => w.clone());
-        bestCk.model.dispose();
-        tf.dispose(bestCk.optimizer.map((o) => o.tensor));
+      if (state.bestEpoch > 0) {
+        const bestDir = await completeDir(`${runDir}/best`);
+        if (!bestDir) {
+          throw new Error(
+            `cannot resume: ${runDir}/best holds no model, but ${ck.dir}/state.json says epoch ` +
+              `${state.bestEpoch} was the best`,
+          );
+        }
+        const bestModel = await loadModelDir(bestDir);
+        best = bestModel.getWeights().map((w) => w.clone());
+        bestModel.dispose();
       }
+      // the kill may have come between the checkpoint and history.json: rewrite it from the checkpoint
+      await writeTextAtomic(`${runDir}/history.json`, JSON.stringify(state.history, null, 1));
       log(`resumed from ${ck.dir} after epoch ${state.epoch} (best epoch ${state.bestEpoch})`);
     } else {
       log(`no checkpoint in ${runDir}/checkpoint: starting from epoch 1`);
@@ -260,7 +269,12 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       };
       if (!Number.isFinite(entry.valLoss)) {
         throw new TrainingDivergedError(
-          `validation loss became ${entry.valLoss} after epoch ${epoch}; the last good checkpoint (epoch ${state.epoch}) is kept. ` +
+          `validation loss became ${entry.valLoss} after epoch ${epoch}; ` +
+            (state.epoch > 0
+              ? `the last good checkpoint (epoch ${state.epoch}) is kept${
+                runDir ? ` in ${runDir}/checkpoint` : ""
+              }. `
+              : "no epoch had finished, so there is no checkpoint. ") +
             `Try a lower --learningRate (now ${cfg.learningRate}) or gradient clipping (--clipNorm=1).`,
         );
       }
