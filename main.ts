@@ -22,8 +22,14 @@ if (import.meta.main) {
     if (args.rest.length > 0) {
       throw new Error(`config: unexpected argument(s) ${args.rest.join(" ")}; see --help`);
     }
-    const cfg = resolveConfig(args.profile, args.overrides);
-    await runExperiment(cfg, { resume: args.resume });
+    if (args.resume !== undefined) {
+      // the run's own config is used; only the keys in RESUME_KEYS may be given
+      const base = resolveConfig("default", { resultsDir: args.overrides.resultsDir });
+      const { resultsDir: _r, ...rest } = args.overrides;
+      await runExperiment(base, { resume: args.resume, resumeOverrides: rest });
+    } else {
+      await runExperiment(resolveConfig(args.profile, args.overrides));
+    }
   } catch (e) {
     const err = e as Error;
     const known = ["BackendError", "TrainingDivergedError"].includes(err.name) ||

@@ -19,7 +19,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type BackendReport, formatBackendReport, initBackend } from "./backend/choose.ts";
-import type { Config } from "./config.ts";
+import { resolve as resolvePath } from "node:path";
+import { type Config, type Overrides, resolveConfig } from "./config.ts";
+import { resolveDataDir } from "./data/corpus.ts";
 import { prepareData, type PreparedData } from "./data/prep.ts";
 import { Tokenizer } from "./data/tokenizer.ts";
 import { writeTextAtomic } from "./io/atomic.ts";
@@ -37,8 +39,10 @@ import { saveRunFigures } from "./plot/run_figures.ts";
 
 /** Options of {@linkcode runExperiment}. */
 export interface RunOptions {
-  /** Continue the run with this id (its saved config is used). */
+  /** Continue the run with this id (its saved config is used, with `resumeOverrides` applied). */
   resume?: string;
+  /** Settings that may change when resuming (keys in {@linkcode RESUME_KEYS}); others are an error. */
+  resumeOverrides?: Overrides;
   /** Use this run id instead of a generated one. */
   runId?: string;
   /** Where progress lines go (default console.log). */
@@ -62,6 +66,39 @@ export interface ExperimentResult {
 export function newRunId(cfg: Config, now = new Date()): string {
   const t = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z").replace("T", "-");
   return `${t}-${cfg.profile}`;
+}
+
+/**
+ * Keys a resumed run may change: how long and where it trains, and how it is evaluated. Everything that
+ * shapes the data or the model must stay as the run started.
+ */
+export const RESUME_KEYS: readonly (keyof Config)[] = [
+  "epochs",
+  "patience",
+  "backend",
+  "blas",
+  "evalExamples",
+  "bootstrap",
+  "beamWidth",
+  "lengthPenalty",
+  "png",
+];
+
+/** The saved config of run `dir`, validated, with the allowed `overrides` applied (for `--resume`). */
+export async function resumeConfig(dir: string, overrides: Overrides = {}): Promise<Config> {
+  const bad = Object.keys(overrides).filter((k) => !(RESUME_KEYS as readonly string[]).includes(k));
+  if (bad.length > 0) {
+    throw new Error(
+      `cannot resume with --${bad.join(", --")}: a resumed run keeps the settings it started with ` +
+        `(${dir}/config.json); only ${RESUME_KEYS.join(", ")} may change`,
+    );
+  }
+  const saved = await readRunConfig(dir);
+  try {
+    return resolveConfig(saved.profile, { ...saved, ...overrides });
+  } catch (e) {
+    throw new Error(`cannot resume: ${dir}/config.json: ${(e as Error).message}`);
+  }
 }
 
 /** Read the config saved by a run (for `--resume`). */
@@ -193,7 +230,12 @@ export async function runExperiment(cfgIn: Config, opts: RunOptions = {}): Promi
   const log = opts.log ?? ((l: string) => console.log(l));
   const id = opts.resume ?? opts.runId ?? newRunId(cfgIn);
   const dir = `${cfgIn.resultsDir}/${id}`;
-  const cfg = opts.resume ? { ...(await readRunConfig(dir)), resultsDir: cfgIn.resultsDir } : cfgIn;
+  let cfg = opts.resume
+    ? { ...(await resumeConfig(dir, opts.resumeOverrides)), resultsDir: cfgIn.resultsDir }
+    : cfgIn;
+  // record where the data really came from (ENVNEWS_DIR, a relative path), so a resume reads the same data
+  const dataDir = resolveDataDir(cfg.data);
+  cfg = { ...cfg, data: dataDir === null ? "" : resolvePath(dataDir) };
   // the backend first: a forced backend that cannot load fails before anything is written
   const backend = await initBackend({ backend: cfg.backend, blas: cfg.blas });
   await Deno.mkdir(dir, { recursive: true });
@@ -210,7 +252,18 @@ export async function runExperiment(cfgIn: Config, opts: RunOptions = {}): Promi
       `${c.unique} unique examples (${c.duplicatesRemoved} duplicates removed) -> train ${c.train} / val ${c.val} / ` +
       `test ${c.test}; vocabulary ${data.tokenizer.size} ids`,
   );
-  await writeRunInputs(dir, cfg, data, { config: !opts.resume });
+  if (opts.resume) {
+    const saved = await Deno.readTextFile(`${dir}/tokenizer.json`).catch(() => null);
+    if (saved !== null && saved !== JSON.stringify(data.tokenizer.toJSON())) {
+      throw new Error(
+        `cannot resume: the data (${
+          cfg.data || "embedded corpus"
+        }) no longer gives the vocabulary saved in ` +
+          `${dir}/tokenizer.json; resume with the data the run started with`,
+      );
+    }
+  }
+  await writeRunInputs(dir, cfg, data);
 
   const model = buildModelFor(cfg, data);
   const summaryText = formatSummary(modelSummary(model));

@@ -39,3 +39,16 @@ Deno.test("`experiment --help` lists the profiles and keys", async () => {
   assertStringIncludes(r.stdout, "profiles: paper, default, tiny");
   assertStringIncludes(r.stdout, "maxInputLen");
 });
+
+Deno.test("`experiment --resume` refuses settings that shape the data or the model, and a run that does not exist", async () => {
+  const resultsDir = await Deno.makeTempDir();
+  const a = await experiment("--resume", "no-such-run", `--resultsDir=${resultsDir}`);
+  assertEquals(a.code, 1);
+  assertStringIncludes(a.stderr, `cannot resume: ${resultsDir}/no-such-run/config.json is missing`);
+  const b = await experiment("--resume", "no-such-run", "--units=64", `--resultsDir=${resultsDir}`);
+  assertEquals(b.code, 1);
+  assertStringIncludes(b.stderr, "cannot resume with --units");
+  assertStringIncludes(b.stderr, "only epochs, patience");
+  assert(!/^\s+at /m.test(a.stderr + b.stderr), "no stack trace");
+  await Deno.remove(resultsDir, { recursive: true });
+});

@@ -151,6 +151,8 @@ def run_one(path, args):
         error = f"{type(e).__name__}: {e}"
         print(f"run_notebooks: {path}: {error}", file=sys.stderr)
     seconds = time.perf_counter() - t0
+    # an error output the kernel published late (after the cell's idle status) fails the notebook too
+    error = error or first_error(nb)
     nbformat.write(nb, out)
     code = [c for c in nb.cells if c.cell_type == "code"]
     return {

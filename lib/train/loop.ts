@@ -192,6 +192,16 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       tf.dispose(ck.optimizer.map((o) => o.tensor));
       state = ck.state;
       resumedEpochs = state.epoch;
+      // a run resumed with more epochs or more patience than it ended with goes on
+      if (
+        (state.stopped === "completed" && state.epoch < cfg.epochs) ||
+        (state.stopped === "early_stopping" && state.wait < cfg.patience)
+      ) {
+        log(
+          `continuing a run that had ended (${state.stopped}) with epochs ${cfg.epochs}, patience ${cfg.patience}`,
+        );
+        state = { ...state, stopped: "" };
+      }
       if (state.bestEpoch > 0) {
         const bestDir = await completeDir(`${runDir}/best`);
         if (!bestDir) {
