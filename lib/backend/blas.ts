@@ -91,8 +91,10 @@ function envVar(name: string): string | undefined {
  * calls just report). Never throws: returns `enabled: false` with the reason when FFI permission
  * is missing or no library loads. `lib`: an explicit path or name
  * (default: `SEQ2SEQ_BLAS_LIB`, then {@link BLAS_CANDIDATES}); `threads`: OpenBLAS threads
- * (default: `OPENBLAS_NUM_THREADS` if set, else 1: on our 2-core machines a second thread made the
- * LSTM-sized products ([60,256]x[256,1024]) 2-3x slower and 1024^3 no faster).
+ * (default: `OPENBLAS_NUM_THREADS` if set, else one per core: on 2 idle cores two threads took the
+ * full-size training step from 1.37 s to 0.95 s and the default profile's from 129 to 135 ms; on a machine
+ * busy with other work a second thread can slow the small per-time-step products 2-3x, so set
+ * `OPENBLAS_NUM_THREADS=1` there).
  */
 export function openBlas(opts: { lib?: string; threads?: number } = {}): BlasStatus {
   let ffi: Deno.PermissionState;
@@ -133,7 +135,10 @@ export function openBlas(opts: { lib?: string; threads?: number } = {}): BlasSta
   }
   if (loaded || opts.threads !== undefined) {
     const envThreads = Number(envVar("OPENBLAS_NUM_THREADS"));
-    const threads = opts.threads ?? (Number.isInteger(envThreads) && envThreads > 0 ? envThreads : 1);
+    const threads = opts.threads ??
+      (Number.isInteger(envThreads) && envThreads > 0
+        ? envThreads
+        : Math.max(1, navigator.hardwareConcurrency || 1));
     if (!Number.isInteger(threads) || threads < 1) {
       return { enabled: false, why: `bad BLAS thread count ${threads}: expected an integer >= 1` };
     }

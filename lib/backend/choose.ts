@@ -63,7 +63,7 @@ export interface InitBackendOptions {
   backend?: BackendName;
   /** Route wasm matmuls through OpenBLAS when possible (default true). */
   blas?: boolean;
-  /** OpenBLAS threads (default: `OPENBLAS_NUM_THREADS`, else 1). */
+  /** OpenBLAS threads (default: `OPENBLAS_NUM_THREADS`, else one per core). */
   blasThreads?: number;
   /** OpenBLAS library path or name (default: `SEQ2SEQ_BLAS_LIB`, then the usual names). */
   blasLib?: string;
