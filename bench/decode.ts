@@ -16,7 +16,7 @@ import process from "node:process";
 import * as tf from "@tensorflow/tfjs";
 import { formatBackendReport, initBackend } from "../lib/backend/choose.ts";
 import { type BackendName, BACKENDS, type Config, resolveConfig } from "../lib/config.ts";
-import { mulberry32 } from "../lib/data/rng.ts";
+import { mulberry32 } from "../lib/util/rng.ts";
 import { EOS, PAD, RESERVED } from "../lib/data/tokenizer.ts";
 import { beamSearch, modelStepper } from "../lib/infer/beam.ts";
 import { type Decoded, greedyDecodeBatch, greedyDecodeLoop } from "../lib/infer/greedy.ts";

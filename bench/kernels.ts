@@ -13,7 +13,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { makeBlasKernel, openBlas, sgemm } from "../lib/backend/blas.ts";
 import { type BackendWasm, nativeKernel } from "../lib/backend/kernel_registry.ts";
-import { mulberry32 } from "../lib/backend/probe_model.ts";
+import { mulberry32 } from "../lib/util/rng.ts";
 import { makeFastKernel } from "../lib/backend/wasm_fast.ts";
 
 /** One measurement. */

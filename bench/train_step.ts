@@ -30,7 +30,7 @@ import { formatBackendReport, initBackend } from "../lib/backend/choose.ts";
 import { wasmHeap } from "../lib/backend/kernel_registry.ts";
 import type { BackendWasm } from "../lib/backend/kernel_registry.ts";
 import { type BackendName, BACKENDS, resolveConfig } from "../lib/config.ts";
-import { mulberry32 } from "../lib/data/rng.ts";
+import { mulberry32 } from "../lib/util/rng.ts";
 import { buildSeq2Seq, forwardFlops } from "../lib/model/seq2seq.ts";
 import { batchIndices, disposeBatch, makeBatch, type SeqData } from "../lib/train/batches.ts";
 import { makeOptimizer, makeTrainStep } from "../lib/train/loop.ts";

@@ -5,7 +5,7 @@ import { assert, assertEquals, assertLessOrEqual, assertStringIncludes } from "@
 import { blasStats, installBlas, openBlas, sgemm, uninstallBlas } from "../lib/backend/blas.ts";
 import { closeness, valuesOnBackends } from "../lib/backend/equivalence.ts";
 import { nativeKernel, replacementTag } from "../lib/backend/kernel_registry.ts";
-import { mulberry32 } from "../lib/backend/probe_model.ts";
+import { mulberry32 } from "../lib/util/rng.ts";
 import { installWasmFast, matMulDims } from "../lib/backend/wasm_fast.ts";
 
 await tf.setBackend("wasm");

@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertLessOrEqual, assertThrows } from "@std/assert";
 import { closeness, valuesOnBackends } from "../lib/backend/equivalence.ts";
 import { nativeKernel } from "../lib/backend/kernel_registry.ts";
-import { mulberry32 } from "../lib/backend/probe_model.ts";
+import { mulberry32 } from "../lib/util/rng.ts";
 import {
   FAST_KERNELS,
   fastStats,

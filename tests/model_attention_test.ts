@@ -5,7 +5,7 @@
 import { assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
 import * as tf from "@tensorflow/tfjs";
 import { BahdanauAttention } from "../lib/model/attention.ts";
-import { mulberry32 } from "../lib/data/rng.ts";
+import { mulberry32 } from "../lib/util/rng.ts";
 
 await tf.setBackend("cpu");
 

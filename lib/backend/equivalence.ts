@@ -19,7 +19,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { mulberry32 } from "./probe_model.ts";
+import { mulberry32 } from "../util/rng.ts";
 
 /** What {@link compareBackends} trains: built fresh on each backend by the caller's `build`. */
 export interface TrainingSubject {

@@ -13,6 +13,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { mulberry32 } from "../util/rng.ts";
 
 /** Sizes of the stand-in model and of its one synthetic batch. */
 export interface ProbeDims {
@@ -63,18 +64,6 @@ export interface ProbeModel {
   decode(): tf.Tensor[];
   /** Dispose the variables and data. */
   dispose(): void;
-}
-
-/** Deterministic uniform [0,1) numbers (mulberry32), independent of backend and of Math.random. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

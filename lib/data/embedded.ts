@@ -32,7 +32,7 @@ import { stringify } from "@std/csv";
 import { cleanText, toWords, words } from "./clean.ts";
 import { CORPUS_SUBDIR, type CorpusRow, CSV_COLUMNS } from "./corpus.ts";
 import { pseudoSummary } from "./pseudo_label.ts";
-import { mulberry32, pick, randInt } from "./rng.ts";
+import { mulberry32, pick, randInt } from "../util/rng.ts";
 
 /** A measurable effect of a topic: `<verb phrase> <number> <unit>`. */
 interface Measure {

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { mulberry32, shuffleInPlace } from "./rng.ts";
+import { mulberry32, shuffleInPlace } from "../util/rng.ts";
 
 /** Options of {@linkcode splitExamples}. */
 export interface SplitOptions {

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { mulberry32 } from "../data/rng.ts";
+import { mulberry32 } from "../util/rng.ts";
 
 /** A mean with the bounds of its confidence interval. */
 export interface CI {

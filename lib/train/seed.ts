@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { mulberry32 } from "../data/rng.ts";
+import { mulberry32 } from "../util/rng.ts";
 
 /** A 32-bit mix of a seed and a stream number (e.g. the epoch), so that streams do not overlap. */
 export function mixSeed(seed: number, stream: number): number {

@@ -1,6 +1,6 @@
 /**
  * A small seeded pseudo-random number generator, shared by everything in the project that must be
- * reproducible from `cfg.seed` (corpus generation, splits, shuffling).
+ * reproducible from `cfg.seed` (corpus generation, splits, shuffling, bootstrap, test data).
  *
  * @example
  * ```ts

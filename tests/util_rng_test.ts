@@ -1,5 +1,5 @@
 import { assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
-import { mulberry32, pick, randInt, shuffleInPlace } from "../lib/data/rng.ts";
+import { mulberry32, pick, randInt, shuffleInPlace } from "../lib/util/rng.ts";
 
 // Reference values from an independent Python implementation of mulberry32 (explicit 32-bit masks).
 Deno.test("mulberry32() matches an independent reference implementation", () => {
