@@ -8,22 +8,14 @@ import {
   initBackend,
   probeTfjsNode,
 } from "../lib/backend/choose.ts";
+import { withEnvVar } from "./fixtures/env.ts";
 
 /** A node_modules that does not exist, so that the tests do not depend on what this machine has installed. */
 const emptyModules = "/nonexistent/seq2seq-test/node_modules";
 
 /** Run `f` with SEQ2SEQ_BACKEND set to `value` (or unset), restoring it afterwards. */
-async function withEnv<T>(value: string | undefined, f: () => Promise<T>): Promise<T> {
-  const old = Deno.env.get("SEQ2SEQ_BACKEND");
-  if (value === undefined) Deno.env.delete("SEQ2SEQ_BACKEND");
-  else Deno.env.set("SEQ2SEQ_BACKEND", value);
-  try {
-    return await f();
-  } finally {
-    if (old === undefined) Deno.env.delete("SEQ2SEQ_BACKEND");
-    else Deno.env.set("SEQ2SEQ_BACKEND", old);
-  }
-}
+const withEnv = <T>(value: string | undefined, f: () => Promise<T>) =>
+  withEnvVar("SEQ2SEQ_BACKEND", value, f);
 
 Deno.test("initBackend({backend: 'cpu'}) activates cpu, says it was forced, and lists the cpu scatter-add", async () => {
   const r = await withEnv(undefined, () => initBackend({ backend: "cpu", nodeModules: [emptyModules] }));

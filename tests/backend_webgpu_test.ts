@@ -24,6 +24,7 @@ import {
   WebGpuSyncReadError,
 } from "../lib/backend/webgpu.ts";
 import { seq2seqSubject, SMALL } from "./fixtures/seq2seq_subject.ts";
+import { withEnvVar } from "./fixtures/env.ts";
 
 const NO_NODE = ["/nonexistent/seq2seq-test/node_modules"];
 
@@ -34,17 +35,8 @@ if (noAdapter) {
 }
 
 /** Run `f` with SEQ2SEQ_BACKEND set to `value` (or unset), restoring it afterwards. */
-async function withEnv<T>(value: string | undefined, f: () => Promise<T>): Promise<T> {
-  const old = Deno.env.get("SEQ2SEQ_BACKEND");
-  if (value === undefined) Deno.env.delete("SEQ2SEQ_BACKEND");
-  else Deno.env.set("SEQ2SEQ_BACKEND", value);
-  try {
-    return await f();
-  } finally {
-    if (old === undefined) Deno.env.delete("SEQ2SEQ_BACKEND");
-    else Deno.env.set("SEQ2SEQ_BACKEND", old);
-  }
-}
+const withEnv = <T>(value: string | undefined, f: () => Promise<T>) =>
+  withEnvVar("SEQ2SEQ_BACKEND", value, f);
 
 /** A WebGPU device holds OS resources for the life of the process: not a leak of one test. */
 const gpuTest = (name: string, fn: () => Promise<void> | void): Deno.TestDefinition => ({

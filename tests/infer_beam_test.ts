@@ -9,7 +9,7 @@ import { EOS, PAD, SOS } from "../lib/data/tokenizer.ts";
 import { beamScore, beamSearch, type BeamStepper, lengthPenalty, modelStepper } from "../lib/infer/beam.ts";
 import { greedyDecodeLoop } from "../lib/infer/greedy.ts";
 import { extractInferenceModels, type InferenceModels } from "../lib/infer/models.ts";
-import { encoderRows, shiftOutputBias, tinyConfig, tinyModel } from "./fixtures/tiny_seq2seq.ts";
+import { encoderRows, mixedModel, shiftOutputBias, tinyConfig, tinyModel } from "./fixtures/tiny_seq2seq.ts";
 
 await tf.setBackend("cpu");
 
@@ -157,12 +157,6 @@ Deno.test("beam search on a table never asks for more than beamWidth rows and st
 const CFG = tinyConfig();
 const TIN = CFG.maxInputLen, TOUT = CFG.maxOutputLen;
 
-function mixedModel(): tf.LayersModel {
-  const model = tinyModel(CFG, 4, 1);
-  shiftOutputBias(model, EOS, 2);
-  return model;
-}
-
 async function beamOn(
   inf: InferenceModels,
   row: Int32Array,
@@ -179,7 +173,7 @@ async function beamOn(
 }
 
 Deno.test("width 1 with lengthPenalty 0 equals greedyDecodeLoop() on the real tiny model (12 inputs)", async () => {
-  const model = mixedModel();
+  const model = mixedModel(CFG);
   const inf = extractInferenceModels(model);
   const rows = encoderRows(12, CFG);
   for (let i = 0; i < 12; i++) {
@@ -196,7 +190,7 @@ Deno.test("width 1 with lengthPenalty 0 equals greedyDecodeLoop() on the real ti
 });
 
 Deno.test("beam (width 3, alpha 0.6) on the real model: ids in range, attention per token, logProb = training model's", async () => {
-  const model = mixedModel();
+  const model = mixedModel(CFG);
   const inf = extractInferenceModels(model);
   const n = 12, rows = encoderRows(n, CFG, 17);
   const results = [];

@@ -14,19 +14,12 @@ import { EOS, PAD, SOS } from "../lib/data/tokenizer.ts";
 import { beamSearch, modelStepper } from "../lib/infer/beam.ts";
 import { type Decoded, greedyDecodeBatch, greedyDecodeLoop } from "../lib/infer/greedy.ts";
 import { extractInferenceModels, type InferenceModels } from "../lib/infer/models.ts";
-import { encoderRows, shiftOutputBias, tinyConfig, tinyModel } from "./fixtures/tiny_seq2seq.ts";
+import { encoderRows, mixedModel, shiftOutputBias, tinyConfig, tinyModel } from "./fixtures/tiny_seq2seq.ts";
 
 await tf.setBackend("cpu");
 
 const CFG = tinyConfig();
 const TIN = CFG.maxInputLen, TOUT = CFG.maxOutputLen;
-
-/** Seed 4 with eostok favoured by +2 decodes these inputs to a mix of lengths 0..5, finished or not. */
-function mixedModel(): tf.LayersModel {
-  const model = tinyModel(CFG, 4, 1);
-  shiftOutputBias(model, EOS, 2);
-  return model;
-}
 
 async function loopAll(
   inf: InferenceModels,
@@ -51,7 +44,7 @@ function checkAttention(d: Decoded, row: Int32Array): void {
 }
 
 Deno.test("greedyDecodeBatch() equals greedyDecodeLoop() on 12 inputs with batchSize 5 (ids, attention, logProb)", async () => {
-  const model = mixedModel();
+  const model = mixedModel(CFG);
   const inf = extractInferenceModels(model);
   const n = 12, rows = encoderRows(n, CFG);
   const batched = await greedyDecodeBatch(inf, rows, n, { maxLen: TOUT, batchSize: 5 });
@@ -80,7 +73,7 @@ Deno.test("greedyDecodeBatch() equals greedyDecodeLoop() on 12 inputs with batch
 });
 
 Deno.test("greedy output is the training model's argmax under teacher forcing of that output; logProb sums its log p", async () => {
-  const model = mixedModel();
+  const model = mixedModel(CFG);
   const inf = extractInferenceModels(model);
   const n = 12, rows = encoderRows(n, CFG);
   const out = await greedyDecodeBatch(inf, rows, n, { maxLen: TOUT, batchSize: 5 });
@@ -142,7 +135,7 @@ Deno.test("a model that never predicts eostok stops after exactly maxLen tokens 
 });
 
 Deno.test("greedyDecodeBatch() handles n = 0, n < batchSize and n = batchSize, and rejects a wrong row count", async () => {
-  const model = mixedModel();
+  const model = mixedModel(CFG);
   const inf = extractInferenceModels(model);
   const rows = encoderRows(5, CFG);
   assertEquals(await greedyDecodeBatch(inf, new Int32Array(0), 0, { maxLen: TOUT }), []);
@@ -156,7 +149,7 @@ Deno.test("greedyDecodeBatch() handles n = 0, n < batchSize and n = batchSize, a
 });
 
 Deno.test("decoding 100 inputs (batched, loop and beam) leaves tf.memory().numTensors unchanged", async () => {
-  const model = mixedModel();
+  const model = mixedModel(CFG);
   const inf = extractInferenceModels(model);
   const n = 100, rows = encoderRows(n, CFG, 13);
   const row = (i: number) => rows.subarray(i * TIN, (i + 1) * TIN);
