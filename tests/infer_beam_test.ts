@@ -9,7 +9,14 @@ import { EOS, PAD, SOS } from "../lib/data/tokenizer.ts";
 import { beamScore, beamSearch, type BeamStepper, lengthPenalty, modelStepper } from "../lib/infer/beam.ts";
 import { greedyDecodeLoop } from "../lib/infer/greedy.ts";
 import { extractInferenceModels, type InferenceModels } from "../lib/infer/models.ts";
-import { encoderRows, mixedModel, shiftOutputBias, tinyConfig, tinyModel } from "./fixtures/tiny_seq2seq.ts";
+import {
+  encoderRows,
+  mixedModel,
+  shiftOutputBias,
+  teacherForcedProbs,
+  tinyConfig,
+  tinyModel,
+} from "./fixtures/tiny_seq2seq.ts";
 
 await tf.setBackend("cpu");
 
@@ -197,19 +204,8 @@ Deno.test("beam (width 3, alpha 0.6) on the real model: ids in range, attention 
   for (let i = 0; i < n; i++) {
     results.push(await beamOn(inf, rows.subarray(i * TIN, (i + 1) * TIN), 3, 0.6, TOUT));
   }
-  // teacher-force each result through the training model: [SOS, y1..yk] padded
-  const dec = new Int32Array(n * TOUT);
-  results.forEach((d, i) => {
-    dec[i * TOUT] = SOS;
-    d.ids.slice(0, TOUT - 1).forEach((id, t) => (dec[i * TOUT + t + 1] = id));
-  });
-  const probs = tf.tidy(() =>
-    (model.predict([
-      tf.tensor2d(rows, [n, TIN], "int32"),
-      tf.tensor2d(dec, [n, TOUT], "int32"),
-    ]) as tf.Tensor3D)
-      .arraySync()
-  );
+  // teacher-force each result through the training model: position t predicts token t+1
+  const probs = teacherForcedProbs(model, CFG, rows, results);
   results.forEach((d, i) => {
     assertLessOrEqual(d.ids.length, TOUT);
     for (const id of d.ids) assertEquals(id >= 1 && id < CFG.vocabSize && id !== EOS, true, `id ${id}`);

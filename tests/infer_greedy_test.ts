@@ -14,7 +14,14 @@ import { EOS, PAD, SOS } from "../lib/data/tokenizer.ts";
 import { beamSearch, modelStepper } from "../lib/infer/beam.ts";
 import { type Decoded, greedyDecodeBatch, greedyDecodeLoop } from "../lib/infer/greedy.ts";
 import { extractInferenceModels, type InferenceModels } from "../lib/infer/models.ts";
-import { encoderRows, mixedModel, shiftOutputBias, tinyConfig, tinyModel } from "./fixtures/tiny_seq2seq.ts";
+import {
+  encoderRows,
+  mixedModel,
+  shiftOutputBias,
+  teacherForcedProbs,
+  tinyConfig,
+  tinyModel,
+} from "./fixtures/tiny_seq2seq.ts";
 
 await tf.setBackend("cpu");
 
@@ -77,19 +84,8 @@ Deno.test("greedy output is the training model's argmax under teacher forcing of
   const inf = extractInferenceModels(model);
   const n = 12, rows = encoderRows(n, CFG);
   const out = await greedyDecodeBatch(inf, rows, n, { maxLen: TOUT, batchSize: 5 });
-  // decoder input [SOS, y1..yk] padded; position t of the training model predicts token t+1
-  const dec = new Int32Array(n * TOUT);
-  out.forEach((d, i) => {
-    dec[i * TOUT] = SOS;
-    d.ids.slice(0, TOUT - 1).forEach((id, t) => (dec[i * TOUT + t + 1] = id));
-  });
-  const probs = tf.tidy(() =>
-    (model.predict([
-      tf.tensor2d(rows, [n, TIN], "int32"),
-      tf.tensor2d(dec, [n, TOUT], "int32"),
-    ]) as tf.Tensor3D)
-      .arraySync()
-  );
+  // teacher-force each result through the training model: position t predicts token t+1
+  const probs = teacherForcedProbs(model, CFG, rows, out);
   for (let i = 0; i < n; i++) {
     const d = out[i];
     const emitted = d.finished ? [...d.ids, EOS] : d.ids.length < TOUT ? [...d.ids, PAD] : d.ids;
