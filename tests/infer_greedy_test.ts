@@ -10,7 +10,7 @@ import {
   assertRejects,
 } from "@std/assert";
 import * as tf from "@tensorflow/tfjs";
-import { EOS, PAD, SOS } from "../lib/data/tokenizer.ts";
+import { EOS, PAD } from "../lib/data/tokenizer.ts";
 import { beamSearch, modelStepper } from "../lib/infer/beam.ts";
 import { type Decoded, greedyDecodeBatch, greedyDecodeLoop } from "../lib/infer/greedy.ts";
 import { extractInferenceModels, type InferenceModels } from "../lib/infer/models.ts";
