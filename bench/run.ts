@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { pathExists } from "../lib/io/exists.ts";
 
 /** A benchmark: its module (relative to bench/), the function that runs it and prints its lines. */
 interface BenchEntry {
@@ -26,16 +27,6 @@ export const BENCHES: Readonly<Record<string, BenchEntry>> = {
   prep: { file: "./prep.ts", fn: "benchPrep" },
   decode: { file: "./decode.ts", fn: "benchDecode" },
 };
-
-async function exists(url: URL): Promise<boolean> {
-  try {
-    await Deno.stat(url);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
 
 /**
  * Run the named benchmarks (all when `names` is empty) with `options` (`--key=value` strings). Returns
@@ -58,7 +49,7 @@ export async function runBenches(names: string[], options: string[] = []): Promi
   for (const name of selected) {
     const b = BENCHES[name];
     const url = new URL(b.file, import.meta.url);
-    if (!(await exists(url))) {
+    if (!(await pathExists(url))) {
       console.log(JSON.stringify({ bench: name, skipped: `bench/${b.file.slice(2)} does not exist yet` }));
       continue;
     }

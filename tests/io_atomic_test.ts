@@ -6,16 +6,7 @@ import {
   writeTextAtomic,
   writeTextAtomicSync,
 } from "../lib/io/atomic.ts";
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
+import { pathExists } from "../lib/io/exists.ts";
 
 Deno.test("writeTextAtomic() replaces the file's content and leaves no .tmp behind", async () => {
   const dir = await Deno.makeTempDir();
@@ -24,10 +15,10 @@ Deno.test("writeTextAtomic() replaces the file's content and leaves no .tmp behi
     await writeTextAtomic(path, "old");
     await writeTextAtomic(path, "new ✓ content");
     assertEquals(await Deno.readTextFile(path), "new ✓ content");
-    assertEquals(await exists(tmpPathFor(path)), false);
+    assertEquals(await pathExists(tmpPathFor(path)), false);
     writeTextAtomicSync(path, "sync");
     assertEquals(await Deno.readTextFile(path), "sync");
-    assertEquals(await exists(tmpPathFor(path)), false);
+    assertEquals(await pathExists(tmpPathFor(path)), false);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -55,7 +46,7 @@ Deno.test("a failed atomic write names the file, removes the .tmp and leaves the
     await Deno.writeTextFile(`${target}/keep.txt`, "kept");
     await assertRejects(() => writeTextAtomic(target, "x"), Error, `cannot write ${target}`);
     assertThrows(() => writeTextAtomicSync(target, "x"), Error, `cannot write ${target}`);
-    assertEquals(await exists(tmpPathFor(target)), false);
+    assertEquals(await pathExists(tmpPathFor(target)), false);
     assertEquals(await Deno.readTextFile(`${target}/keep.txt`), "kept");
     // a missing parent folder is an error too, naming the path
     await assertRejects(() => writeTextAtomic(`${dir}/missing/x.txt`, "x"), Error, `${dir}/missing/x.txt`);

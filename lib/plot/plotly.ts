@@ -21,6 +21,7 @@
  */
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { pathExists } from "../io/exists.ts";
 import { writeBytesAtomic, writeTextAtomic } from "../io/atomic.ts";
 import { CHROMIUM_INSTALL, chromiumPath, withChromium } from "./browser.ts";
 
@@ -343,11 +344,7 @@ export async function saveFigure(
     await writeTextAtomic(html, standaloneHtml(fig));
   } else {
     const lib = `${slash > 0 ? pathWithoutExt.slice(0, slash) : "."}/plotly.min.js`;
-    try {
-      await Deno.stat(lib);
-    } catch {
-      await writeTextAtomic(lib, plotlyJs());
-    }
+    if (!(await pathExists(lib))) await writeTextAtomic(lib, plotlyJs());
     await writeTextAtomic(html, standaloneHtml(fig, figureTitle(fig), { scriptSrc: "plotly.min.js" }));
   }
   const out: SavedFigure = { files: [html] };

@@ -18,6 +18,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { writeBytesAtomic, writeTextAtomic } from "../io/atomic.ts";
 import { loadModelDir, saveModelDir } from "../model/io.ts";
+import { pathExists } from "../io/exists.ts";
 
 /** Figures of one finished epoch. */
 export interface EpochLog {
@@ -55,23 +56,13 @@ interface OptimizerManifest {
   entries: { name: string; shape: number[]; dtype: "float32" | "int32" }[];
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
-
 /** Write a folder atomically: fill `dir.tmp/` with `fill`, then swap it in place of `dir`. */
 export async function writeDirAtomic(dir: string, fill: (tmp: string) => Promise<void>): Promise<void> {
   const tmp = `${dir}.tmp`, old = `${dir}.old`;
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
   await Deno.mkdir(tmp, { recursive: true });
   await fill(tmp);
-  if (await exists(dir)) {
+  if (await pathExists(dir)) {
     await Deno.remove(old, { recursive: true }).catch(() => {});
     await Deno.rename(dir, old);
   }
@@ -81,7 +72,7 @@ export async function writeDirAtomic(dir: string, fill: (tmp: string) => Promise
 
 /** The folder holding the newest complete copy of `dir` (`dir` itself or its `.old` twin), or null. */
 export async function completeDir(dir: string): Promise<string | null> {
-  for (const d of [dir, `${dir}.old`]) if (await exists(`${d}/model.json`)) return d;
+  for (const d of [dir, `${dir}.old`]) if (await pathExists(`${d}/model.json`)) return d;
   return null;
 }
 
