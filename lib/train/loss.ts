@@ -59,11 +59,3 @@ export function maskedCorrect(probs: tf.Tensor3D, target: tf.Tensor2D): tf.Scala
     return tf.sum(tf.mul(hit, targetMask(target))) as tf.Scalar;
   });
 }
-
-/** Number of unmasked (non-padding) target positions. */
-export function maskedCount(target: tf.Tensor2D): number {
-  const d = target.dataSync();
-  let n = 0;
-  for (let i = 0; i < d.length; i++) if (d[i] !== 0) n++;
-  return n;
-}
