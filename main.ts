@@ -4,23 +4,24 @@
  * `--help` lists the profiles and keys.
  * @module
  */
-import { CONFIG_KEYS, parseCliArgs, PROFILES, resolveConfig } from "./lib/config.ts";
+import { CONFIG_KEYS, ConfigError, parseCliArgs, PROFILES, resolveConfig } from "./lib/config.ts";
+import { runCli } from "./lib/commands/cli.ts";
 import { runExperiment } from "./lib/experiment.ts";
 
 const HELP = `usage: deno task experiment [--profile=NAME] [--key=value ...] [--resume RUN_ID]
 profiles: ${Object.keys(PROFILES).join(", ")} (default: default)
 keys: ${CONFIG_KEYS.join(", ")}
-example: deno task experiment --profile=paper --data=../shared/data/envnews --epochs=5`;
+example: deno task experiment --profile=envnews --data=../shared/data/envnews`;
 
 if (import.meta.main) {
-  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
-    console.log(HELP);
-    Deno.exit(0);
-  }
-  try {
+  await runCli(async () => {
+    if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+      console.log(HELP);
+      return;
+    }
     const args = parseCliArgs(Deno.args);
     if (args.rest.length > 0) {
-      throw new Error(`config: unexpected argument(s) ${args.rest.join(" ")}; see --help`);
+      throw new ConfigError(`config: unexpected argument(s) ${args.rest.join(" ")}; see --help`);
     }
     if (args.resume !== undefined) {
       // the run's own config is used; only the keys in RESUME_KEYS may be given
@@ -30,13 +31,5 @@ if (import.meta.main) {
     } else {
       await runExperiment(resolveConfig(args.profile, args.overrides));
     }
-  } catch (e) {
-    const err = e as Error;
-    const known = ["BackendError", "TrainingDivergedError"].includes(err.name) ||
-      /^(config|cannot resume)/.test(err.message) ||
-      err.name === "CorpusError";
-    console.error(`error: ${err.message}`);
-    if (!known) console.error(err.stack?.split("\n").slice(1).join("\n") ?? "");
-    Deno.exit(1);
-  }
+  });
 }

@@ -21,18 +21,20 @@ import * as tf from "@tensorflow/tfjs";
 import { type BackendReport, formatBackendReport, initBackend } from "./backend/choose.ts";
 import { resolve as resolvePath } from "node:path";
 import { type Config, type Overrides, resolveConfig } from "./config.ts";
+export { loadRun, readRunConfig, writeRunInputs };
 import { resolveDataDir } from "./data/corpus.ts";
 import { prepareData, type PreparedData } from "./data/prep.ts";
-import { Tokenizer } from "./data/tokenizer.ts";
+import type { Example } from "./data/prep.ts";
+import type { Tokenizer } from "./data/tokenizer.ts";
 import { writeTextAtomic } from "./io/atomic.ts";
+import { pathExists } from "./io/exists.ts";
 import { buildSeq2Seq } from "./model/seq2seq.ts";
-import { loadModelDir } from "./model/io.ts";
 import { formatSummary, modelSummary } from "./model/summary.ts";
-import { completeDir } from "./train/checkpoint.ts";
-import { trainModel, type TrainResult } from "./train/loop.ts";
+import { loadRun, readRunConfig, writeRunInputs } from "./run/folder.ts";
+import { ResumeError, trainModel, type TrainResult } from "./train/loop.ts";
 import { seedEverything } from "./train/seed.ts";
 import { beamSearch, modelStepper } from "./infer/beam.ts";
-import { type Decoded, greedyDecodeBatch, greedyDecodeLoop } from "./infer/greedy.ts";
+import { type Decoded, greedyDecodeBatch } from "./infer/greedy.ts";
 import { extractInferenceModels } from "./infer/models.ts";
 import { type EvalResult, evaluateSystems, metricsJson, verdict, writeEvalReport } from "./eval/report.ts";
 import { saveRunFigures } from "./plot/run_figures.ts";
@@ -88,42 +90,22 @@ export const RESUME_KEYS: readonly (keyof Config)[] = [
 export async function resumeConfig(dir: string, overrides: Overrides = {}): Promise<Config> {
   const bad = Object.keys(overrides).filter((k) => !(RESUME_KEYS as readonly string[]).includes(k));
   if (bad.length > 0) {
-    throw new Error(
+    throw new ResumeError(
       `cannot resume with --${bad.join(", --")}: a resumed run keeps the settings it started with ` +
         `(${dir}/config.json); only ${RESUME_KEYS.join(", ")} may change`,
     );
   }
-  const saved = await readRunConfig(dir);
+  let saved: Config;
+  try {
+    saved = await readRunConfig(dir);
+  } catch (e) {
+    throw new ResumeError(`cannot resume: ${(e as Error).message}`);
+  }
   try {
     return resolveConfig(saved.profile, { ...saved, ...overrides });
   } catch (e) {
-    throw new Error(`cannot resume: ${dir}/config.json: ${(e as Error).message}`);
+    throw new ResumeError(`cannot resume: ${dir}/config.json: ${(e as Error).message}`);
   }
-}
-
-/** Read the config saved by a run (for `--resume`). */
-export async function readRunConfig(dir: string): Promise<Config> {
-  try {
-    return JSON.parse(await Deno.readTextFile(`${dir}/config.json`)) as Config;
-  } catch (e) {
-    throw new Error(`cannot resume: ${dir}/config.json is missing or unreadable (${(e as Error).message})`);
-  }
-}
-
-/**
- * Write what a run folder needs before training: `config.json` (unless `opts.config` is false, as when
- * resuming), `tokenizer.json` and `prep_report.json`. The CLI and the training notebook both start runs so.
- */
-export async function writeRunInputs(
-  dir: string,
-  cfg: Config,
-  data: Pick<PreparedData, "tokenizer" | "report">,
-  opts: { config?: boolean } = {},
-): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true });
-  if (opts.config !== false) await writeTextAtomic(`${dir}/config.json`, JSON.stringify(cfg, null, 1));
-  await writeTextAtomic(`${dir}/tokenizer.json`, JSON.stringify(data.tokenizer.toJSON()));
-  await writeTextAtomic(`${dir}/prep_report.json`, JSON.stringify(data.report, null, 1));
 }
 
 /** Build a fresh, seeded model for the prepared data (vocabulary size from the fitted tokenizer). */
@@ -132,44 +114,49 @@ export function buildModelFor(cfg: Config, data: Pick<PreparedData, "tokenizer">
   return buildSeq2Seq({ ...cfg, vocabSize: data.tokenizer.size }, { fastLayers: cfg.fastLayers });
 }
 
-/** Load a finished run's best model and tokenizer. */
-export async function loadRun(
-  dir: string,
-): Promise<{ cfg: Config; model: tf.LayersModel; tokenizer: Tokenizer }> {
-  const cfg = await readRunConfig(dir);
-  const best = await completeDir(`${dir}/best`);
-  if (!best) throw new Error(`${dir}/best holds no model: has the run finished an epoch?`);
-  const model = await loadModelDir(best);
-  const tokenizer = Tokenizer.fromJSON(JSON.parse(await Deno.readTextFile(`${dir}/tokenizer.json`)));
-  return { cfg, model, tokenizer };
-}
-
-/** Decoded test examples and the evaluation of all systems. */
+/** Decoded examples and the evaluation of all systems. */
 export interface EvaluationOutput {
   n: number;
   greedy: Decoded[];
   beam: Decoded[];
   result: EvalResult;
-  /** Summaries per second of each decoder. */
-  speed: { batched: number; loop: number; beam: number; loopSample: number };
+  /** Summaries per second of the batched greedy decoder and of beam search (one input at a time). */
+  speed: { batched: number; beam: number };
   verdict: string;
 }
 
+/** Settings of {@linkcode evaluateExamples}: the config's decoding and scoring keys. */
+export type EvalConfig = Pick<
+  Config,
+  | "maxInputLen"
+  | "maxOutputLen"
+  | "beamWidth"
+  | "lengthPenalty"
+  | "bootstrap"
+  | "seed"
+  | "leadWords"
+  | "labelSentences"
+>;
+
 /**
- * Decode the first `cfg.evalExamples` test examples with the batched greedy decoder and beam search, time the
- * report's one-at-a-time loop on a sample, and score model and baselines on the test split.
+ * Decode `examples` (their encoder rows in `encIn`, row-major `n x maxInputLen`) with the batched greedy
+ * decoder and, unless `opts.beam` is false, beam search, and score model and baselines against the examples'
+ * targets. Decoded ids become text through `tokenizer.decode`, which drops the sentence boundary.
  */
-export async function evaluateModel(
-  cfg: Config,
+export async function evaluateExamples(
+  cfg: EvalConfig,
   model: tf.LayersModel,
-  data: PreparedData,
-  log: (line: string) => void = console.log,
+  tokenizer: Tokenizer,
+  examples: Example[],
+  encIn: Int32Array,
+  opts: { beam?: boolean; log?: (line: string) => void } = {},
 ): Promise<EvaluationOutput> {
-  const test = data.encoded.test;
-  const n = cfg.evalExamples > 0 ? Math.min(cfg.evalExamples, test.n) : test.n;
-  if (n === 0) throw new Error("evaluateModel: the test split is empty");
-  const examples = data.splits.test.slice(0, n);
-  const encIn = test.encIn.subarray(0, n * cfg.maxInputLen);
+  const log = opts.log ?? console.log;
+  const n = examples.length;
+  if (n === 0) throw new Error("evaluateExamples: no examples to evaluate");
+  if (encIn.length !== n * cfg.maxInputLen) {
+    throw new Error(`evaluateExamples: ${encIn.length} encoder ids is not ${n} x ${cfg.maxInputLen}`);
+  }
   // the inference models share the trained layers (and so own no weights): nothing to dispose afterwards
   const models = extractInferenceModels(model);
   const maxLen = cfg.maxOutputLen;
@@ -178,51 +165,81 @@ export async function evaluateModel(
   const greedy = await greedyDecodeBatch(models, encIn, n, { maxLen });
   const batched = n / ((performance.now() - t0) / 1000);
 
-  const loopSample = Math.min(n, 20);
-  t0 = performance.now();
-  for (let i = 0; i < loopSample; i++) {
-    await greedyDecodeLoop(models, encIn.subarray(i * cfg.maxInputLen, (i + 1) * cfg.maxInputLen), maxLen);
-  }
-  const loop = loopSample / ((performance.now() - t0) / 1000);
-
-  t0 = performance.now();
   const beam: Decoded[] = [];
-  for (let i = 0; i < n; i++) {
-    const stepper = modelStepper(models, encIn.subarray(i * cfg.maxInputLen, (i + 1) * cfg.maxInputLen));
-    try {
-      beam.push(
-        await beamSearch(stepper, { beamWidth: cfg.beamWidth, lengthPenalty: cfg.lengthPenalty, maxLen }),
-      );
-    } finally {
-      stepper.dispose();
+  let beamSpeed = NaN;
+  if (opts.beam !== false) {
+    t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const stepper = modelStepper(models, encIn.subarray(i * cfg.maxInputLen, (i + 1) * cfg.maxInputLen));
+      try {
+        beam.push(
+          await beamSearch(stepper, { beamWidth: cfg.beamWidth, lengthPenalty: cfg.lengthPenalty, maxLen }),
+        );
+      } finally {
+        stepper.dispose();
+      }
     }
+    beamSpeed = n / ((performance.now() - t0) / 1000);
   }
-  const beamSpeed = n / ((performance.now() - t0) / 1000);
   log(
-    `decoded ${n} test inputs: batched greedy ${batched.toFixed(1)}/s, one-at-a-time loop ${
-      loop.toFixed(1)
-    }/s ` +
-      `(${loopSample} inputs), beam (width ${cfg.beamWidth}) ${beamSpeed.toFixed(1)}/s`,
+    `decoded ${n} inputs: batched greedy ${batched.toFixed(1)}/s` +
+      (opts.beam !== false ? `, beam (width ${cfg.beamWidth}) ${beamSpeed.toFixed(1)}/s` : ""),
   );
 
-  const text = (d: Decoded) => data.tokenizer.decode(d.ids);
-  const result = evaluateSystems(examples, {
-    model_greedy: greedy.map(text),
-    model_beam: beam.map(text),
-  }, {
+  const text = (d: Decoded) => tokenizer.decode(d.ids);
+  const systems: Record<string, string[]> = { model_greedy: greedy.map(text) };
+  if (opts.beam !== false) systems.model_beam = beam.map(text);
+  const result = evaluateSystems(examples, systems, {
     bootstrap: cfg.bootstrap,
     seed: cfg.seed,
     leadWords: cfg.leadWords,
     labelSentences: cfg.labelSentences,
   });
-  return {
-    n,
-    greedy,
-    beam,
-    result,
-    speed: { batched, loop, beam: beamSpeed, loopSample },
-    verdict: verdict(result),
-  };
+  return { n, greedy, beam, result, speed: { batched, beam: beamSpeed }, verdict: verdict(result) };
+}
+
+/**
+ * Decode the first `cfg.evalExamples` test examples (all when 0) with the batched greedy decoder and beam
+ * search, and score model and baselines on the test split.
+ */
+export function evaluateModel(
+  cfg: Config,
+  model: tf.LayersModel,
+  data: PreparedData,
+  log: (line: string) => void = console.log,
+): Promise<EvaluationOutput> {
+  const test = data.encoded.test;
+  const n = cfg.evalExamples > 0 ? Math.min(cfg.evalExamples, test.n) : test.n;
+  if (n === 0) throw new Error("evaluateModel: the test split is empty");
+  return evaluateExamples(
+    cfg,
+    model,
+    data.tokenizer,
+    data.splits.test.slice(0, n),
+    test.encIn.subarray(0, n * cfg.maxInputLen),
+    { log },
+  );
+}
+
+/** The scores of every system as aligned text lines (what the CLIs print). */
+export function scoreTable(metrics: ReturnType<typeof metricsJson>): string {
+  const lines = [
+    `${metrics.split} (n=${metrics.n})      F1      ROUGE-1 ROUGE-2 ROUGE-L first word / 3 words`,
+  ];
+  for (const [k, v] of Object.entries(metrics.systems)) {
+    lines.push(
+      `  ${k.padEnd(15)} ${[v.f1, v.rouge1, v.rouge2, v.rougeL].map((x) => x.toFixed(4)).join("  ")}  ` +
+        `${v.first_word.toFixed(3)} / ${v.first_3_words.toFixed(3)}`,
+    );
+  }
+  const tf = metrics.teacher_forced;
+  if (tf) {
+    lines.push(
+      `  teacher-forced validation accuracy (best epoch ${tf.epoch}): ${tf.acc.toFixed(4)}` +
+        (tf.acc1 !== null ? `; first word ${tf.acc1.toFixed(4)}, later words ${tf.accRest!.toFixed(4)}` : ""),
+    );
+  }
+  return lines.join("\n");
 }
 
 /** Run the whole experiment; see the module documentation for what it writes. */
@@ -238,12 +255,35 @@ export async function runExperiment(cfgIn: Config, opts: RunOptions = {}): Promi
   cfg = { ...cfg, data: dataDir === null ? "" : resolvePath(dataDir) };
   // the backend first: a forced backend that cannot load fails before anything is written
   const backend = await initBackend({ backend: cfg.backend, blas: cfg.blas });
-  await Deno.mkdir(dir, { recursive: true });
   log(`run ${id} (profile ${cfg.profile}) -> ${dir}`);
   log(formatBackendReport(backend));
-  await writeTextAtomic(`${dir}/backend.json`, JSON.stringify(backend, null, 1));
-
+  // the data before the folder: a bad data path or corpus leaves nothing behind
   const data = await prepareData(cfg);
+  const newFolder = !opts.resume && !(await pathExists(dir));
+  await Deno.mkdir(dir, { recursive: true });
+  try {
+    return await trainAndEvaluate(cfg, id, dir, backend, data, opts, log);
+  } catch (e) {
+    // a new run that failed before finishing its first epoch has nothing worth keeping
+    if (
+      newFolder && !(await pathExists(`${dir}/checkpoint`)) && !(await pathExists(`${dir}/checkpoint.old`))
+    ) {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+    throw e;
+  }
+}
+
+async function trainAndEvaluate(
+  cfg: Config,
+  id: string,
+  dir: string,
+  backend: BackendReport,
+  data: PreparedData,
+  opts: RunOptions,
+  log: (line: string) => void,
+): Promise<ExperimentResult> {
+  await writeTextAtomic(`${dir}/backend.json`, JSON.stringify(backend, null, 1));
   const c = data.report.counts;
   log(
     `data: ${data.report.source}${
@@ -255,7 +295,7 @@ export async function runExperiment(cfgIn: Config, opts: RunOptions = {}): Promi
   if (opts.resume) {
     const saved = await Deno.readTextFile(`${dir}/tokenizer.json`).catch(() => null);
     if (saved !== null && saved !== JSON.stringify(data.tokenizer.toJSON())) {
-      throw new Error(
+      throw new ResumeError(
         `cannot resume: the data (${
           cfg.data || "embedded corpus"
         }) no longer gives the vocabulary saved in ` +
@@ -287,7 +327,12 @@ export async function runExperiment(cfgIn: Config, opts: RunOptions = {}): Promi
 
   const evaluation = await evaluateModel(cfg, model, data, log);
   const decodeSpeed = { model_greedy: evaluation.speed.batched, model_beam: evaluation.speed.beam };
-  await writeEvalReport(dir, evaluation.result, { decodeSpeed, verdict: evaluation.verdict });
+  const bestLog = train.history.find((h) => h.epoch === train.bestEpoch);
+  await writeEvalReport(dir, evaluation.result, {
+    decodeSpeed,
+    verdict: evaluation.verdict,
+    teacherForced: bestLog,
+  });
   await writeTextAtomic(
     `${dir}/attention.json`,
     JSON.stringify(
@@ -308,16 +353,8 @@ export async function runExperiment(cfgIn: Config, opts: RunOptions = {}): Promi
     png: cfg.png,
   });
   log(`figures: ${figures.length} files in ${dir}/figures`);
-  const metrics = metricsJson(evaluation.result, "test", decodeSpeed);
-  const s = metrics.systems;
-  log(
-    `test (n=${metrics.n}) F1 / ROUGE-1 / ROUGE-2 / ROUGE-L:\n` +
-      Object.entries(s).map(([k, v]) =>
-        `  ${k.padEnd(15)} ${v.f1.toFixed(4)}  ${v.rouge1.toFixed(4)}  ${v.rouge2.toFixed(4)}  ${
-          v.rougeL.toFixed(4)
-        }`
-      ).join("\n"),
-  );
+  const metrics = metricsJson(evaluation.result, "test", decodeSpeed, bestLog);
+  log(scoreTable(metrics));
   log(evaluation.verdict);
   log(`results: ${dir} (report.md, metrics.json, predictions.csv, best/model.json)`);
   return { id, dir, cfg, backend, data, model, train, evaluation, metrics };

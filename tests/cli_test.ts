@@ -36,7 +36,7 @@ Deno.test("`experiment` with an unknown option or a bad value names it and exits
 Deno.test("`experiment --help` lists the profiles and keys", async () => {
   const r = await experiment("--help");
   assertEquals(r.code, 0);
-  assertStringIncludes(r.stdout, "profiles: paper, default, tiny");
+  assertStringIncludes(r.stdout, "profiles: paper, default, envnews, tiny");
   assertStringIncludes(r.stdout, "maxInputLen");
 });
 

@@ -247,7 +247,7 @@ export async function loadCorpus(
   const lenient = opts.lenient ?? false;
   const abs = absolute(dir);
   const sub = `${abs}/${CORPUS_SUBDIR}`;
-  if (!isDirectory(sub)) throw new Error(missingFolderMessage(abs, sub, isDirectory(abs)));
+  if (!isDirectory(sub)) throw new CorpusError(missingFolderMessage(abs, sub, isDirectory(abs)), sub, 0);
   const names: string[] = [];
   const ignoredEntries: string[] = [];
   for await (const e of Deno.readDir(sub)) {

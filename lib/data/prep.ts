@@ -16,11 +16,11 @@
 
 import type { Config } from "../config.ts";
 import { cleanText, words } from "./clean.ts";
-import { type CorpusRow, loadCorpus, type LoadReport, resolveDataDir } from "./corpus.ts";
+import { CorpusError, type CorpusRow, loadCorpus, type LoadReport, resolveDataDir } from "./corpus.ts";
 import { generateCorpus } from "./embedded.ts";
 import { pseudoSummaryDetails } from "./pseudo_label.ts";
 import { splitExamples } from "./split.ts";
-import { OOV, Tokenizer } from "./tokenizer.ts";
+import { BOUNDARY, OOV, Tokenizer } from "./tokenizer.ts";
 
 /** One snippet ready for the model. */
 export interface Example {
@@ -87,6 +87,8 @@ export interface PrepReport {
     embeddedSnippets: number;
     maxSnippets: number;
     labelSentences: number;
+    /** Encoder inputs carry `<sep>` between sentences (their lengths and token counts include it). */
+    sentenceBoundaries: boolean;
     valFraction: number;
     testFraction: number;
     seed: number;
@@ -151,20 +153,58 @@ export function isoDate(matchDateTime: string): string {
   return `${m[3]}-${m[1].padStart(2, "0")}-${m[2].padStart(2, "0")}`;
 }
 
-/** The words of an example's input and target (`words(e.input)`, `words(e.target)`). */
+/**
+ * The words of an example's encoder input and target: `input` is `words(e.input)`, with {@linkcode BOUNDARY}
+ * between sentences when sentence boundaries are on; `target` is `words(e.target)`.
+ */
 export interface ExampleWords {
   input: readonly string[];
   target: readonly string[];
 }
 
 /**
+ * The encoder's words for a text split into sentences (each a word list): the sentences in order, with
+ * {@linkcode BOUNDARY} between two sentences when `boundaries` is true (none before the first or after the
+ * last; sentences without words add nothing).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { encoderWords } from "./prep.ts";
+ * assertEquals(encoderWords([["ice", "melts"], ["seas", "rise"]], true), ["ice", "melts", "<sep>", "seas", "rise"]);
+ * assertEquals(encoderWords([["ice", "melts"], ["seas", "rise"]], false), ["ice", "melts", "seas", "rise"]);
+ * ```
+ */
+export function encoderWords(sentences: readonly (readonly string[])[], boundaries: boolean): string[] {
+  const out: string[] = [];
+  for (const s of sentences) {
+    if (s.length === 0) continue;
+    if (boundaries && out.length > 0) out.push(BOUNDARY);
+    for (const w of s) out.push(w);
+  }
+  return out;
+}
+
+/**
+ * The encoder's words for any raw text, as the pipeline makes them for a snippet: {@linkcode cleanText},
+ * sentences (the labeller's split), {@linkcode encoderWords}. What `summarize` feeds a trained model.
+ */
+export function textToEncoderWords(raw: string, boundaries: boolean): string[] {
+  const label = pseudoSummaryDetails(cleanText(raw), 1);
+  return encoderWords(label.sentences.map((s) => s.words), boundaries);
+}
+
+/**
  * Clean and label rows. Rows whose cleaned text has no words are dropped and counted (`empty`).
+ * With `boundaries`, the encoder words in `words` carry {@linkcode BOUNDARY} between sentences
+ * (`Example.input` never does: it is the text baselines copy and reports show).
  * `wholeText` counts examples with no more than `labelSentences` sentences (label = whole text);
  * `sentences` and `words` run parallel to `examples` (sentence counts; input and target words).
  */
 export function makeExamples(
   rows: readonly CorpusRow[],
   labelSentences: number,
+  boundaries = false,
 ): { examples: Example[]; empty: number; wholeText: number; sentences: number[]; words: ExampleWords[] } {
   const examples: Example[] = [];
   const sentences: number[] = [];
@@ -195,7 +235,10 @@ export function makeExamples(
       input,
       target: label.summaryWords.join(" "),
     });
-    split.push({ input: inputWords, target: label.summaryWords });
+    split.push({
+      input: boundaries ? encoderWords(label.sentences.map((s) => s.words), true) : inputWords,
+      target: label.summaryWords,
+    });
   }
   return { examples, empty, wholeText, sentences, words: split };
 }
@@ -203,7 +246,8 @@ export function makeExamples(
 /**
  * Encode a split into row-major id matrices and gather its OOV and truncation counts, and the word
  * count of every input and target (before truncation). `wordsOf` may supply words already split
- * (a speed-up; they must equal `words(e.input)` and `words(e.target)`).
+ * (a speed-up, and how sentence boundaries reach the encoder: see {@linkcode makeExamples}); without them
+ * the encoder gets `words(e.input)`, or the boundary-marked words of `e.cleaned` when `boundaries` is true.
  */
 export function encodeSplit(
   tok: Tokenizer,
@@ -211,6 +255,7 @@ export function encodeSplit(
   maxInputLen: number,
   maxOutputLen: number,
   wordsOf?: (e: Example) => ExampleWords | undefined,
+  boundaries = false,
 ): { encoded: EncodedSplit; stats: SplitStats; inputWords: number[]; targetWords: number[] } {
   const n = examples.length;
   const encIn = new Int32Array(n * maxInputLen);
@@ -231,7 +276,10 @@ export function encodeSplit(
   const targetWords = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     const e = examples[i];
-    const ws = wordsOf?.(e) ?? { input: words(e.input), target: words(e.target) };
+    const ws = wordsOf?.(e) ?? {
+      input: boundaries ? textToEncoderWords(e.cleaned, true) : words(e.input),
+      target: words(e.target),
+    };
     const a = tok.encodeInputInto(ws.input, maxInputLen, encIn, i * maxInputLen);
     inputWords[i] = a.words;
     s.inputTokens += Math.min(a.words, maxInputLen);
@@ -301,7 +349,7 @@ export async function prepareData(cfg: Config, rows?: CorpusRow[]): Promise<Prep
     }
   }
   const t1 = performance.now();
-  const made = makeExamples(corpus, cfg.labelSentences);
+  const made = makeExamples(corpus, cfg.labelSentences, cfg.sentenceBoundaries);
   if (made.examples.length === 0) {
     throw new Error(
       `prepareData: no usable snippet (${corpus.length} rows, ${made.empty} empty after cleaning)`,
@@ -314,8 +362,19 @@ export async function prepareData(cfg: Config, rows?: CorpusRow[]): Promise<Prep
     seed: cfg.seed,
     maxExamples: cfg.maxSnippets,
   });
-  if (split.train.length === 0) {
-    throw new Error(`prepareData: the training split is empty (${split.report.unique} unique examples)`);
+  const empty = (["train", "val", "test"] as const).filter((k) => split[k].length === 0);
+  if (empty.length > 0) {
+    const r = split.report;
+    throw new CorpusError(
+      `the data gives an empty ${
+        empty.join(" and ")
+      } split: ${r.unique} unique examples -> train ${r.train} / ` +
+        `val ${r.val} / test ${r.test} (valFraction ${cfg.valFraction}, testFraction ${cfg.testFraction}` +
+        `${cfg.maxSnippets > 0 ? `, maxSnippets ${cfg.maxSnippets}` : ""}); use more snippets ` +
+        `(--embeddedSnippets, --maxSnippets, a larger --data folder) or larger fractions`,
+      dataDir ?? source,
+      0,
+    );
   }
   const t3 = performance.now();
   // the labeller already split every text into words: reuse them instead of splitting again
@@ -327,9 +386,30 @@ export async function prepareData(cfg: Config, rows?: CorpusRow[]): Promise<Prep
     return [ws.input, ws.target];
   }));
   const tokenizer = Tokenizer.fromCounts(trainCounts, cfg.vocabSize);
-  const tr = encodeSplit(tokenizer, split.train, cfg.maxInputLen, cfg.maxOutputLen, wordsOf);
-  const va = encodeSplit(tokenizer, split.val, cfg.maxInputLen, cfg.maxOutputLen, wordsOf);
-  const te = encodeSplit(tokenizer, split.test, cfg.maxInputLen, cfg.maxOutputLen, wordsOf);
+  const tr = encodeSplit(
+    tokenizer,
+    split.train,
+    cfg.maxInputLen,
+    cfg.maxOutputLen,
+    wordsOf,
+    cfg.sentenceBoundaries,
+  );
+  const va = encodeSplit(
+    tokenizer,
+    split.val,
+    cfg.maxInputLen,
+    cfg.maxOutputLen,
+    wordsOf,
+    cfg.sentenceBoundaries,
+  );
+  const te = encodeSplit(
+    tokenizer,
+    split.test,
+    cfg.maxInputLen,
+    cfg.maxOutputLen,
+    wordsOf,
+    cfg.sentenceBoundaries,
+  );
   const t4 = performance.now();
 
   let all = 0;
@@ -350,6 +430,7 @@ export async function prepareData(cfg: Config, rows?: CorpusRow[]): Promise<Prep
       embeddedSnippets: cfg.embeddedSnippets,
       maxSnippets: cfg.maxSnippets,
       labelSentences: cfg.labelSentences,
+      sentenceBoundaries: cfg.sentenceBoundaries,
       valFraction: cfg.valFraction,
       testFraction: cfg.testFraction,
       seed: cfg.seed,

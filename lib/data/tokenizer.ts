@@ -30,6 +30,13 @@ export const SOS = 2;
 export const EOS = 3;
 /** Number of reserved ids; the first word id. */
 export const RESERVED = 4;
+/**
+ * The sentence-boundary token the encoder input carries between sentences when `sentenceBoundaries` is on.
+ * It is an ordinary vocabulary word (ranked by its training count like any other), but one no cleaned text can
+ * contain (cleaning keeps only `[a-z0-9. ]`), so it never collides with a real word. Targets never contain it,
+ * and {@linkcode Tokenizer.decode} drops it, so no scored output can contain it either.
+ */
+export const BOUNDARY = "<sep>";
 /** Display names of the reserved ids, by id. */
 export const RESERVED_TOKENS: readonly string[] = ["<pad>", "<oov>", "sostok", "eostok"];
 
@@ -240,15 +247,17 @@ export class Tokenizer {
   }
 
   /**
-   * Text of a sequence of ids: stops at the first EOS, skips PAD and SOS, writes OOV as `<oov>`.
+   * Text of a sequence of ids: stops at the first EOS, skips PAD, SOS and the sentence boundary
+   * ({@linkcode BOUNDARY}: an encoder-only token, never part of a summary), writes OOV as `<oov>`.
    * Throws on an id outside the vocabulary.
    */
   decode(ids: ArrayLike<number>): string {
     const out: string[] = [];
+    const boundary = this.#index.get(BOUNDARY);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
       if (id === EOS) break;
-      if (id === PAD || id === SOS) continue;
+      if (id === PAD || id === SOS || id === boundary) continue;
       out.push(this.tokenOf(id));
     }
     return out.join(" ");

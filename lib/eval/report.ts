@@ -57,6 +57,10 @@ export interface SystemResult {
   detail: DetailedScores;
   /** Mean prediction length in whitespace tokens. */
   meanWords: number;
+  /** Share of examples whose prediction starts with the reference's first word ({@linkcode startsLike}). */
+  firstWord: number;
+  /** Share of examples whose prediction starts with the reference's first three words. */
+  firstThree: number;
 }
 
 /** Everything an evaluation produced; input to the report writers. */
@@ -85,6 +89,25 @@ function avg(xs: readonly number[]): number {
   let s = 0;
   for (const x of xs) s += x;
   return xs.length === 0 ? NaN : s / xs.length;
+}
+
+/**
+ * Does `pred` start with the first `k` whitespace tokens of `ref` (all of them when `ref` is shorter)? The
+ * first words decide which sentence a summary copies: teacher-forced accuracy never shows that decision.
+ *
+ * @example
+ * ```ts
+ * import { assert, assertFalse } from "@std/assert";
+ * import { startsLike } from "./report.ts";
+ * assert(startsLike("polar bears are alive", "polar bears are happy", 3));
+ * assertFalse(startsLike("we love polar bears", "polar bears are happy", 1));
+ * ```
+ */
+export function startsLike(pred: string, ref: string, k: number): boolean {
+  const p = pred.split(/\s+/).filter((t) => t.length > 0);
+  const r = ref.split(/\s+/).filter((t) => t.length > 0).slice(0, k);
+  if (r.length === 0) return p.length === 0;
+  return r.every((w, i) => p[i] === w);
 }
 
 function scoreSystem(
@@ -117,7 +140,19 @@ function scoreSystem(
       f1: mean[m],
     };
   });
-  return { name, kind, predictions, scores, mean, ci, detail, meanWords: avg(predictions.map(countWords)) };
+  const share = (k: number) => avg(predictions.map((p, i) => startsLike(p, examples[i].target, k) ? 1 : 0));
+  return {
+    name,
+    kind,
+    predictions,
+    scores,
+    mean,
+    ci,
+    detail,
+    meanWords: avg(predictions.map(countWords)),
+    firstWord: share(1),
+    firstThree: share(3),
+  };
 }
 
 /**
@@ -212,16 +247,29 @@ export function verdict(result: EvalResult): string {
     `it has not learned the task.`;
 }
 
+/** Teacher-forced validation figures of the model's best epoch (an `EpochLog` of lib/train). */
+export interface TeacherForced {
+  epoch: number;
+  valAcc: number;
+  valAcc1?: number;
+  valAccRest?: number;
+}
+
 /** The shape of `metrics.json`. */
 export interface MetricsJson {
   split: string;
   n: number;
+  /** Teacher-forced validation accuracy of the best epoch: all words, the first word, the later words. */
+  teacher_forced?: { epoch: number; acc: number; acc1: number | null; accRest: number | null };
   systems: Record<
     string,
     Scores & {
       ci: Record<MetricName, [number | null, number | null]>;
       precision_recall: Record<MetricName, { precision: number; recall: number }>;
       mean_words: number;
+      /** Share of predictions starting with the reference's first word / first three words. */
+      first_word: number;
+      first_3_words: number;
       summaries_per_s?: number;
     }
   >;
@@ -238,6 +286,7 @@ export function metricsJson(
   result: EvalResult,
   split = "test",
   decodeSpeed: Record<string, number> = {},
+  teacherForced?: TeacherForced,
 ): MetricsJson {
   const systems: MetricsJson["systems"] = {};
   for (const [name, s] of Object.entries(result.systems)) {
@@ -255,10 +304,26 @@ export function metricsJson(
       ci,
       precision_recall: pr,
       mean_words: s.meanWords,
+      first_word: s.firstWord,
+      first_3_words: s.firstThree,
       ...(decodeSpeed[name] !== undefined ? { summaries_per_s: decodeSpeed[name] } : {}),
     };
   }
-  return { split, n: result.n, systems };
+  return {
+    split,
+    n: result.n,
+    ...(teacherForced
+      ? {
+        teacher_forced: {
+          epoch: teacherForced.epoch,
+          acc: teacherForced.valAcc,
+          acc1: teacherForced.valAcc1 ?? null,
+          accRest: teacherForced.valAccRest ?? null,
+        },
+      }
+      : {}),
+    systems,
+  };
 }
 
 /** The system whose predictions fill `predictions.csv` and `examples.json`: `model_greedy`, else the first. */
@@ -346,6 +411,8 @@ export interface ReportExtras {
   verdict?: string;
   /** Split name written into metrics.json and the report; default "test". */
   split?: string;
+  /** The best epoch's teacher-forced validation accuracy (all words, first word, later words). */
+  teacherForced?: TeacherForced;
 }
 
 /** Escape text for a Markdown table cell or list item. */
@@ -365,13 +432,36 @@ export function reportMarkdown(
   const lines: string[] = [];
   lines.push(`# Evaluation on the ${md(split)} split (n = ${result.n})`, "");
   lines.push(`**Verdict.** ${extras.verdict ?? verdict(result)}`, "");
-  lines.push(`| system | kind | ${METRICS.map((m) => LABELS[m]).join(" | ")} | mean words |`);
-  lines.push(`|---|---|---|---|---|---|---|`);
+  const tfa = extras.teacherForced;
+  if (tfa) {
+    lines.push(
+      `**Teacher-forced validation accuracy** (best epoch ${tfa.epoch}): ${
+        f3(tfa.valAcc)
+      } over all summary ` +
+        `words` +
+        (tfa.valAcc1 !== undefined
+          ? `; ${f3(tfa.valAcc1)} at the first word, ${f3(tfa.valAccRest ?? NaN)} at the later words`
+          : "") +
+        `. With the right previous word always given, accuracy is high; greedy decoding must choose the first ` +
+        `word itself, and the *first word* column below shows how often it does.`,
+      "",
+    );
+  }
+  lines.push(
+    `| system | kind | ${
+      METRICS.map((m) => LABELS[m]).join(" | ")
+    } | mean words | first word | first 3 words |`,
+  );
+  lines.push(`|---|---|---|---|---|---|---|---|---|`);
   for (const s of Object.values(result.systems)) {
     const cells = METRICS.map((m) => cell(s.ci[m])).join(" | ");
-    lines.push(`| ${md(s.name)} | ${s.kind} | ${cells} | ${s.meanWords.toFixed(1)} |`);
+    lines.push(
+      `| ${md(s.name)} | ${s.kind} | ${cells} | ${s.meanWords.toFixed(1)} | ${f3(s.firstWord)} | ${
+        f3(s.firstThree)
+      } |`,
+    );
   }
-  lines.push(`| (reference) | | | | | | ${result.referenceWords.toFixed(1)} |`, "");
+  lines.push(`| (reference) | | | | | | ${result.referenceWords.toFixed(1)} | | |`, "");
   lines.push(
     hasCI
       ? `Means over examples with ${pct}% percentile-bootstrap CIs (${result.bootstrap} resamples, seed ` +
@@ -382,7 +472,9 @@ export function reportMarkdown(
     "F1 is the report's token F1 (clipped multiset overlap of whitespace tokens); ROUGE tokens are " +
       "lower-cased, split on whitespace, stripped of characters other than [a-z0-9]; no stemming, no " +
       "stopword removal; ROUGE-L is sentence-level LCS. References are the pseudo-labels (`label_rule` " +
-      "re-applies the labelling rule: an upper bound).",
+      "re-applies the labelling rule: an upper bound). *First word* / *first 3 words*: the share of " +
+      "predictions that start with the reference's first word / first three words, the decision that picks " +
+      "the sentence (teacher-forced accuracy hides it).",
     "",
   );
   lines.push(
@@ -451,7 +543,7 @@ export async function writeEvalReport(
     examples: `${dir}/examples.json`,
     report: `${dir}/report.md`,
   };
-  const metrics = metricsJson(result, extras.split ?? "test", extras.decodeSpeed ?? {});
+  const metrics = metricsJson(result, extras.split ?? "test", extras.decodeSpeed ?? {}, extras.teacherForced);
   await writeTextAtomic(paths.metrics, JSON.stringify(metrics, null, 2) + "\n");
   await writeTextAtomic(paths.predictions, stringify(predictionRows(result)));
   await writeTextAtomic(paths.examples, JSON.stringify(bestAndWorst(result, 5), null, 2) + "\n");

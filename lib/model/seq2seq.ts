@@ -53,6 +53,13 @@ export const LAYER = {
   output: "output_softmax",
 } as const;
 
+/**
+ * The LSTM settings of Keras 2 (the report's framework) where tfjs's defaults differ: tfjs gates with
+ * `hardSigmoid` (Keras before 2.3) and starts the forget-gate bias at 0; Keras 2.3+ gates with `sigmoid` and
+ * starts it at 1 (`unit_forget_bias=True`). Every LSTM of the model is built with these.
+ */
+export const KERAS_LSTM = { recurrentActivation: "sigmoid", unitForgetBias: true } as const;
+
 /** Options of {@linkcode buildSeq2Seq}. */
 export interface BuildOptions {
   /**
@@ -83,6 +90,7 @@ export function buildSeq2Seq(cfg: ModelConfig, opts: BuildOptions = {}): tf.Laye
   let h: tf.SymbolicTensor | undefined, c: tf.SymbolicTensor | undefined;
   for (let i = 0; i < cfg.encoderLayers; i++) {
     const lstm = lstmLayer({
+      ...KERAS_LSTM,
       units: cfg.units,
       returnSequences: true,
       returnState: true,
@@ -96,6 +104,7 @@ export function buildSeq2Seq(cfg: ModelConfig, opts: BuildOptions = {}): tf.Laye
 
   const decEmbedded = decEmb.apply(decIn) as tf.SymbolicTensor;
   const decLstm = lstmLayer({
+    ...KERAS_LSTM,
     units: cfg.units,
     returnSequences: true,
     returnState: true,

@@ -27,6 +27,13 @@ export interface EpochLog {
   acc: number;
   valLoss: number;
   valAcc: number;
+  /**
+   * Teacher-forced validation accuracy at the first summary word alone (position 1): the decision greedy
+   * decoding cannot recover from, hidden inside `valAcc` (absent in runs made before it was recorded).
+   */
+  valAcc1?: number;
+  /** Teacher-forced validation accuracy at positions 2 and later. */
+  valAccRest?: number;
   seconds: number;
 }
 

@@ -28,7 +28,7 @@ import {
   writeCheckpoint,
   writeDirAtomic,
 } from "./checkpoint.ts";
-import { maskedCorrect, maskedLoss, maskedLossSum } from "./loss.ts";
+import { firstPositionCorrect, maskedCorrect, maskedLoss, maskedLossSum } from "./loss.ts";
 import { mixSeed, permutation, seedEverything } from "./seed.ts";
 
 /** The training part of the config. */
@@ -82,27 +82,56 @@ export class TrainingDivergedError extends Error {
   }
 }
 
-/** Masked loss and accuracy of `model` on `data` without dropout. */
+/** What {@linkcode evaluateLoss} measures. */
+export interface LossEval {
+  /** Mean masked cross-entropy per real target token. */
+  loss: number;
+  /** Teacher-forced accuracy over all real target tokens. */
+  acc: number;
+  /** Teacher-forced accuracy at the first summary word alone (position 1). */
+  acc1: number;
+  /** Teacher-forced accuracy at positions 2 and later. */
+  accRest: number;
+  tokens: number;
+}
+
+/** A run that cannot be resumed as asked (printed in one line by the CLI). */
+export class ResumeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ResumeError";
+  }
+}
+
+/** Masked loss and accuracy (all positions, position 1, the rest) of `model` on `data` without dropout. */
 export async function evaluateLoss(
   model: tf.LayersModel,
   data: SeqData,
   cfg: Pick<Config, "batchSize" | "maxInputLen" | "maxOutputLen">,
-): Promise<{ loss: number; acc: number; tokens: number }> {
-  let lossSum = 0, correct = 0, tokens = 0;
+): Promise<LossEval> {
+  let lossSum = 0, correct = 0, tokens = 0, first = 0, firstN = 0;
   for (const rows of batchIndices(data.n, cfg.batchSize)) {
     const b = makeBatch(data, rows, cfg.maxInputLen, cfg.maxOutputLen);
-    const [l, c] = tf.tidy(() => {
+    const out = tf.tidy(() => {
       const p = model.apply([b.encoder, b.decoder], { training: false }) as tf.Tensor3D;
-      return [maskedLossSum(p, b.target), maskedCorrect(p, b.target)];
+      return [maskedLossSum(p, b.target), maskedCorrect(p, b.target), ...firstPositionCorrect(p, b.target)];
     });
-    const [lv, cv] = await Promise.all([l.data(), c.data()]);
+    const [lv, cv, fv, fn] = await Promise.all(out.map((t) => t.data()));
     lossSum += lv[0];
     correct += cv[0];
+    first += fv[0];
+    firstN += fn[0];
     tokens += b.tokens;
-    tf.dispose([l, c]);
+    tf.dispose(out);
     disposeBatch(b);
   }
-  return { loss: lossSum / Math.max(tokens, 1), acc: correct / Math.max(tokens, 1), tokens };
+  return {
+    loss: lossSum / Math.max(tokens, 1),
+    acc: correct / Math.max(tokens, 1),
+    acc1: first / Math.max(firstN, 1),
+    accRest: (correct - first) / Math.max(tokens - firstN, 1),
+    tokens,
+  };
 }
 
 /** Seconds as "1h02m", "3m05s" or "12.3s". */
@@ -117,6 +146,7 @@ export function formatDuration(s: number): string {
 export function epochLine(e: EpochLog, epochs: number, etaSeconds: number, note = ""): string {
   return `epoch ${String(e.epoch).padStart(String(epochs).length)}/${epochs}  loss ${e.loss.toFixed(4)}  ` +
     `acc ${e.acc.toFixed(4)}  val_loss ${e.valLoss.toFixed(4)}  val_acc ${e.valAcc.toFixed(4)}  ` +
+    (e.valAcc1 !== undefined ? `(word 1: ${e.valAcc1.toFixed(4)}, rest ${e.valAccRest!.toFixed(4)})  ` : "") +
     `${formatDuration(e.seconds)}  ETA ${formatDuration(etaSeconds)}${note ? "  " + note : ""}`;
 }
 
@@ -205,7 +235,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       if (state.bestEpoch > 0) {
         const bestDir = await completeDir(`${runDir}/best`);
         if (!bestDir) {
-          throw new Error(
+          throw new ResumeError(
             `cannot resume: ${runDir}/best holds no model, but ${ck.dir}/state.json says epoch ` +
               `${state.bestEpoch} was the best`,
           );
@@ -275,6 +305,8 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
         acc: correct / Math.max(tokens, 1),
         valLoss: v.loss,
         valAcc: v.acc,
+        valAcc1: v.acc1,
+        valAccRest: v.accRest,
         seconds: (performance.now() - t0) / 1000,
       };
       if (!Number.isFinite(entry.valLoss)) {

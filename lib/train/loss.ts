@@ -59,3 +59,18 @@ export function maskedCorrect(probs: tf.Tensor3D, target: tf.Tensor2D): tf.Scala
     return tf.sum(tf.mul(hit, targetMask(target))) as tf.Scalar;
   });
 }
+
+/**
+ * Correct predictions at the first target position alone, and the number of rows with a real token there
+ * (two scalars): the first summary word, which teacher forcing never lets a wrong guess carry forward.
+ */
+export function firstPositionCorrect(probs: tf.Tensor3D, target: tf.Tensor2D): [tf.Scalar, tf.Scalar] {
+  return tf.tidy(() => {
+    const [b, , v] = probs.shape;
+    const p0 = tf.reshape(tf.slice(probs, [0, 0, 0], [b, 1, v]), [b, v]);
+    const t0 = tf.reshape(tf.slice(target, [0, 0], [b, 1]), [b]);
+    const mask = tf.cast(tf.notEqual(t0, 0), "float32");
+    const hit = tf.cast(tf.equal(tf.argMax(p0, -1), tf.cast(t0, "int32")), "float32");
+    return [tf.sum(tf.mul(hit, mask)) as tf.Scalar, tf.sum(mask) as tf.Scalar];
+  });
+}

@@ -1,0 +1,58 @@
+/**
+ * `deno task evaluate --run=ID [--data=PATH] [--beam] [--evalExamples=N] [--bootstrap=N] [--resultsDir=DIR]`:
+ * score a finished run's best model (lib/commands/evaluate.ts). Progress goes to stderr, the scores to stdout.
+ * @module
+ */
+import { evaluateRun } from "../lib/commands/evaluate.ts";
+import { InputError, parseFlags, runCli } from "../lib/commands/cli.ts";
+import { scoreTable } from "../lib/experiment.ts";
+import { ConfigError } from "../lib/config.ts";
+
+const HELP =
+  `usage: deno task evaluate --run=ID [--data=PATH] [--beam] [--evalExamples=N] [--bootstrap=N] [--resultsDir=DIR]
+  --run=ID         a run folder under --resultsDir (default results/)
+  --data=PATH      a folder in the Kaggle layout (TelevisionNews/*.csv) to score on, instead of the run's test split;
+                   snippets the run trained or validated on are left out
+  --beam           also decode with beam search (slow)
+writes <resultsDir>/<ID>/eval/<test|folder name>/ (metrics.json, predictions.csv, examples.json, report.md)`;
+
+function count(v: string | boolean | undefined, key: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new ConfigError(`evaluate: --${key} takes an integer >= 0 (got ${v})`);
+  }
+  return n;
+}
+
+if (import.meta.main) {
+  await runCli(async () => {
+    if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+      console.log(HELP);
+      return;
+    }
+    const { flags, rest } = parseFlags(Deno.args, {
+      run: "string",
+      data: "string",
+      beam: "bool",
+      evalExamples: "string",
+      bootstrap: "string",
+      resultsDir: "string",
+    }, "evaluate");
+    if (rest.length > 0) {
+      throw new InputError(`evaluate: unexpected argument(s) ${rest.join(" ")}; see --help`);
+    }
+    if (typeof flags.run !== "string") throw new ConfigError("evaluate: --run=ID is required; see --help");
+    const out = await evaluateRun({
+      run: flags.run,
+      resultsDir: typeof flags.resultsDir === "string" ? flags.resultsDir : "results",
+      data: typeof flags.data === "string" ? flags.data : undefined,
+      beam: flags.beam === true,
+      evalExamples: count(flags.evalExamples, "evalExamples"),
+      bootstrap: count(flags.bootstrap, "bootstrap"),
+    });
+    console.log(scoreTable(out.metrics));
+    console.log(out.evaluation.verdict);
+    console.log(`report: ${out.dir}/report.md`);
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * `deno task summarize --run=ID [--beam] [--resultsDir=DIR] "TEXT" | --input=FILE.csv | -`: summaries of new
+ * text from a trained run (lib/commands/summarize.ts).
+ *
+ * - `"TEXT"` (one or more arguments): one summary per argument on stdout;
+ * - `--input=FILE.csv`: the CSV with `summary`, `oov_words` and `oov_list` columns added, on stdout (or
+ *   `--output=FILE`); the text is the `Snippet` column (the Kaggle layout) or a `text` column;
+ * - `-`: one text per line of standard input, one summary per line on stdout.
+ *
+ * Notes about each text (words outside the vocabulary, words past the input length, empty texts) go to stderr.
+ * @module
+ */
+import { ConfigError, PROFILES, resolveConfig } from "../lib/config.ts";
+import { formatBackendReport, initBackend } from "../lib/backend/choose.ts";
+import { InputError, parseFlags, runCli } from "../lib/commands/cli.ts";
+import { noteFor, readTextCsv, summarizeTexts, summaryCsv } from "../lib/commands/summarize.ts";
+import { writeTextAtomic } from "../lib/io/atomic.ts";
+import { loadModelDir } from "../lib/model/io.ts";
+import { openRun, RunError } from "../lib/run/folder.ts";
+
+const HELP = `usage: deno task summarize --run=ID [--beam] [--resultsDir=DIR] "TEXT" ["TEXT" ...]
+       deno task summarize --run=ID [--beam] --input=FILE.csv [--output=OUT.csv]
+       deno task summarize --run=ID [--beam] -            (one text per line of standard input)
+  CSV input: a Snippet column (the Kaggle layout) or a text column; output: the same CSV plus summary,
+  oov_words (count) and oov_list columns. Notes per text (unknown words, empty texts) go to stderr.`;
+
+async function readStdinLines(): Promise<string[]> {
+  const text = await new Response(Deno.stdin.readable).text();
+  const lines = text.split(/\r?\n/);
+  if (lines.at(-1) === "") lines.pop();
+  return lines;
+}
+
+if (import.meta.main) {
+  await runCli(async () => {
+    if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+      console.log(HELP);
+      return;
+    }
+    const { flags, rest } = parseFlags(Deno.args, {
+      run: "string",
+      beam: "bool",
+      input: "string",
+      output: "string",
+      resultsDir: "string",
+    }, "summarize");
+    if (typeof flags.run !== "string") throw new ConfigError("summarize: --run=ID is required; see --help");
+    const csv = typeof flags.input === "string" ? flags.input : undefined;
+    const stdin = rest.length === 1 && rest[0] === "-";
+    if (csv !== undefined && rest.length > 0) {
+      throw new InputError("summarize: give either --input=FILE.csv or texts, not both");
+    }
+    if (csv === undefined && rest.length === 0) {
+      throw new InputError(
+        'summarize: nothing to summarize: give "TEXT", --input=FILE.csv or - (stdin); see --help',
+      );
+    }
+    if (flags.output !== undefined && csv === undefined) {
+      throw new InputError("summarize: --output is for --input=FILE.csv");
+    }
+    // read the input before loading anything: a bad file fails fast
+    const table = csv !== undefined ? await readTextCsv(csv) : null;
+    const texts = table
+      ? table.rows.map((r) => r[table.column] ?? "")
+      : stdin
+      ? await readStdinLines()
+      : rest;
+
+    const resultsDir = typeof flags.resultsDir === "string" ? flags.resultsDir : "results";
+    const run = await openRun(resultsDir, flags.run);
+    let cfg;
+    try {
+      cfg = resolveConfig(run.cfg.profile in PROFILES ? run.cfg.profile : "paper", run.cfg);
+    } catch (e) {
+      throw new RunError(`${run.dir}/config.json: ${(e as Error).message}`);
+    }
+    const backend = await initBackend({ backend: cfg.backend, blas: cfg.blas });
+    console.error(formatBackendReport(backend));
+    const model = await loadModelDir(run.bestDir);
+    const summaries = await summarizeTexts({ cfg, model, tokenizer: run.tokenizer }, texts, {
+      beam: flags.beam === true,
+    });
+    summaries.forEach((s, i) => {
+      const note = noteFor(table ? `row ${i + 2}` : stdin ? `line ${i + 1}` : `text ${i + 1}`, s);
+      if (note) console.error(note);
+    });
+    if (table) {
+      const out = summaryCsv(table.header, table.rows, summaries);
+      if (typeof flags.output === "string") {
+        await writeTextAtomic(flags.output, out);
+        console.error(`wrote ${summaries.length} summaries to ${flags.output}`);
+      } else await Deno.stdout.write(new TextEncoder().encode(out));
+    } else {
+      for (const s of summaries) console.log(s.summary);
+    }
+    model.dispose();
+  });
+}

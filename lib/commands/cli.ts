@@ -1,0 +1,102 @@
+/**
+ * What every command-line tool of the project shares: flag parsing for commands whose flags are not config keys,
+ * and one way to fail. Known errors (by class: a bad config, corpus, run folder, input file, backend, a diverged
+ * training) print one line on stderr and exit 1; anything else prints its stack too.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { parseFlags } from "./cli.ts";
+ * const f = parseFlags(["--run=abc", "--beam", "some text"], { run: "string", beam: "bool" }, "summarize");
+ * assertEquals(f, { flags: { run: "abc", beam: true }, rest: ["some text"] });
+ * ```
+ * @module
+ */
+import { ConfigError } from "../config.ts";
+
+/** Bad input to a command (a file, a column, a flag): printed in one line. */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InputError";
+  }
+}
+
+/** Error classes a command reports in one line, without a stack trace. */
+export const KNOWN_ERRORS: ReadonlySet<string> = new Set([
+  "ConfigError",
+  "CorpusError",
+  "RunError",
+  "InputError",
+  "BackendError",
+  "TrainingDivergedError",
+  "ResumeError",
+]);
+
+/** Whether `e` is an error the tools report in one line. */
+export function isKnownError(e: unknown): boolean {
+  return e instanceof Error && KNOWN_ERRORS.has(e.name);
+}
+
+/** Run a command's body; on an error print `error: <message>` (and the stack for unknown errors), exit 1. */
+export async function runCli(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    console.error(`error: ${err.message}`);
+    if (!isKnownError(err)) console.error(err.stack?.split("\n").slice(1).join("\n") ?? "");
+    Deno.exit(1);
+  }
+}
+
+/** The kind of each flag a command accepts. */
+export type FlagSpec = Record<string, "string" | "bool">;
+
+/**
+ * Parse `--key=value`, `--key value` and bare boolean `--flag` arguments of the keys in `spec` (camelCase or
+ * kebab-case); `-` and arguments not starting with `--` are positional. An unknown flag is a
+ * {@linkcode ConfigError} naming the command and the flags it takes.
+ */
+export function parseFlags(
+  args: readonly string[],
+  spec: FlagSpec,
+  command: string,
+): { flags: Record<string, string | boolean>; rest: string[] } {
+  const flags: Record<string, string | boolean> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith("--")) {
+      rest.push(a);
+      continue;
+    }
+    const eq = a.indexOf("=");
+    const raw = eq < 0 ? a.slice(2) : a.slice(2, eq);
+    const key = raw.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const kind = spec[key];
+    if (kind === undefined) {
+      throw new ConfigError(
+        `${command}: unknown option --${raw}: expected one of ${
+          Object.keys(spec).map((k) => `--${k}`).join(", ")
+        }`,
+      );
+    }
+    if (kind === "bool") {
+      const v = eq < 0 ? "true" : a.slice(eq + 1);
+      if (!["true", "false", "1", "0", ""].includes(v)) {
+        throw new ConfigError(`${command}: --${raw} takes true or false (got ${JSON.stringify(v)})`);
+      }
+      flags[key] = v === "true" || v === "1" || v === "";
+    } else {
+      let v = eq < 0 ? args[++i] : a.slice(eq + 1);
+      if (v === undefined || (eq < 0 && v.startsWith("--"))) {
+        throw new ConfigError(`${command}: --${raw} needs a value`);
+      }
+      if (v === "") throw new ConfigError(`${command}: --${raw} needs a value`);
+      v = String(v);
+      flags[key] = v;
+    }
+  }
+  return { flags, rest };
+}

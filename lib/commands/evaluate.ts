@@ -1,0 +1,185 @@
+/**
+ * `deno task evaluate --run=ID [--data=PATH] [--beam] [--evalExamples=N] [--resultsDir=DIR]`: score a finished
+ * run's best model, with the same baselines, confidence intervals and files as an experiment, under
+ * `results/<ID>/eval/<name>/`:
+ *
+ * - without `--data`: on the run's own test split (the run's data is prepared again with the run's config; the
+ *   vocabulary must come out as the run saved it), `<name>` = `test`;
+ * - with `--data=PATH` (a folder in the Kaggle layout, `TelevisionNews/*.csv`): on every distinct snippet of that
+ *   folder that the run did not train or validate on (those are counted and left out when the run's own data
+ *   can be read; otherwise the report says it could not check), `<name>` = the folder's name.
+ *
+ * @example
+ * ```ts
+ * import { assertRejects } from "@std/assert";
+ * import { evaluateRun } from "./evaluate.ts";
+ * import { RunError } from "../run/folder.ts";
+ * await assertRejects(() => evaluateRun({ run: "missing", resultsDir: "results" }), RunError);
+ * ```
+ * @module
+ */
+import { basename, resolve } from "node:path";
+import { formatBackendReport, initBackend } from "../backend/choose.ts";
+import { type Config, PROFILES, resolveConfig } from "../config.ts";
+import { loadCorpus } from "../data/corpus.ts";
+import { encodeSplit, type Example, makeExamples, prepareData } from "../data/prep.ts";
+import { metricsJson, writeEvalReport } from "../eval/report.ts";
+import { evaluateExamples, type EvaluationOutput } from "../experiment.ts";
+import { loadModelDir } from "../model/io.ts";
+import { openRun, RunError } from "../run/folder.ts";
+import type { EpochLog } from "../train/checkpoint.ts";
+import { InputError } from "./cli.ts";
+
+/** Options of {@linkcode evaluateRun}. */
+export interface EvaluateOptions {
+  /** Run id (a folder name under `resultsDir`). */
+  run: string;
+  resultsDir: string;
+  /** A Kaggle-layout folder to evaluate on instead of the run's test split. */
+  data?: string;
+  /** Also decode with beam search (slow: one input at a time). */
+  beam?: boolean;
+  /** Examples scored (0 = all); default: the run's `evalExamples` for its test split, all for `data`. */
+  evalExamples?: number;
+  /** Bootstrap resamples (default: the run's). */
+  bootstrap?: number;
+  /** Where progress lines go (default console.error: stdout stays for results). */
+  log?: (line: string) => void;
+}
+
+/** What {@linkcode evaluateRun} did. */
+export interface EvaluateResult {
+  /** Folder the report files were written to. */
+  dir: string;
+  /** Evaluation name: `test` or the data folder's name. */
+  name: string;
+  evaluation: EvaluationOutput;
+  metrics: ReturnType<typeof metricsJson>;
+  /** Distinct snippets of `data` left out because the run trained or validated on them (null: not checked). */
+  seenLeftOut: number | null;
+}
+
+/** A file-system-safe evaluation name from a folder path. */
+function evalName(path: string): string {
+  const b = basename(resolve(path)).replace(/[^A-Za-z0-9._-]+/g, "_");
+  return b === "" || b === "test" ? `data_${b}` : b;
+}
+
+async function bestEpochLog(dir: string, bestEpoch?: number): Promise<EpochLog | undefined> {
+  try {
+    const history = JSON.parse(await Deno.readTextFile(`${dir}/history.json`)) as EpochLog[];
+    if (bestEpoch !== undefined) return history.find((h) => h.epoch === bestEpoch);
+    return history.reduce<EpochLog | undefined>((b, h) => (!b || h.valLoss < b.valLoss ? h : b), undefined);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Evaluate a finished run; see the module documentation. */
+export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult> {
+  const log = opts.log ?? ((l: string) => console.error(l));
+  const opened = await openRun(opts.resultsDir, opts.run);
+  let cfg: Config;
+  try {
+    cfg = resolveConfig(opened.cfg.profile in PROFILES ? opened.cfg.profile : "paper", {
+      ...opened.cfg,
+      ...(opts.evalExamples !== undefined ? { evalExamples: opts.evalExamples } : {}),
+      ...(opts.bootstrap !== undefined ? { bootstrap: opts.bootstrap } : {}),
+    });
+  } catch (e) {
+    throw new RunError(`${opened.dir}/config.json: ${(e as Error).message}`);
+  }
+  const backend = await initBackend({ backend: cfg.backend, blas: cfg.blas });
+  log(formatBackendReport(backend));
+  const run = { ...opened, model: await loadModelDir(opened.bestDir) };
+  try {
+    let examples: Example[];
+    let encIn: Int32Array;
+    let name: string;
+    let seenLeftOut: number | null = null;
+    if (opts.data === undefined) {
+      name = "test";
+      const data = await prepareData(cfg);
+      if (JSON.stringify(data.tokenizer.toJSON()) !== JSON.stringify(run.tokenizer.toJSON())) {
+        throw new RunError(
+          `the run's data (${cfg.data || "embedded corpus"}) no longer gives the vocabulary saved in ` +
+            `${run.dir}/tokenizer.json, so its test split cannot be rebuilt; evaluate on a folder with --data`,
+        );
+      }
+      const n = cfg.evalExamples > 0 ? Math.min(cfg.evalExamples, data.encoded.test.n) : data.encoded.test.n;
+      examples = data.splits.test.slice(0, n);
+      encIn = data.encoded.test.encIn.subarray(0, n * cfg.maxInputLen);
+    } else {
+      name = evalName(opts.data);
+      const loaded = await loadCorpus(opts.data, { lenient: cfg.lenient });
+      const made = makeExamples(loaded.rows, cfg.labelSentences, cfg.sentenceBoundaries);
+      const seen = new Set<string>();
+      let distinct = made.examples.filter((e) => !seen.has(e.input) && seen.add(e.input));
+      log(
+        `data: ${loaded.report.dir}: ${loaded.rows.length} rows -> ${made.examples.length} with words -> ` +
+          `${distinct.length} distinct snippets`,
+      );
+      // leave out what the run learned from, when its own data can be read
+      try {
+        const own = await prepareData(cfg);
+        const learned = new Set([...own.splits.train, ...own.splits.val].map((e) => e.input));
+        const before = distinct.length;
+        distinct = distinct.filter((e) => !learned.has(e.input));
+        seenLeftOut = before - distinct.length;
+        log(`left out ${seenLeftOut} snippets the run trained or validated on; ${distinct.length} remain`);
+      } catch (e) {
+        log(
+          `warning: could not read the run's own data (${
+            (e as Error).message
+          }); snippets the run trained on ` +
+            `are not left out`,
+        );
+      }
+      if (distinct.length === 0) {
+        throw new InputError(
+          `${opts.data}: no snippet left to evaluate on (all were empty or seen in training)`,
+        );
+      }
+      const limit = opts.evalExamples !== undefined && opts.evalExamples > 0
+        ? opts.evalExamples
+        : distinct.length;
+      examples = distinct.slice(0, limit);
+      const enc = encodeSplit(
+        run.tokenizer,
+        examples,
+        cfg.maxInputLen,
+        cfg.maxOutputLen,
+        undefined,
+        cfg.sentenceBoundaries,
+      );
+      encIn = enc.encoded.encIn;
+      log(
+        `encoded ${examples.length} inputs with the run's vocabulary: ` +
+          `${(100 * enc.stats.inputOovRate).toFixed(2)}% of input tokens outside it`,
+      );
+    }
+
+    const evaluation = await evaluateExamples(cfg, run.model, run.tokenizer, examples, encIn, {
+      beam: opts.beam ?? false,
+      log,
+    });
+    const state = await Deno.readTextFile(`${run.dir}/checkpoint/state.json`).then(
+      (t) => JSON.parse(t) as { bestEpoch?: number },
+      () => ({ bestEpoch: undefined }),
+    );
+    const teacherForced = await bestEpochLog(run.dir, state.bestEpoch);
+    const decodeSpeed: Record<string, number> = { model_greedy: evaluation.speed.batched };
+    if (opts.beam) decodeSpeed.model_beam = evaluation.speed.beam;
+    const dir = `${run.dir}/eval/${name}`;
+    await writeEvalReport(dir, evaluation.result, {
+      decodeSpeed,
+      verdict: evaluation.verdict,
+      split: name,
+      teacherForced,
+    });
+    const metrics = metricsJson(evaluation.result, name, decodeSpeed, teacherForced);
+    return { dir, name, evaluation, metrics, seenLeftOut };
+  } finally {
+    run.model.dispose();
+  }
+}

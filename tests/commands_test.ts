@@ -1,0 +1,191 @@
+// `deno task evaluate` and `deno task summarize` on a tiny run made here (tiny profile with sentence boundaries):
+// what they write and print, and one clear line for every kind of bad input.
+import { assert, assertEquals, assertFalse, assertMatch, assertStringIncludes } from "@std/assert";
+import { parse } from "@std/csv";
+import { resolveConfig } from "../lib/config.ts";
+import { writeEmbeddedCsv } from "../lib/data/embedded.ts";
+import { runExperiment } from "../lib/experiment.ts";
+
+const dec = new TextDecoder();
+
+async function task(script: string, args: string[], stdin?: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script, ...args],
+    env: { NO_COLOR: "1", OPENBLAS_NUM_THREADS: "1" },
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+const evaluate = (...args: string[]) => task("cli/evaluate.ts", args);
+const summarize = (args: string[], stdin?: string) => task("cli/summarize.ts", args, stdin);
+
+/** One error line, no stack trace. */
+function oneLine(stderr: string, includes: string) {
+  assertStringIncludes(stderr, includes);
+  assertFalse(/^\s+at /m.test(stderr), `no stack trace:\n${stderr}`);
+  assertEquals(stderr.trim().split("\n").filter((l) => l.startsWith("error:")).length, 1, stderr);
+}
+
+// one tiny run shared by the tests below (trained once, about 20 s)
+const resultsDir = await Deno.makeTempDir({ prefix: "commands_test_" });
+const dataDir = await Deno.makeTempDir({ prefix: "commands_data_" });
+await writeEmbeddedCsv(dataDir, 300, 5);
+const run = await runExperiment(
+  resolveConfig("tiny", {
+    data: dataDir,
+    sentenceBoundaries: true,
+    epochs: 1,
+    evalExamples: 10,
+    bootstrap: 20,
+    resultsDir,
+  }),
+  { log: () => {} },
+);
+const RUN = run.id;
+
+Deno.test("evaluate --run scores the run's test split into eval/test/ with the baselines and first-word shares", async () => {
+  const r = await evaluate(`--run=${RUN}`, `--resultsDir=${resultsDir}`, "--bootstrap=20");
+  assertEquals(r.code, 0, r.stderr);
+  assertStringIncludes(r.stdout, "copy_input");
+  assertMatch(r.stdout, /model_greedy\s+\d\.\d{4}/);
+  const m = JSON.parse(await Deno.readTextFile(`${resultsDir}/${RUN}/eval/test/metrics.json`));
+  assertEquals(m.split, "test");
+  assertEquals(m.n, 10, "the run's evalExamples");
+  for (const s of ["model_greedy", "copy_input", "lead_words", "first_sentence", "label_rule"]) {
+    assert(s in m.systems, s);
+    assert(m.systems[s].first_word >= 0 && m.systems[s].first_word <= 1);
+  }
+  assertFalse("model_beam" in m.systems, "no beam unless --beam");
+  assert(m.teacher_forced.acc1 !== null, "teacher-forced first-word accuracy recorded");
+  // the same numbers as the experiment's own evaluation (same model, same examples)
+  const own = JSON.parse(await Deno.readTextFile(`${resultsDir}/${RUN}/metrics.json`));
+  assertEquals(m.systems.model_greedy.f1, own.systems.model_greedy.f1);
+  const csv = await Deno.readTextFile(`${resultsDir}/${RUN}/eval/test/predictions.csv`);
+  assertFalse(csv.includes("<sep>"), "no boundary token in any scored output");
+});
+
+Deno.test("evaluate --data scores every distinct unseen snippet of a folder and counts the ones left out", async () => {
+  const other = await Deno.makeTempDir({ prefix: "month_" });
+  await writeEmbeddedCsv(other, 60, 99); // another seed: mostly new snippets
+  const r = await evaluate(
+    `--run=${RUN}`,
+    `--resultsDir=${resultsDir}`,
+    `--data=${dataDir}`,
+    "--bootstrap=0",
+  );
+  assertEquals(r.code, 0, r.stderr);
+  assertMatch(r.stderr, /left out \d+ snippets the run trained or validated on/);
+  const name = dataDir.split("/").at(-1)!;
+  const m = JSON.parse(await Deno.readTextFile(`${resultsDir}/${RUN}/eval/${name}/metrics.json`));
+  assertEquals(m.n, run.data.splits.test.length, "of the run's own folder only its test snippets are unseen");
+  const r2 = await evaluate(
+    `--run=${RUN}`,
+    `--resultsDir=${resultsDir}`,
+    `--data=${other}`,
+    "--bootstrap=0",
+    "--beam",
+  );
+  assertEquals(r2.code, 0, r2.stderr);
+  const m2 = JSON.parse(
+    await Deno.readTextFile(`${resultsDir}/${RUN}/eval/${other.split("/").at(-1)}/metrics.json`),
+  );
+  assert(m2.n > 0 && "model_beam" in m2.systems);
+  await Deno.remove(other, { recursive: true });
+});
+
+Deno.test("evaluate fails in one line on a missing run, a run without best/, a missing --run and a bad folder", async () => {
+  oneLine((await evaluate("--run=nope", `--resultsDir=${resultsDir}`)).stderr, 'no run "nope"');
+  const bare = `${resultsDir}/bare`;
+  await Deno.mkdir(bare);
+  await Deno.copyFile(`${resultsDir}/${RUN}/config.json`, `${bare}/config.json`);
+  const b = await evaluate("--run=bare", `--resultsDir=${resultsDir}`);
+  assertEquals(b.code, 1);
+  oneLine(b.stderr, "best holds no model");
+  oneLine((await evaluate(`--resultsDir=${resultsDir}`)).stderr, "--run=ID is required");
+  oneLine(
+    (await evaluate(`--run=${RUN}`, `--resultsDir=${resultsDir}`, "--data=/nonexistent")).stderr,
+    "/nonexistent",
+  );
+  oneLine((await evaluate(`--run=${RUN}`, "--bem")).stderr, "unknown option --bem");
+});
+
+Deno.test("summarize gives one summary per text argument, without the boundary token, and lists unknown words", async () => {
+  const text =
+    "Polar bears are in trouble. The arctic ice melts faster every summer than scientists expected. " +
+    "Zzyzxqword remains.";
+  const r = await summarize([`--run=${RUN}`, `--resultsDir=${resultsDir}`, text, "Seas rise. Storms grow."]);
+  assertEquals(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split("\n");
+  assertEquals(lines.length, 2);
+  assertFalse(r.stdout.includes("<sep>"));
+  assert(lines[0].split(" ").length <= run.cfg.maxOutputLen);
+  assertMatch(r.stderr, /text 1: \d+ of \d+ words outside the vocabulary \(read as <oov>\): .*zzyzxqword/);
+});
+
+Deno.test("summarize --input=FILE.csv adds summary columns; stdin gives one line per line; empty texts get a note", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/in.csv`;
+  await Deno.writeTextFile(
+    file,
+    '\ufeffid,Snippet\n1,The ice melts. Seas rise fast.\n2,\n3,"Quoted, with a comma. Ok."\n',
+  );
+  const r = await summarize([`--run=${RUN}`, `--resultsDir=${resultsDir}`, `--input=${file}`]);
+  assertEquals(r.code, 0, r.stderr);
+  const rows = parse(r.stdout);
+  assertEquals(rows[0], ["id", "Snippet", "summary", "oov_words", "oov_list"]);
+  assertEquals(rows.length, 4);
+  assertEquals(rows[2][2], "", "the empty snippet gets an empty summary");
+  assert(rows[1][2].length > 0);
+  assertStringIncludes(r.stderr, "row 3: no words to summarize");
+
+  const s = await summarize(
+    [`--run=${RUN}`, `--resultsDir=${resultsDir}`, "-"],
+    "The ice melts.\n\n!!!\nSeas rise.\n",
+  );
+  assertEquals(s.code, 0, s.stderr);
+  const out = s.stdout.split("\n");
+  assertEquals(out.length, 5, "four summaries, one per input line, then the final newline");
+  assertEquals(out[1], "");
+  assertEquals(out[2], "");
+  assertStringIncludes(s.stderr, "line 2: no words");
+  assertStringIncludes(s.stderr, "line 3: no words");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("summarize fails in one line on an empty CSV, a CSV without a text column, a missing run or no input", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/empty.csv`, "");
+  await Deno.writeTextFile(`${dir}/header.csv`, "id,Snippet\n");
+  await Deno.writeTextFile(`${dir}/notext.csv`, "id,body\n1,hello\n");
+  const base = [`--run=${RUN}`, `--resultsDir=${resultsDir}`];
+  oneLine(
+    (await summarize([...base, `--input=${dir}/empty.csv`])).stderr,
+    `${dir}/empty.csv: the file is empty`,
+  );
+  oneLine((await summarize([...base, `--input=${dir}/header.csv`])).stderr, "has a header but no rows");
+  oneLine(
+    (await summarize([...base, `--input=${dir}/notext.csv`])).stderr,
+    'no text column: expected a column named Snippet or text (found "id", "body")',
+  );
+  oneLine((await summarize([...base, `--input=${dir}/missing.csv`])).stderr, "missing.csv: cannot read");
+  oneLine((await summarize(["--run=nope", `--resultsDir=${resultsDir}`, "text"])).stderr, 'no run "nope"');
+  oneLine((await summarize(base)).stderr, "nothing to summarize");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test({
+  name: "(cleanup of the commands tests' run)",
+  fn: async () => {
+    run.model.dispose();
+    await Deno.remove(resultsDir, { recursive: true });
+    await Deno.remove(dataDir, { recursive: true });
+  },
+});
