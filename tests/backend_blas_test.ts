@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertLessOrEqual, assertStringIncludes } from "@std/assert";
 import { blasStats, installBlas, openBlas, sgemm, uninstallBlas } from "../lib/backend/blas.ts";
-import { closeness, valuesOnBackends } from "../lib/backend/equivalence.ts";
+import { closeness, valuesOnBackends } from "./fixtures/equivalence.ts";
 import { nativeKernel, replacementTag } from "../lib/backend/kernel_registry.ts";
 import { mulberry32 } from "../lib/util/rng.ts";
 import { installWasmFast, matMulDims } from "../lib/backend/wasm_fast.ts";

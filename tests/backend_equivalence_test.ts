@@ -1,16 +1,11 @@
 // Training on wasm (fill-ins + every override, with and without OpenBLAS) equals training on cpu:
-// three RMSprop steps of the stand-in model from identical weights (lib/backend/equivalence.ts).
+// three RMSprop steps of the stand-in model from identical weights (tests/fixtures/equivalence.ts).
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertGreater, assertLess } from "@std/assert";
 import { blasStats, openBlas } from "../lib/backend/blas.ts";
 import { initBackend } from "../lib/backend/choose.ts";
-import { type BackendComparison, compareBackends, seedMathRandom } from "../lib/backend/equivalence.ts";
-import {
-  buildProbeModel,
-  PROBE_TINY,
-  probeTrainStep,
-  type ProbeVariant,
-} from "../lib/backend/probe_model.ts";
+import { type BackendComparison, compareBackends, seedMathRandom } from "./fixtures/equivalence.ts";
+import { buildProbeModel, PROBE_TINY, probeTrainStep, type ProbeVariant } from "./fixtures/probe_model.ts";
 import { fastStats } from "../lib/backend/wasm_fast.ts";
 import { fillInCalls } from "../lib/backend/wasm_kernels.ts";
 import { seq2seqSubject, SMALL } from "./fixtures/seq2seq_subject.ts";

@@ -1,7 +1,7 @@
 // The wasm speed overrides (lib/backend/wasm_fast.ts) against the cpu backend: forward and gradients.
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertLessOrEqual, assertThrows } from "@std/assert";
-import { closeness, valuesOnBackends } from "../lib/backend/equivalence.ts";
+import { closeness, valuesOnBackends } from "./fixtures/equivalence.ts";
 import { nativeKernel } from "../lib/backend/kernel_registry.ts";
 import { mulberry32 } from "../lib/util/rng.ts";
 import {

@@ -1,14 +1,9 @@
 // Kernel discovery and the kernels filled in for wasm / replaced on cpu (lib/backend/wasm_kernels.ts).
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertLessOrEqual } from "@std/assert";
-import { closeness, valuesOnBackends } from "../lib/backend/equivalence.ts";
+import { closeness, valuesOnBackends } from "./fixtures/equivalence.ts";
 import { restoreKernel } from "../lib/backend/kernel_registry.ts";
-import {
-  buildProbeModel,
-  PROBE_TINY,
-  probeTrainStep,
-  type ProbeVariant,
-} from "../lib/backend/probe_model.ts";
+import { buildProbeModel, PROBE_TINY, probeTrainStep, type ProbeVariant } from "./fixtures/probe_model.ts";
 import {
   cpuDelegate,
   discoverMissingKernels,

@@ -15,7 +15,7 @@ import {
   assertThrows,
 } from "@std/assert";
 import { BackendError, formatBackendReport, initBackend } from "../lib/backend/choose.ts";
-import { type BackendComparison, compareBackends } from "../lib/backend/equivalence.ts";
+import { type BackendComparison, compareBackends } from "./fixtures/equivalence.ts";
 import {
   describeAdapter,
   guardSyncReads,

@@ -22,6 +22,7 @@ import {
   restoreKernel,
   sizeOf,
 } from "./kernel_registry.ts";
+import { envVar } from "../util/env.ts";
 
 /** Whether the native BLAS path is available / in use, and why. */
 export interface BlasStatus {
@@ -75,16 +76,6 @@ let libPath = "";
 
 /** Calls and milliseconds spent in sgemm since start. */
 export const blasStats = { calls: 0, ms: 0 };
-
-function envVar(name: string): string | undefined {
-  try {
-    return Deno.permissions.querySync({ name: "env", variable: name }).state === "granted"
-      ? Deno.env.get(name)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Load OpenBLAS (once) and set its thread count (when loading, or when `threads` is given; other

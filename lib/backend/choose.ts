@@ -25,6 +25,7 @@ import { listReplacements } from "./kernel_registry.ts";
 import { installWasmFast, type WasmFastOptions } from "./wasm_fast.ts";
 import { installCpuFastKernels, installWasmFillIns } from "./wasm_kernels.ts";
 import { initWebGpu, probeWebGpu, type WebGpuAdapterInfo, type WebGpuProbe } from "./webgpu.ts";
+import { envVar } from "../util/env.ts";
 
 export type { BackendName, BlasStatus, WebGpuAdapterInfo, WebGpuProbe };
 export { probeWebGpu };
@@ -75,15 +76,6 @@ export interface InitBackendOptions {
 
 /** The tfjs version our import map pins; a native backend must match it to share the engine. */
 const TFJS_VERSION = tf.version_core;
-
-function envVar(name: string): string | undefined {
-  try {
-    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") return undefined;
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
 
 function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split("\n")[0].trim();

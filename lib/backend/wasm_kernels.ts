@@ -4,7 +4,7 @@
  * {@link discoverMissingKernels}, which finds by running code which kernels a backend lacks.
  *
  * Discovery on the stand-in model (forward, backward, RMSprop update, clipping by global norm,
- * inference ops; see `probe_model.ts` and `tests/backend_kernels_test.ts`) finds exactly one
+ * inference ops; its architecture is a fixture of `tests/backend_kernels_test.ts`) finds exactly one
  * missing kernel: `UnsortedSegmentSum`, the gradient of `Gather` (embedding lookups).
  *
  * @module

@@ -30,6 +30,7 @@ import { parse } from "@std/csv";
 import type pl from "nodejs-polars";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { envVar } from "../util/env.ts";
 
 /** The CSV columns of the Kaggle layout, in file order. */
 export const CSV_COLUMNS = [
@@ -357,12 +358,6 @@ export async function loadCorpus(
   }
   report.rows = rows.length;
   return { rows, report };
-}
-
-function envVar(name: string): string | undefined {
-  if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") return undefined;
-  const v = Deno.env.get(name);
-  return v === undefined || v.trim() === "" ? undefined : v;
 }
 
 /**

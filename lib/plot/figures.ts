@@ -48,6 +48,8 @@ export interface EpochRecord {
   acc: number;
   valLoss: number;
   valAcc: number;
+  /** Validation accuracy at the first summary word alone (optional: older runs lack it). */
+  valAcc1?: number;
 }
 
 /** A score: a plain mean, or a mean with a confidence interval (NaN bounds = no interval). */
@@ -225,7 +227,12 @@ export function trainingCurves(history: readonly EpochRecord[]): Figure {
     { name: "train accuracy", y: history.map((h) => h.acc), axis: 2, split: 0 },
     { name: "val accuracy", y: history.map((h) => h.valAcc), axis: 2, split: 1 },
   ];
-  const data: ScatterTrace[] = series.map((s) => ({
+  // the first summary word alone: the decision teacher forcing hides (see lib/train/loop.ts)
+  const first = history.every((h) => typeof h.valAcc1 === "number");
+  if (first) {
+    series.push({ name: "val accuracy, first word", y: history.map((h) => h.valAcc1!), axis: 2, split: 1 });
+  }
+  const data: ScatterTrace[] = series.map((s, i) => ({
     type: "scatter",
     mode: "lines+markers",
     name: s.name,
@@ -234,7 +241,7 @@ export function trainingCurves(history: readonly EpochRecord[]): Figure {
     xaxis: s.axis === 1 ? "x" : "x2",
     yaxis: s.axis === 1 ? "y" : "y2",
     legendgroup: s.split ? "val" : "train",
-    line: { color: color(s.split), dash: s.split ? "dash" : "solid" },
+    line: { color: color(s.split), dash: i === 4 ? "dot" : s.split ? "dash" : "solid" },
   }));
   const best = argminFinite(history.map((h) => h.valLoss));
   const shapes: Record<string, unknown>[] = [];
