@@ -1,5 +1,6 @@
 // Training on wasm (fill-ins + every override, with and without OpenBLAS) equals training on cpu:
 // three RMSprop steps of the stand-in model from identical weights (tests/fixtures/equivalence.ts).
+import { skipUnlessAvailable } from "./fixtures/env.ts";
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertGreater, assertLess } from "@std/assert";
 import { blasStats, openBlas } from "../lib/backend/blas.ts";
@@ -45,6 +46,8 @@ const VARIANTS: ProbeVariant[] = [
   { mask: "add", loss: "logits" },
 ];
 
+const skipOpenBlas = skipUnlessAvailable(openBlas().enabled, "OpenBLAS (Debian libopenblas0)");
+
 Deno.test("3 training steps of the real seq2seq model on wasm (XNNPACK) match cpu within 1e-5", async () => {
   await initBackend({ backend: "wasm", blas: false, nodeModules: NO_NODE });
   const segBefore = fillInCalls.UnsortedSegmentSum ?? 0;
@@ -60,7 +63,7 @@ Deno.test("3 training steps of the real seq2seq model on wasm (XNNPACK) match cp
 
 Deno.test({
   name: "3 training steps of the real seq2seq model on wasm with OpenBLAS match cpu within 1e-5",
-  ignore: !openBlas().enabled,
+  ignore: skipOpenBlas,
   fn: async () => {
     await initBackend({ backend: "wasm", blas: true, nodeModules: NO_NODE });
     const calls = blasStats.calls;
@@ -87,7 +90,7 @@ Deno.test("3 RMSprop steps on wasm with fill-ins and overrides (XNNPACK) match c
 
 Deno.test({
   name: "3 RMSprop steps on wasm with OpenBLAS matmuls match cpu within 1e-5",
-  ignore: !openBlas().enabled,
+  ignore: skipOpenBlas,
   fn: async () => {
     const r = await initBackend({ backend: "wasm", blas: true, nodeModules: NO_NODE });
     assert(r.blas.enabled, r.blas.why);

@@ -24,12 +24,12 @@ import {
   WebGpuSyncReadError,
 } from "../lib/backend/webgpu.ts";
 import { seq2seqSubject, SMALL } from "./fixtures/seq2seq_subject.ts";
-import { withEnvVar } from "./fixtures/env.ts";
+import { skipUnlessAvailable, withEnvVar } from "./fixtures/env.ts";
 
 const NO_NODE = ["/nonexistent/seq2seq-test/node_modules"];
 
 const probe = await probeWebGpu();
-const noAdapter = probe.adapter === undefined;
+const noAdapter = skipUnlessAvailable(probe.adapter !== undefined, "a WebGPU adapter (Debian mesa-vulkan-drivers)");
 if (noAdapter) {
   console.log(`backend_webgpu_test: skipping the webgpu tests: ${probe.why}`);
 }

@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { join } from "node:path";
+import { skipUnlessAvailable } from "./fixtures/env.ts";
 import {
   FIGURE_TAG,
   findJupyterPython,
@@ -14,6 +15,7 @@ import { isStripped, type Notebook, type NotebookCell } from "../tools/strip_not
 const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 
 const python = await findJupyterPython();
+const noJupyter = skipUnlessAvailable(python !== null, "Jupyter (Debian jupyter-client, python3-nbclient, ...)");
 if (!python) {
   console.log(
     `notebooks_test: Jupyter (python3 with nbclient) is not installed: notebook execution tests are ` +
@@ -54,7 +56,7 @@ Deno.test("committed notebooks are stripped of outputs and execution counts", as
 
 Deno.test({
   name: "every notebook runs top to bottom on the Deno kernel, and each figure cell shows a Plotly figure",
-  ignore: !python,
+  ignore: noJupyter,
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async (t) => {
@@ -96,7 +98,7 @@ Deno.test({
 
 Deno.test({
   name: "runNotebooks() reports a failing cell, stops there, and still writes the executed copy",
-  ignore: !python,
+  ignore: noJupyter,
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
