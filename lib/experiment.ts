@@ -36,7 +36,8 @@ import { seedEverything } from "./train/seed.ts";
 import { beamSearch, modelStepper } from "./infer/beam.ts";
 import { type Decoded, greedyDecodeBatch } from "./infer/greedy.ts";
 import { extractInferenceModels } from "./infer/models.ts";
-import { type EvalResult, evaluateSystems, metricsJson, verdict, writeEvalReport } from "./eval/report.ts";
+import { metricsJson, writeEvalReport } from "./eval/report.ts";
+import { type EvalResult, evaluateSystems, verdict } from "./eval/score.ts";
 import { saveRunFigures } from "./plot/run_figures.ts";
 
 /** Options of {@linkcode runExperiment}. */

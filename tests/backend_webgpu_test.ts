@@ -29,7 +29,10 @@ import { skipUnlessAvailable, withEnvVar } from "./fixtures/env.ts";
 const NO_NODE = ["/nonexistent/seq2seq-test/node_modules"];
 
 const probe = await probeWebGpu();
-const noAdapter = skipUnlessAvailable(probe.adapter !== undefined, "a WebGPU adapter (Debian mesa-vulkan-drivers)");
+const noAdapter = skipUnlessAvailable(
+  probe.adapter !== undefined,
+  "a WebGPU adapter (Debian mesa-vulkan-drivers)",
+);
 if (noAdapter) {
   console.log(`backend_webgpu_test: skipping the webgpu tests: ${probe.why}`);
 }

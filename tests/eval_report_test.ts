@@ -9,16 +9,14 @@ import {
 import { parse } from "@std/csv";
 import type { Example } from "../lib/data/prep.ts";
 import { cleanText, toWords } from "../lib/data/clean.ts";
+import { bestAndWorst, metricsJson, predictionRows, writeEvalReport } from "../lib/eval/report.ts";
 import {
-  bestAndWorst,
   type EvalResult,
   evaluateSystems,
-  metricsJson,
   pairedDifferenceCI,
-  predictionRows,
+  startsLike,
   verdict,
-  writeEvalReport,
-} from "../lib/eval/report.ts";
+} from "../lib/eval/score.ts";
 
 /** An example whose target is given by hand (the report does not care how targets were made). */
 function example(id: number, snippet: string, target: string): Example {
@@ -239,4 +237,30 @@ Deno.test("writeEvalReport() writes metrics.json, predictions.csv, examples.json
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("startsLike() compares the first k words; the first-word shares count predictions that start like the reference", () => {
+  assert(startsLike("polar bears are alive", "polar bears are happy", 3));
+  assert(!startsLike("polar bears", "polar bears are happy", 3), "a shorter prediction cannot match 3 words");
+  assert(startsLike("ice", "ice", 3), "a reference shorter than k: all of its words");
+  assert(!startsLike("we love polar bears", "polar bears are happy", 1));
+  assert(startsLike("", "", 1));
+  const ex = (target: string): Example => ({
+    id: 0,
+    station: "CNN",
+    date: "2015-03-07",
+    snippet: "",
+    cleaned: target,
+    input: target,
+    target,
+  });
+  const r = evaluateSystems([ex("a b c d"), ex("e f g"), ex("h i")], {
+    model_greedy: ["a b c x", "e x", "z"],
+  }, { bootstrap: 0, seed: 1, leadWords: 20, labelSentences: 1 });
+  assertAlmostEquals(r.systems.model_greedy.firstWord, 2 / 3, 1e-12);
+  assertAlmostEquals(r.systems.model_greedy.firstThree, 1 / 3, 1e-12);
+  assertEquals(r.systems.copy_input.firstWord, 1);
+  const m = metricsJson(r, "test", {}, { epoch: 2, valAcc: 0.9, valAcc1: 0.4, valAccRest: 0.93 });
+  assertEquals(m.systems.model_greedy.first_word, 2 / 3);
+  assertEquals(m.teacher_forced, { epoch: 2, acc: 0.9, acc1: 0.4, accRest: 0.93 });
 });

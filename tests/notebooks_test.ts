@@ -15,7 +15,10 @@ import { isStripped, type Notebook, type NotebookCell } from "../tools/strip_not
 const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 
 const python = await findJupyterPython();
-const noJupyter = skipUnlessAvailable(python !== null, "Jupyter (Debian jupyter-client, python3-nbclient, ...)");
+const noJupyter = skipUnlessAvailable(
+  python !== null,
+  "Jupyter (Debian jupyter-client, python3-nbclient, ...)",
+);
 if (!python) {
   console.log(
     `notebooks_test: Jupyter (python3 with nbclient) is not installed: notebook execution tests are ` +

@@ -13,7 +13,7 @@ import {
 } from "../lib/plot/notebook.ts";
 import { PLOTLY_MIME } from "../lib/plot/plotly.ts";
 import type { MimeBundle } from "../lib/plot/plotly.ts";
-import { evaluateSystems } from "../lib/eval/report.ts";
+import { evaluateSystems } from "../lib/eval/score.ts";
 import type { Example } from "../lib/data/prep.ts";
 
 function bundle(d: { [key: symbol]: () => MimeBundle }): MimeBundle {

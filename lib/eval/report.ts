@@ -1,7 +1,6 @@
 /**
- * The evaluation of a run: the model's predictions (greedy, beam, …) and the four baselines scored
- * on the same examples against `ex.target`, with bootstrap confidence intervals, a plain verdict,
- * and the report files of `results/<run-id>/`:
+ * The report files of an evaluation scored by {@linkcode ./score.ts} (`results/<run-id>/`, or
+ * `results/<run-id>/eval/<name>/` for `deno task evaluate`):
  *
  * - `metrics.json`: `{"split":"test","n":…,"systems":{"model_greedy":{"f1":…,"rouge1":…,"rouge2":…,
  *   "rougeL":…,"ci":{…}},…}}`, for tools comparing runs;
@@ -12,240 +11,27 @@
  *
  * @example
  * ```ts
- * import { evaluateSystems, writeEvalReport } from "./report.ts";
- * const result = evaluateSystems(testExamples, { model_greedy: greedy, model_beam: beam }, {
- *   bootstrap: cfg.bootstrap, seed: cfg.seed, leadWords: cfg.leadWords, labelSentences: cfg.labelSentences,
+ * import { assertEquals } from "@std/assert";
+ * import { evaluateSystems } from "./score.ts";
+ * import { writeEvalReport } from "./report.ts";
+ * const ex = { id: 0, station: "CNN", date: "2015-03-07", snippet: "", cleaned: "seas rise. ice melts fast.",
+ *   input: "seas rise ice melts fast", target: "ice melts fast" };
+ * const result = evaluateSystems([ex], { model_greedy: ["ice melts"] }, {
+ *   bootstrap: 0, seed: 1, leadWords: 20, labelSentences: 1,
  * });
- * await writeEvalReport(`results/${runId}`, result, { decodeSpeed: { model_greedy: 850, model_beam: 40 } });
+ * const dir = await Deno.makeTempDir();
+ * const paths = await writeEvalReport(dir, result, { decodeSpeed: { model_greedy: 850 } });
+ * assertEquals(JSON.parse(await Deno.readTextFile(paths.metrics)).systems.model_greedy.summaries_per_s, 850);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  * @module
  */
 
 import { stringify } from "@std/csv";
-import type { Example } from "../data/prep.ts";
 import { writeTextAtomic } from "../io/atomic.ts";
-import { BASELINE_NAMES, BASELINES } from "./baselines.ts";
-import { bootstrapCI, bootstrapCIMany, type CI } from "./bootstrap.ts";
-import { type DetailedScores, type MetricName, METRICS, scoreAllDetailed, type Scores } from "./metrics.ts";
-
-/** Settings of {@linkcode evaluateSystems} (the config's `bootstrap`, `seed`, `leadWords`, `labelSentences`). */
-export interface EvalOptions {
-  /** Bootstrap resamples for the confidence intervals (0 = none). */
-  bootstrap: number;
-  /** Seed of the bootstrap. */
-  seed: number;
-  /** k of the `lead_words` baseline. */
-  leadWords: number;
-  /** Sentences of the `label_rule` baseline. */
-  labelSentences: number;
-}
-
-/** One scored system: its predictions, per-example scores, means and intervals. */
-export interface SystemResult {
-  name: string;
-  /** "model" for predictions passed in, "baseline" for those computed here. */
-  kind: "model" | "baseline";
-  /** One prediction per example, aligned with {@linkcode EvalResult.examples}. */
-  predictions: string[];
-  /** Per-example F-measures, aligned with the examples. */
-  scores: Scores[];
-  /** Mean F-measure of each metric over the examples. */
-  mean: Scores;
-  /** Bootstrap CI of each mean (NaN bounds when bootstrap is 0). */
-  ci: Record<MetricName, CI>;
-  /** Mean precision, recall and F1 of each metric (macro averages over examples). */
-  detail: DetailedScores;
-  /** Mean prediction length in whitespace tokens. */
-  meanWords: number;
-  /** Share of examples whose prediction starts with the reference's first word ({@linkcode startsLike}). */
-  firstWord: number;
-  /** Share of examples whose prediction starts with the reference's first three words. */
-  firstThree: number;
-}
-
-/** Everything an evaluation produced; input to the report writers. */
-export interface EvalResult {
-  /** Number of examples. */
-  n: number;
-  /** The evaluated examples (references are `ex.target`). */
-  examples: Example[];
-  /** Scored systems by name: model systems first (in the order given), then the baselines. */
-  systems: Record<string, SystemResult>;
-  /** Mean reference length in whitespace tokens. */
-  referenceWords: number;
-  /** Bootstrap resamples, seed and confidence level used for the intervals. */
-  bootstrap: number;
-  seed: number;
-  level: number;
-}
-
-const LEVEL = 0.95;
-
-function countWords(s: string): number {
-  return s.split(/\s+/).filter((t) => t.length > 0).length;
-}
-
-function avg(xs: readonly number[]): number {
-  let s = 0;
-  for (const x of xs) s += x;
-  return xs.length === 0 ? NaN : s / xs.length;
-}
-
-/**
- * Does `pred` start with the first `k` whitespace tokens of `ref` (all of them when `ref` is shorter)? The
- * first words decide which sentence a summary copies: teacher-forced accuracy never shows that decision.
- *
- * @example
- * ```ts
- * import { assert, assertFalse } from "@std/assert";
- * import { startsLike } from "./report.ts";
- * assert(startsLike("polar bears are alive", "polar bears are happy", 3));
- * assertFalse(startsLike("we love polar bears", "polar bears are happy", 1));
- * ```
- */
-export function startsLike(pred: string, ref: string, k: number): boolean {
-  const p = pred.split(/\s+/).filter((t) => t.length > 0);
-  const r = ref.split(/\s+/).filter((t) => t.length > 0).slice(0, k);
-  if (r.length === 0) return p.length === 0;
-  return r.every((w, i) => p[i] === w);
-}
-
-function scoreSystem(
-  name: string,
-  kind: "model" | "baseline",
-  predictions: string[],
-  examples: Example[],
-  opts: EvalOptions,
-): SystemResult {
-  const details = predictions.map((p, i) => scoreAllDetailed(p, examples[i].target));
-  const scores: Scores[] = details.map((d) => ({
-    f1: d.f1.f1,
-    rouge1: d.rouge1.f1,
-    rouge2: d.rouge2.f1,
-    rougeL: d.rougeL.f1,
-  }));
-  const cis = bootstrapCIMany(
-    METRICS.map((m) => scores.map((s) => s[m])),
-    { resamples: opts.bootstrap, seed: opts.seed, level: LEVEL },
-  );
-  const mean = {} as Scores;
-  const ci = {} as Record<MetricName, CI>;
-  const detail = {} as DetailedScores;
-  METRICS.forEach((m, j) => {
-    ci[m] = cis[j];
-    mean[m] = cis[j].mean;
-    detail[m] = {
-      precision: avg(details.map((d) => d[m].precision)),
-      recall: avg(details.map((d) => d[m].recall)),
-      f1: mean[m],
-    };
-  });
-  const share = (k: number) => avg(predictions.map((p, i) => startsLike(p, examples[i].target, k) ? 1 : 0));
-  return {
-    name,
-    kind,
-    predictions,
-    scores,
-    mean,
-    ci,
-    detail,
-    meanWords: avg(predictions.map(countWords)),
-    firstWord: share(1),
-    firstThree: share(3),
-  };
-}
-
-/**
- * Score the model systems (predictions aligned with `examples`, e.g. `model_greedy`, `model_beam`)
- * and the four baselines (computed here from the examples) against `ex.target`: per-example
- * scores, means and 95% bootstrap CIs. All systems share the bootstrap seed, so their intervals
- * are paired. Throws when there are no examples, when a system's prediction count differs from the
- * number of examples, when a prediction is not a string, or when a model system uses a baseline name.
- */
-export function evaluateSystems(
-  examples: Example[],
-  systems: Record<string, string[]>,
-  opts: EvalOptions,
-): EvalResult {
-  if (examples.length === 0) throw new Error("evaluateSystems: no examples to evaluate");
-  examples.forEach((ex, i) => {
-    if (typeof ex.target !== "string") {
-      throw new Error(`evaluateSystems: example ${i} (id ${ex.id}) has no target`);
-    }
-  });
-  const out: Record<string, SystemResult> = {};
-  for (const [name, preds] of Object.entries(systems)) {
-    if ((BASELINE_NAMES as readonly string[]).includes(name)) {
-      throw new Error(`evaluateSystems: model system "${name}" has the name of a baseline`);
-    }
-    if (!Array.isArray(preds) || preds.length !== examples.length) {
-      throw new Error(
-        `evaluateSystems: system "${name}" has ${Array.isArray(preds) ? preds.length : "no"} predictions ` +
-          `for ${examples.length} examples`,
-      );
-    }
-    const bad = preds.findIndex((p) => typeof p !== "string");
-    if (bad >= 0) throw new Error(`evaluateSystems: system "${name}" prediction ${bad} is not a string`);
-    out[name] = scoreSystem(name, "model", preds, examples, opts);
-  }
-  for (const name of BASELINE_NAMES) {
-    const preds = examples.map((ex) => BASELINES[name](ex, opts));
-    out[name] = scoreSystem(name, "baseline", preds, examples, opts);
-  }
-  return {
-    n: examples.length,
-    examples,
-    systems: out,
-    referenceWords: avg(examples.map((ex) => countWords(ex.target))),
-    bootstrap: opts.bootstrap,
-    seed: opts.seed,
-    level: LEVEL,
-  };
-}
-
-/**
- * Paired bootstrap CI of the mean per-example difference `a - b` on `metric` (same examples, same
- * seed and resamples as the evaluation). Throws if either system is missing.
- */
-export function pairedDifferenceCI(result: EvalResult, a: string, b: string, metric: MetricName = "f1"): CI {
-  const sa = result.systems[a];
-  const sb = result.systems[b];
-  if (!sa || !sb) throw new Error(`pairedDifferenceCI: no system "${!sa ? a : b}" in the evaluation`);
-  const diffs = sa.scores.map((s, i) => s[metric] - sb.scores[i][metric]);
-  return bootstrapCI(diffs, { resamples: result.bootstrap, seed: result.seed, level: result.level });
-}
-
-const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
-const s3 = (x: number) => (Number.isFinite(x) ? (x >= 0 ? "+" : "") + x.toFixed(3) : "n/a");
-
-/**
- * One plain sentence: does `model_greedy` beat `copy_input` on F1, and does the paired 95% bootstrap
- * CI of the per-example difference exclude 0? A model that does not beat copying the input has not
- * learned the task, and the sentence says so.
- */
-export function verdict(result: EvalResult): string {
-  const model = result.systems["model_greedy"];
-  const copy = result.systems["copy_input"];
-  if (!model || !copy) return "No verdict: the evaluation has no model_greedy or no copy_input system.";
-  const m = model.mean.f1;
-  const c = copy.mean.f1;
-  const d = pairedDifferenceCI(result, "model_greedy", "copy_input", "f1");
-  const hasCI = Number.isFinite(d.lo) && Number.isFinite(d.hi);
-  const pct = Math.round(result.level * 100);
-  const ciText = hasCI
-    ? `paired ${pct}% CI of the difference [${s3(d.lo)}, ${s3(d.hi)}]`
-    : "no confidence interval: bootstrap is off";
-  if (m > c) {
-    if (!hasCI) return `The model beats copying the input (F1 ${f3(m)} vs ${f3(c)}; ${ciText}).`;
-    if (d.lo > 0) return `The model beats copying the input (F1 ${f3(m)} vs ${f3(c)}; ${ciText} excludes 0).`;
-    return `The model scores above copying the input (F1 ${f3(m)} vs ${
-      f3(c)
-    }) but the ${ciText} includes 0: ` +
-      `it has not clearly learned the task.`;
-  }
-  return `The model does NOT beat copying the input (F1 ${f3(m)} vs ${f3(c)}; ${ciText}): ` +
-    `it has not learned the task.`;
-}
+import type { CI } from "./bootstrap.ts";
+import { type MetricName, METRICS, type Scores } from "./metrics.ts";
+import { type EvalResult, f3, type SystemResult, verdict } from "./score.ts";
 
 /** Teacher-forced validation figures of the model's best epoch (an `EpochLog` of lib/train). */
 export interface TeacherForced {

@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import type { EvalResult } from "../eval/report.ts";
+import type { EvalResult } from "../eval/score.ts";
 import type { AttentionInput } from "./figures.ts";
 import {
   type Displayable,

@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import type { EvalResult } from "../eval/report.ts";
+import type { EvalResult } from "../eval/score.ts";
 import {
   attentionHeatmap,
   type EpochRecord,
