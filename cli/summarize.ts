@@ -10,13 +10,13 @@
  * Notes about each text (words outside the vocabulary, words past the input length, empty texts) go to stderr.
  * @module
  */
-import { ConfigError, PROFILES, resolveConfig } from "../lib/config.ts";
+import { ConfigError } from "../lib/config.ts";
 import { formatBackendReport, initBackend } from "../lib/backend/choose.ts";
 import { InputError, parseFlags, runCli } from "../lib/commands/cli.ts";
 import { noteFor, readTextCsv, summarizeTexts, summaryCsv } from "../lib/commands/summarize.ts";
 import { writeTextAtomic } from "../lib/io/atomic.ts";
 import { loadModelDir } from "../lib/model/io.ts";
-import { openRun, RunError } from "../lib/run/folder.ts";
+import { evaluationConfig, openRun } from "../lib/run/folder.ts";
 
 const HELP = `usage: deno task summarize --run=ID [--beam] [--resultsDir=DIR] "TEXT" ["TEXT" ...]
        deno task summarize --run=ID [--beam] --input=FILE.csv [--output=OUT.csv]
@@ -68,12 +68,7 @@ if (import.meta.main) {
 
     const resultsDir = typeof flags.resultsDir === "string" ? flags.resultsDir : "results";
     const run = await openRun(resultsDir, flags.run);
-    let cfg;
-    try {
-      cfg = resolveConfig(run.cfg.profile in PROFILES ? run.cfg.profile : "paper", run.cfg);
-    } catch (e) {
-      throw new RunError(`${run.dir}/config.json: ${(e as Error).message}`);
-    }
+    const cfg = evaluationConfig(run.cfg);
     const backend = await initBackend({ backend: cfg.backend, blas: cfg.blas });
     console.error(formatBackendReport(backend));
     const model = await loadModelDir(run.bestDir);

@@ -5,7 +5,6 @@ import {
   entriesTable,
   formatCell,
   lengthsFromCounts,
-  listFiles,
   plotAndSave,
   systemRows,
   table,
@@ -14,6 +13,7 @@ import {
 import { PLOTLY_MIME } from "../lib/plot/plotly.ts";
 import type { MimeBundle } from "../lib/plot/plotly.ts";
 import { evaluateSystems } from "../lib/eval/score.ts";
+import { listFiles } from "../lib/run/folder.ts";
 import type { Example } from "../lib/data/prep.ts";
 
 function bundle(d: { [key: symbol]: () => MimeBundle }): MimeBundle {

@@ -1,5 +1,6 @@
 import { assertEquals, assertRejects } from "@std/assert";
-import { listRuns, readRun, runsTable, runSummary } from "../lib/plot/runs.ts";
+import { listRuns, readRun } from "../lib/run/folder.ts";
+import { runsTable, runSummary } from "../lib/plot/runs.ts";
 
 const epoch = (e: number, valLoss: number) => ({
   epoch: e,
@@ -67,7 +68,7 @@ Deno.test("readRun() reads history, config and metrics, and names a malformed fi
     const run = await readRun(`${root}/r1`);
     assertEquals(run.id, "r1");
     assertEquals(run.history.length, 3);
-    assertEquals(run.history[1], { epoch: 2, loss: 1, acc: 0.2, valLoss: 2.5, valAcc: 0.1 }); // seconds dropped
+    assertEquals(run.history[1], { epoch: 2, loss: 1, acc: 0.2, valLoss: 2.5, valAcc: 0.1, seconds: 1 }); // epoch time kept
     assertEquals(run.config?.units, 32);
     assertEquals(runsTable([run]), [{
       run: "r1",

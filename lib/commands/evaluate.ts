@@ -20,13 +20,12 @@
  */
 import { basename, resolve } from "node:path";
 import { formatBackendReport, initBackend } from "../backend/choose.ts";
-import { type Config, PROFILES, resolveConfig } from "../config.ts";
 import { loadCorpus } from "../data/corpus.ts";
 import { encodeSplit, type Example, makeExamples, prepareData } from "../data/prep.ts";
 import { metricsJson, writeEvalReport } from "../eval/report.ts";
 import { evaluateExamples, type EvaluationOutput } from "../experiment.ts";
 import { loadModelDir } from "../model/io.ts";
-import { openRun, RunError } from "../run/folder.ts";
+import { evaluationConfig, openRun, RunError } from "../run/folder.ts";
 import type { EpochLog } from "../train/checkpoint.ts";
 import { InputError } from "./cli.ts";
 
@@ -79,16 +78,7 @@ async function bestEpochLog(dir: string, bestEpoch?: number): Promise<EpochLog |
 export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult> {
   const log = opts.log ?? ((l: string) => console.error(l));
   const opened = await openRun(opts.resultsDir, opts.run);
-  let cfg: Config;
-  try {
-    cfg = resolveConfig(opened.cfg.profile in PROFILES ? opened.cfg.profile : "paper", {
-      ...opened.cfg,
-      ...(opts.evalExamples !== undefined ? { evalExamples: opts.evalExamples } : {}),
-      ...(opts.bootstrap !== undefined ? { bootstrap: opts.bootstrap } : {}),
-    });
-  } catch (e) {
-    throw new RunError(`${opened.dir}/config.json: ${(e as Error).message}`);
-  }
+  const cfg = evaluationConfig(opened.cfg, { evalExamples: opts.evalExamples, bootstrap: opts.bootstrap });
   const backend = await initBackend({ backend: cfg.backend, blas: cfg.blas });
   log(formatBackendReport(backend));
   const run = { ...opened, model: await loadModelDir(opened.bestDir) };

@@ -282,39 +282,3 @@ export function systemRows(result: Pick<EvalResult, "systems">): SystemRow[] {
     words: s.meanWords,
   }));
 }
-
-/** One row of {@linkcode listFiles}. */
-export interface FileRow {
-  file: string;
-  kB: number;
-  modified: string;
-}
-
-/**
- * The files under `dir` (recursively, paths relative to it, sorted) with their size in kB and
- * modification time, to show what a step wrote. A missing folder gives no rows.
- */
-export async function listFiles(dir: string): Promise<FileRow[]> {
-  const out: FileRow[] = [];
-  const walk = async (sub: string): Promise<void> => {
-    for await (const e of Deno.readDir(sub ? `${dir}/${sub}` : dir)) {
-      const rel = sub ? `${sub}/${e.name}` : e.name;
-      if (e.isDirectory) await walk(rel);
-      else if (e.isFile) {
-        const st = await Deno.stat(`${dir}/${rel}`);
-        out.push({
-          file: rel,
-          kB: Math.round(st.size / 102.4) / 10,
-          modified: st.mtime ? st.mtime.toISOString().replace("T", " ").slice(0, 19) : "",
-        });
-      }
-    }
-  };
-  try {
-    await walk("");
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return [];
-    throw err;
-  }
-  return out.sort((a, b) => a.file.localeCompare(b.file));
-}
