@@ -58,7 +58,7 @@ export interface DecodeBenchOptions {
   batchSize?: number;
   backend?: BackendName;
   blas?: boolean;
-  /** Build the model with FastLSTM layers (lib/model/fast_lstm.ts) instead of tfjs's LSTM (default false). */
+  /** Build the model with FastLSTM layers (lib/model/support/fast_lstm.ts) instead of tfjs's LSTM (default false). */
   fastLayers?: boolean;
   /** Model shapes (default: the `paper` profile). */
   config?: Config;

@@ -18,7 +18,7 @@
  * - `load_avg`: the 1-minute load average before and after (the machine may be shared).
  *
  * Configurations (default): `paper` and `default` at their batch size, and `paper` at batch 120 (must not
- * abort), each with the fast layers (lib/model/fast_lstm.ts). `--layers=fast,stock` adds tfjs's own layers.
+ * abort), each with the fast layers (lib/model/support/fast_lstm.ts). `--layers=fast,stock` adds tfjs's own layers.
  *
  * Run alone: `deno run -A bench/train_step.ts [--profiles=paper,default] [--batch=120] [--layers=fast,stock]
  * [--steps=5] [--warmup=2] [--backend=wasm] [--blas=false]`, or `deno task bench train_step`.

@@ -65,7 +65,7 @@ export interface Config {
   /** Hidden size of the additive attention (W1, W2 project to this; v maps it to a score). */
   attentionUnits: number;
   /**
-   * Build the LSTMs and the time-distributed output with the project's fast layers (lib/model/fast_lstm.ts):
+   * Build the LSTMs and the time-distributed output with the project's fast layers (lib/model/support/fast_lstm.ts):
    * the same weights and numbers as tfjs's own layers, faster to train on CPU. false = tfjs's layers.
    */
   fastLayers: boolean;

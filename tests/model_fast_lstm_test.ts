@@ -1,4 +1,4 @@
-// FastLSTM and FastTimeDistributed (lib/model/fast_lstm.ts) against tfjs's own LSTM and TimeDistributed with
+// FastLSTM and FastTimeDistributed (lib/model/support/fast_lstm.ts) against tfjs's own LSTM and TimeDistributed with
 // identical weights (forward and gradients, cpu and wasm), a plain-JS LSTM reference, and the full Seq2Seq model.
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertLess, assertThrows } from "@std/assert";
@@ -10,7 +10,7 @@ import {
   FastTimeDistributed,
   fastTimeDistributed,
   lstmSequence,
-} from "../lib/model/fast_lstm.ts";
+} from "../lib/model/support/fast_lstm.ts";
 import { decodeStep, encode, extractInferenceModels } from "../lib/infer/models.ts";
 import { buildSeq2Seq } from "../lib/model/seq2seq.ts";
 import { maskedLoss } from "../lib/train/loss.ts";

@@ -1,5 +1,5 @@
 /**
- * The work-arounds for tfjs-layers' multi-output layers (lib/model/tfjs_fixes.ts): the last encoder LSTM (whose
+ * The work-arounds for tfjs-layers' multi-output layers (lib/model/support/tfjs_fixes.ts): the last encoder LSTM (whose
  * sequences, h and c are all used) runs once per forward pass, and the one-step decoder model (whose LSTM gets
  * an initial state) can be called repeatedly.
  */
@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { decodeStep, encode, extractInferenceModels } from "../lib/infer/models.ts";
 import { modelArtifacts } from "../lib/model/io.ts";
 import { LAYER } from "../lib/model/seq2seq.ts";
-import { fixMultiOutputLayers } from "../lib/model/tfjs_fixes.ts";
+import { fixMultiOutputLayers } from "../lib/model/support/tfjs_fixes.ts";
 import { decoderRows, encoderRows, tinyConfig, tinyModel } from "./fixtures/tiny_seq2seq.ts";
 
 await tf.setBackend("cpu");

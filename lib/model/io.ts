@@ -1,7 +1,7 @@
 /**
  * Save and load a tfjs-layers model as `model.json` + `weights.bin` in a folder, the format stock
  * TensorFlow.js reads with `tf.loadLayersModel("…/model.json")` (the project's custom layers must be
- * registered first, which importing lib/model/attention.ts and lib/model/fast_lstm.ts does). Works without tfjs-node, whose
+ * registered first, which importing lib/model/attention.ts and lib/model/support/fast_lstm.ts does). Works without tfjs-node, whose
  * `file://` handler is not available here. Files are written atomically (write, then rename).
  *
  * @example
@@ -15,8 +15,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { writeBytesAtomic, writeTextAtomic } from "../io/atomic.ts";
 import "./attention.ts";
-import "./fast_lstm.ts"; // registers FastLSTM and FastTimeDistributed for loading
-import { fixMultiOutputLayers } from "./tfjs_fixes.ts";
+import "./support/fast_lstm.ts"; // registers FastLSTM and FastTimeDistributed for loading
+import { fixMultiOutputLayers } from "./support/tfjs_fixes.ts";
 
 /** The model artifacts of `model` (topology, weight specs, weight bytes) without writing anything. */
 export async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {

@@ -18,9 +18,9 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Config } from "../config.ts";
 import { BahdanauAttention } from "./attention.ts";
-import { fastLstm, fastTimeDistributed } from "./fast_lstm.ts";
-import { fixMultiOutputLayers } from "./tfjs_fixes.ts";
-import { silenceKnownTfjsWarnings } from "./warnings.ts";
+import { fastLstm, fastTimeDistributed } from "./support/fast_lstm.ts";
+import { fixMultiOutputLayers } from "./support/tfjs_fixes.ts";
+import { silenceKnownTfjsWarnings } from "./support/warnings.ts";
 
 silenceKnownTfjsWarnings();
 
@@ -63,7 +63,7 @@ export const KERAS_LSTM = { recurrentActivation: "sigmoid", unitForgetBias: true
 /** Options of {@linkcode buildSeq2Seq}. */
 export interface BuildOptions {
   /**
-   * Use `FastLSTM` and `FastTimeDistributed` (lib/model/fast_lstm.ts) instead of tfjs's LSTM and TimeDistributed:
+   * Use `FastLSTM` and `FastTimeDistributed` (lib/model/support/fast_lstm.ts) instead of tfjs's LSTM and TimeDistributed:
    * same weights, same numbers, faster to train on CPU (see bench/train_step.ts). Default false.
    */
   fastLayers?: boolean;
