@@ -10,7 +10,7 @@
 
 import process from "node:process";
 import { resolveConfig } from "../lib/config.ts";
-import { findRealCorpus } from "../lib/data/corpus.ts";
+import { findRealCorpus } from "../tools/real_corpus.ts";
 import { prepareData } from "../lib/data/prep.ts";
 
 /** One benchmark result line. */

@@ -4,7 +4,8 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import { resolveConfig } from "../lib/config.ts";
-import { type CorpusRow, findRealCorpus, loadCorpus, type LoadReport } from "../lib/data/corpus.ts";
+import { type CorpusRow, loadCorpus, type LoadReport } from "../lib/data/corpus.ts";
+import { findRealCorpus } from "../tools/real_corpus.ts";
 import { prepareData } from "../lib/data/prep.ts";
 
 const dir = findRealCorpus();

@@ -16,12 +16,15 @@
  *
  * @example
  * ```ts
- * import { findRealCorpus, loadCorpus } from "./corpus.ts";
- * const dir = findRealCorpus();
- * if (dir) {
- *   const { rows, report } = await loadCorpus(dir);
- *   console.log(report.files, rows.length); // 414 93005
- * }
+ * import { assertEquals } from "@std/assert";
+ * import { writeEmbeddedCsv } from "./embedded.ts";
+ * import { loadCorpus } from "./corpus.ts";
+ * const dir = await Deno.makeTempDir();
+ * await writeEmbeddedCsv(dir, 50, 1); // the Kaggle layout: dir/TelevisionNews/STATION.YYYYMM.csv
+ * const { rows, report } = await loadCorpus(dir);
+ * assertEquals(rows.length, 50);
+ * assertEquals(report.skipped, 0);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  * @module
  */
@@ -29,7 +32,6 @@
 import { parse } from "@std/csv";
 import type pl from "nodejs-polars";
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { envVar } from "../util/env.ts";
 
 /** The CSV columns of the Kaggle layout, in file order. */
@@ -368,25 +370,6 @@ export async function loadCorpus(
 export function resolveDataDir(cfgData: string): string | null {
   if (cfgData.trim() !== "") return cfgData;
   return envVar(DATA_ENV_VAR) ?? null;
-}
-
-/**
- * Where the real corpus is, for tests and benchmarks: `ENVNEWS_DIR` when it holds `TelevisionNews/`,
- * else `../shared/data/envnews` relative to the project root when that holds it, else `null`.
- */
-export function findRealCorpus(): string | null {
-  const candidates: string[] = [];
-  const env = envVar(DATA_ENV_VAR);
-  if (env) candidates.push(resolve(env));
-  candidates.push(fileURLToPath(new URL("../../../shared/data/envnews", import.meta.url)));
-  for (const c of candidates) {
-    try {
-      if (isDirectory(`${c}/${CORPUS_SUBDIR}`)) return c;
-    } catch {
-      // unreadable (no read permission): not found
-    }
-  }
-  return null;
 }
 
 /**
