@@ -52,3 +52,23 @@ Deno.test("`experiment --resume` refuses settings that shape the data or the mod
   assert(!/^\s+at /m.test(a.stderr + b.stderr), "no stack trace");
   await Deno.remove(resultsDir, { recursive: true });
 });
+
+Deno.test("`experiment --data=/nonexistent` and a corpus too small to split fail in one line and leave no run folder", async () => {
+  const resultsDir = await Deno.makeTempDir();
+  const a = await experiment("--profile=tiny", "--data=/nonexistent", `--resultsDir=${resultsDir}`);
+  assertEquals(a.code, 1);
+  assertStringIncludes(a.stderr, "/nonexistent");
+  assert(!/^\s+at /m.test(a.stderr), `no stack trace:\n${a.stderr}`);
+  assertEquals(a.stderr.trim().split("\n").length, 1, a.stderr);
+  const b = await experiment(
+    "--profile=tiny",
+    "--embeddedSnippets=10",
+    "--valFraction=0.01",
+    `--resultsDir=${resultsDir}`,
+  );
+  assertEquals(b.code, 1);
+  assertStringIncludes(b.stderr, "empty val split");
+  assert(!/^\s+at /m.test(b.stderr), `no stack trace:\n${b.stderr}`);
+  assertEquals([...Deno.readDirSync(resultsDir)], [], "no run folder was left behind");
+  await Deno.remove(resultsDir, { recursive: true });
+});
