@@ -263,4 +263,8 @@ Deno.test("startsLike() compares the first k words; the first-word shares count 
   const m = metricsJson(r, "test", {}, { epoch: 2, valAcc: 0.9, valAcc1: 0.4, valAccRest: 0.93 });
   assertEquals(m.systems.model_greedy.first_word, 2 / 3);
   assertEquals(m.teacher_forced, { epoch: 2, acc: 0.9, acc1: 0.4, accRest: 0.93 });
+  const d = m.systems.model_greedy.f1_minus!.copy_input;
+  assertAlmostEquals(d.mean, r.systems.model_greedy.mean.f1 - r.systems.copy_input.mean.f1, 1e-12);
+  assertEquals(d.ci, [null, null], "bootstrap off: no interval");
+  assertEquals(m.systems.copy_input.f1_minus, undefined, "baselines carry no differences");
 });

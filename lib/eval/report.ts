@@ -31,7 +31,7 @@ import { stringify } from "@std/csv";
 import { writeTextAtomic } from "../io/atomic.ts";
 import type { CI } from "./bootstrap.ts";
 import { type MetricName, METRICS, type Scores } from "./metrics.ts";
-import { type EvalResult, f3, type SystemResult, verdict } from "./score.ts";
+import { type EvalResult, f3, pairedDifferenceCI, type SystemResult, verdict } from "./score.ts";
 
 /** Teacher-forced validation figures of the model's best epoch (an `EpochLog` of lib/train). */
 export interface TeacherForced {
@@ -56,6 +56,11 @@ export interface MetricsJson {
       /** Share of predictions starting with the reference's first word / first three words. */
       first_word: number;
       first_3_words: number;
+      /**
+       * Model systems only: the mean per-example F1 difference to each baseline (`copy_input`, `lead_words`),
+       * with its paired bootstrap CI (null bounds when bootstrap is off).
+       */
+      f1_minus?: Record<string, { mean: number; ci: [number | null, number | null] }>;
       summaries_per_s?: number;
     }
   >;
@@ -92,6 +97,7 @@ export function metricsJson(
       mean_words: s.meanWords,
       first_word: s.firstWord,
       first_3_words: s.firstThree,
+      ...(s.kind === "model" ? { f1_minus: f1Differences(result, name) } : {}),
       ...(decodeSpeed[name] !== undefined ? { summaries_per_s: decodeSpeed[name] } : {}),
     };
   }
@@ -110,6 +116,20 @@ export function metricsJson(
       : {}),
     systems,
   };
+}
+
+/** F1 of model system `name` minus each of the `copy_input` and `lead_words` baselines, with paired CIs. */
+function f1Differences(
+  result: EvalResult,
+  name: string,
+): Record<string, { mean: number; ci: [number | null, number | null] }> {
+  const out: Record<string, { mean: number; ci: [number | null, number | null] }> = {};
+  for (const b of ["copy_input", "lead_words"]) {
+    if (!result.systems[b]) continue;
+    const d = pairedDifferenceCI(result, name, b, "f1");
+    out[b] = { mean: d.mean, ci: [orNull(d.lo), orNull(d.hi)] };
+  }
+  return out;
 }
 
 /** The system whose predictions fill `predictions.csv` and `examples.json`: `model_greedy`, else the first. */
