@@ -51,6 +51,11 @@ if (import.meta.main) {
       evalExamples: count(flags.evalExamples, "evalExamples"),
       bootstrap: count(flags.bootstrap, "bootstrap"),
     });
+    if (out.seenLeftOut !== null) {
+      console.log(`left out ${out.seenLeftOut} snippets of the folder that the run trained or validated on`);
+    } else if (out.name !== "test") {
+      console.log("warning: the run's own data could not be read: snippets it trained on may be included");
+    }
     console.log(scoreTable(out.metrics));
     console.log(out.evaluation.verdict);
     console.log(`report: ${out.dir}/report.md`);

@@ -46,7 +46,10 @@ if (import.meta.main) {
     }, "summarize");
     if (typeof flags.run !== "string") throw new ConfigError("summarize: --run=ID is required; see --help");
     const csv = typeof flags.input === "string" ? flags.input : undefined;
-    const stdin = rest.length === 1 && rest[0] === "-";
+    const stdin = rest.includes("-");
+    if (stdin && rest.length > 1) {
+      throw new InputError("summarize: - (standard input) cannot be mixed with texts");
+    }
     if (csv !== undefined && rest.length > 0) {
       throw new InputError("summarize: give either --input=FILE.csv or texts, not both");
     }
@@ -65,6 +68,7 @@ if (import.meta.main) {
       : stdin
       ? await readStdinLines()
       : rest;
+    if (texts.length === 0) throw new InputError("summarize: standard input held no lines to summarize");
 
     const resultsDir = typeof flags.resultsDir === "string" ? flags.resultsDir : "results";
     const run = await openRun(resultsDir, flags.run);
@@ -76,7 +80,7 @@ if (import.meta.main) {
       beam: flags.beam === true,
     });
     summaries.forEach((s, i) => {
-      const note = noteFor(table ? `row ${i + 2}` : stdin ? `line ${i + 1}` : `text ${i + 1}`, s);
+      const note = noteFor(table ? `data row ${i + 1}` : stdin ? `line ${i + 1}` : `text ${i + 1}`, s);
       if (note) console.error(note);
     });
     if (table) {

@@ -22,8 +22,7 @@ import { type BackendReport, formatBackendReport, initBackend } from "./backend/
 import { resolve as resolvePath } from "node:path";
 import { type Config, type Overrides, resolveConfig } from "./config.ts";
 import { resolveDataDir } from "./data/corpus.ts";
-import { prepareData, type PreparedData } from "./data/prep.ts";
-import type { Example } from "./data/prep.ts";
+import { encoderInputWords, type Example, prepareData, type PreparedData } from "./data/prep.ts";
 import type { Tokenizer } from "./data/tokenizer.ts";
 import { writeTextAtomic } from "./io/atomic.ts";
 import { pathExists } from "./io/exists.ts";
@@ -258,14 +257,15 @@ export async function runExperiment(cfgIn: Config, opts: RunOptions = {}): Promi
     ? { ...(await resumeConfig(dir, opts.resumeOverrides)), resultsDir: cfgIn.resultsDir }
     : cfgIn;
   // record where the data really came from (ENVNEWS_DIR, a relative path), so a resume reads the same data
-  const dataDir = resolveDataDir(cfg.data);
+  // a resumed run reads the data its config names ("" = embedded corpus), whatever ENVNEWS_DIR says now
+  const dataDir = opts.resume ? (cfg.data.trim() === "" ? null : cfg.data) : resolveDataDir(cfg.data);
   cfg = { ...cfg, data: dataDir === null ? "" : resolvePath(dataDir) };
   // the backend first: a forced backend that cannot load fails before anything is written
   const backend = await initBackend({ backend: cfg.backend, blas: cfg.blas });
   log(`run ${id} (profile ${cfg.profile}) -> ${dir}`);
   log(formatBackendReport(backend));
   // the data before the folder: a bad data path or corpus leaves nothing behind
-  const data = await prepareData(cfg);
+  const data = await prepareData(cfg, undefined, { useEnv: false });
   const newFolder = !opts.resume && !(await pathExists(dir));
   await Deno.mkdir(dir, { recursive: true });
   try {
@@ -344,7 +344,7 @@ async function trainAndEvaluate(
     `${dir}/attention.json`,
     JSON.stringify(
       evaluation.greedy.slice(0, 10).map((d, i) => ({
-        input: data.splits.test[i].input.split(" ").slice(0, cfg.maxInputLen),
+        input: encoderInputWords(data.splits.test[i], cfg.sentenceBoundaries, cfg.maxInputLen),
         output: d.ids.map((id) => data.tokenizer.tokenOf(id)),
         weights: d.attention.map((row) => row.map((w) => Number(w.toFixed(5)))),
       })),
@@ -354,6 +354,7 @@ async function trainAndEvaluate(
     lengths: data.report.lengths,
     limits: { input: cfg.maxInputLen, target: cfg.maxOutputLen - 1 },
     history: train.history,
+    inputWordsOf: (ex) => encoderInputWords(ex, cfg.sentenceBoundaries, cfg.maxInputLen),
     result: evaluation.result,
     greedy: evaluation.greedy,
     tokenOf: (id) => data.tokenizer.tokenOf(id),

@@ -86,6 +86,11 @@ Deno.test("evaluate --data scores every distinct unseen snippet of a folder and 
   const name = dataDir.split("/").at(-1)!;
   const m = JSON.parse(await Deno.readTextFile(`${resultsDir}/${RUN}/eval/${name}/metrics.json`));
   assertEquals(m.n, run.data.splits.test.length, "of the run's own folder only its test snippets are unseen");
+  assertEquals(m.provenance.left_out_seen_in_training, m.provenance.distinct_snippets - m.n);
+  assertStringIncludes(
+    await Deno.readTextFile(`${resultsDir}/${RUN}/eval/${name}/report.md`),
+    "snippets the run trained or validated on are left out",
+  );
   const r2 = await evaluate(
     `--run=${RUN}`,
     `--resultsDir=${resultsDir}`,
@@ -144,7 +149,7 @@ Deno.test("summarize --input=FILE.csv adds summary columns; stdin gives one line
   assertEquals(rows.length, 4);
   assertEquals(rows[2][2], "", "the empty snippet gets an empty summary");
   assert(rows[1][2].length > 0);
-  assertStringIncludes(r.stderr, "row 3: no words to summarize");
+  assertStringIncludes(r.stderr, "data row 2: no words to summarize");
 
   const s = await summarize(
     [`--run=${RUN}`, `--resultsDir=${resultsDir}`, "-"],
@@ -165,6 +170,7 @@ Deno.test("summarize fails in one line on an empty CSV, a CSV without a text col
   await Deno.writeTextFile(`${dir}/empty.csv`, "");
   await Deno.writeTextFile(`${dir}/header.csv`, "id,Snippet\n");
   await Deno.writeTextFile(`${dir}/notext.csv`, "id,body\n1,hello\n");
+  await Deno.writeTextFile(`${dir}/ragged.csv`, "id,Snippet\n1,the ice melts,extra field\n");
   const base = [`--run=${RUN}`, `--resultsDir=${resultsDir}`];
   oneLine(
     (await summarize([...base, `--input=${dir}/empty.csv`])).stderr,
@@ -176,6 +182,12 @@ Deno.test("summarize fails in one line on an empty CSV, a CSV without a text col
     'no text column: expected a column named Snippet or text (found "id", "body")',
   );
   oneLine((await summarize([...base, `--input=${dir}/missing.csv`])).stderr, "missing.csv: cannot read");
+  oneLine(
+    (await summarize([...base, `--input=${dir}/ragged.csv`])).stderr,
+    "data row 1 has 3 fields, the header has 2",
+  );
+  oneLine((await summarize([...base, "-"], "")).stderr, "standard input held no lines");
+  oneLine((await summarize([...base, "-", "some text"])).stderr, "cannot be mixed");
   oneLine((await summarize(["--run=nope", `--resultsDir=${resultsDir}`, "text"])).stderr, 'no run "nope"');
   oneLine((await summarize(base)).stderr, "nothing to summarize");
   await Deno.remove(dir, { recursive: true });

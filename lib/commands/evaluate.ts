@@ -87,9 +87,10 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
     let encIn: Int32Array;
     let name: string;
     let seenLeftOut: number | null = null;
+    let provenance: Record<string, string | number | null> = { data: "the run's test split" };
     if (opts.data === undefined) {
       name = "test";
-      const data = await prepareData(cfg);
+      const data = await prepareData(cfg, undefined, { useEnv: false });
       if (JSON.stringify(data.tokenizer.toJSON()) !== JSON.stringify(run.tokenizer.toJSON())) {
         throw new RunError(
           `the run's data (${cfg.data || "embedded corpus"}) no longer gives the vocabulary saved in ` +
@@ -111,7 +112,10 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
       );
       // leave out what the run learned from, when its own data can be read
       try {
-        const own = await prepareData(cfg);
+        const own = await prepareData(cfg, undefined, { useEnv: false });
+        if (JSON.stringify(own.tokenizer.toJSON()) !== JSON.stringify(run.tokenizer.toJSON())) {
+          throw new Error(`${cfg.data || "the embedded corpus"} no longer gives the run's vocabulary`);
+        }
         const learned = new Set([...own.splits.train, ...own.splits.val].map((e) => e.input));
         const before = distinct.length;
         distinct = distinct.filter((e) => !learned.has(e.input));
@@ -125,6 +129,14 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
             `are not left out`,
         );
       }
+      provenance = {
+        data: resolve(opts.data),
+        distinct_snippets: seenLeftOut === null ? distinct.length : distinct.length + seenLeftOut,
+        left_out_seen_in_training: seenLeftOut,
+        note: seenLeftOut === null
+          ? "the run's own data could not be read: snippets it trained on may be included"
+          : "snippets the run trained or validated on are left out",
+      };
       if (distinct.length === 0) {
         throw new InputError(
           `${opts.data}: no snippet left to evaluate on (all were empty or seen in training)`,
@@ -166,8 +178,9 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
       verdict: evaluation.verdict,
       split: name,
       teacherForced,
+      provenance,
     });
-    const metrics = metricsJson(evaluation.result, name, decodeSpeed, teacherForced);
+    const metrics = metricsJson(evaluation.result, name, decodeSpeed, teacherForced, provenance);
     return { dir, name, evaluation, metrics, seenLeftOut };
   } finally {
     run.model.dispose();

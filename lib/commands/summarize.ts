@@ -67,7 +67,7 @@ export async function summarizeTexts(
     const oovWords: string[] = [];
     let oov = 0;
     for (const w of ws.slice(0, tin)) {
-      if (tokenizer.idOf(w) === OOV) {
+      if (w !== BOUNDARY && tokenizer.idOf(w) === OOV) {
         oov++;
         if (!oovWords.includes(w)) oovWords.push(w);
       }
@@ -127,7 +127,8 @@ export function textColumn(header: readonly string[]): number {
 
 /**
  * Read a CSV file for summarizing: its header, its rows and the index of the text column. An unreadable file,
- * a file without rows, or one without a text column is an {@linkcode InputError} naming the file.
+ * a file without rows, one without a text column, or a row whose field count differs from the header's is an
+ * {@linkcode InputError} naming the file (and the row: data rows are counted from 1 after the header).
  */
 export async function readTextCsv(
   path: string,
@@ -145,9 +146,12 @@ export async function readTextCsv(
   } catch (e) {
     throw new InputError(`${path}: not a valid CSV file (${(e as Error).message.split("\n")[0]})`);
   }
-  table = table.filter((r) => !(r.length === 1 && r[0] === ""));
-  if (table.length === 0) throw new InputError(`${path}: the file is empty (expected a header and rows)`);
+  if (table.length === 0 || (table.length === 1 && table[0].length === 1 && table[0][0].trim() === "")) {
+    throw new InputError(`${path}: the file is empty (expected a header and rows)`);
+  }
   const header = table[0];
+  // blank lines between rows of a multi-column file are not rows (in a one-column file they are empty texts)
+  if (header.length > 1) table = table.filter((r) => !(r.length === 1 && r[0] === ""));
   const column = textColumn(header);
   if (column < 0) {
     throw new InputError(
@@ -158,6 +162,12 @@ export async function readTextCsv(
   }
   const rows = table.slice(1);
   if (rows.length === 0) throw new InputError(`${path}: the file has a header but no rows`);
+  const ragged = rows.findIndex((r) => r.length !== header.length);
+  if (ragged >= 0) {
+    throw new InputError(
+      `${path}: data row ${ragged + 1} has ${rows[ragged].length} fields, the header has ${header.length}`,
+    );
+  }
   return { header, rows, column };
 }
 
@@ -170,8 +180,7 @@ export function summaryCsv(
   const out: string[][] = [[...header, "summary", "oov_words", "oov_list"]];
   rows.forEach((r, i) => {
     const s = summaries[i];
-    const padded = header.map((_, j) => r[j] ?? "");
-    out.push([...padded, s.summary, String(s.oov), s.oovWords.join(" ")]);
+    out.push([...r, s.summary, String(s.oov), s.oovWords.join(" ")]);
   });
   return stringify(out);
 }

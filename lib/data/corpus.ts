@@ -260,9 +260,11 @@ export async function loadCorpus(
   names.sort();
   ignoredEntries.sort();
   if (names.length === 0) {
-    throw new Error(
+    throw new CorpusError(
       `corpus: ${sub} holds no .csv files. Point the project at the data folder that contains ` +
         `${CORPUS_SUBDIR}/*.csv with --data=PATH or ${DATA_ENV_VAR}, or leave both unset to use the embedded corpus.`,
+      sub,
+      0,
     );
   }
   // readTextFile decodes in native code (fast) but replaces invalid bytes with U+FFFD; a file that

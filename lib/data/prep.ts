@@ -186,6 +186,18 @@ export function encoderWords(sentences: readonly (readonly string[])[], boundari
 }
 
 /**
+ * The words the encoder reads for an example, position by position (with `<sep>` between sentences when
+ * `boundaries` is on; cut to `maxInputLen`): the labels of attention columns. `Example.input` has no boundaries.
+ */
+export function encoderInputWords(
+  ex: Pick<Example, "cleaned">,
+  boundaries: boolean,
+  maxInputLen: number,
+): string[] {
+  return textToEncoderWords(ex.cleaned, boundaries).slice(0, maxInputLen);
+}
+
+/**
  * The encoder's words for any raw text, as the pipeline makes them for a snippet: {@linkcode cleanText},
  * sentences (the labeller's split), {@linkcode encoderWords}. What `summarize` feeds a trained model.
  */
@@ -324,9 +336,14 @@ export function lengthStats(lengths: readonly number[]): LengthStats {
  * `cfg.seed`). Then: clean, label (`cfg.labelSentences`), de-duplicate and split (`cfg.valFraction`,
  * `cfg.testFraction`, `cfg.seed`, at most `cfg.maxSnippets` unique examples when > 0), fit the
  * tokenizer on the training inputs and targets (`cfg.vocabSize`), encode (`cfg.maxInputLen`,
- * `cfg.maxOutputLen`). Throws when no example is left or the training split is empty.
+ * `cfg.maxOutputLen`). Throws when no example is left or a split is empty. With `opts.useEnv` false,
+ * `ENVNEWS_DIR` is not consulted (a run's saved config: `data: ""` means the embedded corpus).
  */
-export async function prepareData(cfg: Config, rows?: CorpusRow[]): Promise<PreparedData> {
+export async function prepareData(
+  cfg: Config,
+  rows?: CorpusRow[],
+  opts: { useEnv?: boolean } = {},
+): Promise<PreparedData> {
   const t0 = performance.now();
   let source: PrepReport["source"];
   let load: LoadReport | null = null;
@@ -336,7 +353,8 @@ export async function prepareData(cfg: Config, rows?: CorpusRow[]): Promise<Prep
     source = "rows";
     corpus = rows;
   } else {
-    const dir = resolveDataDir(cfg.data);
+    // a finished run's config says where its data was ("" = the embedded corpus): no ENVNEWS_DIR then
+    const dir = opts.useEnv === false ? (cfg.data.trim() === "" ? null : cfg.data) : resolveDataDir(cfg.data);
     if (dir !== null) {
       source = "files";
       const loaded = await loadCorpus(dir, { lenient: cfg.lenient });
@@ -351,8 +369,10 @@ export async function prepareData(cfg: Config, rows?: CorpusRow[]): Promise<Prep
   const t1 = performance.now();
   const made = makeExamples(corpus, cfg.labelSentences, cfg.sentenceBoundaries);
   if (made.examples.length === 0) {
-    throw new Error(
-      `prepareData: no usable snippet (${corpus.length} rows, ${made.empty} empty after cleaning)`,
+    throw new CorpusError(
+      `no usable snippet in the data (${corpus.length} rows, ${made.empty} empty after cleaning)`,
+      dataDir ?? source,
+      0,
     );
   }
   const t2 = performance.now();

@@ -45,6 +45,8 @@ export interface TeacherForced {
 export interface MetricsJson {
   split: string;
   n: number;
+  /** Where the evaluated examples came from (`deno task evaluate`), e.g. snippets left out as seen in training. */
+  provenance?: Record<string, string | number | null>;
   /** Teacher-forced validation accuracy of the best epoch: all words, the first word, the later words. */
   teacher_forced?: { epoch: number; acc: number; acc1: number | null; accRest: number | null };
   systems: Record<
@@ -78,6 +80,7 @@ export function metricsJson(
   split = "test",
   decodeSpeed: Record<string, number> = {},
   teacherForced?: TeacherForced,
+  provenance?: Record<string, string | number | null>,
 ): MetricsJson {
   const systems: MetricsJson["systems"] = {};
   for (const [name, s] of Object.entries(result.systems)) {
@@ -104,6 +107,7 @@ export function metricsJson(
   return {
     split,
     n: result.n,
+    ...(provenance ? { provenance } : {}),
     ...(teacherForced
       ? {
         teacher_forced: {
@@ -219,6 +223,8 @@ export interface ReportExtras {
   split?: string;
   /** The best epoch's teacher-forced validation accuracy (all words, first word, later words). */
   teacherForced?: TeacherForced;
+  /** Where the examples came from; written into metrics.json and listed in the report. */
+  provenance?: Record<string, string | number | null>;
 }
 
 /** Escape text for a Markdown table cell or list item. */
@@ -238,6 +244,14 @@ export function reportMarkdown(
   const lines: string[] = [];
   lines.push(`# Evaluation on the ${md(split)} split (n = ${result.n})`, "");
   lines.push(`**Verdict.** ${extras.verdict ?? verdict(result)}`, "");
+  if (extras.provenance) {
+    lines.push(
+      `**Examples.** ${
+        Object.entries(extras.provenance).map(([k, v]) => `${md(k)}: ${md(String(v))}`).join("; ")
+      }.`,
+      "",
+    );
+  }
   const tfa = extras.teacherForced;
   if (tfa) {
     lines.push(
@@ -349,7 +363,13 @@ export async function writeEvalReport(
     examples: `${dir}/examples.json`,
     report: `${dir}/report.md`,
   };
-  const metrics = metricsJson(result, extras.split ?? "test", extras.decodeSpeed ?? {}, extras.teacherForced);
+  const metrics = metricsJson(
+    result,
+    extras.split ?? "test",
+    extras.decodeSpeed ?? {},
+    extras.teacherForced,
+    extras.provenance,
+  );
   await writeTextAtomic(paths.metrics, JSON.stringify(metrics, null, 2) + "\n");
   await writeTextAtomic(paths.predictions, stringify(predictionRows(result)));
   await writeTextAtomic(paths.examples, JSON.stringify(bestAndWorst(result, 5), null, 2) + "\n");

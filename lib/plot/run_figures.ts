@@ -32,6 +32,11 @@ export interface RunFigureInput {
   /** Greedy decodes aligned with `result.examples` (for the attention heatmaps). */
   greedy: readonly DecodedLike[];
   tokenOf: (id: number) => string;
+  /**
+   * The words the encoder read for an example, one per attention column (default: `ex.input`'s words, right
+   * only without sentence boundaries; see `encoderInputWords` in lib/data/prep.ts).
+   */
+  inputWordsOf?: (ex: EvalResult["examples"][number]) => string[];
   /** Heatmaps drawn (default 3). */
   attentionExamples?: number;
   png?: boolean;
@@ -63,7 +68,8 @@ export async function saveRunFigures(dir: string, input: RunFigureInput): Promis
     figs.push([
       `attention_${i + 1}`,
       attentionHeatmap(attentionInput({
-        inputWords: input.result.examples[i].input.split(" "),
+        inputWords: input.inputWordsOf?.(input.result.examples[i]) ??
+          input.result.examples[i].input.split(" "),
         decoded: input.greedy[i],
         tokenOf: input.tokenOf,
         title: `attention, test example ${i + 1}`,

@@ -43,11 +43,16 @@ export async function readRunConfig(dir: string): Promise<Config> {
   } catch (e) {
     throw new RunError(`${dir}/config.json is missing or unreadable (${(e as Error).message})`);
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as Config;
+    parsed = JSON.parse(text);
   } catch (e) {
     throw new RunError(`${dir}/config.json is not valid JSON (${(e as Error).message})`);
   }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new RunError(`${dir}/config.json does not hold a config object`);
+  }
+  return parsed as Config;
 }
 
 /**
@@ -103,7 +108,12 @@ export async function openRun(resultsDirOrRun: string, id?: string): Promise<Ope
   } catch (e) {
     throw new RunError(`${dir}/tokenizer.json is missing or unreadable (${(e as Error).message})`);
   }
-  const tokenizer = Tokenizer.fromJSON(tokJson);
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = Tokenizer.fromJSON(tokJson);
+  } catch (e) {
+    throw new RunError(`${dir}/tokenizer.json: ${(e as Error).message}`);
+  }
   return { id: id ?? dir.split("/").filter((p) => p !== "").at(-1) ?? dir, dir, cfg, tokenizer, bestDir };
 }
 
@@ -124,18 +134,18 @@ export interface LoadedRunWithData extends LoadedRun {
  * a {@linkcode RunError}.
  */
 export async function loadRunWithData(resultsDirOrRun: string, id?: string): Promise<LoadedRunWithData> {
-  const run = await loadRun(resultsDirOrRun, id);
-  const data = await prepareData(run.cfg);
-  if (JSON.stringify(data.tokenizer.toJSON()) !== JSON.stringify(run.tokenizer.toJSON())) {
-    run.model.dispose();
+  // the data first: a data error then leaves no model to dispose
+  const opened = await openRun(resultsDirOrRun, id);
+  const data = await prepareData(opened.cfg, undefined, { useEnv: false });
+  if (JSON.stringify(data.tokenizer.toJSON()) !== JSON.stringify(opened.tokenizer.toJSON())) {
     throw new RunError(
-      `the vocabulary rebuilt from ${run.dir}/config.json (data: ${
-        run.cfg.data || "embedded corpus"
+      `the vocabulary rebuilt from ${opened.dir}/config.json (data: ${
+        opened.cfg.data || "embedded corpus"
       }) differs ` +
-        `from ${run.dir}/tokenizer.json: the data changed since the run`,
+        `from ${opened.dir}/tokenizer.json: the data changed since the run`,
     );
   }
-  return { ...run, data };
+  return { ...opened, model: await loadModelDir(opened.bestDir), data };
 }
 
 /** Keys an evaluation of a finished run may set; everything else comes from the run's own config. */
