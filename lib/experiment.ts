@@ -28,7 +28,7 @@ import { writeTextAtomic } from "./io/atomic.ts";
 import { pathExists } from "./io/exists.ts";
 import { buildSeq2Seq } from "./model/seq2seq.ts";
 import { formatSummary, modelSummary } from "./model/summary.ts";
-import { readRunConfig, writeRunInputs } from "./run/folder.ts";
+import { newRunId, readRunConfig, writeRunInputs } from "./run/folder.ts";
 import { ResumeError, trainModel, type TrainResult } from "./train/loop.ts";
 import { seedEverything } from "./train/seed.ts";
 import { beamSearch, modelStepper } from "./infer/beam.ts";
@@ -61,12 +61,6 @@ export interface ExperimentResult {
   train: TrainResult;
   evaluation: EvaluationOutput;
   metrics: ReturnType<typeof metricsJson>;
-}
-
-/** A new run id: `<UTC date-time>-<profile>`. */
-export function newRunId(cfg: Config, now = new Date()): string {
-  const t = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z").replace("T", "-");
-  return `${t}-${cfg.profile}`;
 }
 
 /**

@@ -30,6 +30,21 @@ export class RunError extends Error {
   }
 }
 
+/**
+ * A new run id: `<UTC date-time>-<profile>`.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { newRunId } from "./folder.ts";
+ * assertEquals(newRunId({ profile: "envnews" }, new Date("2026-11-28T07:48:31.5Z")), "20261128-074831Z-envnews");
+ * ```
+ */
+export function newRunId(cfg: Pick<Config, "profile">, now = new Date()): string {
+  const t = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z").replace("T", "-");
+  return `${t}-${cfg.profile}`;
+}
+
 /** The folder of run `id` under `resultsDir`. */
 export function runDir(resultsDir: string, id: string): string {
   return `${resultsDir}/${id}`;
