@@ -103,3 +103,13 @@ Deno.test("a saved model loads back with sigmoid gates", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("building the model leaves no tensor behind (tfjs's unitForgetBias initializer does, unless tidied)", async () => {
+  await initBackend({ backend: "cpu", nodeModules: NO_NODE });
+  const n0 = tf.memory().numTensors;
+  const model = buildSeq2Seq(resolveConfig("tiny", { encoderLayers: 2 }), { fastLayers: true });
+  const weights = model.getWeights().length;
+  assertEquals(tf.memory().numTensors - n0, weights, "only the weights remain");
+  model.dispose();
+  assertEquals(tf.memory().numTensors, n0);
+});

@@ -75,6 +75,16 @@ export interface BuildOptions {
  * with a padding-masked loss (lib/train).
  */
 export function buildSeq2Seq(cfg: ModelConfig, opts: BuildOptions = {}): tf.LayersModel {
+  // tidy: tfjs's unitForgetBias initializer leaves 4 tensors behind per LSTM it builds (the weights themselves
+  // are variables, which tidy keeps)
+  let model: tf.LayersModel | null = null;
+  tf.tidy(() => {
+    model = buildLayers(cfg, opts);
+  });
+  return model!;
+}
+
+function buildLayers(cfg: ModelConfig, opts: BuildOptions): tf.LayersModel {
   const lstmLayer: typeof tf.layers.lstm = opts.fastLayers ? fastLstm : tf.layers.lstm;
   const timeDistributed: typeof tf.layers.timeDistributed = opts.fastLayers
     ? fastTimeDistributed
