@@ -256,12 +256,12 @@ export async function runExperiment(cfgIn: Config, opts: RunOptions = {}): Promi
   cfg = { ...cfg, data: dataDir === null ? "" : resolvePath(dataDir) };
   // the backend first: a forced backend that cannot load fails before anything is written
   const backend = await initBackend({ backend: cfg.backend, blas: cfg.blas });
-  log(`run ${id} (profile ${cfg.profile}) -> ${dir}`);
   log(formatBackendReport(backend));
   // the data before the folder: a bad data path or corpus leaves nothing behind
   const data = await prepareData(cfg, undefined, { useEnv: false });
   const newFolder = !opts.resume && !(await pathExists(dir));
   await Deno.mkdir(dir, { recursive: true });
+  log(`run ${id} (profile ${cfg.profile}) -> ${dir}`);
   try {
     return await trainAndEvaluate(cfg, id, dir, backend, data, opts, log);
   } catch (e) {
