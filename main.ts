@@ -15,10 +15,6 @@ example: deno task experiment --profile=envnews --data=../shared/data/envnews`;
 
 if (import.meta.main) {
   await runCli(async () => {
-    if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
-      console.log(HELP);
-      return;
-    }
     const args = parseCliArgs(Deno.args);
     if (args.rest.length > 0) {
       throw new ConfigError(`config: unexpected argument(s) ${args.rest.join(" ")}; see --help`);
@@ -31,5 +27,5 @@ if (import.meta.main) {
     } else {
       await runExperiment(resolveConfig(args.profile, args.overrides));
     }
-  });
+  }, HELP);
 }

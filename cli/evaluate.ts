@@ -27,10 +27,6 @@ function count(v: string | boolean | undefined, key: string): number | undefined
 
 if (import.meta.main) {
   await runCli(async () => {
-    if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
-      console.log(HELP);
-      return;
-    }
     const { flags, rest } = parseFlags(Deno.args, {
       run: "string",
       data: "string",
@@ -59,5 +55,5 @@ if (import.meta.main) {
     console.log(scoreTable(out.metrics));
     console.log(out.evaluation.verdict);
     console.log(`report: ${out.dir}/report.md`);
-  });
+  }, HELP);
 }

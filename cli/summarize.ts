@@ -33,10 +33,6 @@ async function readStdinLines(): Promise<string[]> {
 
 if (import.meta.main) {
   await runCli(async () => {
-    if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
-      console.log(HELP);
-      return;
-    }
     const { flags, rest } = parseFlags(Deno.args, {
       run: "string",
       beam: "bool",
@@ -93,5 +89,5 @@ if (import.meta.main) {
       for (const s of summaries) console.log(s.summary);
     }
     model.dispose();
-  });
+  }, HELP);
 }

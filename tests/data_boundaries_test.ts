@@ -2,24 +2,12 @@
 // target, no example text a baseline copies and no decoded output ever contains it.
 import { assert, assertEquals, assertFalse } from "@std/assert";
 import { resolveConfig } from "../lib/config.ts";
-import type { CorpusRow } from "../lib/data/corpus.ts";
+import { corpusRow } from "./fixtures/rows.ts";
 import { encoderWords, prepareData, textToEncoderWords } from "../lib/data/prep.ts";
 import { BOUNDARY, EOS, Tokenizer } from "../lib/data/tokenizer.ts";
 import { BASELINE_NAMES, BASELINES } from "../lib/eval/baselines.ts";
 
-function row(i: number, snippet: string): CorpusRow {
-  return {
-    file: "T.csv",
-    line: i + 2,
-    url: `u${i}`,
-    matchDateTime: "3/7/2015 10:00:00",
-    station: "CNN",
-    show: "s",
-    iaShowId: `id${i}`,
-    iaPreviewThumb: "t",
-    snippet,
-  };
-}
+const row = corpusRow;
 
 const SNIPPETS = [
   "The ice melts. The ice melts fast in the arctic. Ok.",

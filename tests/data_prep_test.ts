@@ -1,7 +1,7 @@
 import { assert, assertAlmostEquals, assertEquals, assertGreater, assertRejects } from "@std/assert";
 import { resolveConfig } from "../lib/config.ts";
+import { corpusRow } from "./fixtures/rows.ts";
 import { cleanText, toWords } from "../lib/data/clean.ts";
-import type { CorpusRow } from "../lib/data/corpus.ts";
 import { writeEmbeddedCsv } from "../lib/data/embedded.ts";
 import { isoDate, lengthStats, prepareData, prepReportTable } from "../lib/data/prep.ts";
 import { pseudoSummary } from "../lib/data/pseudo_label.ts";
@@ -18,19 +18,7 @@ async function withoutEnvDir<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function row(i: number, snippet: string): CorpusRow {
-  return {
-    file: "T.csv",
-    line: i + 2,
-    url: `u${i}`,
-    matchDateTime: "3/7/2015 10:00:00",
-    station: "CNN",
-    show: "s",
-    iaShowId: `id${i}`,
-    iaPreviewThumb: "t",
-    snippet,
-  };
-}
+const row = corpusRow;
 
 Deno.test("prepareData() on the embedded corpus gives consistent splits, matrices and report", async () => {
   const cfg = resolveConfig("tiny", { embeddedSnippets: 400, seed: 5 });

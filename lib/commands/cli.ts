@@ -38,9 +38,16 @@ export function isKnownError(e: unknown): boolean {
   return e instanceof Error && KNOWN_ERRORS.has(e.name);
 }
 
-/** Run a command's body; on an error print `error: <message>` (and the stack for unknown errors), exit 1. */
-export async function runCli(body: () => Promise<void>): Promise<void> {
+/**
+ * Run a command's body; on an error print `error: <message>` (and the stack for unknown errors), exit 1. With
+ * `help`, `--help` or `-h` among the arguments prints it instead of running the body.
+ */
+export async function runCli(body: () => Promise<void>, help?: string): Promise<void> {
   try {
+    if (help !== undefined && (Deno.args.includes("--help") || Deno.args.includes("-h"))) {
+      console.log(help);
+      return;
+    }
     await body();
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
