@@ -10,10 +10,15 @@
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { resolveConfig } from "./config.ts";
  * import { runExperiment } from "./experiment.ts";
- * const result = await runExperiment(resolveConfig("tiny"));
- * console.log(result.dir, result.metrics.systems.model_greedy.f1);
+ * const resultsDir = await Deno.makeTempDir();
+ * const result = await runExperiment(resolveConfig("tiny", { resultsDir }), { log: () => {} });
+ * const f1 = result.metrics.systems.model_greedy.f1;
+ * assert(f1 >= 0 && f1 <= 1 && result.dir.startsWith(resultsDir));
+ * result.model.dispose();
+ * await Deno.remove(resultsDir, { recursive: true });
  * ```
  * @module
  */

@@ -10,8 +10,15 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { BASELINES } from "./baselines.ts";
- * const pred = BASELINES.lead_words(example, { leadWords: 20, labelSentences: 1 });
+ * const example = { id: 0, station: "CNN", date: "2015-03-07", snippet: "Seas rise. The ice melts fast, again.",
+ *   cleaned: "seas rise. the ice melts fast again.", input: "seas rise the ice melts fast again",
+ *   target: "the ice melts fast again" };
+ * const opts = { leadWords: 3, labelSentences: 1 };
+ * assertEquals(BASELINES.lead_words(example, opts), "seas rise the");
+ * assertEquals(BASELINES.first_sentence(example, opts), "seas rise");
+ * assertEquals(BASELINES.label_rule(example, opts), "the ice melts fast again");
  * ```
  * @module
  */

@@ -8,8 +8,12 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { writeTextAtomic } from "./atomic.ts";
- * await writeTextAtomic("results/run-1/metrics.json", JSON.stringify({ n: 3 }));
+ * const dir = await Deno.makeTempDir();
+ * await writeTextAtomic(`${dir}/metrics.json`, JSON.stringify({ n: 3 }));
+ * assertEquals(JSON.parse(await Deno.readTextFile(`${dir}/metrics.json`)), { n: 3 });
+ * await Deno.remove(dir, { recursive: true });
  * ```
  * @module
  */

@@ -8,14 +8,15 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { chromiumPath, withChromium } from "./browser.ts";
- * if (chromiumPath()) {
+ * if (chromiumPath()) { // without Debian's chromium there is nothing to drive
  *   const title = await withChromium(async (browser) => {
  *     const page = await browser.newPage();
  *     await page.setContent("<title>hello</title>");
- *     return await page.evaluate(() => document.title);
+ *     return await page.evaluate<string>("document.title");
  *   });
- *   console.log(title); // hello
+ *   assertEquals(title, "hello");
  * }
  * ```
  * @module

@@ -13,7 +13,7 @@
  *
  * @example
  * ```ts
- * import { plot, plotlyLoader } from "../lib/plot/plotly.ts";
+ * import { plot, plotlyLoader } from "./plotly.ts";
  * plotlyLoader(); // cell 1: last value of the cell, loads plotly.js into the page
  * plot({ data: [{ type: "bar", x: ["a", "b"], y: [1, 2] }], layout: {} }); // a later cell
  * ```
