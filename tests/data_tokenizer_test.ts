@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "@std/assert";
+import { assert, assertEquals, assertThrows } from "@std/assert";
 import { EOS, OOV, PAD, SOS, Tokenizer } from "../lib/data/tokenizer.ts";
 
 // Counts: the 4, ice 2, sea 2, melts 1, rises 1, fast 1. Ranked: the, ice, sea (tie: alphabetical),
@@ -109,4 +109,11 @@ Deno.test("Tokenizer.fromJSON() errors name the bad field", () => {
   bad({ words: ["sostok"] }, "words[0]");
   bad({ vocabSize: 6 }, "words"); // 6 words do not fit in 6 - 4 ids
   assertThrows(() => Tokenizer.fromJSON(null), Error, "expected an object");
+});
+
+Deno.test("sameVocabulary() compares words, ids and the requested size", () => {
+  const a = Tokenizer.fit(["the ice melts", "the sea rises"], 10);
+  assert(a.sameVocabulary(Tokenizer.fromJSON(a.toJSON())));
+  assert(!a.sameVocabulary(Tokenizer.fit(["the ice melts", "the sea rises"], 9)));
+  assert(!a.sameVocabulary(Tokenizer.fit(["the ice melts", "a sea rises"], 10)));
 });

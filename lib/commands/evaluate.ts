@@ -91,7 +91,7 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
     if (opts.data === undefined) {
       name = "test";
       const data = await prepareData(cfg, undefined, { useEnv: false });
-      if (JSON.stringify(data.tokenizer.toJSON()) !== JSON.stringify(run.tokenizer.toJSON())) {
+      if (!data.tokenizer.sameVocabulary(run.tokenizer)) {
         throw new RunError(
           `the run's data (${cfg.data || "embedded corpus"}) no longer gives the vocabulary saved in ` +
             `${run.dir}/tokenizer.json, so its test split cannot be rebuilt; evaluate on a folder with --data`,
@@ -113,7 +113,7 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
       // leave out what the run learned from, when its own data can be read
       try {
         const own = await prepareData(cfg, undefined, { useEnv: false });
-        if (JSON.stringify(own.tokenizer.toJSON()) !== JSON.stringify(run.tokenizer.toJSON())) {
+        if (!own.tokenizer.sameVocabulary(run.tokenizer)) {
           throw new Error(`${cfg.data || "the embedded corpus"} no longer gives the run's vocabulary`);
         }
         const learned = new Set([...own.splits.train, ...own.splits.val].map((e) => e.input));

@@ -263,6 +263,12 @@ export class Tokenizer {
     return out.join(" ");
   }
 
+  /** Whether `other` has the same vocabulary (same words, same ids, same requested size). */
+  sameVocabulary(other: Tokenizer): boolean {
+    return other.vocabSize === this.vocabSize && other.#words.length === this.#words.length &&
+      other.#words.every((w, i) => w === this.#words[i]);
+  }
+
   /** JSON form, saved next to the model. */
   toJSON(): TokenizerJSON {
     return {

@@ -152,7 +152,7 @@ export async function loadRunWithData(resultsDirOrRun: string, id?: string): Pro
   // the data first: a data error then leaves no model to dispose
   const opened = await openRun(resultsDirOrRun, id);
   const data = await prepareData(opened.cfg, undefined, { useEnv: false });
-  if (JSON.stringify(data.tokenizer.toJSON()) !== JSON.stringify(opened.tokenizer.toJSON())) {
+  if (!data.tokenizer.sameVocabulary(opened.tokenizer)) {
     throw new RunError(
       `the vocabulary rebuilt from ${opened.dir}/config.json (data: ${
         opened.cfg.data || "embedded corpus"
