@@ -65,6 +65,12 @@ export interface Config {
   /** Hidden size of the additive attention (W1, W2 project to this; v maps it to a score). */
   attentionUnits: number;
   /**
+   * Copy attention (the pointer-generator of See et al. 2017, lib/model/pointer.ts): a learned gate mixes the
+   * vocabulary distribution with the attention over the input's words, so input words, those outside the
+   * vocabulary included, can be copied into the summary. Off in `paper` and `default` (the report's model).
+   */
+  copy: boolean;
+  /**
    * Build the LSTMs and the time-distributed output with the project's fast layers (lib/model/support/fast_lstm.ts):
    * the same weights and numbers as tfjs's own layers, faster to train on CPU. false = tfjs's layers.
    */
@@ -115,6 +121,7 @@ const PAPER: Config = {
   dropout: 0.4,
   recurrentDropout: 0,
   attentionUnits: 256,
+  copy: false,
   fastLayers: true,
   batchSize: 60,
   epochs: 40,
@@ -225,6 +232,7 @@ const SCHEMA: Record<keyof Config, Kind> = {
   dropout: { type: "float", min: 0, max: 0.95 },
   recurrentDropout: { type: "float", min: 0, max: 0 },
   attentionUnits: { type: "int", min: 1 },
+  copy: { type: "bool" },
   fastLayers: { type: "bool" },
   batchSize: { type: "int", min: 1 },
   epochs: { type: "int", min: 0 },

@@ -134,6 +134,7 @@ export type EvalConfig = Pick<
   | "seed"
   | "leadWords"
   | "labelSentences"
+  | "sentenceBoundaries"
 >;
 
 /**
@@ -158,9 +159,15 @@ export async function evaluateExamples(
   // the inference models share the trained layers (and so own no weights): nothing to dispose afterwards
   const models = extractInferenceModels(model);
   const maxLen = cfg.maxOutputLen;
+  const tin = cfg.maxInputLen;
+  // copy attention: the words each input position holds (an extended id names one) and the rows in extended ids
+  const copy = models.layers.pointer !== null;
+  const source = copy ? examples.map((ex) => encoderInputWords(ex, cfg.sentenceBoundaries, tin)) : [];
+  const extended = new Int32Array(copy ? n * tin : 0);
+  source.forEach((ws, i) => tokenizer.extendInput(ws, tin, extended, i * tin));
 
   let t0 = performance.now();
-  const greedy = await greedyDecodeBatch(models, encIn, n, { maxLen });
+  const greedy = await greedyDecodeBatch(models, encIn, n, { maxLen, ...(copy ? { extended } : {}) });
   const batched = n / ((performance.now() - t0) / 1000);
 
   const beam: Decoded[] = [];
@@ -168,7 +175,8 @@ export async function evaluateExamples(
   if (opts.beam !== false) {
     t0 = performance.now();
     for (let i = 0; i < n; i++) {
-      const stepper = modelStepper(models, encIn.subarray(i * cfg.maxInputLen, (i + 1) * cfg.maxInputLen));
+      const row = (m: Int32Array) => m.subarray(i * tin, (i + 1) * tin);
+      const stepper = modelStepper(models, row(encIn), copy ? row(extended) : undefined);
       try {
         beam.push(
           await beamSearch(stepper, { beamWidth: cfg.beamWidth, lengthPenalty: cfg.lengthPenalty, maxLen }),
@@ -184,7 +192,7 @@ export async function evaluateExamples(
       (opts.beam !== false ? `, beam (width ${cfg.beamWidth}) ${beamSpeed.toFixed(1)}/s` : ""),
   );
 
-  const text = (d: Decoded) => tokenizer.decode(d.ids);
+  const text = (d: Decoded, i: number) => tokenizer.decode(d.ids, source[i]);
   const systems: Record<string, string[]> = { model_greedy: greedy.map(text) };
   if (opts.beam !== false) systems.model_beam = beam.map(text);
   const result = evaluateSystems(examples, systems, {
@@ -342,11 +350,15 @@ async function trainAndEvaluate(
   await writeTextAtomic(
     `${dir}/attention.json`,
     JSON.stringify(
-      evaluation.greedy.slice(0, 10).map((d, i) => ({
-        input: encoderInputWords(data.splits.test[i], cfg.sentenceBoundaries, cfg.maxInputLen),
-        output: d.ids.map((id) => data.tokenizer.tokenOf(id)),
-        weights: d.attention.map((row) => row.map((w) => Number(w.toFixed(5)))),
-      })),
+      evaluation.greedy.slice(0, 10).map((d, i) => {
+        const input = encoderInputWords(data.splits.test[i], cfg.sentenceBoundaries, cfg.maxInputLen);
+        return {
+          input,
+          output: d.ids.map((id) => data.tokenizer.tokenOf(id, input)),
+          weights: d.attention.map((row) => row.map((w) => Number(w.toFixed(5)))),
+          ...(d.pGen ? { p_gen: d.pGen.map((g) => Number(g.toFixed(4))) } : {}),
+        };
+      }),
     ),
   );
   const figures = await saveRunFigures(`${dir}/figures`, {
@@ -356,7 +368,7 @@ async function trainAndEvaluate(
     inputWordsOf: (ex) => encoderInputWords(ex, cfg.sentenceBoundaries, cfg.maxInputLen),
     result: evaluation.result,
     greedy: evaluation.greedy,
-    tokenOf: (id) => data.tokenizer.tokenOf(id),
+    tokenOf: (id, input) => data.tokenizer.tokenOf(id, input),
     png: cfg.png,
   });
   log(`figures: ${figures.length} files in ${dir}/figures`);

@@ -179,25 +179,35 @@ function detail(c: BackendComparison): string {
   });
 }
 
-Deno.test(
-  gpuTest("3 RMSprop steps of the seq2seq model on webgpu match cpu within 1e-5 relative", async () => {
-    await initBackend({ backend: "webgpu", nodeModules: NO_NODE });
-    const n0 = tf.memory().numTensors;
-    const c = await compareBackends(seq2seqSubject(SMALL), { backends: ["cpu", "webgpu"], steps: 3 });
-    console.log(
-      `  webgpu vs cpu: loss rel diff ${c.maxLossRelDiff.toExponential(2)}, weight rel diff ${
-        c.maxWeightRelDiff.toExponential(2)
-      } (${c.variables.length} variables)`,
-    );
-    assertEquals(tf.getBackend(), "webgpu"); // compareBackends restored it
-    assertEquals(tf.memory().numTensors, n0);
-    assertEquals(c.losses[0].length, 3);
-    assertLess(c.maxLossRelDiff, 1e-5, detail(c));
-    assertLess(c.maxWeightRelDiff, 1e-5, detail(c));
-    assertGreater(c.maxWeightChange, 1e-3, "the steps moved the weights"); // so equal weights mean something
-    assert(c.losses[0][2] < c.losses[0][0], `loss decreases: ${c.losses[0]}`);
-  }),
-);
+for (const copy of [false, true]) {
+  Deno.test(
+    gpuTest(
+      `3 RMSprop steps of the seq2seq model${
+        copy ? " with copy attention" : ""
+      } on webgpu match cpu within 1e-5 relative`,
+      async () => {
+        await initBackend({ backend: "webgpu", nodeModules: NO_NODE });
+        const n0 = tf.memory().numTensors;
+        const c = await compareBackends(seq2seqSubject({ ...SMALL, copy }), {
+          backends: ["cpu", "webgpu"],
+          steps: 3,
+        });
+        console.log(
+          `  webgpu vs cpu: loss rel diff ${c.maxLossRelDiff.toExponential(2)}, weight rel diff ${
+            c.maxWeightRelDiff.toExponential(2)
+          } (${c.variables.length} variables)`,
+        );
+        assertEquals(tf.getBackend(), "webgpu"); // compareBackends restored it
+        assertEquals(tf.memory().numTensors, n0);
+        assertEquals(c.losses[0].length, 3);
+        assertLess(c.maxLossRelDiff, 1e-5, detail(c));
+        assertLess(c.maxWeightRelDiff, 1e-5, detail(c));
+        assertGreater(c.maxWeightChange, 1e-3, "the steps moved the weights"); // so equal weights mean something
+        assert(c.losses[0][2] < c.losses[0][0], `loss decreases: ${c.losses[0]}`);
+      },
+    ),
+  );
+}
 
 Deno.test(
   gpuTest("tf.addN() of more than four tensors sums all of them on webgpu (AddN fix)", async () => {

@@ -61,6 +61,9 @@ export async function summarizeTexts(
   const out: Summary[] = [];
   const rows: number[] = [];
   const encIn = new Int32Array(texts.length * tin);
+  // copy attention: the rows in extended ids, and the words an extended id in a summary names
+  const extended = new Int32Array(texts.length * tin);
+  const source: string[][] = [];
   texts.forEach((text, i) => {
     const ws = typeof text === "string" ? textToEncoderWords(text, cfg.sentenceBoundaries) : [];
     const realWords = ws.filter((w) => w !== BOUNDARY);
@@ -85,29 +88,39 @@ export async function summarizeTexts(
       return;
     }
     tokenizer.encodeInputInto(ws, tin, encIn, rows.length * tin);
+    tokenizer.extendInput(ws, tin, extended, rows.length * tin);
+    source.push(ws.slice(0, tin));
     rows.push(i);
     out.push({ summary: "", words: realWords.length, oovWords, oov, cutWords: cut });
   });
   if (rows.length === 0) return out;
   const models = extractInferenceModels(run.model);
   const enc = encIn.subarray(0, rows.length * tin);
+  const ext = extended.subarray(0, rows.length * tin);
   if (opts.beam) {
     for (let r = 0; r < rows.length; r++) {
-      const stepper = modelStepper(models, enc.subarray(r * tin, (r + 1) * tin));
+      const stepper = modelStepper(
+        models,
+        enc.subarray(r * tin, (r + 1) * tin),
+        ext.subarray(r * tin, (r + 1) * tin),
+      );
       try {
         const d = await beamSearch(stepper, {
           beamWidth: cfg.beamWidth,
           lengthPenalty: cfg.lengthPenalty,
           maxLen: cfg.maxOutputLen,
         });
-        out[rows[r]].summary = tokenizer.decode(d.ids);
+        out[rows[r]].summary = tokenizer.decode(d.ids, source[r]);
       } finally {
         stepper.dispose();
       }
     }
   } else {
-    const decoded = await greedyDecodeBatch(models, enc, rows.length, { maxLen: cfg.maxOutputLen });
-    decoded.forEach((d, r) => (out[rows[r]].summary = tokenizer.decode(d.ids)));
+    const decoded = await greedyDecodeBatch(models, enc, rows.length, {
+      maxLen: cfg.maxOutputLen,
+      extended: ext,
+    });
+    decoded.forEach((d, r) => (out[rows[r]].summary = tokenizer.decode(d.ids, source[r])));
   }
   return out;
 }

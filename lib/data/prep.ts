@@ -45,6 +45,13 @@ export interface EncodedSplit {
   encIn: Int32Array;
   decIn: Int32Array;
   decOut: Int32Array;
+  /**
+   * For copy attention: `encIn` with every input word outside the vocabulary given the extended id
+   * `tokenizer.size + first position` (`Tokenizer.extendInput`), and `decOut` with the target words that can be
+   * copied from the input given those ids. Equal to `encIn` / `decOut` wherever no word is out of vocabulary.
+   */
+  encExt: Int32Array;
+  decOutExt: Int32Array;
 }
 
 /** Summary statistics of a length distribution (in words). */
@@ -69,6 +76,8 @@ export interface SplitStats {
   targetTokens: number;
   targetOov: number;
   targetOovRate: number;
+  /** OOV summary words that the (kept) input holds, so copy attention can write them. */
+  targetOovCopyable: number;
   /** Inputs longer than `maxInputLen` words (their end was cut). */
   inputsTruncated: number;
   /** Targets longer than `maxOutputLen - 1` words (cut; `eostok` still last). */
@@ -273,6 +282,8 @@ export function encodeSplit(
   const encIn = new Int32Array(n * maxInputLen);
   const decIn = new Int32Array(n * maxOutputLen);
   const decOut = new Int32Array(n * maxOutputLen);
+  const encExt = new Int32Array(n * maxInputLen);
+  const decOutExt = new Int32Array(n * maxOutputLen);
   const s: SplitStats = {
     examples: n,
     inputTokens: 0,
@@ -281,6 +292,7 @@ export function encodeSplit(
     targetTokens: 0,
     targetOov: 0,
     targetOovRate: 0,
+    targetOovCopyable: 0,
     inputsTruncated: 0,
     targetsTruncated: 0,
   };
@@ -302,10 +314,19 @@ export function encodeSplit(
     s.targetTokens += Math.min(t.words, maxOutputLen - 1);
     s.targetOov += t.oov;
     if (t.truncated) s.targetsTruncated++;
+    const unknown = tok.extendInput(ws.input, maxInputLen, encExt, i * maxInputLen);
+    s.targetOovCopyable += tok.extendTarget(
+      ws.target,
+      maxOutputLen,
+      unknown,
+      decOut,
+      decOutExt,
+      i * maxOutputLen,
+    );
   }
   s.inputOovRate = s.inputTokens > 0 ? s.inputOov / s.inputTokens : 0;
   s.targetOovRate = s.targetTokens > 0 ? s.targetOov / s.targetTokens : 0;
-  return { encoded: { n, encIn, decIn, decOut }, stats: s, inputWords, targetWords };
+  return { encoded: { n, encIn, decIn, decOut, encExt, decOutExt }, stats: s, inputWords, targetWords };
 }
 
 /** min / median / p90 / max / mean and a count per length (nearest-rank percentiles). */

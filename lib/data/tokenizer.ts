@@ -146,8 +146,14 @@ export class Tokenizer {
     return this.#index.get(word) ?? OOV;
   }
 
-  /** The token of an id: a word, or a reserved name (`<pad>`, `<oov>`, `sostok`, `eostok`). */
-  tokenOf(id: number): string {
+  /**
+   * The token of an id: a word, or a reserved name (`<pad>`, `<oov>`, `sostok`, `eostok`). With `source` (the
+   * encoder's words), an extended id `size + i` of copy attention is the input word at position `i`.
+   */
+  tokenOf(id: number, source?: readonly string[]): string {
+    if (source && Number.isInteger(id) && id >= this.size && id - this.size < source.length) {
+      return source[id - this.size];
+    }
     if (!Number.isInteger(id) || id < 0 || id >= this.size) {
       throw new RangeError(`Tokenizer: id ${id} is outside 0..${this.size - 1}`);
     }
@@ -247,18 +253,78 @@ export class Tokenizer {
   }
 
   /**
+   * Extended ids of an encoder input for copy attention (lib/model/pointer.ts), written into
+   * `dest[offset, offset + maxLen)`: a vocabulary word keeps its id; a word outside the vocabulary gets
+   * `size + i` (the model's vocabulary is `size` ids), where `i` is the position of its first occurrence (so repeats of one unknown word share an
+   * id); padding stays 0. Returns each such unknown word's extended id, by word (what
+   * {@linkcode extendTarget} looks up).
+   */
+  extendInput(w: readonly string[], maxLen: number, dest: Int32Array, offset = 0): Map<string, number> {
+    const unknown = new Map<string, number>();
+    const k = Math.min(w.length, maxLen);
+    for (let i = 0; i < k; i++) {
+      let id = this.#index.get(w[i]);
+      if (id === undefined) {
+        id = unknown.get(w[i]);
+        if (id === undefined) {
+          id = this.size + i;
+          unknown.set(w[i], id);
+        }
+      }
+      dest[offset + i] = id;
+    }
+    dest.fill(PAD, offset + k, offset + maxLen);
+    return unknown;
+  }
+
+  /**
+   * The target row `decOut` with copyable words made extended: a target word outside the vocabulary that the
+   * input holds (`unknown`, from {@linkcode extendInput}) gets the input's extended id instead of OOV. Writes
+   * `[offset, offset + maxLen)` of `dest`, the same layout as {@linkcode encodeTargetInto}'s `decOut`; returns how
+   * many target words became copyable.
+   */
+  extendTarget(
+    w: readonly string[],
+    maxLen: number,
+    unknown: ReadonlyMap<string, number>,
+    decOut: Int32Array,
+    dest: Int32Array,
+    offset = 0,
+  ): number {
+    const k = Math.min(w.length, maxLen - 1);
+    dest.set(decOut.subarray(offset, offset + maxLen), offset);
+    let copyable = 0;
+    for (let i = 0; i < k; i++) {
+      if (decOut[offset + i] !== OOV) continue;
+      const id = unknown.get(w[i]);
+      if (id !== undefined) {
+        dest[offset + i] = id;
+        copyable++;
+      }
+    }
+    return copyable;
+  }
+
+  /**
    * Text of a sequence of ids: stops at the first EOS, skips PAD, SOS and the sentence boundary
    * ({@linkcode BOUNDARY}: an encoder-only token, never part of a summary), writes OOV as `<oov>`.
-   * Throws on an id outside the vocabulary.
+   * An extended id `size + i` (copy attention) is the input word at position `i` of `source` (the encoder's
+   * words). Throws on an id outside the vocabulary, or an extended id without a source word.
    */
-  decode(ids: ArrayLike<number>): string {
+  decode(ids: ArrayLike<number>, source?: readonly string[]): string {
     const out: string[] = [];
     const boundary = this.#index.get(BOUNDARY);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
       if (id === EOS) break;
       if (id === PAD || id === SOS || id === boundary) continue;
-      out.push(this.tokenOf(id));
+      if (id >= this.size && Number.isInteger(id) && source?.[id - this.size] === undefined) {
+        throw new RangeError(
+          `Tokenizer: extended id ${id} (input position ${id - this.size}) has no source word` +
+            (source ? ` (the input has ${source.length})` : " (no source words given)"),
+        );
+      }
+      out.push(this.tokenOf(id, source));
     }
     return out.join(" ");
   }

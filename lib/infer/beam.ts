@@ -17,7 +17,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { EOS, PAD, SOS } from "../data/tokenizer.ts";
+import { EOS, OOV, PAD, SOS } from "../data/tokenizer.ts";
 import type { Decoded } from "./greedy.ts";
 import { decodeStep, encode, type InferenceModels } from "./models.ts";
 
@@ -150,13 +150,19 @@ function topK(row: Float32Array, k: number): number[] {
   return idx;
 }
 
-/** A {@linkcode BeamStepper} over the tfjs inference models for one encoder row (length Tin). */
-export function modelStepper(models: InferenceModels, encRow: Int32Array): BeamStepper {
+/**
+ * A {@linkcode BeamStepper} over the tfjs inference models for one encoder row (length Tin). `extRow`: the row in
+ * extended ids for a model with copy attention (default `encRow`); the stepper's ids are then extended ids.
+ */
+export function modelStepper(models: InferenceModels, encRow: Int32Array, extRow?: Int32Array): BeamStepper {
   const tokens = tf.tensor2d(encRow, [1, models.inputLen], "int32");
-  const enc = encode(models, tokens);
+  const extended = extRow && models.layers.pointer
+    ? tf.tensor2d(extRow, [1, models.inputLen], "int32")
+    : undefined;
+  const enc = encode(models, tokens, extended);
   let h: tf.Tensor2D = enc.h, c: tf.Tensor2D = enc.c;
   return {
-    vocabSize: models.vocabSize,
+    vocabSize: models.outputSize,
     async step(prev, parents) {
       const rows = prev.length;
       const idx = tf.tensor1d(parents, "int32");
@@ -165,9 +171,12 @@ export function modelStepper(models: InferenceModels, encRow: Int32Array): BeamS
       const states = tf.gather(enc.states, zeros) as tf.Tensor3D;
       const keys = tf.gather(enc.keys, zeros) as tf.Tensor3D;
       const toks = tf.gather(enc.tokens, zeros) as tf.Tensor2D;
-      const prevT = tf.tensor2d(prev, [rows, 1], "int32");
-      const out = decodeStep(models, prevT, { states, keys, tokens: toks }, hs, cs);
-      tf.dispose([idx, zeros, hs, cs, states, keys, toks, prevT, h, c]);
+      const ext = tf.gather(enc.extended, zeros) as tf.Tensor2D;
+      // a copied word outside the vocabulary goes back in as <oov>
+      const fed = prev.map((id) => id >= models.vocabSize ? OOV : id);
+      const prevT = tf.tensor2d(fed, [rows, 1], "int32");
+      const out = decodeStep(models, prevT, { states, keys, tokens: toks, extended: ext }, hs, cs);
+      tf.dispose([idx, zeros, hs, cs, states, keys, toks, ext, prevT, h, c, ...(out.pGen ? [out.pGen] : [])]);
       h = out.h;
       c = out.c;
       const [probs, attention] = await Promise.all([out.probs.data(), out.attention.data()]);
@@ -175,7 +184,7 @@ export function modelStepper(models: InferenceModels, encRow: Int32Array): BeamS
       return { probs: probs as Float32Array, attention: attention as Float32Array };
     },
     dispose() {
-      tf.dispose([h, c, enc.states, enc.keys, tokens]);
+      tf.dispose([h, c, enc.states, enc.keys, tokens, ...(extended ? [extended] : [])]);
     },
   };
 }

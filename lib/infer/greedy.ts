@@ -19,8 +19,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { EOS, PAD, SOS } from "../data/tokenizer.ts";
-import { decodeStep, encode, type InferenceModels } from "./models.ts";
+import { EOS, OOV, PAD, SOS } from "../data/tokenizer.ts";
+import { decodeStep, encode, feedBack, type InferenceModels } from "./models.ts";
 
 /** One decoded sequence: token ids (without sostok/eostok) and, per generated token, its attention over inputs. */
 export interface Decoded {
@@ -30,6 +30,11 @@ export interface Decoded {
   logProb: number;
   /** Whether decoding ended with eostok (false: length limit or a padding prediction). */
   finished: boolean;
+  /**
+   * Copy attention only (batched greedy decoding): per generated token, the gate `p_gen`, the probability the
+   * model gave to writing from the vocabulary rather than copying from the input.
+   */
+  pGen?: number[];
 }
 
 function argmaxRow(p: Float32Array | Int32Array | Uint8Array, off: number, n: number): number {
@@ -43,22 +48,30 @@ function argmaxRow(p: Float32Array | Int32Array | Uint8Array, off: number, n: nu
   return best;
 }
 
-/** The report's greedy loop for one encoder row (length Tin), using `predict` at every step. */
+/**
+ * The report's greedy loop for one encoder row (length Tin), using `predict` at every step. `extRow`: the row in
+ * extended ids, for a model with copy attention (default: `encRow`, so only vocabulary words can be copied).
+ */
 export async function greedyDecodeLoop(
   models: InferenceModels,
   encRow: Int32Array,
   maxLen: number,
+  extRow?: Int32Array,
 ): Promise<Decoded> {
   const tokens = tf.tensor2d(encRow, [1, models.inputLen], "int32");
+  const copy = models.layers.pointer !== null;
+  const extended = copy ? tf.tensor2d(extRow ?? encRow, [1, models.inputLen], "int32") : null;
   const [states, h0, c0] = models.encoder.predict(tokens) as tf.Tensor[];
   let h = h0, c = c0;
   const out: Decoded = { ids: [], attention: [], logProb: 0, finished: false };
   let prev = SOS;
   for (let t = 0; t < maxLen; t++) {
-    const target = tf.tensor2d([prev], [1, 1], "int32");
-    const [p, h2, c2, w] = models.decoder.predict([target, states, h, c, tokens]) as tf.Tensor[];
+    // a copied word outside the vocabulary goes back in as <oov>
+    const target = tf.tensor2d([prev >= models.vocabSize ? OOV : prev], [1, 1], "int32");
+    const inputs = [target, states, h, c, tokens, ...(extended ? [extended] : [])];
+    const [p, h2, c2, w] = models.decoder.predict(inputs) as tf.Tensor[];
     const [probs, wv] = await Promise.all([p.data(), w.data()]);
-    const next = argmaxRow(probs, 0, models.vocabSize);
+    const next = argmaxRow(probs, 0, models.outputSize);
     const weights = Array.from(wv);
     tf.dispose([target, p, w, h, c]);
     h = h2;
@@ -73,7 +86,7 @@ export async function greedyDecodeLoop(
     out.attention.push(weights);
     prev = next;
   }
-  tf.dispose([tokens, states, h, c]);
+  tf.dispose([tokens, states, h, c, ...(extended ? [extended] : [])]);
   return out;
 }
 
@@ -82,6 +95,8 @@ export interface BatchDecodeOptions {
   maxLen: number;
   /** Inputs decoded together (default 256). */
   batchSize?: number;
+  /** Copy attention: the encoder rows in extended ids (row-major `n x Tin`); default `encIn`. */
+  extended?: Int32Array;
 }
 
 /** Greedy-decode `n` encoder rows (row-major `n x Tin`) in batches; same outputs as the loop. */
@@ -100,12 +115,16 @@ export async function greedyDecodeBatch(
   for (let start = 0; start < n; start += bs) {
     const b = Math.min(bs, n - start);
     const tokens = tf.tensor2d(encIn.subarray(start * tin, (start + b) * tin), [b, tin], "int32");
-    const enc = encode(models, tokens);
+    const extended = opts.extended && models.layers.pointer
+      ? tf.tensor2d(opts.extended.subarray(start * tin, (start + b) * tin), [b, tin], "int32")
+      : undefined;
+    const enc = encode(models, tokens, extended);
     let h = enc.h, c = enc.c;
     let prev = tf.fill([b, 1], SOS, "int32") as tf.Tensor2D;
+    const copy = models.layers.pointer !== null;
     const outs: Decoded[] = Array.from(
       { length: b },
-      () => ({ ids: [], attention: [], logProb: 0, finished: false }),
+      () => ({ ids: [], attention: [], logProb: 0, finished: false, ...(copy ? { pGen: [] } : {}) }),
     );
     const done = new Uint8Array(b);
     let alive = b;
@@ -115,7 +134,12 @@ export async function greedyDecodeBatch(
       const [nextT, bestT] = tf.tidy(
         () => [tf.cast(tf.argMax(step.probs, 1), "int32"), tf.max(step.probs, 1)],
       );
-      const [next, best, att] = await Promise.all([nextT.data(), bestT.data(), step.attention.data()]);
+      const [next, best, att, gate] = await Promise.all([
+        nextT.data(),
+        bestT.data(),
+        step.attention.data(),
+        step.pGen?.data(),
+      ]);
       for (let i = 0; i < b; i++) {
         if (done[i]) continue;
         const k = next[i];
@@ -129,14 +153,15 @@ export async function greedyDecodeBatch(
         }
         o.ids.push(k);
         o.attention.push(Array.from(att.subarray(i * tin, (i + 1) * tin)));
+        if (gate) o.pGen!.push(gate[i]);
       }
-      tf.dispose([prev, step.probs, step.attention, h, c, bestT]);
+      tf.dispose([prev, step.probs, step.attention, h, c, bestT, ...(step.pGen ? [step.pGen] : [])]);
       h = step.h;
       c = step.c;
-      prev = tf.reshape(nextT, [b, 1]) as tf.Tensor2D;
+      prev = feedBack(models, nextT);
       nextT.dispose();
     }
-    tf.dispose([prev, h, c, enc.states, enc.keys, tokens]);
+    tf.dispose([prev, h, c, enc.states, enc.keys, tokens, ...(extended ? [extended] : [])]);
     results.push(...outs);
   }
   return results;

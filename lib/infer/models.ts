@@ -6,7 +6,10 @@
  * - one-step decoder: `[previousToken (B, 1), encoderStates, h, c, encoderTokens]` ->
  *   `[nextTokenProbs (B, 1, V), h', c', attentionWeights (B, 1, Tin)]`
  *
- * The decoder needs the encoder tokens to mask padded positions out of the attention.
+ * The decoder needs the encoder tokens to mask padded positions out of the attention. A model with copy attention
+ * (lib/model/pointer.ts) also takes the encoder tokens in extended ids (`extendedTokens (B, Tin)`) as the decoder's
+ * last input, and its probabilities run over `V + Tin` ids ({@linkcode InferenceModels.outputSize}); a copied
+ * word outside the vocabulary is fed back as `<oov>` ({@linkcode feedBack}).
  *
  * @example
  * ```ts
@@ -18,6 +21,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { BahdanauAttention } from "../model/attention.ts";
+import { OOV } from "../data/tokenizer.ts";
+import { PointerGenerator } from "../model/pointer.ts";
 import { LAYER } from "../model/seq2seq.ts";
 
 /** The two inference models and the shapes they were built for. */
@@ -34,10 +39,15 @@ export interface InferenceModels {
     attention: BahdanauAttention;
     concat: tf.layers.Layer;
     dense: tf.layers.Layer;
+    /** The copy-attention gate, or null for a model without copy attention. */
+    pointer: PointerGenerator | null;
   };
   inputLen: number;
   units: number;
+  /** Vocabulary size V (the output dense layer's width). */
   vocabSize: number;
+  /** Width of the output distribution: V, or V + Tin with copy attention (extended ids). */
+  outputSize: number;
 }
 
 /** Names of the one-step decoder's inputs. */
@@ -47,6 +57,7 @@ export const STEP_INPUT = {
   h: "step_h",
   c: "step_c",
   encoderTokens: "step_encoder_tokens",
+  extendedTokens: "step_encoder_extended_tokens",
 } as const;
 
 function layer(model: tf.LayersModel, ...names: string[]): tf.layers.Layer {
@@ -81,6 +92,11 @@ export function extractInferenceModels(model: tf.LayersModel): InferenceModels {
   const concat = layer(model, LAYER.concat);
   const output = layer(model, LAYER.output);
   const vocabSize = (output.outputShape as number[])[2];
+  const pointerLayer = model.layers.find((l) => l.name === LAYER.pointer) ?? null;
+  if (pointerLayer && !(pointerLayer instanceof PointerGenerator)) {
+    throw new Error(`extractInferenceModels: layer ${LAYER.pointer} is not a PointerGenerator`);
+  }
+  const pointer = pointerLayer as PointerGenerator | null;
 
   const tok = tf.input({ shape: [1], dtype: "int32", name: STEP_INPUT.token });
   const encStates = tf.input({ shape: [inputLen, units], name: STEP_INPUT.encoderStates });
@@ -93,19 +109,23 @@ export function extractInferenceModels(model: tf.LayersModel): InferenceModels {
   const cat = concat.apply([out, context]) as tf.SymbolicTensor;
   // the TimeDistributed wrapper is built for Tout steps; its inner dense layer (same weights) takes one step
   const dense = (output as unknown as { layer?: tf.layers.Layer }).layer ?? output;
-  const probs = dense.apply(cat) as tf.SymbolicTensor;
-  const decoder = tf.model({
-    inputs: [tok, encStates, hIn, cIn, encTokens],
-    outputs: [probs, h, c, weights],
-    name: "inference_decoder_step",
-  });
+  const vocabProbs = dense.apply(cat) as tf.SymbolicTensor;
+  const inputs = [tok, encStates, hIn, cIn, encTokens];
+  let probs = vocabProbs;
+  if (pointer) {
+    const ext = tf.input({ shape: [inputLen], dtype: "int32", name: STEP_INPUT.extendedTokens });
+    probs = pointer.apply([vocabProbs, weights, context, out, emb, ext]) as tf.SymbolicTensor;
+    inputs.push(ext);
+  }
+  const decoder = tf.model({ inputs, outputs: [probs, h, c, weights], name: "inference_decoder_step" });
   return {
     encoder,
     decoder,
-    layers: { embedding: decEmb, lstm: decLstm, attention, concat, dense },
+    layers: { embedding: decEmb, lstm: decLstm, attention, concat, dense, pointer },
     inputLen,
     units,
     vocabSize,
+    outputSize: pointer ? vocabSize + inputLen : vocabSize,
   };
 }
 
@@ -117,13 +137,38 @@ export interface EncoderState {
   h: tf.Tensor2D;
   c: tf.Tensor2D;
   tokens: tf.Tensor2D;
+  /** The encoder tokens in extended ids (copy attention); `tokens` itself when not given. */
+  extended: tf.Tensor2D;
 }
 
-/** Run the encoder (no dropout) on `tokens (B, Tin)`; the caller disposes the result (not `tokens`). */
-export function encode(models: InferenceModels, tokens: tf.Tensor2D): EncoderState {
+/**
+ * Run the encoder (no dropout) on `tokens (B, Tin)`; the caller disposes the result (not `tokens` nor
+ * `extended`). `extended` (copy attention): the same rows in extended ids; without it only vocabulary words can
+ * be copied.
+ */
+export function encode(models: InferenceModels, tokens: tf.Tensor2D, extended?: tf.Tensor2D): EncoderState {
   const [states, h, c] = models.encoder.apply(tokens, { training: false }) as tf.Tensor[];
   const keys = models.layers.attention.encoderKeys(states as tf.Tensor3D);
-  return { states: states as tf.Tensor3D, keys, h: h as tf.Tensor2D, c: c as tf.Tensor2D, tokens };
+  return {
+    states: states as tf.Tensor3D,
+    keys,
+    h: h as tf.Tensor2D,
+    c: c as tf.Tensor2D,
+    tokens,
+    extended: extended ?? tokens,
+  };
+}
+
+/**
+ * The decoder's next input for chosen ids `(B)` or `(B, 1)`: the id itself, or `<oov>` for an extended id (a
+ * copied word outside the vocabulary has no embedding). Returns `(B, 1)` int32.
+ */
+export function feedBack(models: InferenceModels, ids: tf.Tensor): tf.Tensor2D {
+  return tf.tidy(() => {
+    const col = tf.reshape(tf.cast(ids, "int32"), [-1, 1]);
+    if (models.outputSize === models.vocabSize) return col as tf.Tensor2D;
+    return tf.where(tf.greaterEqual(col, models.vocabSize), tf.onesLike(col).mul(OOV), col) as tf.Tensor2D;
+  });
 }
 
 /**
@@ -134,23 +179,30 @@ export function encode(models: InferenceModels, tokens: tf.Tensor2D): EncoderSta
 export function decodeStep(
   models: InferenceModels,
   prev: tf.Tensor2D,
-  enc: { states: tf.Tensor3D; keys: tf.Tensor3D; tokens: tf.Tensor2D },
+  enc: { states: tf.Tensor3D; keys: tf.Tensor3D; tokens: tf.Tensor2D; extended?: tf.Tensor2D },
   h: tf.Tensor2D,
   c: tf.Tensor2D,
-): { probs: tf.Tensor2D; h: tf.Tensor2D; c: tf.Tensor2D; attention: tf.Tensor2D } {
+): { probs: tf.Tensor2D; h: tf.Tensor2D; c: tf.Tensor2D; attention: tf.Tensor2D; pGen?: tf.Tensor1D } {
   return tf.tidy(() => {
-    const { embedding, lstm, attention, concat, dense } = models.layers;
+    const { embedding, lstm, attention, concat, dense, pointer } = models.layers;
     const b = prev.shape[0];
     const emb = embedding.apply(prev) as tf.Tensor3D; // (B, 1, d)
     const [out, h2, c2] = lstm.apply(emb, { initialState: [h, c], training: false }) as tf.Tensor[];
     const w = attention.weightsFromKeys(out as tf.Tensor3D, enc.keys, enc.tokens); // (B, 1, Tin)
-    const context = tf.matMul(w, enc.states);
-    const p = dense.apply(concat.apply([out, context]) as tf.Tensor) as tf.Tensor;
+    const context = tf.matMul(w, enc.states); // (B, 1, Ue)
+    let p = dense.apply(concat.apply([out, context]) as tf.Tensor) as tf.Tensor3D; // (B, 1, V)
+    let pGen: tf.Tensor1D | undefined;
+    if (pointer) {
+      const g = pointer.gate(context as tf.Tensor3D, out as tf.Tensor3D, emb); // (B, 1, 1)
+      p = pointer.mix(p, w as tf.Tensor3D, g, enc.extended ?? enc.tokens);
+      pGen = tf.reshape(g, [b]) as tf.Tensor1D;
+    }
     return {
-      probs: tf.reshape(p, [b, models.vocabSize]) as tf.Tensor2D,
+      probs: tf.reshape(p, [b, models.outputSize]) as tf.Tensor2D,
       h: h2 as tf.Tensor2D,
       c: c2 as tf.Tensor2D,
       attention: tf.reshape(w, [b, models.inputLen]) as tf.Tensor2D,
+      pGen,
     };
   });
 }

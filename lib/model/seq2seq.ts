@@ -18,6 +18,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Config } from "../config.ts";
 import { BahdanauAttention } from "./attention.ts";
+import { PointerGenerator } from "./pointer.ts";
 import { fastLstm, fastTimeDistributed } from "./support/fast_lstm.ts";
 import { fixMultiOutputLayers } from "./support/tfjs_fixes.ts";
 import { silenceKnownTfjsWarnings } from "./support/warnings.ts";
@@ -37,12 +38,15 @@ export type ModelConfig = Pick<
   | "dropout"
   | "recurrentDropout"
   | "attentionUnits"
+  | "copy"
 >;
 
 /** Names of the model's inputs and layers. */
 export const LAYER = {
   encoderInput: "encoder_tokens",
   decoderInput: "decoder_tokens",
+  /** Copy attention only: the encoder tokens in extended ids (see lib/model/pointer.ts). */
+  extendedInput: "encoder_extended_tokens",
   sharedEmbedding: "embedding",
   encoderEmbedding: "encoder_embedding",
   decoderEmbedding: "decoder_embedding",
@@ -51,6 +55,7 @@ export const LAYER = {
   attention: "attention",
   concat: "concat",
   output: "output_softmax",
+  pointer: "pointer_generator",
 } as const;
 
 /**
@@ -71,7 +76,8 @@ export interface BuildOptions {
 
 /**
  * Build the training model: inputs `[encoderTokens (B, Tin), decoderTokens (B, Tout)]` (int32),
- * output next-token probabilities `(B, Tout, V)`. The model is not compiled: training uses a custom loop
+ * output next-token probabilities `(B, Tout, V)`. With `cfg.copy` (copy attention, lib/model/pointer.ts) a third
+ * input `extendedTokens (B, Tin)` holds the encoder tokens in extended ids and the output is `(B, Tout, V + Tin)`. The model is not compiled: training uses a custom loop
  * with a padding-masked loss (lib/train).
  */
 export function buildSeq2Seq(cfg: ModelConfig, opts: BuildOptions = {}): tf.LayersModel {
@@ -123,7 +129,7 @@ function buildLayers(cfg: ModelConfig, opts: BuildOptions): tf.LayersModel {
     name: LAYER.decoderLstm,
   });
   const [decOut] = decLstm.apply(decEmbedded, { initialState: [h!, c!] }) as tf.SymbolicTensor[];
-  const [context] = new BahdanauAttention({ units: cfg.attentionUnits, name: LAYER.attention })
+  const [context, weights] = new BahdanauAttention({ units: cfg.attentionUnits, name: LAYER.attention })
     .apply([decOut, encOut, encIn]) as tf.SymbolicTensor[];
   const cat = tf.layers.concatenate({ axis: -1, name: LAYER.concat }).apply([
     decOut,
@@ -133,7 +139,29 @@ function buildLayers(cfg: ModelConfig, opts: BuildOptions): tf.LayersModel {
   const probs = timeDistributed({ layer: dense, name: LAYER.output }).apply(
     cat,
   ) as tf.SymbolicTensor;
-  return fixMultiOutputLayers(tf.model({ inputs: [encIn, decIn], outputs: probs, name: "seq2seq_bahdanau" }));
+  if (!cfg.copy) {
+    return fixMultiOutputLayers(
+      tf.model({ inputs: [encIn, decIn], outputs: probs, name: "seq2seq_bahdanau" }),
+    );
+  }
+  // copy attention: a gate mixes the vocabulary distribution with the attention over the input's words
+  const extIn = tf.input({ shape: [cfg.maxInputLen], dtype: "int32", name: LAYER.extendedInput });
+  const final = new PointerGenerator({ name: LAYER.pointer }).apply([
+    probs,
+    weights,
+    context,
+    decOut,
+    decEmbedded,
+    extIn,
+  ]) as tf.SymbolicTensor;
+  return fixMultiOutputLayers(
+    tf.model({ inputs: [encIn, decIn, extIn], outputs: final, name: "seq2seq_bahdanau_copy" }),
+  );
+}
+
+/** Whether `model` was built with copy attention (it then takes the extended encoder tokens as a third input). */
+export function isCopyModel(model: tf.LayersModel): boolean {
+  return model.inputs.length === 3 && model.inputs[2].name.startsWith(LAYER.extendedInput);
 }
 
 /**
@@ -155,6 +183,7 @@ export function expectedParamCounts(cfg: ModelConfig): Record<string, number> {
   out[LAYER.attention] = a * (u + u + 1);
   out[LAYER.concat] = 0;
   out[LAYER.output] = (2 * u + 1) * v;
+  if (cfg.copy) out[LAYER.pointer] = u + u + d + 1;
   return out;
 }
 

@@ -172,8 +172,8 @@ export interface AttentionExample {
   /** The example's input words (the encoder saw the first `attention[0].length` of them). */
   inputWords: readonly string[];
   decoded: DecodedLike;
-  /** Token of an output id (e.g. `tokenizer.tokenOf`). */
-  tokenOf: (id: number) => string;
+  /** Token of an output id given the input's words (e.g. `tokenizer.tokenOf`, which copy attention's ids need). */
+  tokenOf: (id: number, inputWords: readonly string[]) => string;
   title?: string;
 }
 
@@ -199,7 +199,7 @@ export function attentionInput({ inputWords, decoded, tokenOf, title }: Attentio
   });
   return {
     inputTokens: inputWords.slice(0, n),
-    outputTokens: decoded.ids.map((id) => tokenOf(id)),
+    outputTokens: decoded.ids.map((id) => tokenOf(id, inputWords)),
     weights: decoded.attention.map((row) => row.slice(0, n)),
     ...(title !== undefined ? { title } : {}),
   };

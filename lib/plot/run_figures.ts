@@ -31,7 +31,7 @@ export interface RunFigureInput {
   result: EvalResult;
   /** Greedy decodes aligned with `result.examples` (for the attention heatmaps). */
   greedy: readonly DecodedLike[];
-  tokenOf: (id: number) => string;
+  tokenOf: (id: number, inputWords: readonly string[]) => string;
   /**
    * The words the encoder read for an example, one per attention column (default: `ex.input`'s words, right
    * only without sentence boundaries; see `encoderInputWords` in lib/data/prep.ts).

@@ -20,6 +20,9 @@ export interface SeqData {
   encIn: Int32Array;
   decIn: Int32Array;
   decOut: Int32Array;
+  /** Extended ids for copy attention (see `EncodedSplit`); `encIn` / `decOut` stand in when absent. */
+  encExt?: Int32Array;
+  decOutExt?: Int32Array;
 }
 
 /** One batch as tensors; dispose with {@linkcode disposeBatch}. */
@@ -27,6 +30,8 @@ export interface Batch {
   encoder: tf.Tensor2D;
   decoder: tf.Tensor2D;
   target: tf.Tensor2D;
+  /** The encoder rows in extended ids (copy attention only; `target` then holds extended ids too). */
+  extended?: tf.Tensor2D;
   size: number;
   /** Real (non-padding) target tokens, counted on the CPU: the masked loss's denominator. */
   tokens: number;
@@ -49,8 +54,17 @@ function gatherRows(src: Int32Array, rows: Int32Array, width: number): Int32Arra
   return out;
 }
 
-/** Build the tensors of the rows `rows` of `data`. */
-export function makeBatch(data: SeqData, rows: Int32Array, inputLen: number, outputLen: number): Batch {
+/**
+ * Build the tensors of the rows `rows` of `data`. With `copy` (a copy-attention model) the batch also holds the
+ * extended encoder ids, and the targets are the extended ones.
+ */
+export function makeBatch(
+  data: SeqData,
+  rows: Int32Array,
+  inputLen: number,
+  outputLen: number,
+  copy = false,
+): Batch {
   if (data.encIn.length !== data.n * inputLen || data.decIn.length !== data.n * outputLen) {
     throw new Error(
       `makeBatch: data shapes (${data.encIn.length}, ${data.decIn.length}) do not match n=${data.n} x ` +
@@ -58,19 +72,29 @@ export function makeBatch(data: SeqData, rows: Int32Array, inputLen: number, out
     );
   }
   const b = rows.length;
-  const target = gatherRows(data.decOut, rows, outputLen);
+  const target = gatherRows(copy ? data.decOutExt ?? data.decOut : data.decOut, rows, outputLen);
   let tokens = 0;
   for (let i = 0; i < target.length; i++) if (target[i] !== 0) tokens++;
   return {
     encoder: tf.tensor2d(gatherRows(data.encIn, rows, inputLen), [b, inputLen], "int32"),
     decoder: tf.tensor2d(gatherRows(data.decIn, rows, outputLen), [b, outputLen], "int32"),
     target: tf.tensor2d(target, [b, outputLen], "int32"),
+    ...(copy
+      ? {
+        extended: tf.tensor2d(gatherRows(data.encExt ?? data.encIn, rows, inputLen), [b, inputLen], "int32"),
+      }
+      : {}),
     size: b,
     tokens,
   };
 }
 
+/** The model inputs of a batch: `[encoder, decoder]`, plus the extended encoder ids for copy attention. */
+export function batchInputs(b: Batch): tf.Tensor2D[] {
+  return b.extended ? [b.encoder, b.decoder, b.extended] : [b.encoder, b.decoder];
+}
+
 /** Dispose a batch's tensors. */
 export function disposeBatch(b: Batch): void {
-  tf.dispose([b.encoder, b.decoder, b.target]);
+  tf.dispose([b.encoder, b.decoder, b.target, ...(b.extended ? [b.extended] : [])]);
 }

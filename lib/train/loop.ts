@@ -19,7 +19,8 @@ import * as tf from "@tensorflow/tfjs";
 import type { Config } from "../config.ts";
 import { writeTextAtomic } from "../io/atomic.ts";
 import { loadModelDir, saveModelDir } from "../model/io.ts";
-import { type Batch, batchIndices, disposeBatch, makeBatch, type SeqData } from "./batches.ts";
+import { isCopyModel } from "../model/seq2seq.ts";
+import { type Batch, batchIndices, batchInputs, disposeBatch, makeBatch, type SeqData } from "./batches.ts";
 import {
   completeDir,
   type EpochLog,
@@ -111,9 +112,9 @@ export async function evaluateLoss(
 ): Promise<LossEval> {
   let lossSum = 0, correct = 0, tokens = 0, first = 0, firstN = 0;
   for (const rows of batchIndices(data.n, cfg.batchSize)) {
-    const b = makeBatch(data, rows, cfg.maxInputLen, cfg.maxOutputLen);
+    const b = makeBatch(data, rows, cfg.maxInputLen, cfg.maxOutputLen, isCopyModel(model));
     const out = tf.tidy(() => {
-      const p = model.apply([b.encoder, b.decoder], { training: false }) as tf.Tensor3D;
+      const p = model.apply(batchInputs(b), { training: false }) as tf.Tensor3D;
       return [maskedLossSum(p, b.target), maskedCorrect(p, b.target), ...firstPositionCorrect(p, b.target)];
     });
     const [lv, cv, fv, fn] = await Promise.all(out.map((t) => t.data()));
@@ -180,7 +181,7 @@ export function makeTrainStep(
     let correct: tf.Scalar | null = null;
     const loss = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
-        const p = model.apply([b.encoder, b.decoder], { training: true }) as tf.Tensor3D;
+        const p = model.apply(batchInputs(b), { training: true }) as tf.Tensor3D;
         correct = tf.keep(maskedCorrect(p, b.target));
         return maskedLoss(p, b.target);
       }, vars);
@@ -202,6 +203,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   if (val.n === 0) throw new Error("trainModel: the validation split is empty (early stopping needs it)");
   const optimizer = makeOptimizer(cfg);
   const trainStep = makeTrainStep(model, optimizer, cfg);
+  const copy = isCopyModel(model);
   let state: TrainState = {
     epoch: 0,
     history: [],
@@ -267,7 +269,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       let lossSum = 0, correct = 0, tokens = 0, step = 0;
       for (const rows of batchIndices(train.n, cfg.batchSize, order)) {
         step++;
-        const b = makeBatch(train, rows, cfg.maxInputLen, cfg.maxOutputLen);
+        const b = makeBatch(train, rows, cfg.maxInputLen, cfg.maxOutputLen, copy);
         const count = b.tokens;
         const { loss: lossT, correct: correctT } = trainStep(b);
         const [lv, cv] = await Promise.all([lossT.data(), correctT.data()]);
