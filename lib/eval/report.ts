@@ -58,6 +58,13 @@ export interface MetricsJson {
       /** Share of predictions starting with the reference's first word / first three words. */
       first_word: number;
       first_3_words: number;
+      /** Share of `<oov>` tokens, share of numbers found in the input (null: no numbers), repeated trigrams. */
+      output: {
+        oov_share: number;
+        numbers_from_input: number | null;
+        numbers: number;
+        repeated_trigrams: number;
+      };
       /**
        * Model systems only: the mean per-example F1 difference to each baseline (`copy_input`, `lead_words`),
        * with its paired bootstrap CI (null bounds when bootstrap is off).
@@ -100,6 +107,12 @@ export function metricsJson(
       mean_words: s.meanWords,
       first_word: s.firstWord,
       first_3_words: s.firstThree,
+      output: {
+        oov_share: s.output.oovShare,
+        numbers_from_input: orNull(s.output.numbersFromInput),
+        numbers: s.output.numbers,
+        repeated_trigrams: s.output.repeatedTrigrams,
+      },
       ...(s.kind === "model" ? { f1_minus: f1Differences(result, name) } : {}),
       ...(decodeSpeed[name] !== undefined ? { summaries_per_s: decodeSpeed[name] } : {}),
     };
@@ -270,18 +283,20 @@ export function reportMarkdown(
   lines.push(
     `| system | kind | ${
       METRICS.map((m) => LABELS[m]).join(" | ")
-    } | mean words | first word | first 3 words |`,
+    } | mean words | first word | first 3 words | <oov> | numbers in input | repeated trigram |`,
   );
-  lines.push(`|---|---|---|---|---|---|---|---|---|`);
+  lines.push(`|---|---|---|---|---|---|---|---|---|---|---|---|`);
   for (const s of Object.values(result.systems)) {
     const cells = METRICS.map((m) => cell(s.ci[m])).join(" | ");
     lines.push(
       `| ${md(s.name)} | ${s.kind} | ${cells} | ${s.meanWords.toFixed(1)} | ${f3(s.firstWord)} | ${
         f3(s.firstThree)
+      } | ${f3(s.output.oovShare)} | ${f3(s.output.numbersFromInput)} (${s.output.numbers}) | ${
+        f3(s.output.repeatedTrigrams)
       } |`,
     );
   }
-  lines.push(`| (reference) | | | | | | ${result.referenceWords.toFixed(1)} | | |`, "");
+  lines.push(`| (reference) | | | | | | ${result.referenceWords.toFixed(1)} | | | | | |`, "");
   lines.push(
     hasCI
       ? `Means over examples with ${pct}% percentile-bootstrap CIs (${result.bootstrap} resamples, seed ` +
@@ -294,7 +309,10 @@ export function reportMarkdown(
       "stopword removal; ROUGE-L is sentence-level LCS. References are the pseudo-labels (`label_rule` " +
       "re-applies the labelling rule: an upper bound). *First word* / *first 3 words*: the share of " +
       "predictions that start with the reference's first word / first three words, the decision that picks " +
-      "the sentence (teacher-forced accuracy hides it).",
+      "the sentence (teacher-forced accuracy hides it). *<oov>*: share of prediction tokens that are the " +
+      "unknown-word token. *Numbers in input*: share of the numbers (tokens with a digit) in the predictions " +
+      "that occur in the input (their count in brackets). *Repeated trigram*: share of predictions in which a " +
+      "word trigram occurs twice.",
     "",
   );
   lines.push(

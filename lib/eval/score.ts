@@ -56,6 +56,69 @@ export interface SystemResult {
   firstWord: number;
   /** Share of examples whose prediction starts with the reference's first three words. */
   firstThree: number;
+  /** What the predictions are made of ({@linkcode outputStats}, pooled over the examples). */
+  output: OutputStats;
+}
+
+/** Properties of predictions that F1 does not show: unknown words, numbers, repetition. */
+export interface OutputStats {
+  /** Share of prediction tokens that are `<oov>` (the decoder wrote "unknown word"). */
+  oovShare: number;
+  /** Share of the numbers (tokens with a digit) in the predictions that occur in the input; NaN with none. */
+  numbersFromInput: number;
+  /** Numbers (tokens with a digit) in all predictions. */
+  numbers: number;
+  /** Share of predictions in which some word trigram occurs twice (a decoder repeating itself). */
+  repeatedTrigrams: number;
+}
+
+const tokens = (s: string) => s.split(/\s+/).filter((t) => t.length > 0);
+
+/**
+ * {@linkcode OutputStats} of `predictions` against the inputs they summarize (`inputs[i]` for prediction `i`),
+ * pooled: token shares over all tokens, the trigram share over all predictions.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { outputStats } from "./score.ts";
+ * const s = outputStats(
+ *   ["the sea rose 40 cm <oov>", "it rose 3 cm it rose 3 cm"],
+ *   ["the sea rose 40 cm in miami", "it rose 2 cm"],
+ * );
+ * assertEquals(s.oovShare, 1 / 14); // 14 tokens, one <oov>
+ * assertEquals([s.numbers, s.numbersFromInput], [3, 1 / 3]); // 40 is in its input, 3 is not
+ * assertEquals(s.repeatedTrigrams, 0.5);
+ * ```
+ */
+export function outputStats(predictions: readonly string[], inputs: readonly string[]): OutputStats {
+  let words = 0, oov = 0, numbers = 0, fromInput = 0, repeated = 0;
+  predictions.forEach((p, i) => {
+    const ws = tokens(p);
+    const input = new Set(tokens(inputs[i] ?? ""));
+    words += ws.length;
+    const seen = new Set<string>();
+    let rep = false;
+    ws.forEach((w, j) => {
+      if (w === "<oov>") oov++;
+      if (/\d/.test(w)) {
+        numbers++;
+        if (input.has(w)) fromInput++;
+      }
+      if (j >= 2) {
+        const tri = `${ws[j - 2]} ${ws[j - 1]} ${w}`;
+        if (seen.has(tri)) rep = true;
+        seen.add(tri);
+      }
+    });
+    if (rep) repeated++;
+  });
+  return {
+    oovShare: words > 0 ? oov / words : 0,
+    numbersFromInput: numbers > 0 ? fromInput / numbers : NaN,
+    numbers,
+    repeatedTrigrams: predictions.length > 0 ? repeated / predictions.length : NaN,
+  };
 }
 
 /** Everything an evaluation produced; input to the report writers. */
@@ -147,6 +210,7 @@ function scoreSystem(
     meanWords: avg(predictions.map(countWords)),
     firstWord: share(1),
     firstThree: share(3),
+    output: outputStats(predictions, examples.map((ex) => ex.input)),
   };
 }
 
