@@ -61,11 +61,15 @@ export function applyOncePerCall(layer: tf.layers.Layer): void {
   host[PATCHED] = true;
 }
 
-/** Apply {@linkcode applyOncePerCall} to every recurrent layer of `model` that returns its states. */
+/**
+ * Apply {@linkcode applyOncePerCall} to every layer of `model` that returns several tensors: recurrent layers that
+ * return their states, and the attention when both its context and its weights are used (copy attention).
+ */
 export function fixMultiOutputLayers(model: tf.LayersModel): tf.LayersModel {
   for (const layer of model.layers) {
     const cfg = layer.getConfig();
-    if (cfg.returnState === true) applyOncePerCall(layer);
+    const several = layer.inboundNodes.some((node) => node.outputTensors.length > 1);
+    if (cfg.returnState === true || several) applyOncePerCall(layer);
   }
   return model;
 }
