@@ -218,3 +218,22 @@ Deno.test("a saved copy model loads as a copy model and decodes the same", async
     model.dispose();
   }
 });
+
+Deno.test("a copy model computes its attention once per forward pass (context and weights both used)", () => {
+  const cfg = tinyConfig({ copy: true });
+  const model = tinyModel(cfg, 3, 1);
+  const att = model.getLayer(LAYER.attention) as unknown as { attentionWeights: (...a: unknown[]) => unknown };
+  let calls = 0;
+  const original = att.attentionWeights.bind(att);
+  att.attentionWeights = (...a: unknown[]) => {
+    calls++;
+    return original(...a);
+  };
+  const n = 3;
+  const enc = tf.tensor2d(encoderRows(n, cfg), [n, cfg.maxInputLen], "int32");
+  const dec = tf.tensor2d(decoderRows(n, cfg), [n, cfg.maxOutputLen], "int32");
+  tf.tidy(() => model.apply([enc, dec, enc], { training: true }));
+  assertEquals(calls, 1);
+  tf.dispose([enc, dec]);
+  model.dispose();
+});
