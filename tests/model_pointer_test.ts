@@ -232,7 +232,7 @@ Deno.test("a copy model computes its attention once per forward pass (context an
   const n = 3;
   const enc = tf.tensor2d(encoderRows(n, cfg), [n, cfg.maxInputLen], "int32");
   const dec = tf.tensor2d(decoderRows(n, cfg), [n, cfg.maxOutputLen], "int32");
-  tf.tidy(() => model.apply([enc, dec, enc], { training: true }));
+  tf.tidy(() => model.apply([enc, dec, enc], { training: true }) as tf.Tensor);
   assertEquals(calls, 1);
   tf.dispose([enc, dec]);
   model.dispose();
