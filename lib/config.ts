@@ -71,6 +71,13 @@ export interface Config {
    */
   copy: boolean;
   /**
+   * Coverage (See et al. 2017, lib/model/attention.ts): the attention sees how much each input position was
+   * attended so far, and training adds the coverage loss `sum_s min(alpha[t, s], cov[t, s])` (weight 1) to the
+   * cross-entropy, so the decoder is discouraged from attending to (and repeating) the same words again. Off in
+   * `paper` and `default`.
+   */
+  coverage: boolean;
+  /**
    * Build the LSTMs and the time-distributed output with the project's fast layers (lib/model/support/fast_lstm.ts):
    * the same weights and numbers as tfjs's own layers, faster to train on CPU. false = tfjs's layers.
    */
@@ -122,6 +129,7 @@ const PAPER: Config = {
   recurrentDropout: 0,
   attentionUnits: 256,
   copy: false,
+  coverage: false,
   fastLayers: true,
   batchSize: 60,
   epochs: 40,
@@ -233,6 +241,7 @@ const SCHEMA: Record<keyof Config, Kind> = {
   recurrentDropout: { type: "float", min: 0, max: 0 },
   attentionUnits: { type: "int", min: 1 },
   copy: { type: "bool" },
+  coverage: { type: "bool" },
   fastLayers: { type: "bool" },
   batchSize: { type: "int", min: 1 },
   epochs: { type: "int", min: 0 },

@@ -61,14 +61,16 @@ Deno.test("3 training steps of the real seq2seq model on wasm (XNNPACK) match cp
   );
 });
 
-Deno.test("3 training steps of the seq2seq model with copy attention on wasm match cpu within 1e-5", async () => {
-  await initBackend({ backend: "wasm", blas: false, nodeModules: NO_NODE });
-  const n0 = tf.memory().numTensors;
-  assertEquivalent(
-    await compareBackends(seq2seqSubject({ ...SMALL, copy: true }), { backends: ["cpu", "wasm"], steps: 3 }),
-  );
-  assertEquals(tf.memory().numTensors, n0);
-});
+for (const extra of [{ copy: true }, { coverage: true }, { copy: true, coverage: true }]) {
+  Deno.test(`3 training steps of the seq2seq model with ${JSON.stringify(extra)} on wasm match cpu within 1e-5`, async () => {
+    await initBackend({ backend: "wasm", blas: false, nodeModules: NO_NODE });
+    const n0 = tf.memory().numTensors;
+    assertEquivalent(
+      await compareBackends(seq2seqSubject({ ...SMALL, ...extra }), { backends: ["cpu", "wasm"], steps: 3 }),
+    );
+    assertEquals(tf.memory().numTensors, n0);
+  });
+}
 
 Deno.test({
   name: "3 training steps of the real seq2seq model on wasm with OpenBLAS match cpu within 1e-5",

@@ -179,16 +179,16 @@ function detail(c: BackendComparison): string {
   });
 }
 
-for (const copy of [false, true]) {
+for (const extra of [{}, { copy: true, coverage: true }]) {
   Deno.test(
     gpuTest(
       `3 RMSprop steps of the seq2seq model${
-        copy ? " with copy attention" : ""
+        "copy" in extra ? " with copy attention and coverage" : ""
       } on webgpu match cpu within 1e-5 relative`,
       async () => {
         await initBackend({ backend: "webgpu", nodeModules: NO_NODE });
         const n0 = tf.memory().numTensors;
-        const c = await compareBackends(seq2seqSubject({ ...SMALL, copy }), {
+        const c = await compareBackends(seq2seqSubject({ ...SMALL, ...extra }), {
           backends: ["cpu", "webgpu"],
           steps: 3,
         });

@@ -32,17 +32,27 @@ function teacherForcingGap(
   return tf.tidy(() => {
     const enc = tf.tensor2d(encIn, [N, tin], "int32");
     const dec = tf.tensor2d(decIn, [N, tout], "int32");
-    const full = (model.predict([enc, dec]) as tf.Tensor3D).arraySync();
-    const state = encode(inf, enc);
+    // copy attention: every third input position holds a word outside the vocabulary (extended id V + position)
+    const copy = inf.layers.pointer !== null;
+    const ext = tf.tensor2d(
+      encIn.map((id, k) => (k % 3 === 1 && id !== 0 ? inf.vocabSize + (k % tin) : id)),
+      [N, tin],
+      "int32",
+    );
+    const predicted = model.predict(copy ? [enc, dec, ext] : [enc, dec]);
+    const full = ((Array.isArray(predicted) ? predicted[0] : predicted) as tf.Tensor3D).arraySync();
+    const state = encode(inf, enc, copy ? ext : undefined);
     let h = state.h, c = state.c, gap = 0;
+    let cov: tf.Tensor2D | undefined;
     for (let t = 0; t < tout; t++) {
-      const step = decodeStep(inf, tf.slice(dec, [0, t], [N, 1]) as tf.Tensor2D, state, h, c);
+      const step = decodeStep(inf, tf.slice(dec, [0, t], [N, 1]) as tf.Tensor2D, state, h, c, cov);
       const p = step.probs.arraySync();
       for (let i = 0; i < N; i++) {
-        for (let j = 0; j < inf.vocabSize; j++) gap = Math.max(gap, Math.abs(p[i][j] - full[i][t][j]));
+        for (let j = 0; j < inf.outputSize; j++) gap = Math.max(gap, Math.abs(p[i][j] - full[i][t][j]));
       }
       h = step.h;
       c = step.c;
+      cov = step.coverage;
     }
     return gap;
   });
@@ -52,6 +62,9 @@ const VARIANTS: [string, Partial<Record<keyof Config, unknown>>, BuildOptions][]
   ["1 encoder layer", {}, {}],
   ["3 layers, shared embedding", { encoderLayers: 3, sharedEmbedding: true }, {}],
   ["2 layers, FastLSTM layers", { encoderLayers: 2 }, { fastLayers: true }],
+  ["copy attention", { copy: true }, {}],
+  ["coverage", { coverage: true }, {}],
+  ["copy attention and coverage, FastLSTM layers", { copy: true, coverage: true }, { fastLayers: true }],
 ];
 
 for (const [label, overrides, buildOpts] of VARIANTS) {

@@ -49,8 +49,11 @@ function handCounts(cfg: Config): Record<string, number> {
   for (let i = 1; i <= cfg.encoderLayers; i++) out[`encoder_lstm_${i}`] = lstm(i === 1 ? d : u);
   out["decoder_lstm"] = lstm(d);
   out["attention"] = u * A + u * A + A; // W1 (decoder units x A), W2 (encoder units x A), v (A x 1)
+  if (cfg.coverage) out["attention"] += A; // w_coverage (1 x A)
   out["concat"] = 0;
   out["output_softmax"] = 2 * u * V + V; // dense on [decoder output, context]: kernel 2u x V + bias V
+  // the copy gate: one weight per context, decoder-output and decoder-input feature, and a bias
+  if (cfg.copy) out["pointer_generator"] = u + u + d + 1;
   return out;
 }
 
@@ -70,6 +73,8 @@ const CASES: [string, Partial<Record<keyof Config, unknown>>][] = [
   ["tiny", { sharedEmbedding: true }],
   ["tiny", { encoderLayers: 3 }],
   ["tiny", { sharedEmbedding: true, encoderLayers: 3, attentionUnits: 7 }],
+  ["tiny", { copy: true }],
+  ["tiny", { coverage: true, copy: true, sharedEmbedding: true }],
 ];
 
 for (const [profile, overrides] of CASES) {

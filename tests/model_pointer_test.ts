@@ -222,7 +222,9 @@ Deno.test("a saved copy model loads as a copy model and decodes the same", async
 Deno.test("a copy model computes its attention once per forward pass (context and weights both used)", () => {
   const cfg = tinyConfig({ copy: true });
   const model = tinyModel(cfg, 3, 1);
-  const att = model.getLayer(LAYER.attention) as unknown as { attentionWeights: (...a: unknown[]) => unknown };
+  const att = model.getLayer(LAYER.attention) as unknown as {
+    attentionWeights: (...a: unknown[]) => unknown;
+  };
   let calls = 0;
   const original = att.attentionWeights.bind(att);
   att.attentionWeights = (...a: unknown[]) => {

@@ -161,6 +161,7 @@ export function modelStepper(models: InferenceModels, encRow: Int32Array, extRow
     : undefined;
   const enc = encode(models, tokens, extended);
   let h: tf.Tensor2D = enc.h, c: tf.Tensor2D = enc.c;
+  let cov: tf.Tensor2D | undefined; // coverage (models with coverage), per hypothesis like h and c
   return {
     vocabSize: models.outputSize,
     async step(prev, parents) {
@@ -168,6 +169,7 @@ export function modelStepper(models: InferenceModels, encRow: Int32Array, extRow
       const idx = tf.tensor1d(parents, "int32");
       const zeros = tf.zeros([rows], "int32");
       const hs = tf.gather(h, idx) as tf.Tensor2D, cs = tf.gather(c, idx) as tf.Tensor2D;
+      const covs = cov ? tf.gather(cov, idx) as tf.Tensor2D : undefined;
       const states = tf.gather(enc.states, zeros) as tf.Tensor3D;
       const keys = tf.gather(enc.keys, zeros) as tf.Tensor3D;
       const toks = tf.gather(enc.tokens, zeros) as tf.Tensor2D;
@@ -175,16 +177,26 @@ export function modelStepper(models: InferenceModels, encRow: Int32Array, extRow
       // a copied word outside the vocabulary goes back in as <oov>
       const fed = prev.map((id) => id >= models.vocabSize ? OOV : id);
       const prevT = tf.tensor2d(fed, [rows, 1], "int32");
-      const out = decodeStep(models, prevT, { states, keys, tokens: toks, extended: ext }, hs, cs);
+      const out = decodeStep(models, prevT, { states, keys, tokens: toks, extended: ext }, hs, cs, covs);
       tf.dispose([idx, zeros, hs, cs, states, keys, toks, ext, prevT, h, c, ...(out.pGen ? [out.pGen] : [])]);
+      tf.dispose([...(covs ? [covs] : []), ...(cov ? [cov] : [])]);
       h = out.h;
       c = out.c;
+      cov = out.coverage;
       const [probs, attention] = await Promise.all([out.probs.data(), out.attention.data()]);
       tf.dispose([out.probs, out.attention]);
       return { probs: probs as Float32Array, attention: attention as Float32Array };
     },
     dispose() {
-      tf.dispose([h, c, enc.states, enc.keys, tokens, ...(extended ? [extended] : [])]);
+      tf.dispose([
+        h,
+        c,
+        enc.states,
+        enc.keys,
+        tokens,
+        ...(extended ? [extended] : []),
+        ...(cov ? [cov] : []),
+      ]);
     },
   };
 }

@@ -63,19 +63,22 @@ export async function greedyDecodeLoop(
   const extended = copy ? tf.tensor2d(extRow ?? encRow, [1, models.inputLen], "int32") : null;
   const [states, h0, c0] = models.encoder.predict(tokens) as tf.Tensor[];
   let h = h0, c = c0;
+  // coverage: the attention so far, carried from step to step like h and c
+  let cov: tf.Tensor | null = models.layers.attention.coverage ? tf.zeros([1, models.inputLen]) : null;
   const out: Decoded = { ids: [], attention: [], logProb: 0, finished: false };
   let prev = SOS;
   for (let t = 0; t < maxLen; t++) {
     // a copied word outside the vocabulary goes back in as <oov>
     const target = tf.tensor2d([prev >= models.vocabSize ? OOV : prev], [1, 1], "int32");
-    const inputs = [target, states, h, c, tokens, ...(extended ? [extended] : [])];
-    const [p, h2, c2, w] = models.decoder.predict(inputs) as tf.Tensor[];
+    const inputs = [target, states, h, c, ...(cov ? [cov] : []), tokens, ...(extended ? [extended] : [])];
+    const [p, h2, c2, w, cov2] = models.decoder.predict(inputs) as tf.Tensor[];
     const [probs, wv] = await Promise.all([p.data(), w.data()]);
     const next = argmaxRow(probs, 0, models.outputSize);
     const weights = Array.from(wv);
-    tf.dispose([target, p, w, h, c]);
+    tf.dispose([target, p, w, h, c, ...(cov ? [cov] : [])]);
     h = h2;
     c = c2;
+    cov = cov2 ?? null;
     out.logProb += Math.log(Math.max(probs[next], 1e-30));
     if (next === EOS) {
       out.finished = true;
@@ -86,7 +89,7 @@ export async function greedyDecodeLoop(
     out.attention.push(weights);
     prev = next;
   }
-  tf.dispose([tokens, states, h, c, ...(extended ? [extended] : [])]);
+  tf.dispose([tokens, states, h, c, ...(extended ? [extended] : []), ...(cov ? [cov] : [])]);
   return out;
 }
 
@@ -120,6 +123,7 @@ export async function greedyDecodeBatch(
       : undefined;
     const enc = encode(models, tokens, extended);
     let h = enc.h, c = enc.c;
+    let cov: tf.Tensor2D | undefined; // coverage (models with coverage): zeros before the first step
     let prev = tf.fill([b, 1], SOS, "int32") as tf.Tensor2D;
     const copy = models.layers.pointer !== null;
     const outs: Decoded[] = Array.from(
@@ -129,7 +133,7 @@ export async function greedyDecodeBatch(
     const done = new Uint8Array(b);
     let alive = b;
     for (let t = 0; t < opts.maxLen && alive > 0; t++) {
-      const step = decodeStep(models, prev, enc, h, c);
+      const step = decodeStep(models, prev, enc, h, c, cov);
       // the choice and its probability are computed on the backend: only 2 numbers per row come back
       const [nextT, bestT] = tf.tidy(
         () => [tf.cast(tf.argMax(step.probs, 1), "int32"), tf.max(step.probs, 1)],
@@ -156,12 +160,23 @@ export async function greedyDecodeBatch(
         if (gate) o.pGen!.push(gate[i]);
       }
       tf.dispose([prev, step.probs, step.attention, h, c, bestT, ...(step.pGen ? [step.pGen] : [])]);
+      if (cov) cov.dispose();
       h = step.h;
       c = step.c;
+      cov = step.coverage;
       prev = feedBack(models, nextT);
       nextT.dispose();
     }
-    tf.dispose([prev, h, c, enc.states, enc.keys, tokens, ...(extended ? [extended] : [])]);
+    tf.dispose([
+      prev,
+      h,
+      c,
+      enc.states,
+      enc.keys,
+      tokens,
+      ...(extended ? [extended] : []),
+      ...(cov ? [cov] : []),
+    ]);
     results.push(...outs);
   }
   return results;

@@ -3,13 +3,15 @@
  * objects, so they share its weights (no copies):
  *
  * - encoder: `encoderTokens (B, Tin)` -> `[encoderStates (B, Tin, U), h (B, U), c (B, U)]`
- * - one-step decoder: `[previousToken (B, 1), encoderStates, h, c, encoderTokens]` ->
- *   `[nextTokenProbs (B, 1, V), h', c', attentionWeights (B, 1, Tin)]`
+ * - one-step decoder: `[previousToken (B, 1), encoderStates, h, c, (coverage,) encoderTokens(, extendedTokens)]` ->
+ *   `[nextTokenProbs (B, 1, V), h', c', attentionWeights (B, 1, Tin)(, coverage')]`
  *
  * The decoder needs the encoder tokens to mask padded positions out of the attention. A model with copy attention
  * (lib/model/pointer.ts) also takes the encoder tokens in extended ids (`extendedTokens (B, Tin)`) as the decoder's
  * last input, and its probabilities run over `V + Tin` ids ({@linkcode InferenceModels.outputSize}); a copied
- * word outside the vocabulary is fed back as `<oov>` ({@linkcode feedBack}).
+ * word outside the vocabulary is fed back as `<oov>` ({@linkcode feedBack}). A model with coverage carries the
+ * coverage `(B, Tin)` from step to step like `h` and `c`: the one-step decoder takes it after `c` and returns
+ * the new coverage after the attention weights.
  *
  * @example
  * ```ts
@@ -58,6 +60,7 @@ export const STEP_INPUT = {
   c: "step_c",
   encoderTokens: "step_encoder_tokens",
   extendedTokens: "step_encoder_extended_tokens",
+  coverage: "step_coverage",
 } as const;
 
 function layer(model: tf.LayersModel, ...names: string[]): tf.layers.Layer {
@@ -105,19 +108,26 @@ export function extractInferenceModels(model: tf.LayersModel): InferenceModels {
   const encTokens = tf.input({ shape: [inputLen], dtype: "int32", name: STEP_INPUT.encoderTokens });
   const emb = decEmb.apply(tok) as tf.SymbolicTensor;
   const [out, h, c] = decLstm.apply(emb, { initialState: [hIn, cIn] }) as tf.SymbolicTensor[];
-  const [context, weights] = attention.apply([out, encStates, encTokens]) as tf.SymbolicTensor[];
+  const covIn = attention.coverage ? tf.input({ shape: [inputLen], name: STEP_INPUT.coverage }) : null;
+  const [context, weights, , covOut] = attention.apply(
+    covIn ? [out, encStates, encTokens, covIn] : [out, encStates, encTokens],
+  ) as tf.SymbolicTensor[];
   const cat = concat.apply([out, context]) as tf.SymbolicTensor;
   // the TimeDistributed wrapper is built for Tout steps; its inner dense layer (same weights) takes one step
   const dense = (output as unknown as { layer?: tf.layers.Layer }).layer ?? output;
   const vocabProbs = dense.apply(cat) as tf.SymbolicTensor;
-  const inputs = [tok, encStates, hIn, cIn, encTokens];
+  const inputs = [tok, encStates, hIn, cIn, ...(covIn ? [covIn] : []), encTokens];
   let probs = vocabProbs;
   if (pointer) {
     const ext = tf.input({ shape: [inputLen], dtype: "int32", name: STEP_INPUT.extendedTokens });
     probs = pointer.apply([vocabProbs, weights, context, out, emb, ext]) as tf.SymbolicTensor;
     inputs.push(ext);
   }
-  const decoder = tf.model({ inputs, outputs: [probs, h, c, weights], name: "inference_decoder_step" });
+  const decoder = tf.model({
+    inputs,
+    outputs: [probs, h, c, weights, ...(covOut ? [covOut] : [])],
+    name: "inference_decoder_step",
+  });
   return {
     encoder,
     decoder,
@@ -182,13 +192,23 @@ export function decodeStep(
   enc: { states: tf.Tensor3D; keys: tf.Tensor3D; tokens: tf.Tensor2D; extended?: tf.Tensor2D },
   h: tf.Tensor2D,
   c: tf.Tensor2D,
-): { probs: tf.Tensor2D; h: tf.Tensor2D; c: tf.Tensor2D; attention: tf.Tensor2D; pGen?: tf.Tensor1D } {
+  coverage?: tf.Tensor2D,
+): {
+  probs: tf.Tensor2D;
+  h: tf.Tensor2D;
+  c: tf.Tensor2D;
+  attention: tf.Tensor2D;
+  pGen?: tf.Tensor1D;
+  coverage?: tf.Tensor2D;
+} {
   return tf.tidy(() => {
     const { embedding, lstm, attention, concat, dense, pointer } = models.layers;
     const b = prev.shape[0];
     const emb = embedding.apply(prev) as tf.Tensor3D; // (B, 1, d)
     const [out, h2, c2] = lstm.apply(emb, { initialState: [h, c], training: false }) as tf.Tensor[];
-    const w = attention.weightsFromKeys(out as tf.Tensor3D, enc.keys, enc.tokens); // (B, 1, Tin)
+    // coverage: the attention so far (zeros before the first step)
+    const cov = attention.coverage ? coverage ?? tf.zeros([b, models.inputLen]) as tf.Tensor2D : undefined;
+    const w = attention.weightsFromKeys(out as tf.Tensor3D, enc.keys, enc.tokens, cov); // (B, 1, Tin)
     const context = tf.matMul(w, enc.states); // (B, 1, Ue)
     let p = dense.apply(concat.apply([out, context]) as tf.Tensor) as tf.Tensor3D; // (B, 1, V)
     let pGen: tf.Tensor1D | undefined;
@@ -203,6 +223,7 @@ export function decodeStep(
       c: c2 as tf.Tensor2D,
       attention: tf.reshape(w, [b, models.inputLen]) as tf.Tensor2D,
       pGen,
+      ...(cov ? { coverage: tf.add(cov, tf.reshape(w, [b, models.inputLen])) as tf.Tensor2D } : {}),
     };
   });
 }

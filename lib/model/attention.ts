@@ -11,6 +11,17 @@
  * padded encoder position. Outputs: `[context (B, Td, Ue), weights (B, Td, Te)]`.
  * Parameters: W1 `Ud x A`, W2 `Ue x A`, v `A x 1` (no biases), so `A * (Ud + Ue + 1)` in all.
  *
+ * With `coverage` (See et al. 2017) the attention also sees how much each input position has been attended so
+ * far, `cov[t, s] = sum_{t' < t} alpha[t', s]`:
+ *
+ *     score[t, s] = v^T tanh(W1 h_dec[t] + W2 h_enc[s] + w_cov cov[t, s])
+ *
+ * so the decoder positions are computed one after another. A fourth input may give the coverage before the
+ * first position `(B, Te)` (the one-step decoder carries it; zeros by default), and two more outputs follow:
+ * the coverage loss `covLoss[t] = sum_s min(alpha[t, s], cov[t, s])` `(B, Td)` (what training adds to the
+ * cross-entropy, penalising attending again to what was attended) and the coverage after the last position
+ * `(B, Te)`. `w_cov` adds `A` parameters.
+ *
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
@@ -27,6 +38,8 @@ import * as tf from "@tensorflow/tfjs";
 export interface BahdanauAttentionArgs {
   /** Size A of the additive hidden layer. */
   units: number;
+  /** Coverage (see the module documentation); default false. */
+  coverage?: boolean;
   name?: string;
   trainable?: boolean;
 }
@@ -39,6 +52,8 @@ export class BahdanauAttention extends tf.layers.Layer {
   /** Name under which the class is registered for (de)serialization. */
   static className = "BahdanauAttention";
   readonly units: number;
+  readonly coverage: boolean;
+  private wCov: tf.LayerVariable | null = null;
   private w1: tf.LayerVariable | null = null;
   private w2: tf.LayerVariable | null = null;
   private v: tf.LayerVariable | null = null;
@@ -49,6 +64,7 @@ export class BahdanauAttention extends tf.layers.Layer {
       throw new Error(`BahdanauAttention: units must be a positive integer (got ${args.units})`);
     }
     this.units = args.units;
+    this.coverage = args.coverage ?? false;
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -61,24 +77,48 @@ export class BahdanauAttention extends tf.layers.Layer {
     this.w1 = this.addWeight("W1", [ud, this.units], "float32", init());
     this.w2 = this.addWeight("W2", [ue, this.units], "float32", init());
     this.v = this.addWeight("v", [this.units, 1], "float32", init());
+    if (this.coverage) this.wCov = this.addWeight("w_coverage", [1, this.units], "float32", init());
     this.built = true;
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape[] {
     const [dec, enc] = inputShape as tf.Shape[];
-    return [[dec[0], dec[1], enc[2]], [dec[0], dec[1], enc[1]]];
+    const out = [[dec[0], dec[1], enc[2]], [dec[0], dec[1], enc[1]]];
+    return this.coverage ? [...out, [dec[0], dec[1]], [dec[0], enc[1]]] : out;
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
     return tf.tidy(() => {
-      const [dec, enc, tokens] = inputs as tf.Tensor[];
-      const weights = this.attentionWeights(dec as tf.Tensor3D, enc as tf.Tensor3D, tokens as tf.Tensor2D);
-      const context = tf.matMul(weights, enc as tf.Tensor3D); // (B,Td,Te) x (B,Te,Ue)
-      return [context, weights];
+      const [dec, enc, tokens, cov0] = inputs as tf.Tensor[];
+      if (!this.coverage) {
+        const weights = this.attentionWeights(dec as tf.Tensor3D, enc as tf.Tensor3D, tokens as tf.Tensor2D);
+        const context = tf.matMul(weights, enc as tf.Tensor3D); // (B,Td,Te) x (B,Te,Ue)
+        return [context, weights];
+      }
+      // coverage: position t needs the weights of positions before it, so the positions go one at a time
+      const [b, td] = dec.shape;
+      const te = enc.shape[1]!;
+      const keys = this.encoderKeys(enc as tf.Tensor3D);
+      let cov = (cov0 as tf.Tensor2D | undefined) ?? tf.zeros([b, te]);
+      const steps: tf.Tensor3D[] = [], losses: tf.Tensor[] = [];
+      for (let t = 0; t < td!; t++) {
+        const dt = tf.slice(dec, [0, t, 0], [b, 1, dec.shape[2]!]) as tf.Tensor3D;
+        const w = this.weightsFromKeys(dt, keys, tokens as tf.Tensor2D, cov as tf.Tensor2D); // (B,1,Te)
+        const w2 = tf.reshape(w, [b, te]);
+        losses.push(tf.sum(tf.minimum(w2, cov), -1, true)); // (B,1)
+        cov = tf.add(cov, w2);
+        steps.push(w);
+      }
+      const weights = tf.concat(steps, 1);
+      const context = tf.matMul(weights, enc as tf.Tensor3D);
+      return [context, weights, tf.concat(losses, 1), cov];
     });
   }
 
-  /** alpha = masked softmax over encoder positions of v^T tanh(W1 dec + W2 enc); shape (B, Td, Te). */
+  /**
+   * alpha = masked softmax over encoder positions of v^T tanh(W1 dec + W2 enc); shape (B, Td, Te). Without
+   * coverage only (with coverage, positions depend on each other: see {@linkcode call}).
+   */
   attentionWeights(dec: tf.Tensor3D, enc: tf.Tensor3D, tokens: tf.Tensor2D): tf.Tensor3D {
     return tf.tidy(() => this.weightsFromKeys(dec, this.encoderKeys(enc), tokens));
   }
@@ -94,14 +134,22 @@ export class BahdanauAttention extends tf.layers.Layer {
     });
   }
 
-  /** The attention weights (B, Td, Te) given the encoder keys from {@linkcode encoderKeys}. */
-  weightsFromKeys(dec: tf.Tensor3D, keys: tf.Tensor3D, tokens: tf.Tensor2D): tf.Tensor3D {
+  /**
+   * The attention weights (B, Td, Te) given the encoder keys from {@linkcode encoderKeys}. With coverage, `cov`
+   * (B, Te) is the coverage before these positions (then Td is 1 in practice: see {@linkcode call}).
+   */
+  weightsFromKeys(dec: tf.Tensor3D, keys: tf.Tensor3D, tokens: tf.Tensor2D, cov?: tf.Tensor2D): tf.Tensor3D {
     return tf.tidy(() => {
       const [b, td, ud] = dec.shape;
       const te = keys.shape[1];
       const a = this.units;
       const wd = tf.reshape(tf.matMul(tf.reshape(dec, [b * td, ud]), this.w1!.read()), [b, td, 1, a]);
-      const hidden = tf.tanh(tf.add(wd, tf.reshape(keys, [b, 1, te, a]))); // (B,Td,Te,A)
+      let k: tf.Tensor = tf.reshape(keys, [b, 1, te, a]);
+      if (this.coverage) {
+        if (!cov) throw new Error("BahdanauAttention: a coverage layer needs the coverage so far");
+        k = tf.add(k, tf.reshape(tf.matMul(tf.reshape(cov, [b * te, 1]), this.wCov!.read()), [b, 1, te, a]));
+      }
+      const hidden = tf.tanh(tf.add(wd, k)); // (B,Td,Te,A)
       const score = tf.reshape(tf.matMul(tf.reshape(hidden, [b * td * te, a]), this.v!.read()), [b, td, te]);
       const padded = tf.reshape(tf.cast(tf.equal(tokens, 0), "float32"), [b, 1, te]);
       return tf.softmax(tf.add(score, tf.mul(padded, MASK_VALUE)), -1) as tf.Tensor3D;
@@ -109,7 +157,7 @@ export class BahdanauAttention extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), units: this.units };
+    return { ...super.getConfig(), units: this.units, ...(this.coverage ? { coverage: true } : {}) };
   }
 }
 

@@ -39,6 +39,7 @@ export type ModelConfig = Pick<
   | "recurrentDropout"
   | "attentionUnits"
   | "copy"
+  | "coverage"
 >;
 
 /** Names of the model's inputs and layers. */
@@ -77,7 +78,9 @@ export interface BuildOptions {
 /**
  * Build the training model: inputs `[encoderTokens (B, Tin), decoderTokens (B, Tout)]` (int32),
  * output next-token probabilities `(B, Tout, V)`. With `cfg.copy` (copy attention, lib/model/pointer.ts) a third
- * input `extendedTokens (B, Tin)` holds the encoder tokens in extended ids and the output is `(B, Tout, V + Tin)`. The model is not compiled: training uses a custom loop
+ * input `extendedTokens (B, Tin)` holds the encoder tokens in extended ids and the output is `(B, Tout, V + Tin)`.
+ * With `cfg.coverage` the model has a second output, the coverage loss per decoder position `(B, Tout)`
+ * (lib/model/attention.ts), which training adds to the cross-entropy ({@linkcode modelOutputs}). The model is not compiled: training uses a custom loop
  * with a padding-masked loss (lib/train).
  */
 export function buildSeq2Seq(cfg: ModelConfig, opts: BuildOptions = {}): tf.LayersModel {
@@ -129,8 +132,12 @@ function buildLayers(cfg: ModelConfig, opts: BuildOptions): tf.LayersModel {
     name: LAYER.decoderLstm,
   });
   const [decOut] = decLstm.apply(decEmbedded, { initialState: [h!, c!] }) as tf.SymbolicTensor[];
-  const [context, weights] = new BahdanauAttention({ units: cfg.attentionUnits, name: LAYER.attention })
-    .apply([decOut, encOut, encIn]) as tf.SymbolicTensor[];
+  const [context, weights, coverageLoss] = new BahdanauAttention({
+    units: cfg.attentionUnits,
+    coverage: cfg.coverage,
+    name: LAYER.attention,
+  }).apply([decOut, encOut, encIn]) as tf.SymbolicTensor[];
+  const withCoverage = (out: tf.SymbolicTensor) => (cfg.coverage ? [out, coverageLoss] : out);
   const cat = tf.layers.concatenate({ axis: -1, name: LAYER.concat }).apply([
     decOut,
     context,
@@ -141,7 +148,7 @@ function buildLayers(cfg: ModelConfig, opts: BuildOptions): tf.LayersModel {
   ) as tf.SymbolicTensor;
   if (!cfg.copy) {
     return fixMultiOutputLayers(
-      tf.model({ inputs: [encIn, decIn], outputs: probs, name: "seq2seq_bahdanau" }),
+      tf.model({ inputs: [encIn, decIn], outputs: withCoverage(probs), name: "seq2seq_bahdanau" }),
     );
   }
   // copy attention: a gate mixes the vocabulary distribution with the attention over the input's words
@@ -155,8 +162,20 @@ function buildLayers(cfg: ModelConfig, opts: BuildOptions): tf.LayersModel {
     extIn,
   ]) as tf.SymbolicTensor;
   return fixMultiOutputLayers(
-    tf.model({ inputs: [encIn, decIn, extIn], outputs: final, name: "seq2seq_bahdanau_copy" }),
+    tf.model({ inputs: [encIn, decIn, extIn], outputs: withCoverage(final), name: "seq2seq_bahdanau_copy" }),
   );
+}
+
+/**
+ * The training model's outputs as `{ probs, coverageLoss }`: a model built with coverage returns
+ * `[probs, coverageLoss (B, Tout)]`, one without returns `probs` alone (coverageLoss null).
+ */
+export function modelOutputs(
+  out: tf.Tensor | tf.Tensor[],
+): { probs: tf.Tensor3D; coverageLoss: tf.Tensor2D | null } {
+  return Array.isArray(out)
+    ? { probs: out[0] as tf.Tensor3D, coverageLoss: (out[1] as tf.Tensor2D | undefined) ?? null }
+    : { probs: out as tf.Tensor3D, coverageLoss: null };
 }
 
 /** Whether `model` was built with copy attention (it then takes the extended encoder tokens as a third input). */
@@ -180,7 +199,7 @@ export function expectedParamCounts(cfg: ModelConfig): Record<string, number> {
   }
   for (let i = 0; i < cfg.encoderLayers; i++) out[LAYER.encoderLstm(i)] = lstm(i === 0 ? d : u);
   out[LAYER.decoderLstm] = lstm(d);
-  out[LAYER.attention] = a * (u + u + 1);
+  out[LAYER.attention] = a * (u + u + 1) + (cfg.coverage ? a : 0);
   out[LAYER.concat] = 0;
   out[LAYER.output] = (2 * u + 1) * v;
   if (cfg.copy) out[LAYER.pointer] = u + u + d + 1;

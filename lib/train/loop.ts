@@ -19,7 +19,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Config } from "../config.ts";
 import { writeTextAtomic } from "../io/atomic.ts";
 import { loadModelDir, saveModelDir } from "../model/io.ts";
-import { isCopyModel } from "../model/seq2seq.ts";
+import { isCopyModel, modelOutputs } from "../model/seq2seq.ts";
 import { type Batch, batchIndices, batchInputs, disposeBatch, makeBatch, type SeqData } from "./batches.ts";
 import {
   completeDir,
@@ -29,7 +29,14 @@ import {
   writeCheckpoint,
   writeDirAtomic,
 } from "./checkpoint.ts";
-import { firstPositionCorrect, maskedCorrect, maskedLoss, maskedLossSum } from "./loss.ts";
+import {
+  COVERAGE_LOSS_WEIGHT,
+  firstPositionCorrect,
+  maskedCorrect,
+  maskedLoss,
+  maskedLossSum,
+  maskedMean,
+} from "./loss.ts";
 import { mixSeed, permutation, seedEverything } from "./seed.ts";
 
 /** The training part of the config. */
@@ -114,7 +121,7 @@ export async function evaluateLoss(
   for (const rows of batchIndices(data.n, cfg.batchSize)) {
     const b = makeBatch(data, rows, cfg.maxInputLen, cfg.maxOutputLen, isCopyModel(model));
     const out = tf.tidy(() => {
-      const p = model.apply(batchInputs(b), { training: false }) as tf.Tensor3D;
+      const { probs: p } = modelOutputs(model.apply(batchInputs(b), { training: false }) as tf.Tensor[]);
       return [maskedLossSum(p, b.target), maskedCorrect(p, b.target), ...firstPositionCorrect(p, b.target)];
     });
     const [lv, cv, fv, fn] = await Promise.all(out.map((t) => t.data()));
@@ -169,7 +176,9 @@ export function makeOptimizer(cfg: Pick<Config, "learningRate">): tf.Optimizer {
 /**
  * One training step with teacher forcing: forward with dropout, masked loss, gradients of all trainable
  * weights (clipped by global norm when `clipNorm` > 0), optimizer update. Returns the batch's loss and its
- * number of correctly predicted target tokens as scalars for the caller to read and dispose.
+ * number of correctly predicted target tokens as scalars for the caller to read and dispose. A model with
+ * coverage is trained on the cross-entropy plus `COVERAGE_LOSS_WEIGHT` times its mean coverage loss; the loss
+ * returned is the cross-entropy alone, comparable with models without coverage.
  */
 export function makeTrainStep(
   model: tf.LayersModel,
@@ -179,16 +188,19 @@ export function makeTrainStep(
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   return (b) => {
     let correct: tf.Scalar | null = null;
-    const loss = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => {
-        const p = model.apply(batchInputs(b), { training: true }) as tf.Tensor3D;
-        correct = tf.keep(maskedCorrect(p, b.target));
-        return maskedLoss(p, b.target);
+    let crossEntropy: tf.Scalar | null = null;
+    tf.tidy(() => {
+      const { grads } = tf.variableGrads(() => {
+        const out = modelOutputs(model.apply(batchInputs(b), { training: true }) as tf.Tensor[]);
+        correct = tf.keep(maskedCorrect(out.probs, b.target));
+        const ce = tf.keep(maskedLoss(out.probs, b.target));
+        crossEntropy = ce;
+        if (!out.coverageLoss) return ce;
+        return tf.add(ce, tf.mul(maskedMean(out.coverageLoss, b.target), COVERAGE_LOSS_WEIGHT)) as tf.Scalar;
       }, vars);
       optimizer.applyGradients(clipByGlobalNorm(grads, cfg.clipNorm));
-      return value;
     });
-    return { loss, correct: correct as unknown as tf.Scalar };
+    return { loss: crossEntropy as unknown as tf.Scalar, correct: correct as unknown as tf.Scalar };
   };
 }
 

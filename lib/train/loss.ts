@@ -52,6 +52,20 @@ export function maskedLoss(probs: tf.Tensor3D, target: tf.Tensor2D): tf.Scalar {
   );
 }
 
+/**
+ * Mean of per-position values `(B, T)` over the real target tokens (e.g. the coverage loss of each decoder
+ * position, lib/model/attention.ts): padded positions count for nothing, as in {@linkcode maskedLoss}.
+ */
+export function maskedMean(values: tf.Tensor2D, target: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const mask = targetMask(target);
+    return tf.div(tf.sum(tf.mul(values, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
+  });
+}
+
+/** Weight of the coverage loss added to the cross-entropy when a model has coverage (See et al. use 1). */
+export const COVERAGE_LOSS_WEIGHT = 1;
+
 /** Number of unmasked positions where argmax(probs) equals the target (a scalar). */
 export function maskedCorrect(probs: tf.Tensor3D, target: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {
