@@ -19,6 +19,8 @@
  *
  * Configurations (default): `paper` and `default` at their batch size, and `paper` at batch 120 (must not
  * abort), each with the fast layers (lib/model/support/fast_lstm.ts). `--layers=fast,stock` adds tfjs's own layers.
+ * A profile may carry `+copy` and `+coverage` (copy attention, coverage: lib/model/pointer.ts, attention.ts), e.g.
+ * `--profiles=envnews,envnews+copy,envnews+copy+coverage` times the three side by side.
  *
  * Run alone: `deno run -A bench/train_step.ts [--profiles=paper,default] [--batch=120] [--layers=fast,stock]
  * [--steps=5] [--warmup=2] [--backend=wasm] [--blas=false]`, or `deno task bench train_step`.
@@ -29,7 +31,7 @@ import * as tf from "@tensorflow/tfjs";
 import { formatBackendReport, initBackend } from "../lib/backend/choose.ts";
 import { wasmHeap } from "../lib/backend/kernel_registry.ts";
 import type { BackendWasm } from "../lib/backend/kernel_registry.ts";
-import { type BackendName, BACKENDS, resolveConfig } from "../lib/config.ts";
+import { type BackendName, BACKENDS, type Config, resolveConfig } from "../lib/config.ts";
 import { mulberry32 } from "../lib/util/rng.ts";
 import { buildSeq2Seq, forwardFlops } from "../lib/model/seq2seq.ts";
 import { batchIndices, disposeBatch, makeBatch, type SeqData } from "../lib/train/batches.ts";
@@ -42,6 +44,7 @@ export type LayerKind = "fast" | "stock";
 
 /** One configuration to time. */
 export interface TrainStepCase {
+  /** A profile name, optionally with `+copy` and/or `+coverage`. */
   profile: string;
   /** Batch size (default: the profile's). */
   batch?: number;
@@ -140,13 +143,13 @@ export async function runTrainStepCase(c: TrainStepCase, opts: TrainStepOptions 
   const steps = opts.steps ?? 5, warmup = opts.warmup ?? 2;
   const load0 = loadAvg();
   const report = await initBackend({ backend: opts.backend ?? "wasm", blas: opts.blas ?? true });
-  const cfg = resolveConfig(c.profile, c.batch ? { batchSize: c.batch } : {});
+  const cfg = caseConfig(c.profile, c.batch);
   const b = cfg.batchSize;
   seedEverything(cfg.seed, 0);
   const model = buildSeq2Seq(cfg, { fastLayers: c.layers === "fast" });
   const optimizer = makeOptimizer(cfg);
   const data = syntheticData(b, cfg.maxInputLen, cfg.maxOutputLen, cfg.vocabSize, cfg.seed);
-  const batch = makeBatch(data, batchIndices(b, b)[0], cfg.maxInputLen, cfg.maxOutputLen);
+  const batch = makeBatch(data, batchIndices(b, b)[0], cfg.maxInputLen, cfg.maxOutputLen, cfg.copy);
   // the training loop's own step (lib/train/loop.ts)
   const trainStep = makeTrainStep(model, optimizer, cfg);
   const step = async (): Promise<number> => {
@@ -198,6 +201,20 @@ export async function runTrainStepCase(c: TrainStepCase, opts: TrainStepOptions 
     backend_report: formatBackendReport(report),
     load_avg: [load0, loadAvg()],
   };
+}
+
+/** The config of a case's profile (`name`, `name+copy`, `name+coverage`, `name+copy+coverage`) and batch. */
+export function caseConfig(profile: string, batch?: number): Config {
+  const [name, ...flags] = profile.split("+");
+  const bad = flags.filter((f) => f !== "copy" && f !== "coverage");
+  if (bad.length > 0) {
+    throw new Error(`train_step: profile "${profile}": unknown option(s) ${bad.join(", ")}`);
+  }
+  return resolveConfig(name, {
+    ...(batch ? { batchSize: batch } : {}),
+    copy: flags.includes("copy"),
+    coverage: flags.includes("coverage"),
+  });
 }
 
 /** The default configurations. */
@@ -258,7 +275,7 @@ export async function benchTrainStep(
         peak_gflops: 0,
         ratio: 0,
         heap_mb: null,
-        batch: c.batch ?? resolveConfig(c.profile).batchSize,
+        batch: c.batch ?? caseConfig(c.profile).batchSize,
         layers: c.layers,
         steps: 0,
         cpu_ms_per_step: null,
@@ -334,7 +351,7 @@ export function parseTrainStepArgs(
       }
     }
   }
-  for (const c of cases) resolveConfig(c.profile); // unknown profile: a clear error now
+  for (const c of cases) caseConfig(c.profile); // unknown profile: a clear error now
   return {
     cases,
     one: one !== undefined,

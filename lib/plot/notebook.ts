@@ -122,6 +122,58 @@ export function table<T extends object>(rows: readonly T[], opts: TableOptions =
   };
 }
 
+/** One output word of a copy-attention model and its gate (see {@linkcode gateText}). */
+export interface GatedWord {
+  word: string;
+  /** `p_gen`: 1 = written from the vocabulary, 0 = copied from the input. */
+  pGen: number;
+  /** The word is outside the vocabulary: only copying could write it. */
+  outsideVocabulary?: boolean;
+}
+
+/**
+ * A summary coloured by the copy gate, as a cell's last value: each word on a background from orange
+ * (`p_gen` 0, copied from the input) to blue (`p_gen` 1, written from the vocabulary), `p_gen` under it, words
+ * outside the vocabulary underlined. Plain-text fallback: `word(p_gen)` per word. Throws on a `p_gen` outside
+ * [0, 1].
+ */
+export function gateText(rows: readonly { label: string; words: readonly GatedWord[] }[]): Displayable {
+  for (const r of rows) {
+    for (const w of r.words) {
+      if (!(w.pGen >= 0 && w.pGen <= 1)) throw new Error(`gateText: p_gen of "${w.word}" is ${w.pGen}`);
+    }
+  }
+  const colour = (p: number) => {
+    // orange (230, 145, 56) -> blue (79, 129, 189)
+    const mix = (a: number, b: number) => Math.round(a + (b - a) * p);
+    return `rgba(${mix(230, 79)}, ${mix(145, 129)}, ${mix(56, 189)}, 0.45)`;
+  };
+  return {
+    [Symbol.for("Jupyter.display")]: (): MimeBundle => {
+      const html =
+        rows.map((r) =>
+          `<div style="margin:6px 0"><div style="font-weight:bold">${escapeHtml(r.label)}</div>` +
+          r.words.map((w) =>
+            `<span title="p_gen ${w.pGen.toFixed(3)}" style="display:inline-block;text-align:center;` +
+            `margin:1px;padding:1px 3px;border-radius:3px;background:${colour(w.pGen)}">` +
+            `<span style="${w.outsideVocabulary ? "text-decoration:underline" : ""}">${
+              escapeHtml(w.word)
+            }</span>` +
+            `<br><span style="font-size:75%;color:#444">${w.pGen.toFixed(2)}</span></span>`
+          ).join("") + `</div>`
+        ).join("\n") +
+        `<div style="color:#555;font-size:90%">orange: copied from the input (p_gen near 0); blue: written ` +
+        `from the vocabulary (p_gen near 1); underlined: outside the vocabulary.</div>`;
+      const text = rows.map((r) =>
+        `${r.label}\n  ${
+          r.words.map((w) => `${w.word}${w.outsideVocabulary ? "*" : ""}(${w.pGen.toFixed(2)})`).join(" ")
+        }`
+      ).join("\n");
+      return { "text/html": html, "text/plain": text };
+    },
+  };
+}
+
 /** `{key, value}` rows of an object's entries (e.g. a config), optionally only the keys given. */
 export function entriesTable<T extends object>(
   obj: T,
