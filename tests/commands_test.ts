@@ -5,6 +5,9 @@ import { parse } from "@std/csv";
 import { resolveConfig } from "../lib/config.ts";
 import { writeEmbeddedCsv } from "../lib/data/embedded.ts";
 import { runExperiment } from "../lib/experiment.ts";
+import * as tf from "@tensorflow/tfjs";
+import { saveModelDir } from "../lib/model/io.ts";
+import { LAYER } from "../lib/model/seq2seq.ts";
 
 const dec = new TextDecoder();
 
@@ -191,6 +194,48 @@ Deno.test("summarize fails in one line on an empty CSV, a CSV without a text col
   oneLine((await summarize(["--run=nope", `--resultsDir=${resultsDir}`, "text"])).stderr, 'no run "nope"');
   oneLine((await summarize(base)).stderr, "nothing to summarize");
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a run with copy attention and coverage: evaluate --beam, and summarize writes unknown input words as themselves", async () => {
+  const copyRun = await runExperiment(
+    resolveConfig("tiny", {
+      data: dataDir,
+      sentenceBoundaries: true,
+      copy: true,
+      coverage: true,
+      epochs: 1,
+      evalExamples: 8,
+      bootstrap: 20,
+      resultsDir,
+    }),
+    { log: () => {}, runId: "copy-run" },
+  );
+  const e = await evaluate("--run=copy-run", `--resultsDir=${resultsDir}`, "--bootstrap=20", "--beam");
+  assertEquals(e.code, 0, e.stderr);
+  const m = JSON.parse(await Deno.readTextFile(`${resultsDir}/copy-run/eval/test/metrics.json`));
+  const own = JSON.parse(await Deno.readTextFile(`${resultsDir}/copy-run/metrics.json`));
+  assertEquals(
+    m.systems.model_greedy.f1,
+    own.systems.model_greedy.f1,
+    "the saved run decodes as the trained one",
+  );
+  assertEquals(m.systems.model_beam.f1, own.systems.model_beam.f1);
+  // a gate that always copies (saved into best/): every summary word is an input word, none is <oov>
+  const pointer = copyRun.model.getLayer(LAYER.pointer);
+  pointer.setWeights(
+    pointer.getWeights().map((w, i, all) => i === all.length - 1 ? tf.fill(w.shape, -100) : tf.zerosLike(w)),
+  );
+  await saveModelDir(copyRun.model, `${resultsDir}/copy-run/best`);
+  const text = "Qwertzglacier zyxmelting vorpalstorms qwertzglacier.";
+  const r = await summarize(["--run=copy-run", `--resultsDir=${resultsDir}`, text]);
+  assertEquals(r.code, 0, r.stderr);
+  const summary = r.stdout.trim().split(" ");
+  assert(
+    summary.length > 0 && summary.every((w) => ["qwertzglacier", "zyxmelting", "vorpalstorms"].includes(w)),
+    r.stdout,
+  );
+  assertStringIncludes(r.stderr, "copy attention can still write them");
+  copyRun.model.dispose();
 });
 
 Deno.test({

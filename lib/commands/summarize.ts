@@ -41,6 +41,8 @@ export interface Summary {
   cutWords: number;
   /** Why there is no summary (empty text), else undefined. */
   problem?: string;
+  /** The run has copy attention: words outside the vocabulary can still be copied into the summary. */
+  copyable?: boolean;
 }
 
 /** The run parts summarizing needs. */
@@ -95,6 +97,7 @@ export async function summarizeTexts(
   });
   if (rows.length === 0) return out;
   const models = extractInferenceModels(run.model);
+  if (models.layers.pointer) { for (const r of rows) out[r].copyable = true; }
   const enc = encIn.subarray(0, rows.length * tin);
   const ext = extended.subarray(0, rows.length * tin);
   if (opts.beam) {
@@ -204,9 +207,9 @@ export function noteFor(label: string, s: Summary): string | null {
   const parts: string[] = [];
   if (s.oov > 0) {
     parts.push(
-      `${s.oov} of ${s.words} words outside the vocabulary (read as <oov>): ${
-        s.oovWords.slice(0, 12).join(", ")
-      }${s.oovWords.length > 12 ? ", ..." : ""}`,
+      `${s.oov} of ${s.words} words outside the vocabulary (read as <oov>${
+        s.copyable ? "; copy attention can still write them" : ""
+      }): ${s.oovWords.slice(0, 12).join(", ")}${s.oovWords.length > 12 ? ", ..." : ""}`,
     );
   }
   if (s.cutWords > 0) parts.push(`the last ${s.cutWords} words are past the input length and were not read`);
