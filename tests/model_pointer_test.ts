@@ -7,12 +7,12 @@ import { initBackend } from "../lib/backend/choose.ts";
 import { OOV, Tokenizer } from "../lib/data/tokenizer.ts";
 import { beamSearch, modelStepper } from "../lib/infer/beam.ts";
 import { greedyDecodeBatch, greedyDecodeLoop } from "../lib/infer/greedy.ts";
-import { extractInferenceModels } from "../lib/infer/models.ts";
+import { extractInferenceModels, feedBack } from "../lib/infer/models.ts";
 import { loadModelDir, saveModelDir } from "../lib/model/io.ts";
 import { PointerGenerator, scatterCopy } from "../lib/model/pointer.ts";
 import { isCopyModel, LAYER } from "../lib/model/seq2seq.ts";
 import { mulberry32 } from "../lib/util/rng.ts";
-import { decoderRows, encoderRows, tinyConfig, tinyModel } from "./fixtures/tiny_seq2seq.ts";
+import { decoderRows, encoderRows, shiftOutputBias, tinyConfig, tinyModel } from "./fixtures/tiny_seq2seq.ts";
 
 await initBackend({ backend: "cpu" });
 
@@ -238,4 +238,53 @@ Deno.test("a copy model computes its attention once per forward pass (context an
   assertEquals(calls, 1);
   tf.dispose([enc, dec]);
   model.dispose();
+});
+
+Deno.test("feedBack() gives int32 ids with extended ids replaced by <oov>, on cpu and on wasm", async () => {
+  const cfg = tinyConfig({ copy: true });
+  const model = tinyModel(cfg, 3, 1);
+  const models = extractInferenceModels(model);
+  const v = models.vocabSize;
+  try {
+    for (const backend of ["cpu", "wasm"] as const) {
+      await initBackend({ backend, blas: false });
+      const ids = tf.tensor1d([5, v, v + 3, 0, v - 1], "int32");
+      const fed = feedBack(models, ids);
+      assertEquals(fed.dtype, "int32", backend);
+      assertEquals(fed.shape, [5, 1]);
+      assertEquals(Array.from(await fed.data()), [5, OOV, OOV, 0, v - 1], backend);
+      tf.dispose([ids, fed]);
+    }
+  } finally {
+    await initBackend({ backend: "cpu" });
+    model.dispose();
+  }
+});
+
+Deno.test("on wasm, batched greedy equals the loop and beam width 1 for a copy model that copies unknown words", async () => {
+  await initBackend({ backend: "wasm", blas: false });
+  const cfg = tinyConfig({ copy: true });
+  const model = tinyModel(cfg, 17, 1);
+  shiftOutputBias(model, 3, 4); // outputs of several lengths (eostok favoured)
+  try {
+    const inf = extractInferenceModels(model);
+    const tin = cfg.maxInputLen, n = 9;
+    const rows = encoderRows(n, cfg, 5);
+    const ext = rows.map((id, k) => (k % 3 === 1 && id !== 0 ? cfg.vocabSize + (k % tin) : id));
+    const enc = rows.map((id, k) => (k % 3 === 1 && id !== 0 ? OOV : id)); // those words are unknown
+    const row = (m: Int32Array, i: number) => m.subarray(i * tin, (i + 1) * tin);
+    const batched = await greedyDecodeBatch(inf, enc, n, { maxLen: 6, batchSize: 4, extended: ext });
+    assert(batched.some((d) => d.ids.some((id) => id >= cfg.vocabSize)), "an unknown word was copied");
+    for (let i = 0; i < n; i++) {
+      const loop = await greedyDecodeLoop(inf, row(enc, i), 6, row(ext, i));
+      const stepper = modelStepper(inf, row(enc, i), row(ext, i));
+      const beam = await beamSearch(stepper, { beamWidth: 1, lengthPenalty: 0, maxLen: 6 });
+      stepper.dispose();
+      assertEquals(batched[i].ids, loop.ids, `loop, input ${i}`);
+      assertEquals(batched[i].ids, beam.ids, `beam width 1, input ${i}`);
+    }
+  } finally {
+    model.dispose();
+    await initBackend({ backend: "cpu" });
+  }
 });

@@ -175,9 +175,14 @@ export function encode(models: InferenceModels, tokens: tf.Tensor2D, extended?: 
  */
 export function feedBack(models: InferenceModels, ids: tf.Tensor): tf.Tensor2D {
   return tf.tidy(() => {
-    const col = tf.reshape(tf.cast(ids, "int32"), [-1, 1]);
+    const col = tf.reshape(tf.cast(ids, "int32"), [-1, 1]) as tf.Tensor2D;
     if (models.outputSize === models.vocabSize) return col as tf.Tensor2D;
-    return tf.where(tf.greaterEqual(col, models.vocabSize), tf.onesLike(col).mul(OOV), col) as tf.Tensor2D;
+    // int32 on both sides: with a float32 branch, wasm's where() returned the ids' bits as float32
+    return tf.where(
+      tf.greaterEqual(col, models.vocabSize),
+      tf.fill(col.shape, OOV, "int32"),
+      col,
+    ) as tf.Tensor2D;
   });
 }
 
