@@ -8,9 +8,19 @@
  *
  * @example
  * ```ts
+ * import { assertEquals, assertStringIncludes } from "@std/assert";
  * import { table } from "./notebook.ts";
- * table([{ system: "copy_input", f1: 0.5184 }, { system: "model_greedy", f1: 0.2013 }], { title: "F1" });
+ * const t = table([{ system: "copy_input", f1: 0.5184 }, { system: "model_greedy", f1: 0.2013 }], { title: "F1" });
  * // as a cell's last value: an HTML table in Jupyter, aligned text elsewhere
+ * const out = t[Symbol.for("Jupyter.display")]() as { "text/html": string; "text/plain": string };
+ * assertEquals(out["text/plain"].split("\n"), [
+ *   "F1",
+ *   "system            f1",
+ *   "------------  ------",
+ *   "copy_input    0.5184",
+ *   "model_greedy  0.2013",
+ * ]);
+ * assertStringIncludes(out["text/html"], '<td style="text-align:right;vertical-align:top">0.2013</td>');
  * ```
  * @module
  */

@@ -13,9 +13,15 @@
  *
  * @example
  * ```ts
- * import { plot, plotlyLoader } from "./plotly.ts";
- * plotlyLoader(); // cell 1: last value of the cell, loads plotly.js into the page
- * plot({ data: [{ type: "bar", x: ["a", "b"], y: [1, 2] }], layout: {} }); // a later cell
+ * import { assertEquals, assertStringIncludes } from "@std/assert";
+ * import { plot, PLOTLY_MIME, plotlyLoader } from "./plotly.ts";
+ * const show = (d: ReturnType<typeof plot>) => d[Symbol.for("Jupyter.display")]();
+ * // cell 1: as the last value of the cell, loads plotly.js into the page (offline, from npm)
+ * assertStringIncludes(String(show(plotlyLoader())["text/html"]), "<script");
+ * // a later cell: a figure; Plotly JSON for front ends that render it, HTML drawn by the loaded plotly.js
+ * const bundle = show(plot({ data: [{ type: "bar", x: ["a", "b"], y: [1, 2] }], layout: {} }));
+ * assertEquals((bundle[PLOTLY_MIME] as { data: { y: number[] }[] }).data[0].y, [1, 2]);
+ * assertEquals(bundle["text/plain"], 'Plotly figure "figure" (1 trace(s))');
  * ```
  * @module
  */
