@@ -36,7 +36,11 @@ Deno.test("table() renders escaped HTML, right-aligns numeric columns and notes 
   const rows = [{ name: "<b>x</b>", f1: 0.5 }, { name: "y & z", f1: 1 }, { name: "w", f1: null }];
   const b = bundle(table(rows, { title: "T", maxRows: 2 }));
   const html = String(b["text/html"]);
-  assertStringIncludes(html, "<caption");
+  // the title above the table, as wide as the output (a <caption> would wrap to the table's width)
+  assert(
+    html.startsWith('<div class="seq2seq-table-title" style="font-weight:bold;margin:0.3em 0">T</div><table'),
+  );
+  assert(!html.includes("<caption"));
   assertStringIncludes(html, "&lt;b&gt;x&lt;/b&gt;");
   assertStringIncludes(html, "y &amp; z");
   assert(!html.includes("<b>x</b>"));

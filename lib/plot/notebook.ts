@@ -109,10 +109,15 @@ export function table<T extends object>(rows: readonly T[], opts: TableOptions =
             .join("")
         }</tr>`
       ).join("\n");
-      const html = `<table class="seq2seq-table">` +
+      // the title is a block above the table, not a <caption>: a caption is as wide as the table, so a long
+      // title over a narrow table wrapped into a thin column (and classic Notebook greys captions out)
+      const html =
         (opts.title
-          ? `<caption style="text-align:left;font-weight:bold">${escapeHtml(opts.title)}</caption>`
+          ? `<div class="seq2seq-table-title" style="font-weight:bold;margin:0.3em 0">${
+            escapeHtml(opts.title)
+          }</div>`
           : "") +
+        `<table class="seq2seq-table">` +
         `<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>` +
         (note ? `<div style="color:#777;font-size:90%">${escapeHtml(note)}</div>` : "");
       const widths = cols.map((c, j) => Math.max(c.length, ...cells.map((r) => Math.min(r[j].length, 60))));
