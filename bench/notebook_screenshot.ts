@@ -171,7 +171,20 @@ interface NotebookReport {
   pageErrors: string[];
 }
 
-/** Open one notebook, run it, screenshot it, shut its kernel down. */
+/**
+ * Shut down every kernel session of the server (REST API), so that each notebook runs on a fresh kernel and no
+ * kernel, busy or not, stays alive after its notebook (also after a timeout).
+ */
+async function shutdownSessions(base: string, token: string): Promise<void> {
+  const r = await fetch(`${base}/api/sessions?token=${token}`);
+  const sessions = await r.json() as { id: string }[];
+  for (const s of sessions) {
+    const d = await fetch(`${base}/api/sessions/${s.id}?token=${token}`, { method: "DELETE" });
+    await d.body?.cancel();
+  }
+}
+
+/** Open one notebook, run it and screenshot it. */
 async function screenshotNotebook(
   browser: { newPage(): Promise<Page> },
   url: string,
@@ -211,8 +224,6 @@ async function screenshotNotebook(
     );
     await page.evaluate(UNSCROLL);
     await page.screenshot({ path: shot, fullPage: true, type: "png" });
-    // shut the kernel down (one Deno kernel per notebook otherwise stays alive until the server stops)
-    await page.evaluate("Jupyter.notebook.session.delete()").catch(() => {});
     return { ...counts, pageErrors };
   } finally {
     await page.close();
@@ -298,6 +309,8 @@ async function main(): Promise<number> {
             code = 1;
             console.log(JSON.stringify({ notebook: rel, run, ok: false, error: String(err).slice(0, 500) }));
             continue;
+          } finally {
+            await shutdownSessions(`http://127.0.0.1:${port}`, token);
           }
           const ok = report.errors.length === 0 && report.figureCellsWithout.length === 0 &&
             report.plots === report.figureDivs && report.misplaced.length === 0;
