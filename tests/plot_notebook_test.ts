@@ -57,6 +57,16 @@ Deno.test("table() renders escaped HTML, right-aligns numeric columns and notes 
   assertEquals(text[4], "y & z" + " ".repeat(3 + 2 + 5) + "1");
 });
 
+Deno.test("table() of no rows says so under its title instead of an empty table", () => {
+  const b = bundle(table([], { title: "Runs that differ" }));
+  assertStringIncludes(String(b["text/html"]), "Runs that differ</div>");
+  assertStringIncludes(String(b["text/html"]), "(no rows)");
+  assertEquals(String(b["text/plain"]).split("\n").filter((l) => l.trim() !== ""), [
+    "Runs that differ",
+    "(no rows)",
+  ]);
+});
+
 Deno.test("table() takes its columns in order of first appearance, or the ones given", () => {
   const rows = [{ a: 1 }, { b: 2, a: 3 }];
   assertStringIncludes(String(bundle(table(rows))["text/plain"]), "a  b");

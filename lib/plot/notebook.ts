@@ -98,7 +98,12 @@ export function table<T extends object>(rows: readonly T[], opts: TableOptions =
     shown.length > 0 && shown.every((r) => get(r, c) == null || typeof get(r, c) === "number")
   );
   const more = rows.length - shown.length;
-  const note = more > 0 ? `… ${more} more row(s) not shown (${rows.length} in all)` : "";
+  // an empty table would show its title over nothing, not even a header row: say so instead
+  const note = rows.length === 0
+    ? "(no rows)"
+    : more > 0
+    ? `… ${more} more row(s) not shown (${rows.length} in all)`
+    : "";
   return {
     [Symbol.for("Jupyter.display")]: (): MimeBundle => {
       const align = (j: number) => (numeric[j] ? "right" : "left");
