@@ -23,12 +23,13 @@ Deno.test("NotebookProgress shows one bar and one curve, then only updates them 
   let t = 0;
   const p = new NotebookProgress({ epochs: 2, stepsPerEpoch: 4, send, minIntervalMs: 0, now: () => t });
   await p.start();
+  const { onBatchEnd, onEpochEnd } = p.callbacks(); // what trainModel calls
   for (let epoch = 1; epoch <= 2; epoch++) {
     for (let step = 1; step <= 4; step++) {
       t += 1000; // one second per step
-      await p.step(epoch, step, 3 - epoch);
+      await onBatchEnd(epoch, step, 3 - epoch);
     }
-    await p.epoch(epochLog(epoch, 3 - epoch));
+    await onEpochEnd(epochLog(epoch, 3 - epoch));
   }
   await p.finish();
   assertEquals(sent.filter((m) => m.type === "display_data").map((m) => m.content.transient.display_id), [

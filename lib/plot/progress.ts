@@ -235,6 +235,14 @@ export class NotebookProgress {
     }
   }
 
+  /** `onBatchEnd` and `onEpochEnd` for `trainModel` (lib/train/loop.ts), calling {@linkcode step} and {@linkcode epoch}. */
+  callbacks(): {
+    onBatchEnd: (epoch: number, step: number, loss: number) => Promise<void>;
+    onEpochEnd: (log: EpochRecord) => Promise<void>;
+  } {
+    return { onBatchEnd: (e, s, l) => this.step(e, s, l), onEpochEnd: (log) => this.epoch(log) };
+  }
+
   /** Training has ended (or paused): a full green bar with the time it took. */
   async finish(): Promise<void> {
     this.view = {
