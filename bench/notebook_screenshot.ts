@@ -276,6 +276,7 @@ async function main(): Promise<number> {
       JUPYTER_DATA_DIR: join(tmp, "data"),
       JUPYTER_RUNTIME_DIR: join(tmp, "runtime"),
       SEQ2SEQ_PROFILE: Deno.env.get("SEQ2SEQ_PROFILE") ?? "tiny",
+      SEQ2SEQ_PLOTLY_LOADER: "inline", // the browser draws the figures with it
       PYDEVD_DISABLE_FILE_VALIDATION: "1",
     },
     stdout: "null",
