@@ -1,47 +1,63 @@
 /**
- * A notebook in a real browser: start the classic Jupyter Notebook server (127.0.0.1, a free port,
- * a random token, `JUPYTER_PATH=<project>/jupyter`), open a notebook in headless Debian Chromium
- * (playwright-core), run its cells one by one, wait for the Plotly figures to be drawn, save a full-page
- * screenshot to `results/screenshots/<name>.png` and print one JSON line.
+ * Notebooks in a real browser: start the classic Jupyter Notebook server (127.0.0.1, a free port,
+ * a random token, `JUPYTER_PATH=<project>/jupyter`), open each notebook in headless Debian Chromium
+ * (playwright-core), run its cells one by one, wait for the Plotly figures of its cells tagged `figure` to be
+ * drawn, save a full-page screenshot to `results/screenshots/<name>.png`, shut its kernel down and print one
+ * JSON line per notebook. The server's log goes to `results/screenshots/server.log`; each JSON line counts
+ * the log's `Invalid Signature` lines while that notebook ran (jupyter_client drops such a message).
  *
- * Usage: `deno run -A bench/notebook_screenshot.ts [notebooks/01_data_preparation.ipynb] [--timeout=SECONDS] [--run-all]`
- * (`--run-all`: queue all cells at once, as the "Run All" menu does, instead of one by one).
+ * Usage: `deno run -A bench/notebook_screenshot.ts [notebooks/NAME.ipynb ...] [--timeout=SECONDS] [--run-all]
+ * [--repeat=N]` (default: every notebook; `--run-all`: queue all cells at once, as the "Run All" menu does,
+ * instead of one by one; `--repeat`: run each notebook N times, the last screenshot is kept).
  *
  * Skips (exit 0, JSON `skipped`) when Chromium or the notebook server is missing. Autosave is
- * switched off in the page, and the source notebook is checked (and restored) afterwards, so the
- * run never leaves outputs in it. Exit 1 when a cell shows an error, an output sits under the wrong
- * cell, or no figure appears.
+ * switched off in the page, and the source notebooks are checked (and restored) afterwards, so the
+ * run never leaves outputs in them. Exit 1 when a cell shows an error, an output sits under the wrong
+ * cell, or a cell tagged `figure` shows no drawn figure.
  *
  * @module
  */
 import { basename, join, relative, resolve } from "node:path";
 import { CHROMIUM_INSTALL, chromiumPath, type Page, withChromium } from "../lib/plot/browser.ts";
-import { JUPYTER_DIR, JUPYTER_INSTALL, PROJECT_ROOT } from "../tools/run_notebooks.ts";
+import { FIGURE_TAG, JUPYTER_DIR, JUPYTER_INSTALL, PROJECT_ROOT } from "../tools/run_notebooks.ts";
 
 interface Options {
-  notebook: string;
+  notebooks: string[];
   timeoutS: number;
   /** Queue all cells at once ("Run All") instead of one by one. */
   runAll: boolean;
+  /** Runs of each notebook. */
+  repeat: number;
 }
 
 function parseArgs(args: string[]): Options {
-  const opts: Options = {
-    notebook: join(PROJECT_ROOT, "notebooks", "01_data_preparation.ipynb"),
-    timeoutS: 300,
-    runAll: false,
-  };
+  const opts: Options = { notebooks: [], timeoutS: 300, runAll: false, repeat: 1 };
   for (const a of args) {
     if (a.startsWith("--timeout=")) opts.timeoutS = Number(a.slice("--timeout=".length));
+    else if (a.startsWith("--repeat=")) opts.repeat = Number(a.slice("--repeat=".length));
     else if (a === "--run-all") opts.runAll = true;
     else if (a.startsWith("--")) {
-      throw new Error(`notebook_screenshot: unknown option ${a} (--timeout=SECONDS, --run-all)`);
-    } else opts.notebook = resolve(a);
+      throw new Error(`notebook_screenshot: unknown option ${a} (--timeout=SECONDS, --run-all, --repeat=N)`);
+    } else opts.notebooks.push(resolve(a));
   }
   if (!(opts.timeoutS > 0)) {
     throw new Error("notebook_screenshot: --timeout must be a positive number of seconds");
   }
+  if (!Number.isInteger(opts.repeat) || opts.repeat < 1) {
+    throw new Error("notebook_screenshot: --repeat must be a positive integer");
+  }
+  if (opts.notebooks.length === 0) {
+    const dir = join(PROJECT_ROOT, "notebooks");
+    opts.notebooks = [...Deno.readDirSync(dir)].filter((e) => e.isFile && e.name.endsWith(".ipynb"))
+      .map((e) => join(dir, e.name)).sort();
+  }
   return opts;
+}
+
+/** Indices (among all cells) of the notebook's cells tagged `figure`. */
+function figureCells(ipynb: string): number[] {
+  const nb = JSON.parse(ipynb) as { cells: { metadata?: { tags?: string[] } }[] };
+  return nb.cells.flatMap((c, i) => (c.metadata?.tags ?? []).includes(FIGURE_TAG) ? [i] : []);
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
@@ -143,30 +159,103 @@ const UNSCROLL = `(() => {
   }
 })()`;
 
+/** What one run of one notebook showed. */
+interface NotebookReport {
+  plots: number;
+  figureDivs: number;
+  /** Cells tagged `figure` (indices among all cells) without a drawn Plotly figure. */
+  figureCellsWithout: number[];
+  errors: string[];
+  loader: boolean;
+  misplaced: string[];
+  pageErrors: string[];
+}
+
+/**
+ * Shut down every kernel session of the server (REST API), so that each notebook runs on a fresh kernel and no
+ * kernel, busy or not, stays alive after its notebook (also after a timeout).
+ */
+async function shutdownSessions(base: string, token: string): Promise<void> {
+  const r = await fetch(`${base}/api/sessions?token=${token}`);
+  const sessions = await r.json() as { id: string }[];
+  for (const s of sessions) {
+    const d = await fetch(`${base}/api/sessions/${s.id}?token=${token}`, { method: "DELETE" });
+    await d.body?.cancel();
+  }
+}
+
+/** Open one notebook, run it and screenshot it. */
+async function screenshotNotebook(
+  browser: { newPage(): Promise<Page> },
+  url: string,
+  figures: number[],
+  shot: string,
+  opts: Options,
+): Promise<NotebookReport> {
+  const page = await browser.newPage();
+  try {
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(e.toString()));
+    await page.goto(url, { waitUntil: "load", timeout: 60_000 });
+    await runCells(page, opts.timeoutS * 1000, opts.runAll);
+    if (figures.length > 0) {
+      await page.waitForSelector(".js-plotly-plot", { timeout: 30_000, state: "attached" });
+      // Plotly draws its SVG asynchronously: wait for every figure to have its main plot layer
+      await page.waitForFunction(
+        `[...document.querySelectorAll(".seq2seq-figure")].every((d) => d.querySelector(".main-svg"))`,
+        undefined,
+        { timeout: 30_000 },
+      );
+    }
+    const counts = await page.evaluate<Omit<NotebookReport, "pageErrors">>(
+      `({
+        plots: document.querySelectorAll(".js-plotly-plot").length,
+        figureDivs: document.querySelectorAll(".seq2seq-figure").length,
+        figureCellsWithout: ${JSON.stringify(figures)}.filter((i) =>
+          !Jupyter.notebook.get_cell(i).element[0].querySelector(".output .js-plotly-plot .main-svg")),
+        errors: [...document.querySelectorAll(".output_error")].map((e) => e.textContent.slice(0, 300)),
+        loader: !!document.querySelector(".seq2seq-plotly-loader"),
+        // an "Out[k]" under a cell whose "In" number is not k: output shown under the wrong cell
+        misplaced: Jupyter.notebook.get_cells().flatMap((c, i) => c.cell_type !== "code" ? [] :
+          [...c.element[0].querySelectorAll(".output_prompt")].map((p) => p.textContent.trim())
+            .filter((t) => t !== "" && t !== "Out[" + c.input_prompt_number + "]:")
+            .map((t) => "cell " + i + " (In [" + c.input_prompt_number + "]) shows " + t)),
+      })`,
+    );
+    await page.evaluate(UNSCROLL);
+    await page.screenshot({ path: shot, fullPage: true, type: "png" });
+    return { ...counts, pageErrors };
+  } finally {
+    await page.close();
+  }
+}
+
 async function main(): Promise<number> {
   const opts = parseArgs(Deno.args);
-  const name = basename(opts.notebook, ".ipynb");
   if (!chromiumPath()) {
-    console.log(JSON.stringify({ notebook: opts.notebook, skipped: `no Chromium: ${CHROMIUM_INSTALL}` }));
+    console.log(JSON.stringify({ notebooks: opts.notebooks, skipped: `no Chromium: ${CHROMIUM_INSTALL}` }));
     return 0;
   }
   const serverCmd = await notebookServerCommand();
   if (!serverCmd) {
     console.log(
       JSON.stringify({
-        notebook: opts.notebook,
+        notebooks: opts.notebooks,
         skipped: `no classic notebook 6 server: ${JUPYTER_INSTALL}`,
       }),
     );
     return 0;
   }
-  const rel = relative(PROJECT_ROOT, opts.notebook);
-  if (rel.startsWith("..")) {
-    throw new Error(`notebook_screenshot: ${opts.notebook} is not inside ${PROJECT_ROOT}`);
+  const originals = new Map<string, Uint8Array>();
+  for (const nb of opts.notebooks) {
+    if (relative(PROJECT_ROOT, nb).startsWith("..")) {
+      throw new Error(`notebook_screenshot: ${nb} is not inside ${PROJECT_ROOT}`);
+    }
+    originals.set(nb, await Deno.readFile(nb));
   }
-  const original = await Deno.readFile(opts.notebook);
 
-  const t0 = performance.now();
+  const shotDir = join(PROJECT_ROOT, "results", "screenshots");
+  await Deno.mkdir(shotDir, { recursive: true });
   const tmp = await Deno.makeTempDir({ prefix: "notebook-screenshot-" });
   const port = freePort();
   const token = crypto.randomUUID().replaceAll("-", "");
@@ -187,76 +276,68 @@ async function main(): Promise<number> {
       JUPYTER_DATA_DIR: join(tmp, "data"),
       JUPYTER_RUNTIME_DIR: join(tmp, "runtime"),
       SEQ2SEQ_PROFILE: Deno.env.get("SEQ2SEQ_PROFILE") ?? "tiny",
+      SEQ2SEQ_PLOTLY_LOADER: "inline", // the browser draws the figures with it
       PYDEVD_DISABLE_FILE_VALIDATION: "1",
     },
     stdout: "null",
     stderr: "piped",
   }).spawn();
   const serverLog: string[] = [];
+  const logText = () => serverLog.join("");
+  const invalidSignatures = () => (logText().match(/Invalid Signature/g) ?? []).length;
   const logDone = (async () => {
     const dec = new TextDecoder();
-    for await (const chunk of server.stderr) serverLog.push(dec.decode(chunk));
+    for await (const chunk of server.stderr) serverLog.push(dec.decode(chunk, { stream: true }));
   })();
 
   let code = 0;
   try {
     await waitForServer(`http://127.0.0.1:${port}/api/status?token=${token}`, 60_000, server);
-    const shot = join(PROJECT_ROOT, "results", "screenshots", `${name}.png`);
-    await Deno.mkdir(join(PROJECT_ROOT, "results", "screenshots"), { recursive: true });
-    const report = await withChromium(async (browser) => {
-      const page = await browser.newPage();
-      const pageErrors: string[] = [];
-      page.on("pageerror", (e) => pageErrors.push(e.toString()));
-      await page.goto(`http://127.0.0.1:${port}/notebooks/${encodeURI(rel)}?token=${token}`, {
-        waitUntil: "load",
-        timeout: 60_000,
-      });
-      await runCells(page, opts.timeoutS * 1000, opts.runAll);
-      await page.waitForSelector(".js-plotly-plot", { timeout: 30_000, state: "attached" });
-      // Plotly draws its SVG asynchronously: wait for every figure to have its main plot layer
-      await page.waitForFunction(
-        `[...document.querySelectorAll(".seq2seq-figure")].every((d) => d.querySelector(".main-svg"))`,
-        undefined,
-        { timeout: 30_000 },
-      );
-      const counts = await page.evaluate<
-        { plots: number; figureDivs: number; errors: string[]; loader: boolean; misplaced: string[] }
-      >(
-        `({
-          plots: document.querySelectorAll(".js-plotly-plot").length,
-          figureDivs: document.querySelectorAll(".seq2seq-figure").length,
-          errors: [...document.querySelectorAll(".output_error")].map((e) => e.textContent.slice(0, 300)),
-          loader: !!document.querySelector(".seq2seq-plotly-loader"),
-          // an "Out[k]" under a cell whose "In" number is not k: output shown under the wrong cell
-          misplaced: Jupyter.notebook.get_cells().flatMap((c, i) => c.cell_type !== "code" ? [] :
-            [...c.element[0].querySelectorAll(".output_prompt")].map((p) => p.textContent.trim())
-              .filter((t) => t !== "" && t !== "Out[" + c.input_prompt_number + "]:")
-              .map((t) => "cell " + i + " (In [" + c.input_prompt_number + "]) shows " + t)),
-        })`,
-      );
-      await page.evaluate(UNSCROLL);
-      await page.screenshot({ path: shot, fullPage: true, type: "png" });
-      return { ...counts, pageErrors };
+    await withChromium(async (browser) => {
+      for (const nb of opts.notebooks) {
+        const rel = relative(PROJECT_ROOT, nb);
+        const name = basename(nb, ".ipynb");
+        const shot = join(shotDir, `${name}.png`);
+        const figures = figureCells(new TextDecoder().decode(originals.get(nb)!));
+        for (let run = 1; run <= opts.repeat; run++) {
+          const t0 = performance.now();
+          const sigBefore = invalidSignatures();
+          const url = `http://127.0.0.1:${port}/notebooks/${encodeURI(rel)}?token=${token}`;
+          let report: NotebookReport;
+          try {
+            report = await screenshotNotebook(browser, url, figures, shot, opts);
+          } catch (err) {
+            code = 1;
+            console.log(JSON.stringify({ notebook: rel, run, ok: false, error: String(err).slice(0, 500) }));
+            continue;
+          } finally {
+            await shutdownSessions(`http://127.0.0.1:${port}`, token);
+          }
+          const ok = report.errors.length === 0 && report.figureCellsWithout.length === 0 &&
+            report.plots === report.figureDivs && report.misplaced.length === 0;
+          if (!ok) code = 1;
+          console.log(JSON.stringify({
+            notebook: rel,
+            run,
+            screenshot: relative(PROJECT_ROOT, shot),
+            mode: opts.runAll ? "run-all" : "one-by-one",
+            ok,
+            figureCells: figures.length,
+            plots: report.plots,
+            figureOutputs: report.figureDivs,
+            figureCellsWithoutFigure: report.figureCellsWithout,
+            loaderShown: report.loader,
+            cellErrors: report.errors,
+            misplacedOutputs: report.misplaced,
+            pageErrors: report.pageErrors,
+            invalidSignatures: invalidSignatures() - sigBefore,
+            seconds: Math.round((performance.now() - t0) / 100) / 10,
+          }));
+        }
+      }
     });
-    const ok = report.errors.length === 0 && report.plots > 0 && report.plots === report.figureDivs &&
-      report.misplaced.length === 0;
-    code = ok ? 0 : 1;
-    console.log(JSON.stringify({
-      notebook: rel,
-      screenshot: relative(PROJECT_ROOT, shot),
-      mode: opts.runAll ? "run-all" : "one-by-one",
-      ok,
-      plots: report.plots,
-      figureOutputs: report.figureDivs,
-      loaderShown: report.loader,
-      cellErrors: report.errors,
-      misplacedOutputs: report.misplaced,
-      pageErrors: report.pageErrors,
-      server: serverCmd.join(" "),
-      seconds: Math.round((performance.now() - t0) / 100) / 10,
-    }));
   } catch (err) {
-    console.error(serverLog.join("").split("\n").slice(-30).join("\n"));
+    console.error(logText().split("\n").slice(-30).join("\n"));
     throw err;
   } finally {
     try {
@@ -266,11 +347,16 @@ async function main(): Promise<number> {
     }
     await server.status;
     await logDone.catch(() => {});
+    await Deno.writeTextFile(join(shotDir, "server.log"), logText()).catch(() => {});
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
-    const after = await Deno.readFile(opts.notebook);
-    if (after.length !== original.length || after.some((b, i) => b !== original[i])) {
-      await Deno.writeFile(opts.notebook, original);
-      console.error(`notebook_screenshot: the server modified ${rel}; restored the original`);
+    for (const [nb, original] of originals) {
+      const after = await Deno.readFile(nb);
+      if (after.length !== original.length || after.some((b, i) => b !== original[i])) {
+        await Deno.writeFile(nb, original);
+        console.error(
+          `notebook_screenshot: the server modified ${relative(PROJECT_ROOT, nb)}; restored the original`,
+        );
+      }
     }
   }
   return code;

@@ -7,9 +7,11 @@
  *
  * @example
  * ```ts
- * import { resolveConfig } from "./config.ts";
+ * import { assertEquals, assertThrows } from "@std/assert";
+ * import { ConfigError, resolveConfig } from "./config.ts";
  * const cfg = resolveConfig("default", { units: 64, epochs: 3 });
- * console.log(cfg.units, cfg.batchSize); // 64 60
+ * assertEquals([cfg.units, cfg.epochs, cfg.batchSize], [64, 3, 32]); // overrides, and the profile's batch size
+ * assertThrows(() => resolveConfig("default", { units: -1 }), ConfigError, "units");
  * ```
  * @module
  */

@@ -36,7 +36,11 @@ Deno.test("table() renders escaped HTML, right-aligns numeric columns and notes 
   const rows = [{ name: "<b>x</b>", f1: 0.5 }, { name: "y & z", f1: 1 }, { name: "w", f1: null }];
   const b = bundle(table(rows, { title: "T", maxRows: 2 }));
   const html = String(b["text/html"]);
-  assertStringIncludes(html, "<caption");
+  // the title above the table, as wide as the output (a <caption> would wrap to the table's width)
+  assert(
+    html.startsWith('<div class="seq2seq-table-title" style="font-weight:bold;margin:0.3em 0">T</div><table'),
+  );
+  assert(!html.includes("<caption"));
   assertStringIncludes(html, "&lt;b&gt;x&lt;/b&gt;");
   assertStringIncludes(html, "y &amp; z");
   assert(!html.includes("<b>x</b>"));
@@ -51,6 +55,16 @@ Deno.test("table() renders escaped HTML, right-aligns numeric columns and notes 
   assertEquals(text[2], "--------  ------");
   assertEquals(text[3], "<b>x</b>  0.5000");
   assertEquals(text[4], "y & z" + " ".repeat(3 + 2 + 5) + "1");
+});
+
+Deno.test("table() of no rows says so under its title instead of an empty table", () => {
+  const b = bundle(table([], { title: "Runs that differ" }));
+  assertStringIncludes(String(b["text/html"]), "Runs that differ</div>");
+  assertStringIncludes(String(b["text/html"]), "(no rows)");
+  assertEquals(String(b["text/plain"]).split("\n").filter((l) => l.trim() !== ""), [
+    "Runs that differ",
+    "(no rows)",
+  ]);
 });
 
 Deno.test("table() takes its columns in order of first appearance, or the ones given", () => {

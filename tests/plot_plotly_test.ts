@@ -83,8 +83,18 @@ Deno.test("figureHtml() waits for its element and window.Plotly, then draws the 
   assertEquals(timers.length, 0);
 });
 
+Deno.test("plotlyLoader({ inline: false }) sends one line instead of plotly.js (headless runs)", () => {
+  const bundle = display(plotlyLoader({ inline: false }));
+  const html = bundle["text/html"] as string;
+  assert(html.length < 300, `${html.length} characters`);
+  assertEquals(
+    bundle["text/plain"],
+    `plotly.js ${plotlyVersion()} loader skipped (SEQ2SEQ_PLOTLY_LOADER=skip)`,
+  );
+});
+
 Deno.test("plotlyLoader() embeds plotly.js once, hiding require.js's define so window.Plotly is set", () => {
-  const bundle = display(plotlyLoader());
+  const bundle = display(plotlyLoader({ inline: true }));
   const html = bundle["text/html"] as string;
   assertEquals(count(html, plotlyJs().slice(0, 300)), 1);
   assertStringIncludes(html, "(function(define, module, exports) {");

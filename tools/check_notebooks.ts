@@ -1,11 +1,20 @@
 /**
- * Type-check the notebooks: the code cells of each notebook, in order, checked as one module with the project's
- * compiler options (deno.json), as `deno check` checks `lib/`. The Jupyter kernel does not type-check cells, so
- * without this a call missing its `await` (reading `.ids` from a Promise) reaches learners.
+ * Type-check and lint the notebooks: the code cells of each notebook, in order, checked as one module with the
+ * project's compiler options (deno.json), as `deno check` checks `lib/`, then linted with `deno lint`. The
+ * Jupyter kernel does not type-check cells, so without this a call missing its `await` (reading `.ids` from a
+ * Promise) reaches learners.
+ *
+ * Lint: deno's recommended rules (among them the async ones: `require-await`, `no-async-promise-executor`,
+ * `no-await-in-sync-fn`, `require-yield`) and two rules of `tools/notebook_lint_plugin.ts` for promises nobody
+ * awaits (`notebook/no-floating-async-call`, knowing every function `lib/` exports that returns a promise, and
+ * `notebook/no-async-foreach`). deno lint has no type-aware `no-floating-promises`; `no-await-in-loop` is left
+ * out on purpose (notebook 05 decodes one at a time in a loop to compare with batched decoding).
  *
  * Each notebook becomes `.notebook_check/<name>.ts` (removed afterwards; a folder beside `notebooks/`, so the
- * cells' relative imports `../lib/...` resolve as in the kernel), with a comment before each cell; errors are reported as `notebooks/<name>.ipynb cell N line L: message`, and the exit code is
- * 1 when any notebook has one. `deno task check` runs it.
+ * cells' relative imports `../lib/...` resolve as in the kernel), with a comment before each cell; errors are
+ * reported as `notebooks/<name>.ipynb cell N line L: TS1234 message` (type errors) or
+ * `... cell N line L: lint(rule) message`, and the exit code is 1 when any notebook has one.
+ * `deno task check` runs it.
  *
  * Usage: `deno run -A tools/check_notebooks.ts [notebooks/NAME.ipynb ...]` (default: every notebook).
  * @module
@@ -59,7 +68,35 @@ export function moduleFromCells(
   return { text: lines.join("\n") + "\n", origin };
 }
 
-/** Notebook errors found by type-checking, as `path cell N line L: message` lines. */
+/** Lint rules (besides the `recommended` tag) applied to notebook code: the notebook plugin's. */
+export const NOTEBOOK_LINT_RULES = ["notebook/no-floating-async-call", "notebook/no-async-foreach"];
+
+/**
+ * Names of the functions `lib/` exports that return a promise (`export async function f`, or
+ * `export function f(...): Promise<...>`), read from the source text.
+ */
+export async function libAsyncFunctions(libDir = join(ROOT, "lib")): Promise<string[]> {
+  const names = new Set<string>();
+  const walk = async (dir: string) => {
+    for await (const e of Deno.readDir(dir)) {
+      const p = join(dir, e.name);
+      if (e.isDirectory) await walk(p);
+      else if (e.isFile && e.name.endsWith(".ts")) {
+        const text = await Deno.readTextFile(p);
+        for (
+          const m of text.matchAll(/^export (async )?function\*? (\w+)[^{]*?\)\s*:\s*([^{]*?)\s*\{\s*$/gms)
+        ) {
+          if (m[1] || /^Promise</.test(m[3])) names.add(m[2]);
+        }
+        for (const m of text.matchAll(/^export async function (\w+)/gm)) names.add(m[1]);
+      }
+    }
+  };
+  await walk(libDir);
+  return [...names].sort();
+}
+
+/** Notebook errors found by type-checking and linting, as `path cell N line L: message` lines. */
 export async function checkNotebooks(paths: string[]): Promise<string[]> {
   // not under results/: deno.json excludes that folder from checking
   const outDir = join(ROOT, ".notebook_check");
@@ -83,12 +120,68 @@ export async function checkNotebooks(paths: string[]): Promise<string[]> {
       stdout: "piped",
       stderr: "piped",
     }).output();
-    if (out.code === 0) return [];
-    const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
-    return parseErrors(text, origins);
+    const errors: string[] = [];
+    if (out.code !== 0) {
+      const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
+      errors.push(...parseErrors(text, origins));
+    }
+    errors.push(...await lintModules(outDir, files, origins));
+    return errors;
   } finally {
     await Deno.remove(outDir, { recursive: true }).catch(() => {});
   }
+}
+
+/** `deno lint` on the generated modules (recommended rules + the notebook plugin), located in their cells. */
+async function lintModules(
+  outDir: string,
+  files: string[],
+  origins: Map<string, { nb: string; origin: ({ cell: number; line: number } | null)[] }>,
+): Promise<string[]> {
+  const names = await libAsyncFunctions();
+  const pluginUrl = new URL("./notebook_lint_plugin.ts", import.meta.url).href;
+  await Deno.writeTextFile(
+    join(outDir, "lint_plugin.ts"),
+    `import { notebookLintPlugin } from ${JSON.stringify(pluginUrl)};\n` +
+      `export default notebookLintPlugin(${JSON.stringify(names)});\n`,
+  );
+  const config = join(outDir, "lint.json");
+  await Deno.writeTextFile(
+    config,
+    JSON.stringify({
+      lint: { plugins: ["./lint_plugin.ts"], rules: { tags: ["recommended"], include: NOTEBOOK_LINT_RULES } },
+    }),
+  );
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["lint", "--json", "--config", config, ...files],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  let report: {
+    diagnostics: { filename: string; range: { start: { line: number } }; message: string; code: string }[];
+    errors: { file_path: string; message: string }[];
+  };
+  try {
+    report = JSON.parse(stdout);
+  } catch {
+    return [`deno lint failed:\n${(new TextDecoder().decode(out.stderr) + stdout).trim()}`];
+  }
+  const errors = report.errors.map((e) => `${e.file_path}: deno lint: ${e.message}`);
+  for (const d of report.diagnostics) {
+    const file = d.filename.startsWith("file://") ? fileURLToPath(d.filename) : d.filename;
+    const o = origins.get(file);
+    const where = o?.origin[d.range.start.line - 1];
+    errors.push(
+      o && where
+        ? `${o.nb} cell ${where.cell} line ${where.line}: lint(${d.code}) ${d.message}`
+        : `${file}:${d.range.start.line}: lint(${d.code}) ${d.message}`,
+    );
+  }
+  if (out.code !== 0 && errors.length === 0) errors.push(`deno lint failed:\n${stdout.trim()}`);
+  return errors;
 }
 
 /** `deno check` output -> one line per error, located in its notebook cell. */
@@ -130,6 +223,6 @@ if (import.meta.main) {
     .sort();
   const errors = await checkNotebooks(paths);
   for (const e of errors) console.error(e);
-  console.log(`notebooks type-checked: ${paths.length}, errors: ${errors.length}`);
+  console.log(`notebooks type-checked and linted: ${paths.length}, errors: ${errors.length}`);
   if (errors.length > 0) Deno.exit(1);
 }

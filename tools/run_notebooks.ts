@@ -113,6 +113,9 @@ export async function runNotebooks(opts: RunOptions = {}): Promise<NotebookResul
   const env: Record<string, string> = {
     JUPYTER_PATH: jupyterPath,
     SEQ2SEQ_PROFILE: opts.profile ?? Deno.env.get("SEQ2SEQ_PROFILE") ?? "tiny",
+    // nothing renders HTML here: leave the 4.5 MB plotly.js out of the loader cell, the one output large
+    // enough for the Deno kernel to corrupt on a busy machine (jupyter/README.md, "Invalid Signature")
+    SEQ2SEQ_PLOTLY_LOADER: Deno.env.get("SEQ2SEQ_PLOTLY_LOADER") ?? "skip",
     NO_COLOR: "1",
     PYDEVD_DISABLE_FILE_VALIDATION: "1",
   };

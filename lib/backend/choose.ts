@@ -10,9 +10,23 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import * as tf from "@tensorflow/tfjs";
  * import { formatBackendReport, initBackend } from "./choose.ts";
- * const report = await initBackend({ backend: "auto", blas: true });
- * console.log(formatBackendReport(report)); // backend: wasm (tfjs-node-gpu not installed; ...) + OpenBLAS matmul
+ * const report = await initBackend({ backend: "cpu" }); // "auto" follows the order in the module doc
+ * assertEquals([report.name, tf.getBackend()], ["cpu", "cpu"]);
+ * // the one line every run prints, here from a report made by hand
+ * const line = formatBackendReport({
+ *   name: "wasm",
+ *   reason: "automatic order",
+ *   tried: [
+ *     { name: "tfjs-node", ok: false, why: "not installed" },
+ *     { name: "wasm", ok: true, why: "" },
+ *   ],
+ *   kernels: [],
+ *   blas: { enabled: true, why: "", lib: "libopenblas.so.0", threads: 2 },
+ * });
+ * assertEquals(line, "backend: wasm (tfjs-node not installed) + OpenBLAS matmul (libopenblas.so.0, 2 threads)");
  * ```
  * @module
  */

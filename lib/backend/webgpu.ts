@@ -17,11 +17,14 @@
  *
  * @example
  * ```ts
- * import { initWebGpu, probeWebGpu } from "./webgpu.ts";
- * const probe = await probeWebGpu();
- * console.log(probe.why); // "software adapter only: llvmpipe (LLVM 15.0.6, 256 bits)"
- * const r = await initWebGpu({ allowSoftware: true });
- * console.log(r.ok, r.why); // true "llvmpipe (LLVM 15.0.6, 256 bits), a software adapter (slow)"
+ * import { assert, assertEquals } from "@std/assert";
+ * import { describeAdapter, probeWebGpu } from "./webgpu.ts";
+ * // Mesa's llvmpipe is a software rasteriser: usable when forced, never picked automatically
+ * const sw = describeAdapter({ vendor: "mesa", description: "llvmpipe (LLVM 15.0.6, 256 bits)" });
+ * assertEquals([sw.software, sw.description], [true, "llvmpipe (LLVM 15.0.6, 256 bits)"]);
+ * const probe = await probeWebGpu(); // e.g. why: "software adapter only: llvmpipe (LLVM 15.0.6, 256 bits)"
+ * assert(probe.why.length > 0);
+ * assert(!probe.hardware || !probe.adapter?.software); // hardware only with a hardware adapter
  * ```
  * @module
  */

@@ -16,9 +16,11 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { cleanText, toWords } from "./clean.ts";
- * const c = cleanText("The U.S. warmed 1.5°C — \"fast\".");  // "the u.s. warmed 1.5 c fast ."
- * toWords(c);                                               // "the us warmed 1 5 c fast"
+ * const c = cleanText("The U.S. warmed 1.5°C — \"fast\".");
+ * assertEquals(c, "the u.s. warmed 1.5 c fast .");
+ * assertEquals(toWords(c), "the us warmed 1 5 c fast");
  * ```
  * @module
  */

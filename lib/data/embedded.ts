@@ -21,9 +21,12 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { generateCorpus } from "./embedded.ts";
- * const rows = generateCorpus(1000, 42); // same rows for the same (n, seed)
- * console.log(rows[0].snippet);
+ * const rows = generateCorpus(1000, 42);
+ * assertEquals(rows.length, 1000);
+ * assertEquals(generateCorpus(1000, 42)[0], rows[0]); // same rows for the same (n, seed)
+ * assertEquals(rows[0].file, `${rows[0].station}.${rows[0].file.split(".")[1]}.csv`); // the Kaggle naming
  * ```
  * @module
  */

@@ -5,11 +5,19 @@
  *
  * @example
  * ```ts
+ * import { assert, assertEquals } from "@std/assert";
  * import { resolveConfig } from "../config.ts";
  * import { prepareData, prepReportTable } from "./prep.ts";
- * const data = await prepareData(resolveConfig("tiny"));
- * console.table(prepReportTable(data.report));
- * data.encoded.train.encIn; // Int32Array, n * maxInputLen, row-major
+ * const cfg = resolveConfig("tiny"); // the embedded corpus (ENVNEWS_DIR not consulted below)
+ * const data = await prepareData(cfg, undefined, { useEnv: false });
+ * assertEquals(data.report.source, "embedded");
+ * const { train, val, test } = data.encoded;
+ * assertEquals(train.encIn.length, train.n * cfg.maxInputLen); // Int32Array, n * maxInputLen, row-major
+ * assertEquals(train.decOut.length, train.n * cfg.maxOutputLen);
+ * assertEquals(train.n, data.splits.train.length); // one encoded row per example
+ * const c = data.report.counts; // duplicates are removed before the split
+ * assertEquals([train.n + val.n + test.n, c.train + c.val + c.test], [c.unique - c.cappedOut, c.unique - c.cappedOut]);
+ * assert(prepReportTable(data.report).length > 0); // rows for console.table or a notebook table
  * ```
  * @module
  */

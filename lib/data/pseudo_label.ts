@@ -11,9 +11,11 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { pseudoSummary } from "./pseudo_label.ts";
- * pseudoSummary("the ice melts. the ice melts fast in the arctic. ok.");
- * // "the ice melts fast in the arctic."  (scores 7, 13, 1)
+ * // sentence scores: sums of word counts over the snippet: 7, 13, 1
+ * const label = pseudoSummary("the ice melts. the ice melts fast in the arctic. ok.");
+ * assertEquals(label, "the ice melts fast in the arctic.");
  * ```
  * @module
  */

@@ -30,9 +30,12 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { splitSentences } from "./sentences.ts";
- * splitSentences("dr. lee said the u.s. warmed 1.5 degrees. it is rising... more at 5 p.m. today");
- * // ["dr. lee said the u.s. warmed 1.5 degrees.", "it is rising...", "more at 5 p.m. today"]
+ * assertEquals(
+ *   splitSentences("dr. lee said the u.s. warmed 1.5 degrees. it is rising... more at 5 p.m. today"),
+ *   ["dr. lee said the u.s. warmed 1.5 degrees.", "it is rising...", "more at 5 p.m. today"],
+ * );
  * ```
  * @module
  */

@@ -9,10 +9,14 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { splitExamples } from "./split.ts";
  * const ex = ["a b", "c d", "a b", "e f"].map((input) => ({ input }));
  * const { train, val, test, report } = splitExamples(ex, { valFraction: 0.25, testFraction: 0.25, seed: 1 });
- * report.duplicatesRemoved; // 1
+ * assertEquals(report.duplicatesRemoved, 1); // the second "a b" goes before the split
+ * assertEquals(train.length + val.length + test.length, 3);
+ * const all = [...train, ...val, ...test].map((e) => e.input).sort();
+ * assertEquals(all, ["a b", "c d", "e f"]); // each distinct input in exactly one split
  * ```
  * @module
  */

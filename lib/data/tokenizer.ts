@@ -9,11 +9,18 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { Tokenizer } from "./tokenizer.ts";
+ * // ids 0-3 are reserved (padding, <oov>, sostok, eostok); words by frequency: the=4, ice=5, melts=6, ...
  * const tok = Tokenizer.fit(["the ice melts", "the sea rises"], 10);
- * tok.encodeInput("the ice is gone", 6);      // ids [4, 5, 1, 1, 0, 0], oov 2, truncated false
- * tok.encodeTarget("the ice melts fast", 4);  // decIn [2, 4, 5, 6], decOut [4, 5, 6, 3], truncated true
- * tok.decode([2, 4, 5, 1, 3, 7]);             // "the ice <oov>"
+ * const enc = tok.encodeInput("the ice is gone", 6);
+ * assertEquals([...enc.ids], [4, 5, 1, 1, 0, 0]); // two words out of the vocabulary, then padding
+ * assertEquals([enc.oov, enc.truncated], [2, false]);
+ * const t = tok.encodeTarget("the ice melts fast", 4); // room for sostok + 2 words + eostok
+ * assertEquals([...t.decIn], [2, 4, 5, 6]);
+ * assertEquals([...t.decOut], [4, 5, 6, 3]);
+ * assertEquals(t.truncated, true);
+ * assertEquals(tok.decode([2, 4, 5, 1, 3, 7]), "the ice <oov>"); // stops at eostok
  * ```
  * @module
  */

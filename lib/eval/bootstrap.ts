@@ -11,8 +11,13 @@
  *
  * @example
  * ```ts
+ * import { assert, assertAlmostEquals } from "@std/assert";
  * import { bootstrapCI } from "./bootstrap.ts";
- * bootstrapCI([0.2, 0.4, 0.9, 0.5], { resamples: 1000, seed: 42 }); // { mean: 0.5, lo: …, hi: … }
+ * const ci = bootstrapCI([0.2, 0.4, 0.9, 0.5], { resamples: 1000, seed: 42 });
+ * assertAlmostEquals(ci.mean, 0.5); // (0.2 + 0.4 + 0.9 + 0.5) / 4
+ * assert(0.2 <= ci.lo && ci.lo < ci.mean && ci.mean < ci.hi && ci.hi <= 0.9);
+ * const again = bootstrapCI([0.2, 0.4, 0.9, 0.5], { resamples: 1000, seed: 42 });
+ * assert(again.lo === ci.lo && again.hi === ci.hi); // same seed, same interval
  * ```
  * @module
  */

@@ -14,9 +14,15 @@
  *
  * @example
  * ```ts
+ * import { assertAlmostEquals, assertEquals } from "@std/assert";
  * import { scoreAll } from "./metrics.ts";
- * scoreAll("the cat sat on the mat", "the cat is on the mat");
- * // { f1: 0.8333, rouge1: 0.8333, rouge2: 0.6, rougeL: 0.8333 } (rounded)
+ * const s = scoreAll("the cat sat on the mat", "the cat is on the mat");
+ * // 5 of 6 tokens shared each way: P = R = 5/6; bigrams: 3 of 5 shared ("the cat", "on the", "the mat")
+ * assertAlmostEquals(s.f1, 5 / 6);
+ * assertAlmostEquals(s.rouge1, 5 / 6);
+ * assertAlmostEquals(s.rouge2, 3 / 5);
+ * assertAlmostEquals(s.rougeL, 5 / 6); // longest common subsequence: the cat on the mat
+ * assertEquals(scoreAll("", "the cat").f1, 0); // an empty prediction scores 0
  * ```
  * @module
  */

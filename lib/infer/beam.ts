@@ -9,10 +9,35 @@
  *
  * @example
  * ```ts
- * import { beamSearch, modelStepper } from "./beam.ts";
- * // const stepper = modelStepper(models, encRow);
- * // const best = await beamSearch(stepper, { beamWidth: 4, lengthPenalty: 0.6, maxLen: 20 });
- * // stepper.dispose();
+ * import { assert, assertAlmostEquals, assertEquals } from "@std/assert";
+ * import { resolveConfig } from "../config.ts";
+ * import { buildSeq2Seq } from "../model/seq2seq.ts";
+ * import { extractInferenceModels } from "./models.ts";
+ * import { beamSearch, type BeamStepper, modelStepper } from "./beam.ts";
+ * // ids: 0 padding, 1 <oov>, 2 sostok, 3 eostok, 4 "a", 5 "b". After sostok: a 0.5, b 0.4, eostok 0.1;
+ * // after a: eostok 0.3, a 0.35, b 0.35; after b: eostok 1. Greedy takes "a" and never ends above 0.175;
+ * // a beam of 2 keeps "b" and finishes "b" with probability 0.4.
+ * const next: Record<number, number[]> = {
+ *   2: [0, 0, 0, 0.1, 0.5, 0.4],
+ *   4: [0, 0, 0, 0.3, 0.35, 0.35],
+ *   5: [0, 0, 0, 1, 0, 0],
+ * };
+ * const stepper: BeamStepper = {
+ *   vocabSize: 6,
+ *   step: (prev) => Promise.resolve({ probs: Float32Array.from([...prev].flatMap((t) => next[t])), attention: null }),
+ *   dispose() {},
+ * };
+ * const best = await beamSearch(stepper, { beamWidth: 2, lengthPenalty: 0, maxLen: 3 });
+ * assertEquals([best.ids, best.finished], [[5], true]);
+ * assertAlmostEquals(best.logProb, Math.log(0.4), 1e-6);
+ * // with a model (here untrained): modelStepper steps the inference models for one encoder row
+ * const cfg = resolveConfig("tiny");
+ * const models = extractInferenceModels(buildSeq2Seq(cfg));
+ * const row = new Int32Array(cfg.maxInputLen).fill(5, 0, 3);
+ * const modelBeam = modelStepper(models, row);
+ * const out = await beamSearch(modelBeam, { beamWidth: 4, lengthPenalty: 0.6, maxLen: 6 });
+ * modelBeam.dispose();
+ * assert(out.ids.length <= 6 && Number.isFinite(out.score));
  * ```
  * @module
  */

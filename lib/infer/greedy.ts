@@ -12,9 +12,22 @@
  *
  * @example
  * ```ts
- * import { greedyDecodeBatch } from "./greedy.ts";
- * // const out = await greedyDecodeBatch(models, encoded.test.encIn, encoded.test.n, { maxLen: 20 });
- * // tokenizer.decode(out[0].ids)
+ * import { assert, assertEquals } from "@std/assert";
+ * import { resolveConfig } from "../config.ts";
+ * import { buildSeq2Seq } from "../model/seq2seq.ts";
+ * import { extractInferenceModels } from "./models.ts";
+ * import { greedyDecodeBatch, greedyDecodeLoop } from "./greedy.ts";
+ * const cfg = resolveConfig("tiny");
+ * const models = extractInferenceModels(buildSeq2Seq(cfg)); // untrained: any tokens, but bounded
+ * const encIn = new Int32Array(2 * cfg.maxInputLen); // two rows, row-major
+ * encIn.set([5, 6, 7], 0);
+ * encIn.set([8, 9], cfg.maxInputLen);
+ * const out = await greedyDecodeBatch(models, encIn, 2, { maxLen: 5 });
+ * assertEquals(out.length, 2);
+ * for (const d of out) assert(d.ids.length <= 5 && d.attention.length >= d.ids.length);
+ * // batched decoding gives what the one-at-a-time loop gives
+ * const one = await greedyDecodeLoop(models, encIn.subarray(0, cfg.maxInputLen), 5);
+ * assertEquals(out[0].ids, one.ids);
  * ```
  * @module
  */

@@ -15,9 +15,18 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { resolveConfig } from "../config.ts";
+ * import { buildSeq2Seq } from "../model/seq2seq.ts";
  * import { extractInferenceModels } from "./models.ts";
- * // const inf = extractInferenceModels(trainedModel);
- * // const [encStates, h, c] = inf.encoder.predict(tokens) as tf.Tensor[];
+ * const cfg = resolveConfig("tiny");
+ * const inf = extractInferenceModels(buildSeq2Seq(cfg)); // shares the (here untrained) layers
+ * const tokens = tf.tensor2d([[5, 6, 7, ...new Array(cfg.maxInputLen - 3).fill(0)]], undefined, "int32");
+ * const [encStates, h, c] = inf.encoder.predict(tokens) as tf.Tensor[];
+ * assertEquals(encStates.shape, [1, cfg.maxInputLen, cfg.units]); // one vector per input position
+ * assertEquals([h.shape, c.shape], [[1, cfg.units], [1, cfg.units]]); // the decoder's initial state
+ * assertEquals([inf.inputLen, inf.vocabSize], [cfg.maxInputLen, cfg.vocabSize]);
  * ```
  * @module
  */

@@ -3,8 +3,12 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { pathExists } from "./exists.ts";
- * if (await pathExists("results/run-1/best/model.json")) console.log("finished an epoch");
+ * const dir = await Deno.makeTempDir();
+ * assertEquals(await pathExists(dir), true);
+ * assertEquals(await pathExists(`${dir}/best/model.json`), false); // not found: false, not an exception
+ * await Deno.remove(dir);
  * ```
  * @module
  */

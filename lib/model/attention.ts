@@ -24,11 +24,19 @@
  *
  * @example
  * ```ts
+ * import { assertAlmostEquals, assertEquals } from "@std/assert";
  * import * as tf from "@tensorflow/tfjs";
  * import { BahdanauAttention } from "./attention.ts";
  * const layer = new BahdanauAttention({ units: 8 });
+ * // decoder outputs (B=1, Tout=2, 4), encoder outputs (1, Tin=3, 4), encoder tokens (the third is padding)
  * const [ctx, w] = layer.apply([tf.ones([1, 2, 4]), tf.ones([1, 3, 4]), tf.tensor2d([[5, 7, 0]])]) as tf.Tensor[];
- * w.print(); // the third (padded) encoder position gets weight 0
+ * assertEquals(ctx.shape, [1, 2, 4]);
+ * const weights = w.arraySync() as number[][][]; // (1, 2, 3)
+ * for (const row of weights[0]) {
+ *   assertAlmostEquals(row[0], 0.5, 1e-6); // equal encoder outputs: equal weights on the two real tokens
+ *   assertAlmostEquals(row[1], 0.5, 1e-6);
+ *   assertEquals(row[2], 0); // the padded position gets weight 0
+ * }
  * ```
  * @module
  */

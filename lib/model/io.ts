@@ -6,9 +6,17 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { resolveConfig } from "../config.ts";
+ * import { buildSeq2Seq } from "./seq2seq.ts";
  * import { loadModelDir, saveModelDir } from "./io.ts";
- * // await saveModelDir(model, "results/run/best");
- * // const again = await loadModelDir("results/run/best");
+ * const model = buildSeq2Seq(resolveConfig("tiny"));
+ * const dir = await Deno.makeTempDir();
+ * await saveModelDir(model, `${dir}/best`); // best/model.json + best/weights.bin
+ * const again = await loadModelDir(`${dir}/best`);
+ * assertEquals(again.countParams(), model.countParams());
+ * assertEquals(again.getWeights()[0].dataSync(), model.getWeights()[0].dataSync()); // the same numbers
+ * await Deno.remove(dir, { recursive: true });
  * ```
  * @module
  */

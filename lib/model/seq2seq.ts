@@ -8,10 +8,14 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { resolveConfig } from "../config.ts";
- * import { buildSeq2Seq } from "./seq2seq.ts";
- * const model = buildSeq2Seq(resolveConfig("tiny"));
- * console.log(model.countParams());
+ * import { buildSeq2Seq, expectedParamCounts } from "./seq2seq.ts";
+ * const cfg = resolveConfig("tiny");
+ * const model = buildSeq2Seq(cfg); // untrained: random weights
+ * assertEquals(model.outputs[0].shape, [null, cfg.maxOutputLen, cfg.vocabSize]); // next-token probabilities
+ * const expected = Object.values(expectedParamCounts(cfg)).reduce((a, b) => a + b, 0);
+ * assertEquals(model.countParams(), expected); // the Keras formulas, layer by layer
  * ```
  * @module
  */

@@ -3,10 +3,17 @@
  *
  * @example
  * ```ts
+ * import { assert, assertEquals } from "@std/assert";
  * import { resolveConfig } from "../config.ts";
  * import { buildSeq2Seq } from "./seq2seq.ts";
  * import { formatSummary, modelSummary } from "./summary.ts";
- * console.log(formatSummary(modelSummary(buildSeq2Seq(resolveConfig("tiny")))));
+ * const model = buildSeq2Seq(resolveConfig("tiny"));
+ * const s = modelSummary(model);
+ * assertEquals(s.total, model.countParams());
+ * assertEquals(s.rows.length, model.layers.length); // one row per layer, inputs included
+ * const text = formatSummary(s).split("\n");
+ * assertEquals(text.length, s.rows.length + 4); // header, rule, one line per layer, rule, total
+ * assert(text.at(-1)!.startsWith("total") && text.at(-1)!.endsWith(s.total.toLocaleString("en-US")));
  * ```
  * @module
  */

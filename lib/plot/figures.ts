@@ -9,9 +9,19 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { trainingCurves } from "./figures.ts";
- * import { plot } from "./plotly.ts";
- * plot(trainingCurves([{ epoch: 1, loss: 2.1, acc: 0.31, valLoss: 2.4, valAcc: 0.28 }]));
+ * import { plot, PLOTLY_MIME } from "./plotly.ts";
+ * const fig = trainingCurves([
+ *   { epoch: 1, loss: 2.1, acc: 0.31, valLoss: 2.4, valAcc: 0.28 },
+ *   { epoch: 2, loss: 1.6, acc: 0.45, valLoss: 1.9, valAcc: 0.41 },
+ * ]);
+ * // four lines over the epochs: train and val loss (left axis), train and val accuracy (right axis)
+ * assertEquals(fig.data.map((t) => t.name), ["train loss", "val loss", "train accuracy", "val accuracy"]);
+ * assertEquals(fig.data[1].y, [2.4, 1.9]);
+ * // as a cell's last value, plot(fig) is a Plotly output in Jupyter
+ * const bundle = plot(fig)[Symbol.for("Jupyter.display")]();
+ * assertEquals(Object.keys(bundle).sort(), [PLOTLY_MIME, "text/html", "text/plain"].sort());
  * ```
  * @module
  */

@@ -8,9 +8,19 @@
  *
  * @example
  * ```ts
+ * import { assertEquals, assertStringIncludes } from "@std/assert";
  * import { table } from "./notebook.ts";
- * table([{ system: "copy_input", f1: 0.5184 }, { system: "model_greedy", f1: 0.2013 }], { title: "F1" });
+ * const t = table([{ system: "copy_input", f1: 0.5184 }, { system: "model_greedy", f1: 0.2013 }], { title: "F1" });
  * // as a cell's last value: an HTML table in Jupyter, aligned text elsewhere
+ * const out = t[Symbol.for("Jupyter.display")]() as { "text/html": string; "text/plain": string };
+ * assertEquals(out["text/plain"].split("\n"), [
+ *   "F1",
+ *   "system            f1",
+ *   "------------  ------",
+ *   "copy_input    0.5184",
+ *   "model_greedy  0.2013",
+ * ]);
+ * assertStringIncludes(out["text/html"], '<td style="text-align:right;vertical-align:top">0.2013</td>');
  * ```
  * @module
  */
@@ -88,7 +98,12 @@ export function table<T extends object>(rows: readonly T[], opts: TableOptions =
     shown.length > 0 && shown.every((r) => get(r, c) == null || typeof get(r, c) === "number")
   );
   const more = rows.length - shown.length;
-  const note = more > 0 ? `… ${more} more row(s) not shown (${rows.length} in all)` : "";
+  // an empty table would show its title over nothing, not even a header row: say so instead
+  const note = rows.length === 0
+    ? "(no rows)"
+    : more > 0
+    ? `… ${more} more row(s) not shown (${rows.length} in all)`
+    : "";
   return {
     [Symbol.for("Jupyter.display")]: (): MimeBundle => {
       const align = (j: number) => (numeric[j] ? "right" : "left");
@@ -99,10 +114,15 @@ export function table<T extends object>(rows: readonly T[], opts: TableOptions =
             .join("")
         }</tr>`
       ).join("\n");
-      const html = `<table class="seq2seq-table">` +
+      // the title is a block above the table, not a <caption>: a caption is as wide as the table, so a long
+      // title over a narrow table wrapped into a thin column (and classic Notebook greys captions out)
+      const html =
         (opts.title
-          ? `<caption style="text-align:left;font-weight:bold">${escapeHtml(opts.title)}</caption>`
+          ? `<div class="seq2seq-table-title" style="font-weight:bold;margin:0.3em 0">${
+            escapeHtml(opts.title)
+          }</div>`
           : "") +
+        `<table class="seq2seq-table">` +
         `<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>` +
         (note ? `<div style="color:#777;font-size:90%">${escapeHtml(note)}</div>` : "");
       const widths = cols.map((c, j) => Math.max(c.length, ...cells.map((r) => Math.min(r[j].length, 60))));

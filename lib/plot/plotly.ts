@@ -13,9 +13,15 @@
  *
  * @example
  * ```ts
- * import { plot, plotlyLoader } from "./plotly.ts";
- * plotlyLoader(); // cell 1: last value of the cell, loads plotly.js into the page
- * plot({ data: [{ type: "bar", x: ["a", "b"], y: [1, 2] }], layout: {} }); // a later cell
+ * import { assertEquals, assertStringIncludes } from "@std/assert";
+ * import { plot, PLOTLY_MIME, plotlyLoader } from "./plotly.ts";
+ * const show = (d: ReturnType<typeof plot>) => d[Symbol.for("Jupyter.display")]();
+ * // cell 1: as the last value of the cell, loads plotly.js into the page (offline, from npm)
+ * assertStringIncludes(String(show(plotlyLoader())["text/html"]), "<script");
+ * // a later cell: a figure; Plotly JSON for front ends that render it, HTML drawn by the loaded plotly.js
+ * const bundle = show(plot({ data: [{ type: "bar", x: ["a", "b"], y: [1, 2] }], layout: {} }));
+ * assertEquals((bundle[PLOTLY_MIME] as { data: { y: number[] }[] }).data[0].y, [1, 2]);
+ * assertEquals(bundle["text/plain"], 'Plotly figure "figure" (1 trace(s))');
  * ```
  * @module
  */
@@ -189,20 +195,44 @@ export function plotlyScriptTag(): string {
   return `<script type="text/javascript">(function(define, module, exports) {\n${src}\n}).call(window);</script>`;
 }
 
+/** The environment variable that makes {@linkcode plotlyLoader} leave plotly.js out (value `skip`). */
+export const PLOTLY_LOADER_ENV = "SEQ2SEQ_PLOTLY_LOADER";
+
+function loaderSkipped(): boolean {
+  try {
+    return Deno.env.get(PLOTLY_LOADER_ENV) === "skip";
+  } catch {
+    return false; // no permission to read the environment
+  }
+}
+
 /**
  * The display object of the notebook's plotly.js loader: make it the last value of one cell near
  * the top of a notebook. Its HTML output embeds plotly.js (~4.5 MB, offline) once; every later
  * {@linkcode plot} output draws with it. Its `text/plain` names the version.
+ *
+ * With `inline: false` (default: false when `SEQ2SEQ_PLOTLY_LOADER=skip`, as the headless notebook runs set
+ * it) the output is one line and plotly.js is not sent: nothing renders HTML there, and the Deno kernel can
+ * corrupt a message this large on a busy machine (it writes another message into the middle of it; see
+ * jupyter/README.md, "Invalid Signature").
  */
-export function plotlyLoader(): Displayable {
+export function plotlyLoader(opts: { inline?: boolean } = {}): Displayable {
   const version = plotlyVersion();
+  const inline = opts.inline ?? !loaderSkipped();
   return {
-    [Symbol.for("Jupyter.display")]: () => ({
-      "text/html":
-        `${plotlyScriptTag()}<div class="seq2seq-plotly-loader" style="color:#777;font-size:90%">` +
-        `plotly.js ${escapeHtml(version)} loaded (offline)</div>`,
-      "text/plain": `plotly.js ${version} loader (renders in an HTML notebook front end)`,
-    }),
+    [Symbol.for("Jupyter.display")]: () =>
+      inline
+        ? {
+          "text/html":
+            `${plotlyScriptTag()}<div class="seq2seq-plotly-loader" style="color:#777;font-size:90%">` +
+            `plotly.js ${escapeHtml(version)} loaded (offline)</div>`,
+          "text/plain": `plotly.js ${version} loader (renders in an HTML notebook front end)`,
+        }
+        : {
+          "text/html": `<div class="seq2seq-plotly-loader" style="color:#777;font-size:90%">` +
+            `plotly.js ${escapeHtml(version)} not loaded (${PLOTLY_LOADER_ENV}=skip)</div>`,
+          "text/plain": `plotly.js ${version} loader skipped (${PLOTLY_LOADER_ENV}=skip)`,
+        },
   };
 }
 

@@ -5,8 +5,33 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { evaluateSystems } from "../eval/score.ts";
  * import { saveRunFigures } from "./run_figures.ts";
- * // const files = await saveRunFigures(`${dir}/figures`, { ... });
+ * const ex = { id: 0, station: "CNN", date: "2015-03-07", snippet: "", cleaned: "seas rise. ice melts fast.",
+ *   input: "seas rise ice melts fast", target: "ice melts fast" };
+ * const result = evaluateSystems([ex], { model_greedy: ["ice melts"] }, {
+ *   bootstrap: 0, seed: 1, leadWords: 20, labelSentences: 1,
+ * });
+ * const words = ["", "<oov>", "sostok", "eostok", "ice", "melts"];
+ * const dir = await Deno.makeTempDir();
+ * const files = await saveRunFigures(`${dir}/figures`, {
+ *   lengths: { inputWords: { counts: [0, 0, 0, 0, 0, 1] }, targetWords: { counts: [0, 0, 0, 1] } },
+ *   limits: { input: 50, target: 20 },
+ *   history: [{ epoch: 1, loss: 2.1, acc: 0.31, valLoss: 2.4, valAcc: 0.28 }],
+ *   result,
+ *   greedy: [{ ids: [4, 5], attention: [[0, 0, 1, 0, 0], [0, 0, 0, 1, 0]] }], // one row per output word
+ *   tokenOf: (id) => words[id],
+ * });
+ * const names = files.map((f) => f.slice(`${dir}/figures/`.length)).sort();
+ * assertEquals(names, [
+ *   "attention_1.html", // one heatmap per decoded example (3 by default, here there is 1)
+ *   "f1_histogram.html",
+ *   "lengths.html",
+ *   "systems.html",
+ *   "training_curves.html",
+ * ]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  * @module
  */

@@ -4,11 +4,24 @@
  *
  * @example
  * ```ts
+ * import { assert, assertEquals } from "@std/assert";
  * import { compareRuns } from "./figures.ts";
  * import { listRuns } from "../run/folder.ts";
- * import { runSummary } from "./runs.ts";
- * const runs = await listRuns("results", { limit: 6 });
+ * import { runsTable, runSummary } from "./runs.ts";
+ * const results = await Deno.makeTempDir(); // a results folder with one run that finished two epochs
+ * await Deno.mkdir(`${results}/run-a`);
+ * await Deno.writeTextFile(`${results}/run-a/config.json`, JSON.stringify({ profile: "tiny", units: 32 }));
+ * await Deno.writeTextFile(`${results}/run-a/history.json`, JSON.stringify([
+ *   { epoch: 1, loss: 2.1, acc: 0.31, valLoss: 2.4, valAcc: 0.28, seconds: 5 },
+ *   { epoch: 2, loss: 1.6, acc: 0.45, valLoss: 1.9, valAcc: 0.41, seconds: 5 },
+ * ]));
+ * const runs = await listRuns(results, { limit: 6 });
+ * assertEquals(runs.map((r) => r.id), ["run-a"]);
+ * const [row] = runsTable(runs);
+ * assertEquals([row.profile, row.units, row.bestEpoch, row.bestValLoss, row.f1], ["tiny", 32, 2, 1.9, null]);
  * const fig = compareRuns(runs.map((r) => runSummary(r)));
+ * assert(fig.data.some((t) => t.name?.includes("run-a"))); // its curves, named by run id
+ * await Deno.remove(results, { recursive: true });
  * ```
  * @module
  */

@@ -4,11 +4,21 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { batchIndices, makeBatch } from "./batches.ts";
- * const data = { n: 2, encIn: new Int32Array([5, 6, 7, 0]), decIn: new Int32Array([2, 5, 2, 0]), decOut: new Int32Array([5, 3, 3, 0]) };
+ * // two rows, input length 2, output length 2, row-major
+ * const data = {
+ *   n: 2,
+ *   encIn: new Int32Array([5, 6, 7, 0]),
+ *   decIn: new Int32Array([2, 5, 2, 0]),
+ *   decOut: new Int32Array([5, 3, 3, 0]),
+ * };
  * const [idx] = batchIndices(2, 2);
  * const b = makeBatch(data, idx, 2, 2);
- * b.encoder.print(); // [[5, 6], [7, 0]]
+ * assertEquals(b.encoder.arraySync(), [[5, 6], [7, 0]]);
+ * assertEquals(b.target.arraySync(), [[5, 3], [3, 0]]);
+ * assertEquals([b.size, b.tokens], [2, 3]); // 3 target positions that are not padding
+ * assertEquals(batchIndices(5, 2).map((r) => [...r]), [[0, 1], [2, 3], [4]]);
  * ```
  * @module
  */

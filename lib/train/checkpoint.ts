@@ -9,9 +9,22 @@
  *
  * @example
  * ```ts
- * import { readCheckpoint } from "./checkpoint.ts";
- * const ck = await readCheckpoint("results/my-run/checkpoint");
- * console.log(ck?.state.epoch); // finished epochs, or undefined when there is none
+ * import { assertEquals } from "@std/assert";
+ * import { resolveConfig } from "../config.ts";
+ * import { buildSeq2Seq } from "../model/seq2seq.ts";
+ * import { makeOptimizer } from "./loop.ts";
+ * import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+ * const dir = await Deno.makeTempDir();
+ * assertEquals(await readCheckpoint(`${dir}/checkpoint`), null); // none yet: start from epoch 0
+ * const cfg = resolveConfig("tiny");
+ * const model = buildSeq2Seq(cfg);
+ * await writeCheckpoint(`${dir}/checkpoint`, model, makeOptimizer(cfg), {
+ *   epoch: 1, history: [], bestValLoss: 2.5, bestEpoch: 1, wait: 0, stopped: "",
+ * });
+ * const ck = await readCheckpoint(`${dir}/checkpoint`);
+ * assertEquals([ck?.state.epoch, ck?.state.bestValLoss], [1, 2.5]); // finished epochs, early-stopping state
+ * assertEquals(ck?.model.countParams(), model.countParams());
+ * await Deno.remove(dir, { recursive: true });
  * ```
  * @module
  */

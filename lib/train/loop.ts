@@ -9,9 +9,26 @@
  *
  * @example
  * ```ts
+ * import { assert, assertEquals } from "@std/assert";
+ * import { resolveConfig } from "../config.ts";
+ * import { buildSeq2Seq } from "../model/seq2seq.ts";
  * import { trainModel } from "./loop.ts";
- * // const result = await trainModel({ cfg, model, train, val, runDir: "results/my-run" });
- * // console.log(result.history.at(-1));
+ * // a toy task at toy sizes: input length 4, output length 3 (sostok/eostok included), vocabulary 12
+ * const cfg = resolveConfig("tiny", { maxInputLen: 4, maxOutputLen: 3, vocabSize: 12, epochs: 2, batchSize: 2 });
+ * const rows = [[5, 6, 7, 0], [8, 9, 0, 0], [10, 11, 5, 0], [6, 7, 0, 0]];
+ * const data = {
+ *   n: 4,
+ *   encIn: Int32Array.from(rows.flat()),
+ *   decIn: Int32Array.from(rows.flatMap((r) => [2, r[0], r[1]])), // sostok, then the first two words
+ *   decOut: Int32Array.from(rows.flatMap((r) => [r[0], r[1], 3])), // the first two words, then eostok
+ * };
+ * const lines: string[] = [];
+ * const model = buildSeq2Seq(cfg);
+ * const result = await trainModel({ cfg, model, train: data, val: data, log: (l) => lines.push(l) });
+ * assertEquals(result.history.map((h) => h.epoch), [1, 2]); // no runDir: nothing written to disk
+ * assert(result.history.every((h) => Number.isFinite(h.loss) && h.valAcc >= 0 && h.valAcc <= 1));
+ * assertEquals(result.stopped, "completed");
+ * assert(lines.length >= 2); // one progress line per epoch at least
  * ```
  * @module
  */

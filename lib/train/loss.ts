@@ -8,11 +8,13 @@
  *
  * @example
  * ```ts
+ * import { assertAlmostEquals } from "@std/assert";
  * import * as tf from "@tensorflow/tfjs";
  * import { maskedLoss } from "./loss.ts";
- * const probs = tf.tensor3d([[[0.1, 0.9], [0.5, 0.5]]]);   // (B=1, T=2, V=2)
- * const target = tf.tensor2d([[1, 0]], [1, 2], "int32");     // the second position is padding
- * maskedLoss(probs, target).print();                          // -log(0.9 + 1e-7) = 0.10536
+ * const probs = tf.tensor3d([[[0.1, 0.9], [0.5, 0.5]]]); // (B=1, T=2, V=2)
+ * const target = tf.tensor2d([[1, 0]], [1, 2], "int32"); // the second position is padding
+ * // only the first position counts: -log(0.9 + 1e-7) = 0.10536
+ * assertAlmostEquals(maskedLoss(probs, target).dataSync()[0], -Math.log(0.9 + 1e-7), 1e-6);
  * ```
  * @module
  */

@@ -7,9 +7,14 @@
  *
  * @example
  * ```ts
+ * import { assertEquals, assertNotEquals } from "@std/assert";
  * import { seedEverything } from "./seed.ts";
  * seedEverything(42, 0);
- * Math.random(); // the same number on every run
+ * const first = [Math.random(), Math.random()];
+ * seedEverything(42, 0); // the same (seed, epoch): the same numbers
+ * assertEquals([Math.random(), Math.random()], first);
+ * seedEverything(42, 1); // another epoch: another stream
+ * assertNotEquals(Math.random(), first[0]);
  * ```
  * @module
  */

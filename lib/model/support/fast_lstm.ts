@@ -18,11 +18,14 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import * as tf from "@tensorflow/tfjs";
  * import { fastLstm } from "./fast_lstm.ts";
  * const lstm = fastLstm({ units: 8, returnSequences: true, returnState: true });
  * const [seq, h, c] = lstm.apply(tf.ones([2, 5, 3])) as tf.Tensor[];
- * console.log(seq.shape, h.shape, c.shape); // [2, 5, 8] [2, 8] [2, 8]
+ * assertEquals([seq.shape, h.shape, c.shape], [[2, 5, 8], [2, 8], [2, 8]]);
+ * // the last output of the sequence is the final hidden state
+ * assertEquals(tf.squeeze(tf.slice(seq, [0, 4, 0], [2, 1, 8]), [1]).arraySync(), h.arraySync());
  * ```
  * @module
  */
