@@ -187,6 +187,9 @@ export const PROFILES: Readonly<Record<string, Config>> = {
     maxInputLen: 64,
     maxOutputLen: 30,
     batchSize: 64,
+    // copy attention: on the real test split F1 0.888 after 2 epochs, where the plain model reached 0.804
+    // after 5 (README, "Results on the real corpus"); coverage stays off (see there)
+    copy: true,
     // ~10 min an epoch on two cores with OpenBLAS: 5 epochs and the evaluation fit in an hour
     epochs: 5,
     evalExamples: 2000,
