@@ -7,8 +7,11 @@
  * the log's `Invalid Signature` lines while that notebook ran (jupyter_client drops such a message).
  *
  * Usage: `deno run -A bench/notebook_screenshot.ts [notebooks/NAME.ipynb ...] [--timeout=SECONDS] [--run-all]
- * [--repeat=N]` (default: every notebook; `--run-all`: queue all cells at once, as the "Run All" menu does,
- * instead of one by one; `--repeat`: run each notebook N times, the last screenshot is kept).
+ * [--repeat=N] [--progress-shots=N]` (default: every notebook; `--run-all`: queue all cells at once, as the "Run
+ * All" menu does, instead of one by one; `--repeat`: run each notebook N times, the last screenshot is kept;
+ * `--progress-shots`: while cells run, also take up to N screenshots of a live progress bar
+ * (`lib/plot/progress.ts`) mid-epoch, each at a different step, as `NAME-progress-K.png`, and report the bar's
+ * text in each: the proof that the bar moves in place).
  *
  * Skips (exit 0, JSON `skipped`) when Chromium or the notebook server is missing. Autosave is
  * switched off in the page, and the source notebooks are checked (and restored) afterwards, so the
@@ -28,20 +31,29 @@ interface Options {
   runAll: boolean;
   /** Runs of each notebook. */
   repeat: number;
+  /** Screenshots of a live progress bar taken mid-epoch (0 = none). */
+  progressShots: number;
 }
 
 function parseArgs(args: string[]): Options {
-  const opts: Options = { notebooks: [], timeoutS: 300, runAll: false, repeat: 1 };
+  const opts: Options = { notebooks: [], timeoutS: 300, runAll: false, repeat: 1, progressShots: 0 };
   for (const a of args) {
     if (a.startsWith("--timeout=")) opts.timeoutS = Number(a.slice("--timeout=".length));
     else if (a.startsWith("--repeat=")) opts.repeat = Number(a.slice("--repeat=".length));
     else if (a === "--run-all") opts.runAll = true;
-    else if (a.startsWith("--")) {
-      throw new Error(`notebook_screenshot: unknown option ${a} (--timeout=SECONDS, --run-all, --repeat=N)`);
+    else if (a.startsWith("--progress-shots=")) {
+      opts.progressShots = Number(a.slice("--progress-shots=".length));
+    } else if (a.startsWith("--")) {
+      throw new Error(
+        `notebook_screenshot: unknown option ${a} (--timeout=SECONDS, --run-all, --repeat=N, --progress-shots=N)`,
+      );
     } else opts.notebooks.push(resolve(a));
   }
   if (!(opts.timeoutS > 0)) {
     throw new Error("notebook_screenshot: --timeout must be a positive number of seconds");
+  }
+  if (!Number.isInteger(opts.progressShots) || opts.progressShots < 0) {
+    throw new Error("notebook_screenshot: --progress-shots must be an integer >= 0");
   }
   if (!Number.isInteger(opts.repeat) || opts.repeat < 1) {
     throw new Error("notebook_screenshot: --repeat must be a positive integer");
@@ -152,6 +164,39 @@ async function runCells(page: Page, timeoutMs: number, runAll: boolean): Promise
   }
 }
 
+/**
+ * While `stop.done` is false, poll the page for the newest live progress bar (`.seq2seq-progress`) showing a
+ * step (not its final "done" state) and take a viewport screenshot of it each time its text has changed, at
+ * least `gapMs` after the previous one, up to `max` shots (`${base}-progress-K.png`). Returns the bar's text in
+ * each shot.
+ */
+async function progressShots(
+  page: Page,
+  base: string,
+  max: number,
+  stop: { done: boolean },
+  gapMs = 1500,
+): Promise<string[]> {
+  const texts: string[] = [];
+  let last = 0;
+  while (!stop.done && texts.length < max) {
+    const text = await page.evaluate<string | null>(`(() => {
+      const bars = [...document.querySelectorAll(".seq2seq-progress")];
+      const bar = bars[bars.length - 1];
+      if (!bar || !/step \\d+\\/\\d+/.test(bar.textContent)) return null;
+      bar.scrollIntoView({ block: "center" });
+      return bar.textContent;
+    })()`).catch(() => null);
+    if (text !== null && !texts.includes(text) && Date.now() - last >= gapMs) {
+      await page.screenshot({ path: `${base}-progress-${texts.length + 1}.png`, type: "png" });
+      texts.push(text);
+      last = Date.now();
+    }
+    await new Promise((ok) => setTimeout(ok, 300));
+  }
+  return texts;
+}
+
 /** Make the notebook's scrolling container as tall as its content, so a full-page screenshot shows it all. */
 const UNSCROLL = `(() => {
   for (const el of [document.documentElement, document.body, document.getElementById("site")]) {
@@ -169,6 +214,8 @@ interface NotebookReport {
   loader: boolean;
   misplaced: string[];
   pageErrors: string[];
+  /** The live progress bar's text in each mid-epoch screenshot (`--progress-shots`). */
+  progressShots?: string[];
 }
 
 /**
@@ -197,7 +244,16 @@ async function screenshotNotebook(
     const pageErrors: string[] = [];
     page.on("pageerror", (e) => pageErrors.push(e.toString()));
     await page.goto(url, { waitUntil: "load", timeout: 60_000 });
-    await runCells(page, opts.timeoutS * 1000, opts.runAll);
+    const stop = { done: false };
+    const shots = opts.progressShots > 0
+      ? progressShots(page, shot.replace(/\.png$/, ""), opts.progressShots, stop)
+      : Promise.resolve([]);
+    try {
+      await runCells(page, opts.timeoutS * 1000, opts.runAll);
+    } finally {
+      stop.done = true;
+    }
+    const progressTexts = await shots;
     if (figures.length > 0) {
       await page.waitForSelector(".js-plotly-plot", { timeout: 30_000, state: "attached" });
       // Plotly draws its SVG asynchronously: wait for every figure to have its main plot layer
@@ -224,7 +280,7 @@ async function screenshotNotebook(
     );
     await page.evaluate(UNSCROLL);
     await page.screenshot({ path: shot, fullPage: true, type: "png" });
-    return { ...counts, pageErrors };
+    return { ...counts, pageErrors, ...(opts.progressShots > 0 ? { progressShots: progressTexts } : {}) };
   } finally {
     await page.close();
   }
@@ -331,6 +387,7 @@ async function main(): Promise<number> {
             misplacedOutputs: report.misplaced,
             pageErrors: report.pageErrors,
             invalidSignatures: invalidSignatures() - sigBefore,
+            ...(report.progressShots ? { progressShots: report.progressShots } : {}),
             seconds: Math.round((performance.now() - t0) / 100) / 10,
           }));
         }

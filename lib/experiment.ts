@@ -112,6 +112,9 @@ export function buildModelFor(cfg: Config, data: Pick<PreparedData, "tokenizer">
   return buildSeq2Seq({ ...cfg, vocabSize: data.tokenizer.size }, { fastLayers: cfg.fastLayers });
 }
 
+/** Told after each batch (greedy) or input (beam) how many of `total` inputs a decoding phase has done. */
+export type DecodeProgress = (phase: "greedy" | "beam", done: number, total: number) => void | Promise<void>;
+
 /** Decoded examples and the evaluation of all systems. */
 export interface EvaluationOutput {
   n: number;
@@ -141,6 +144,8 @@ export type EvalConfig = Pick<
  * Decode `examples` (their encoder rows in `encIn`, row-major `n x maxInputLen`) with the batched greedy
  * decoder and, unless `opts.beam` is false, beam search, and score model and baselines against the examples'
  * targets. Decoded ids become text through `tokenizer.decode`, which drops the sentence boundary.
+ * `opts.onProgress` hears how many inputs each phase (`greedy`, `beam`) has decoded (e.g. a notebook's
+ * `CountProgress`, lib/plot/progress.ts).
  */
 export async function evaluateExamples(
   cfg: EvalConfig,
@@ -148,7 +153,7 @@ export async function evaluateExamples(
   tokenizer: Tokenizer,
   examples: Example[],
   encIn: Int32Array,
-  opts: { beam?: boolean; log?: (line: string) => void } = {},
+  opts: { beam?: boolean; log?: (line: string) => void; onProgress?: DecodeProgress } = {},
 ): Promise<EvaluationOutput> {
   const log = opts.log ?? console.log;
   const n = examples.length;
@@ -167,7 +172,11 @@ export async function evaluateExamples(
   source.forEach((ws, i) => tokenizer.extendInput(ws, tin, extended, i * tin));
 
   let t0 = performance.now();
-  const greedy = await greedyDecodeBatch(models, encIn, n, { maxLen, ...(copy ? { extended } : {}) });
+  const greedy = await greedyDecodeBatch(models, encIn, n, {
+    maxLen,
+    ...(copy ? { extended } : {}),
+    onProgress: (done, total) => opts.onProgress?.("greedy", done, total),
+  });
   const batched = n / ((performance.now() - t0) / 1000);
 
   const beam: Decoded[] = [];
@@ -184,6 +193,7 @@ export async function evaluateExamples(
       } finally {
         stepper.dispose();
       }
+      await opts.onProgress?.("beam", i + 1, n);
     }
     beamSpeed = n / ((performance.now() - t0) / 1000);
   }
@@ -213,6 +223,7 @@ export function evaluateModel(
   model: tf.LayersModel,
   data: PreparedData,
   log: (line: string) => void = console.log,
+  onProgress?: DecodeProgress,
 ): Promise<EvaluationOutput> {
   const test = data.encoded.test;
   const n = cfg.evalExamples > 0 ? Math.min(cfg.evalExamples, test.n) : test.n;
@@ -223,7 +234,7 @@ export function evaluateModel(
     data.tokenizer,
     data.splits.test.slice(0, n),
     test.encIn.subarray(0, n * cfg.maxInputLen),
-    { log },
+    { log, ...(onProgress ? { onProgress } : {}) },
   );
 }
 

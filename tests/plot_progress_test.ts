@@ -1,6 +1,16 @@
 // lib/plot/progress.ts: a progress bar updated in place (one display id), a loss curve redrawn per epoch.
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { NotebookProgress, progressFraction, progressText, shortDuration } from "../lib/plot/progress.ts";
+import {
+  CountProgress,
+  countText,
+  NotebookProgress,
+  progressFraction,
+  progressText,
+  shortDuration,
+} from "../lib/plot/progress.ts";
+import { greedyDecodeBatch } from "../lib/infer/greedy.ts";
+import { extractInferenceModels } from "../lib/infer/models.ts";
+import { encoderRows, tinyConfig, tinyModel } from "./fixtures/tiny_seq2seq.ts";
 import { PLOTLY_MIME } from "../lib/plot/plotly.ts";
 
 type Sent = { type: string; content: { data: Record<string, unknown>; transient: { display_id: string } } };
@@ -113,4 +123,47 @@ Deno.test("progress helpers: fraction of all steps, durations, the text line", (
     done: false,
   });
   assertEquals(text, "epoch 1/2, step 1/2  |  25%  |  loss 1.5000  |  ETA 3s");
+});
+
+Deno.test("CountProgress draws one bar per decoding phase, updates it in place and ends it green", async () => {
+  const { sent, send } = recorder();
+  let t = 0;
+  const bar = new CountProgress({ send, minIntervalMs: 1000, now: () => t });
+  await bar.update("greedy", 256, 300);
+  t = 500;
+  await bar.update("greedy", 300, 300); // the last item is always shown, whatever the interval
+  await bar.update("beam", 1, 300); // a new phase: a new bar
+  t = 700;
+  await bar.update("beam", 2, 300); // within 1 s of the previous update: skipped
+  t = 2500;
+  await bar.update("beam", 300, 300);
+  assertEquals(sent.map((m) => m.type), [
+    "display_data",
+    "update_display_data",
+    "display_data",
+    "update_display_data",
+  ]);
+  const [g0, g1, b0, b1] = sent;
+  assertEquals(g0.content.transient.display_id, g1.content.transient.display_id);
+  assert(b0.content.transient.display_id !== g0.content.transient.display_id);
+  assertEquals(b1.content.transient.display_id, b0.content.transient.display_id);
+  assertStringIncludes(String(g1.content.data["text/html"]), "#2ca02c"); // done: green
+  assertEquals(b1.content.data["text/plain"], "beam: 300/300  |  100%  |  150.0/s  |  took 2s");
+  assertEquals(countText("beam", 0, 10, 0), "beam: 0/10  |  0%  |  0.0/s  |  ETA ?");
+  assertEquals(new CountProgress({ send: null }).active, false);
+});
+
+Deno.test("greedyDecodeBatch() reports its progress after every batch", async () => {
+  const cfg = tinyConfig();
+  const model = tinyModel(cfg, 2, 1);
+  const calls: [number, number][] = [];
+  await greedyDecodeBatch(extractInferenceModels(model), encoderRows(7, cfg), 7, {
+    maxLen: 3,
+    batchSize: 3,
+    onProgress: (done, n) => {
+      calls.push([done, n]);
+    },
+  });
+  assertEquals(calls, [[3, 7], [6, 7], [7, 7]]);
+  model.dispose();
 });

@@ -113,6 +113,8 @@ export interface BatchDecodeOptions {
   batchSize?: number;
   /** Copy attention: the encoder rows in extended ids (row-major `n x Tin`); default `encIn`. */
   extended?: Int32Array;
+  /** Called after every batch with the inputs decoded so far and `n` (e.g. a progress bar). */
+  onProgress?: (done: number, n: number) => void | Promise<void>;
 }
 
 /** Greedy-decode `n` encoder rows (row-major `n x Tin`) in batches; same outputs as the loop. */
@@ -191,6 +193,7 @@ export async function greedyDecodeBatch(
       ...(cov ? [cov] : []),
     ]);
     results.push(...outs);
+    await opts.onProgress?.(results.length, n);
   }
   return results;
 }

@@ -255,3 +255,91 @@ export class NotebookProgress {
     await this.show("update_display_data", this.barId, this.bundle());
   }
 }
+
+/** Options of {@linkcode CountProgress}. */
+export interface CountProgressOptions {
+  /** Default: `Deno.jupyter.broadcast` when running in the Jupyter kernel, else nothing is sent. */
+  send?: SendMessage | null;
+  /** At most one update per this many milliseconds (default 500; the last item of a phase always). */
+  minIntervalMs?: number;
+  /** Clock in milliseconds (default `performance.now`), for tests. */
+  now?: () => number;
+}
+
+/** One line of a {@linkcode CountProgress} bar: phase, items done, speed, ETA (or the time a finished phase took). */
+export function countText(phase: string, done: number, total: number, elapsedSeconds: number): string {
+  const rate = elapsedSeconds > 0 ? done / elapsedSeconds : 0;
+  const pct = total > 0 ? Math.round((100 * done) / total) : 100;
+  const tail = done >= total
+    ? `took ${shortDuration(elapsedSeconds)}`
+    : `ETA ${rate > 0 ? shortDuration((total - done) / rate) : "?"}`;
+  return `${phase}: ${done}/${total}  |  ${pct}%  |  ${rate.toFixed(1)}/s  |  ${tail}`;
+}
+
+/**
+ * An in-place bar for long jobs counted in items, such as decoding a test split: one bar per phase (`greedy`,
+ * `beam`, ...), each updated in place with the items done, the speed and the ETA, green once the phase is done.
+ * Its {@linkcode update} fits `evaluateExamples`' `onProgress` (lib/experiment.ts). Outside Jupyter it sends
+ * nothing.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals, assertStringIncludes } from "@std/assert";
+ * import { CountProgress } from "./progress.ts";
+ * const sent: { type: string; content: Record<string, unknown> }[] = [];
+ * let t = 0;
+ * const bar = new CountProgress({ send: (type, content) => (sent.push({ type, content }), Promise.resolve()),
+ *   minIntervalMs: 0, now: () => t });
+ * await bar.update("beam", 0, 40); // a new phase: a new bar
+ * t = 2000;
+ * await bar.update("beam", 10, 40); // 10 items in 2 s: 5/s, 30 left: 6 s
+ * assertEquals(sent.map((m) => m.type), ["display_data", "update_display_data"]);
+ * const text = String((sent[1].content.data as Record<string, string>)["text/plain"]);
+ * assertEquals(text, "beam: 10/40  |  25%  |  5.0/s  |  ETA 6s");
+ * assertStringIncludes(String((sent[1].content.data as Record<string, string>)["text/html"]), "width:25.0%");
+ * ```
+ */
+export class CountProgress {
+  private readonly send: SendMessage | null;
+  private readonly now: () => number;
+  private readonly minIntervalMs: number;
+  private phase = "";
+  private id = "";
+  private t0 = 0;
+  private lastSent = -Infinity;
+
+  constructor(opts: CountProgressOptions = {}) {
+    this.send = opts.send === undefined ? defaultSend() : opts.send;
+    this.now = opts.now ?? (() => performance.now());
+    this.minIntervalMs = opts.minIntervalMs ?? 500;
+  }
+
+  /** Whether messages go anywhere (false outside the Jupyter kernel). */
+  get active(): boolean {
+    return this.send !== null;
+  }
+
+  /** `done` of `total` items of `phase`; a phase not seen before starts a new bar. */
+  async update(phase: string, done: number, total: number): Promise<void> {
+    if (!this.send) return;
+    let type: "display_data" | "update_display_data" = "update_display_data";
+    if (phase !== this.phase) {
+      this.phase = phase;
+      this.id = `seq2seq-count-${crypto.randomUUID()}`;
+      this.t0 = this.now();
+      type = "display_data";
+    } else if (this.now() - this.lastSent < this.minIntervalMs && done < total) return;
+    this.lastSent = this.now();
+    const text = countText(phase, done, total, (this.now() - this.t0) / 1000);
+    const pct = (total > 0 ? (100 * Math.min(done, total)) / total : 100).toFixed(1);
+    const html = `<div class="seq2seq-progress" style="font-family:monospace;margin:0.3em 0">` +
+      `<div style="width:100%;max-width:40em;height:0.9em;background:#eee;border-radius:3px">` +
+      `<div style="width:${pct}%;height:100%;background:${done >= total ? "#2ca02c" : "#1f77b4"};` +
+      `border-radius:3px"></div></div><div style="margin-top:0.2em">${escapeHtml(text)}</div></div>`;
+    await this.send(type, {
+      data: { "text/html": html, "text/plain": text },
+      metadata: {},
+      transient: { display_id: this.id },
+    });
+  }
+}
