@@ -171,6 +171,8 @@ export async function evaluateExamples(
   const extended = new Int32Array(copy ? n * tin : 0);
   source.forEach((ws, i) => tokenizer.extendInput(ws, tin, extended, i * tin));
 
+  // each phase is announced at 0 first, so a progress bar measures its speed from its start
+  await opts.onProgress?.("greedy", 0, n);
   let t0 = performance.now();
   const greedy = await greedyDecodeBatch(models, encIn, n, {
     maxLen,
@@ -182,6 +184,7 @@ export async function evaluateExamples(
   const beam: Decoded[] = [];
   let beamSpeed = NaN;
   if (opts.beam !== false) {
+    await opts.onProgress?.("beam", 0, n);
     t0 = performance.now();
     for (let i = 0; i < n; i++) {
       const row = (m: Int32Array) => m.subarray(i * tin, (i + 1) * tin);

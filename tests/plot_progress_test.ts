@@ -9,8 +9,14 @@ import {
   shortDuration,
 } from "../lib/plot/progress.ts";
 import { greedyDecodeBatch } from "../lib/infer/greedy.ts";
+import { resolveConfig } from "../lib/config.ts";
+import { prepareData } from "../lib/data/prep.ts";
+import { buildModelFor, evaluateExamples } from "../lib/experiment.ts";
 import { extractInferenceModels } from "../lib/infer/models.ts";
 import { encoderRows, tinyConfig, tinyModel } from "./fixtures/tiny_seq2seq.ts";
+import * as tf from "@tensorflow/tfjs";
+
+await tf.setBackend("cpu"); // importing lib/experiment.ts registers wasm first
 import { PLOTLY_MIME } from "../lib/plot/plotly.ts";
 
 type Sent = { type: string; content: { data: Record<string, unknown>; transient: { display_id: string } } };
@@ -165,5 +171,31 @@ Deno.test("greedyDecodeBatch() reports its progress after every batch", async ()
     },
   });
   assertEquals(calls, [[3, 7], [6, 7], [7, 7]]);
+  model.dispose();
+});
+
+Deno.test("evaluateExamples() announces each decoding phase at 0, then counts it to the end", async () => {
+  const cfg = resolveConfig("tiny", { evalExamples: 5, bootstrap: 0 });
+  const data = await prepareData(cfg);
+  const model = buildModelFor(cfg, data);
+  const calls: string[] = [];
+  await evaluateExamples(
+    cfg,
+    model,
+    data.tokenizer,
+    data.splits.test.slice(0, 5),
+    data.encoded.test.encIn.subarray(0, 5 * cfg.maxInputLen),
+    { log: () => {}, onProgress: (phase, done, total) => void calls.push(`${phase} ${done}/${total}`) },
+  );
+  assertEquals(calls, [
+    "greedy 0/5",
+    "greedy 5/5",
+    "beam 0/5",
+    "beam 1/5",
+    "beam 2/5",
+    "beam 3/5",
+    "beam 4/5",
+    "beam 5/5",
+  ]);
   model.dispose();
 });
