@@ -42,9 +42,9 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { EOS, OOV, PAD, SOS } from "../data/tokenizer.ts";
+import { EOS, PAD, SOS } from "../data/tokenizer.ts";
 import type { Decoded } from "./greedy.ts";
-import { decodeStep, encode, type InferenceModels } from "./models.ts";
+import { decodeStep, encode, feedBack, type InferenceModels } from "./models.ts";
 
 /** Next-token distributions for a set of rows, each continuing one row of the previous step. */
 export interface BeamStepper {
@@ -199,9 +199,7 @@ export function modelStepper(models: InferenceModels, encRow: Int32Array, extRow
       const keys = tf.gather(enc.keys, zeros) as tf.Tensor3D;
       const toks = tf.gather(enc.tokens, zeros) as tf.Tensor2D;
       const ext = tf.gather(enc.extended, zeros) as tf.Tensor2D;
-      // a copied word outside the vocabulary goes back in as <oov>
-      const fed = prev.map((id) => id >= models.vocabSize ? OOV : id);
-      const prevT = tf.tensor2d(fed, [rows, 1], "int32");
+      const prevT = feedBack(models, prev); // a copied word outside the vocabulary goes back in as <oov>
       const out = decodeStep(models, prevT, { states, keys, tokens: toks, extended: ext }, hs, cs, covs);
       tf.dispose([idx, zeros, hs, cs, states, keys, toks, ext, prevT, h, c, ...(out.pGen ? [out.pGen] : [])]);
       tf.dispose([...(covs ? [covs] : []), ...(cov ? [cov] : [])]);

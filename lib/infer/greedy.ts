@@ -32,7 +32,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { EOS, OOV, PAD, SOS } from "../data/tokenizer.ts";
+import { EOS, PAD, SOS } from "../data/tokenizer.ts";
 import { decodeStep, encode, feedBack, type InferenceModels } from "./models.ts";
 
 /** One decoded sequence: token ids (without sostok/eostok) and, per generated token, its attention over inputs. */
@@ -81,8 +81,7 @@ export async function greedyDecodeLoop(
   const out: Decoded = { ids: [], attention: [], logProb: 0, finished: false };
   let prev = SOS;
   for (let t = 0; t < maxLen; t++) {
-    // a copied word outside the vocabulary goes back in as <oov>
-    const target = tf.tensor2d([prev >= models.vocabSize ? OOV : prev], [1, 1], "int32");
+    const target = feedBack(models, [prev]); // a copied word outside the vocabulary goes back in as <oov>
     const inputs = [target, states, h, c, ...(cov ? [cov] : []), tokens, ...(extended ? [extended] : [])];
     const [p, h2, c2, w, cov2] = models.decoder.predict(inputs) as tf.Tensor[];
     const [probs, wv] = await Promise.all([p.data(), w.data()]);

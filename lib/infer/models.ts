@@ -179,12 +179,14 @@ export function encode(models: InferenceModels, tokens: tf.Tensor2D, extended?: 
 }
 
 /**
- * The decoder's next input for chosen ids `(B)` or `(B, 1)`: the id itself, or `<oov>` for an extended id (a
- * copied word outside the vocabulary has no embedding). Returns `(B, 1)` int32.
+ * The decoder's next input for chosen ids `(B)` or `(B, 1)` (a tensor, or ids held in JavaScript): the id itself,
+ * or `<oov>` for an extended id (a copied word outside the vocabulary has no embedding). Returns `(B, 1)` int32.
+ * Every decoder (batched greedy, the loop, beam search) feeds back through this one rule.
  */
-export function feedBack(models: InferenceModels, ids: tf.Tensor): tf.Tensor2D {
+export function feedBack(models: InferenceModels, ids: tf.Tensor | ArrayLike<number>): tf.Tensor2D {
   return tf.tidy(() => {
-    const col = tf.reshape(tf.cast(ids, "int32"), [-1, 1]) as tf.Tensor2D;
+    const t = ids instanceof tf.Tensor ? ids : tf.tensor1d(Int32Array.from(ids), "int32");
+    const col = tf.reshape(tf.cast(t, "int32"), [-1, 1]) as tf.Tensor2D;
     if (models.outputSize === models.vocabSize) return col as tf.Tensor2D;
     // int32 on both sides: with a float32 branch, wasm's where() returned the ids' bits as float32
     return tf.where(
