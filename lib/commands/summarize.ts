@@ -24,7 +24,7 @@ import type { Config } from "../config.ts";
 import { textToEncoderWords } from "../data/prep.ts";
 import { BOUNDARY, OOV, type Tokenizer } from "../data/tokenizer.ts";
 import { beamSearch, modelStepper } from "../infer/beam.ts";
-import { greedyDecodeBatch } from "../infer/greedy.ts";
+import { encodeSources, summarizeWords } from "../infer/text.ts";
 import { extractInferenceModels } from "../infer/models.ts";
 import { InputError } from "./cli.ts";
 
@@ -62,9 +62,7 @@ export async function summarizeTexts(
   const tin = cfg.maxInputLen;
   const out: Summary[] = [];
   const rows: number[] = [];
-  const encIn = new Int32Array(texts.length * tin);
-  // copy attention: the rows in extended ids, and the words an extended id in a summary names
-  const extended = new Int32Array(texts.length * tin);
+  // the encoder words of each text with words (an extended id in a summary names one of them)
   const source: string[][] = [];
   texts.forEach((text, i) => {
     const ws = typeof text === "string" ? textToEncoderWords(text, cfg.sentenceBoundaries) : [];
@@ -89,8 +87,6 @@ export async function summarizeTexts(
       });
       return;
     }
-    tokenizer.encodeInputInto(ws, tin, encIn, rows.length * tin);
-    tokenizer.extendInput(ws, tin, extended, rows.length * tin);
     source.push(ws.slice(0, tin));
     rows.push(i);
     out.push({ summary: "", words: realWords.length, oovWords, oov, cutWords: cut });
@@ -98,15 +94,12 @@ export async function summarizeTexts(
   if (rows.length === 0) return out;
   const models = extractInferenceModels(run.model);
   if (models.layers.pointer) { for (const r of rows) out[r].copyable = true; }
-  const enc = encIn.subarray(0, rows.length * tin);
-  const ext = extended.subarray(0, rows.length * tin);
   if (opts.beam) {
+    // ids and extended ids (copy attention) of every text, as the greedy path's summarizeWords makes them
+    const { encIn, extended } = encodeSources(tokenizer, source, tin);
+    const row = (m: Int32Array, r: number) => m.subarray(r * tin, (r + 1) * tin);
     for (let r = 0; r < rows.length; r++) {
-      const stepper = modelStepper(
-        models,
-        enc.subarray(r * tin, (r + 1) * tin),
-        ext.subarray(r * tin, (r + 1) * tin),
-      );
+      const stepper = modelStepper(models, row(encIn, r), row(extended, r));
       try {
         const d = await beamSearch(stepper, {
           beamWidth: cfg.beamWidth,
@@ -119,11 +112,8 @@ export async function summarizeTexts(
       }
     }
   } else {
-    const decoded = await greedyDecodeBatch(models, enc, rows.length, {
-      maxLen: cfg.maxOutputLen,
-      extended: ext,
-    });
-    decoded.forEach((d, r) => (out[rows[r]].summary = tokenizer.decode(d.ids, source[r])));
+    const summaries = await summarizeWords(models, tokenizer, source, { maxLen: cfg.maxOutputLen });
+    summaries.forEach((s, r) => (out[rows[r]].summary = s.text));
   }
   return out;
 }
