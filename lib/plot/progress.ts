@@ -107,13 +107,21 @@ export function progressText(v: ProgressView): string {
   return parts.join("  |  ");
 }
 
-/** The bar as HTML (a plain `<div>`: no script, so it renders in any front end). */
-export function progressHtml(v: ProgressView): string {
-  const pct = (100 * progressFraction(v)).toFixed(1);
+/**
+ * A bar filled to `fraction` (blue, green once `done`) over one line of `text`, as HTML: a plain `<div>`, no
+ * script, so it renders in any front end. Every bar of this module is drawn by it.
+ */
+function barHtml(fraction: number, done: boolean, text: string): string {
+  const pct = (100 * fraction).toFixed(1);
   return `<div class="seq2seq-progress" style="font-family:monospace;margin:0.3em 0">` +
     `<div style="width:100%;max-width:40em;height:0.9em;background:#eee;border-radius:3px">` +
-    `<div style="width:${pct}%;height:100%;background:${v.done ? "#2ca02c" : "#1f77b4"};border-radius:3px">` +
-    `</div></div><div style="margin-top:0.2em">${escapeHtml(progressText(v))}</div></div>`;
+    `<div style="width:${pct}%;height:100%;background:${done ? "#2ca02c" : "#1f77b4"};border-radius:3px">` +
+    `</div></div><div style="margin-top:0.2em">${escapeHtml(text)}</div></div>`;
+}
+
+/** The training bar as HTML ({@linkcode barHtml} of {@linkcode progressText}). */
+export function progressHtml(v: ProgressView): string {
+  return barHtml(progressFraction(v), v.done, progressText(v));
 }
 
 function defaultSend(): SendMessage | null {
@@ -331,11 +339,7 @@ export class CountProgress {
     } else if (this.now() - this.lastSent < this.minIntervalMs && done < total) return;
     this.lastSent = this.now();
     const text = countText(phase, done, total, (this.now() - this.t0) / 1000);
-    const pct = (total > 0 ? (100 * Math.min(done, total)) / total : 100).toFixed(1);
-    const html = `<div class="seq2seq-progress" style="font-family:monospace;margin:0.3em 0">` +
-      `<div style="width:100%;max-width:40em;height:0.9em;background:#eee;border-radius:3px">` +
-      `<div style="width:${pct}%;height:100%;background:${done >= total ? "#2ca02c" : "#1f77b4"};` +
-      `border-radius:3px"></div></div><div style="margin-top:0.2em">${escapeHtml(text)}</div></div>`;
+    const html = barHtml(total > 0 ? Math.min(done, total) / total : 1, done >= total, text);
     await this.send(type, {
       data: { "text/html": html, "text/plain": text },
       metadata: {},
