@@ -5,15 +5,9 @@
 import { assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
 import * as tf from "@tensorflow/tfjs";
 import { BahdanauAttention } from "../lib/model/attention.ts";
-import { mulberry32 } from "../lib/util/rng.ts";
+import { randomTensor } from "./fixtures/tiny_seq2seq.ts";
 
 await tf.setBackend("cpu");
-
-function randomTensor(shape: number[], seed: number): tf.Tensor {
-  const r = mulberry32(seed);
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => r() * 2 - 1), shape);
-}
 
 /** Encoder tokens with padding: B=3 rows of Te=6, trailing zeros of different lengths (one row unpadded). */
 const TOKENS = [

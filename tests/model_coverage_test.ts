@@ -13,18 +13,17 @@ import { expectedParamCounts, LAYER, modelOutputs } from "../lib/model/seq2seq.t
 import { disposeBatch, makeBatch } from "../lib/train/batches.ts";
 import { makeOptimizer, makeTrainStep } from "../lib/train/loop.ts";
 import { maskedLoss } from "../lib/train/loss.ts";
-import { mulberry32 } from "../lib/util/rng.ts";
 import { SMALL, smallData } from "./fixtures/seq2seq_subject.ts";
-import { encoderRows, shiftOutputBias, tinyConfig, tinyModel } from "./fixtures/tiny_seq2seq.ts";
+import {
+  encoderRows,
+  randomTensor,
+  shiftOutputBias,
+  tinyConfig,
+  tinyModel,
+} from "./fixtures/tiny_seq2seq.ts";
 import { EOS } from "../lib/data/tokenizer.ts";
 
 await initBackend({ backend: "cpu" });
-
-function randomTensor(shape: number[], seed: number, scale = 1): tf.Tensor {
-  const r = mulberry32(seed);
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale), shape);
-}
 
 Deno.test("coverage attention equals the formulas computed in plain JavaScript (weights, coverage loss, coverage)", async () => {
   const [b, td, te, ud, ue, a] = [2, 3, 4, 3, 5, 4];

@@ -11,16 +11,16 @@ import { extractInferenceModels, feedBack } from "../lib/infer/models.ts";
 import { loadModelDir, saveModelDir } from "../lib/model/io.ts";
 import { PointerGenerator, scatterCopy } from "../lib/model/pointer.ts";
 import { isCopyModel, LAYER } from "../lib/model/seq2seq.ts";
-import { mulberry32 } from "../lib/util/rng.ts";
-import { decoderRows, encoderRows, shiftOutputBias, tinyConfig, tinyModel } from "./fixtures/tiny_seq2seq.ts";
+import {
+  decoderRows,
+  encoderRows,
+  randomTensor,
+  shiftOutputBias,
+  tinyConfig,
+  tinyModel,
+} from "./fixtures/tiny_seq2seq.ts";
 
 await initBackend({ backend: "cpu" });
-
-function randomTensor(shape: number[], seed: number, scale = 1): tf.Tensor {
-  const r = mulberry32(seed);
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale), shape);
-}
 
 Deno.test("scatterCopy() adds each position's weight at its id and its gradient is the gather of dy", async () => {
   const att = tf.tensor3d([[[0.1, 0.2, 0.3, 0.4], [0.4, 0.3, 0.2, 0.1]]]); // (1, 2, 4)
