@@ -135,8 +135,9 @@ export async function evaluateLoss(
   cfg: Pick<Config, "batchSize" | "maxInputLen" | "maxOutputLen">,
 ): Promise<LossEval> {
   let lossSum = 0, correct = 0, tokens = 0, first = 0, firstN = 0;
+  const copy = isCopyModel(model);
   for (const rows of batchIndices(data.n, cfg.batchSize)) {
-    const b = makeBatch(data, rows, cfg.maxInputLen, cfg.maxOutputLen, isCopyModel(model));
+    const b = makeBatch(data, rows, cfg.maxInputLen, cfg.maxOutputLen, copy);
     const out = tf.tidy(() => {
       const { probs: p } = modelOutputs(model.apply(batchInputs(b), { training: false }) as tf.Tensor[]);
       return [maskedLossSum(p, b.target), maskedCorrect(p, b.target), ...firstPositionCorrect(p, b.target)];

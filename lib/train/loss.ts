@@ -39,24 +39,24 @@ export function targetMask(target: tf.Tensor2D): tf.Tensor2D {
   return tf.cast(tf.notEqual(target, 0), "float32") as tf.Tensor2D;
 }
 
+/** `-log(p(target) + 1e-7)` at every position, (B, T). */
+function targetNll(probs: tf.Tensor3D, target: tf.Tensor2D): tf.Tensor2D {
+  return tf.neg(tf.log(tf.add(targetProbs(probs, target), EPS)));
+}
+
 /** Sum of `-log p(target)` over unmasked positions (a scalar), for accumulating over batches. */
 export function maskedLossSum(probs: tf.Tensor3D, target: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => {
-    const p = tf.add(targetProbs(probs, target), EPS);
-    return tf.sum(tf.mul(tf.neg(tf.log(p)), targetMask(target))) as tf.Scalar;
-  });
+  return tf.tidy(() => tf.sum(tf.mul(targetNll(probs, target), targetMask(target))) as tf.Scalar);
 }
 
 /** Mean masked cross-entropy over the real target tokens of the batch. */
 export function maskedLoss(probs: tf.Tensor3D, target: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() =>
-    tf.div(maskedLossSum(probs, target), tf.maximum(tf.sum(targetMask(target)), 1)) as tf.Scalar
-  );
+  return tf.tidy(() => maskedMean(targetNll(probs, target), target));
 }
 
 /**
- * Mean of per-position values `(B, T)` over the real target tokens (e.g. the coverage loss of each decoder
- * position, lib/model/attention.ts): padded positions count for nothing, as in {@linkcode maskedLoss}.
+ * Mean of per-position values `(B, T)` over the real target tokens (the cross-entropy of {@linkcode maskedLoss},
+ * the coverage loss of each decoder position, lib/model/attention.ts): padded positions count for nothing.
  */
 export function maskedMean(values: tf.Tensor2D, target: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {
