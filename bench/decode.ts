@@ -22,11 +22,13 @@ import { beamSearch, modelStepper } from "../lib/infer/beam.ts";
 import { type Decoded, greedyDecodeBatch, greedyDecodeLoop } from "../lib/infer/greedy.ts";
 import { extractInferenceModels, type InferenceModels } from "../lib/infer/models.ts";
 import { buildSeq2Seq, LAYER } from "../lib/model/seq2seq.ts";
+import { runTorchPeer } from "./peer.ts";
+import { peerShapeArgs } from "./train_step.ts";
 
 /** One result line. */
 export interface DecodeBenchRow {
   bench: "decode";
-  mode: "batched" | "loop" | "beam" | "speedup";
+  mode: "batched" | "loop" | "beam" | "speedup" | "torch";
   /** Summaries per wall-clock second. */
   summaries_per_s?: number;
   /** Inputs decoded, tokens generated in all, wall and CPU seconds (the machine may be shared). */
@@ -36,6 +38,13 @@ export interface DecodeBenchRow {
   cpuSeconds?: number;
   /** batched / loop summaries per second (speedup line only). */
   ratio?: number;
+  /** batched / PyTorch's batched summaries per second, measured in the same run (speedup line only). */
+  vs_torch?: number;
+  /** The PyTorch peer's thread setting and its figure under each setting tried (torch line only). */
+  setting?: string;
+  all?: number[];
+  /** Why PyTorch was not compared (torch line only). */
+  skipped?: string;
   /** Whether the loop (or beam width 1) produced the batched decoder's ids on the same inputs. */
   sameIdsAsBatched?: boolean;
   backend: string;
@@ -48,13 +57,13 @@ export interface DecodeBenchRow {
 
 /** Options of {@linkcode benchDecode}. */
 export interface DecodeBenchOptions {
-  /** Inputs decoded by the batched decoder (default 120). */
+  /** Inputs decoded by the batched decoder (default 256). */
   n?: number;
   /** The first `loopN` of those decoded by the loop (default 12). */
   loopN?: number;
   /** The first `beamN` decoded by beam search with the config's width (default 6; 0 skips beam). */
   beamN?: number;
-  /** Batch size of the batched decoder (default: all `n` at once). */
+  /** Batch size of the batched decoder (default 64, the batch of PyTorch's figure in issue 13). */
   batchSize?: number;
   backend?: BackendName;
   blas?: boolean;
@@ -64,10 +73,12 @@ export interface DecodeBenchOptions {
   config?: Config;
   /** Print the JSON lines (default true). */
   print?: boolean;
+  /** Decode the same number of inputs, in the same batches, with the PyTorch peer (bench/peer.ts); default true. */
+  peer?: boolean;
 }
 
 /** Build the model with seeded values and the eostok/<pad> bias pushed down (full-length outputs). */
-function benchModel(cfg: Config, fastLayers: boolean): tf.LayersModel {
+export function benchModel(cfg: Config, fastLayers: boolean): tf.LayersModel {
   // tfjs's orthogonal initializer runs a QR decomposition of many small ops (seconds per 256 x 1024 kernel on
   // wasm, minutes on cpu); every weight is overwritten below, so it is swapped for a plain normal draw here.
   type InitializerLike = { prototype: { apply: (shape: number[], dtype?: tf.DataType) => tf.Tensor } };
@@ -102,7 +113,7 @@ function benchModel(cfg: Config, fastLayers: boolean): tf.LayersModel {
 }
 
 /** `n` input rows of 25..Tin word ids, padded with 0 at the end (real snippets average ~41 words). */
-function benchInputs(n: number, cfg: Config): Int32Array {
+export function benchInputs(n: number, cfg: Config): Int32Array {
   const rand = mulberry32(cfg.seed + 1);
   const tin = cfg.maxInputLen;
   const rows = new Int32Array(n * tin);
@@ -132,7 +143,7 @@ const r3 = (x: number) => Math.round(x * 1000) / 1000;
  */
 export async function benchDecode(opts: DecodeBenchOptions = {}): Promise<DecodeBenchRow[]> {
   const cfg = opts.config ?? resolveConfig("paper");
-  const n = opts.n ?? 120, loopN = Math.min(opts.loopN ?? 12, n), beamN = Math.min(opts.beamN ?? 6, n);
+  const n = opts.n ?? 256, loopN = Math.min(opts.loopN ?? 12, n), beamN = Math.min(opts.beamN ?? 6, n);
   const report = await initBackend({ backend: opts.backend ?? cfg.backend, blas: opts.blas ?? cfg.blas });
   const backend = report.name + (report.blas.enabled ? "+blas" : "");
   const layers = opts.fastLayers ? "fast" : "stock";
@@ -141,7 +152,7 @@ export async function benchDecode(opts: DecodeBenchOptions = {}): Promise<Decode
   const inf: InferenceModels = extractInferenceModels(model);
   const rows = benchInputs(n, cfg), tin = cfg.maxInputLen, maxLen = cfg.maxOutputLen;
   const row = (i: number) => rows.subarray(i * tin, (i + 1) * tin);
-  const batchSize = opts.batchSize ?? n;
+  const batchSize = opts.batchSize ?? 64;
   const out: DecodeBenchRow[] = [];
   const emit = (r: DecodeBenchRow) => {
     out.push(r);
@@ -150,9 +161,11 @@ export async function benchDecode(opts: DecodeBenchOptions = {}): Promise<Decode
   const tokensOf = (ds: Decoded[]) => ds.reduce((s, d) => s + d.ids.length, 0);
 
   try {
-    // warm-up: the first call of each path compiles kernels and allocates what tfjs keeps
-    await greedyDecodeBatch(inf, rows.subarray(0, 2 * tin), 2, { maxLen: 2 });
-    await greedyDecodeLoop(inf, row(0), 2);
+    // warm-up, one full batch and one full loop decode: the first calls compile the JavaScript and wasm, grow the
+    // wasm heap and allocate what tfjs keeps (the PyTorch peer warms up the same way)
+    const warm = Math.min(batchSize, n);
+    await greedyDecodeBatch(inf, rows.subarray(0, warm * tin), warm, { maxLen, batchSize });
+    await greedyDecodeLoop(inf, row(0), maxLen);
 
     const batched = await timed(() => greedyDecodeBatch(inf, rows, n, { maxLen, batchSize }));
     const batchedRate = n / batched.seconds;
@@ -223,7 +236,42 @@ export async function benchDecode(opts: DecodeBenchOptions = {}): Promise<Decode
         maxLen,
       });
     }
-    emit({ bench: "decode", mode: "speedup", ratio: r3(batchedRate / loopRate), backend, layers, maxLen });
+    let vsTorch: number | undefined;
+    if (opts.peer ?? true) {
+      const peer = await runTorchPeer("decode", [
+        `--n=${n}`,
+        `--batch-size=${batchSize}`,
+        ...peerShapeArgs(cfg),
+      ]);
+      if (peer.ok) {
+        vsTorch = r3(batchedRate / peer.best.summaries_per_s!);
+        emit({
+          bench: "decode",
+          mode: "torch",
+          summaries_per_s: peer.best.summaries_per_s,
+          n,
+          seconds: peer.best.seconds as number,
+          backend: `pytorch ${peer.best.torch}`,
+          layers,
+          batchSize,
+          maxLen,
+          setting:
+            `torch ${peer.best.setting.torchThreads} threads, OpenBLAS ${peer.best.setting.blasThreads}`,
+          all: peer.all.map((r) => r.summaries_per_s!),
+        });
+      } else {
+        emit({ bench: "decode", mode: "torch", skipped: peer.skipped, backend: "pytorch", layers, maxLen });
+      }
+    }
+    emit({
+      bench: "decode",
+      mode: "speedup",
+      ratio: r3(batchedRate / loopRate),
+      ...(vsTorch !== undefined ? { vs_torch: vsTorch } : {}),
+      backend,
+      layers,
+      maxLen,
+    });
   } finally {
     model.dispose();
   }

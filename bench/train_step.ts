@@ -38,6 +38,7 @@ import { batchIndices, disposeBatch, makeBatch, type SeqData } from "../lib/trai
 import { makeOptimizer, makeTrainStep } from "../lib/train/loop.ts";
 import { seedEverything } from "../lib/train/seed.ts";
 import { measureSgemmPeak } from "./kernels.ts";
+import { runTorchPeer } from "./peer.ts";
 
 /** Which layer implementations the model is built with. */
 export type LayerKind = "fast" | "stock";
@@ -60,6 +61,8 @@ export interface TrainStepOptions {
   backend?: Exclude<BackendName, "auto">;
   /** Use OpenBLAS for matmuls on wasm (when available). Default true. */
   blas?: boolean;
+  /** Time the same step in PyTorch (bench/torch_peer.py) after each case, when it is installed. Default true. */
+  peer?: boolean;
 }
 
 /** One result line. */
@@ -84,6 +87,15 @@ export interface TrainStepRow {
   load_avg: [number, number];
   /** Set when the configuration failed (e.g. the wasm heap ran out); the numbers are then 0. */
   error?: string;
+  /** PyTorch's median ms for the same step at its best thread setting (bench/peer.ts), measured right after. */
+  torch_ms_per_step?: number;
+  /** `torch_ms_per_step / ms_per_step`: above 1 when this kit's step is the faster. */
+  vs_torch?: number;
+  /** The thread setting of PyTorch's best figure, and its figure under each setting tried. */
+  torch_setting?: string;
+  torch_all_ms?: number[];
+  /** Why PyTorch was not compared (not installed, or a profile with copy/coverage, which the peer lacks). */
+  torch_skipped?: string;
 }
 
 const median = (xs: number[]) => {
@@ -117,7 +129,7 @@ function cpuTimeMs(): number | null {
  * rows of length in [Tout/2, Tout] (the rest padding, id 0), token ids uniform in [1, V); the target is the
  * decoder input shifted by one with an end token (id 3).
  */
-function syntheticData(n: number, tin: number, tout: number, vocab: number, seed: number): SeqData {
+export function syntheticData(n: number, tin: number, tout: number, vocab: number, seed: number): SeqData {
   const rand = mulberry32(seed);
   const rows = (len: number) => {
     const a = new Int32Array(n * len);
@@ -287,10 +299,49 @@ export async function benchTrainStep(
         error: `exit code ${out.code}${out.signal ? ` (${out.signal})` : ""}: ${err || "no output"}`,
       };
     }
+    if (opts.peer ?? true) await addPeer(row, c, opts);
     rows.push(row);
     if (!opts.quiet) console.log(JSON.stringify(row));
   }
   return rows;
+}
+
+/** Time the case's step in PyTorch (bench/peer.ts) and add its figure and the ratio to `row`. */
+async function addPeer(row: TrainStepRow, c: TrainStepCase, opts: TrainStepOptions): Promise<void> {
+  if (row.error) return;
+  if (c.profile.includes("+")) {
+    row.torch_skipped = "the PyTorch peer has no copy attention or coverage";
+    return;
+  }
+  const cfg = caseConfig(c.profile, c.batch);
+  const peer = await runTorchPeer("train", [
+    `--batch=${cfg.batchSize}`,
+    `--steps=${opts.steps ?? 5}`,
+    `--warmup=${opts.warmup ?? 2}`,
+    ...peerShapeArgs(cfg),
+  ]);
+  if (!peer.ok) {
+    row.torch_skipped = peer.skipped;
+    return;
+  }
+  row.torch_ms_per_step = peer.best.ms_per_step;
+  row.vs_torch = round(peer.best.ms_per_step! / row.ms_per_step, 3);
+  row.torch_setting =
+    `torch ${peer.best.setting.torchThreads} threads, OpenBLAS ${peer.best.setting.blasThreads}`;
+  row.torch_all_ms = peer.all.map((r) => r.ms_per_step!);
+}
+
+/** The model shapes of `cfg` as bench/torch_peer.py options. */
+export function peerShapeArgs(cfg: Config): string[] {
+  return [
+    `--vocab=${cfg.vocabSize}`,
+    `--emb=${cfg.embeddingDim}`,
+    `--units=${cfg.units}`,
+    `--att=${cfg.attentionUnits}`,
+    `--layers=${cfg.encoderLayers}`,
+    `--tin=${cfg.maxInputLen}`,
+    `--tout=${cfg.maxOutputLen}`,
+  ];
 }
 
 /** Parse `--case=profile:batch:layers`, `--profiles=`, `--batch=`, `--layers=` and the options. */
@@ -303,7 +354,17 @@ export function parseTrainStepArgs(
     if (!m) throw new Error(`train_step: unexpected argument "${a}"`);
     kv.set(m[1], m[2] ?? "true");
   }
-  const known = new Set(["case", "profiles", "batch", "layers", "steps", "warmup", "backend", "blas"]);
+  const known = new Set([
+    "case",
+    "profiles",
+    "batch",
+    "layers",
+    "steps",
+    "warmup",
+    "backend",
+    "blas",
+    "peer",
+  ]);
   for (const k of kv.keys()) {
     if (!known.has(k)) {
       throw new Error(`train_step: unknown option --${k}: expected one of ${[...known].join(", ")}`);
@@ -329,9 +390,12 @@ export function parseTrainStepArgs(
       `train_step: --backend=${backend}: expected one of ${BACKENDS.filter((b) => b !== "auto")}`,
     );
   }
-  const blas = kv.get("blas");
+  const blas = kv.get("blas"), peer = kv.get("peer");
   if (blas !== undefined && blas !== "true" && blas !== "false") {
     throw new Error(`train_step: --blas=${blas}: expected true or false`);
+  }
+  if (peer !== undefined && peer !== "true" && peer !== "false") {
+    throw new Error(`train_step: --peer=${peer}: expected true or false`);
   }
   let cases: TrainStepCase[];
   const one = kv.get("case");
@@ -359,6 +423,7 @@ export function parseTrainStepArgs(
     warmup: int("warmup", 0),
     backend: backend as TrainStepOptions["backend"],
     blas: blas === undefined ? undefined : blas === "true",
+    peer: peer === undefined ? undefined : peer === "true",
   };
 }
 
