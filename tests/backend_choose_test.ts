@@ -1,5 +1,6 @@
 // Picking and reporting the backend (lib/backend/choose.ts).
 import * as tf from "@tensorflow/tfjs";
+import { simdFma } from "../lib/backend/simd/kernels.ts";
 import { assert, assertEquals, assertMatch, assertRejects, assertStringIncludes } from "@std/assert";
 import {
   BackendError,
@@ -36,18 +37,27 @@ Deno.test("initBackend({backend: 'wasm'}) installs the fill-ins and overrides an
     );
     assertEquals(tf.getBackend(), "wasm");
     assertEquals(r.kernels, [
-      "BatchMatMul (fast)",
+      "AdditiveAttentionScores (simd)",
+      "AdditiveAttentionScoresGrad (simd)",
+      "BatchMatMul (simd-gemm)",
+      "GatherV2 (fast)",
       "Identity (fast)",
+      "LstmCellForward (simd)",
+      "RowArgMax (simd)",
       "Slice (fast)",
       "SplitV (fast)",
+      "Sum (simd)",
       "Tanh (fast)",
       "Unpack (fast)",
       "UnsortedSegmentSum (fill-in)",
+      "_FusedMatMul (simd-gemm)",
     ]);
     assertEquals(r.blas, { enabled: false, why: "off (blas=false)" });
     assertEquals(
       formatBackendReport(r),
-      "backend: wasm (forced by config) + XNNPACK matmul (no OpenBLAS: off (blas=false))",
+      `backend: wasm (forced by config) + SIMD GEMM matmul (WebAssembly${
+        simdFma() ? ", relaxed-SIMD FMA" : ""
+      }; no OpenBLAS: off (blas=false))`,
     );
   }
   // training kernels work: the embedding gradient needs the fill-in
@@ -58,7 +68,7 @@ Deno.test("initBackend({backend: 'wasm'}) installs the fill-ins and overrides an
   assertEquals([...g], [1, 1, 2, 2, 0, 0]);
 });
 
-Deno.test("initBackend() with blas on reports OpenBLAS or why not, and switching it off restores XNNPACK", async () => {
+Deno.test("initBackend() with blas on reports OpenBLAS or why not, and switching it off restores the SIMD GEMM", async () => {
   const r = await withEnv(
     undefined,
     () => initBackend({ backend: "wasm", blas: true, nodeModules: [emptyModules] }),
@@ -73,15 +83,22 @@ Deno.test("initBackend() with blas on reports OpenBLAS or why not, and switching
       /^backend: wasm \(forced by config\) \+ OpenBLAS matmul \(libopenblas/,
     );
   } else {
-    assert(r.kernels.includes("BatchMatMul (fast)"));
-    assertStringIncludes(formatBackendReport(r), "XNNPACK matmul (no OpenBLAS: ");
+    assert(r.kernels.includes("BatchMatMul (simd-gemm)"));
+    assertStringIncludes(formatBackendReport(r), "SIMD GEMM matmul (WebAssembly");
   }
   const off = await withEnv(
     undefined,
     () => initBackend({ backend: "wasm", blas: false, nodeModules: [emptyModules] }),
   );
-  assert(off.kernels.includes("BatchMatMul (fast)"));
+  assert(off.kernels.includes("BatchMatMul (simd-gemm)"));
   assert(!off.kernels.includes("_FusedMatMul (blas)"));
+  const xnn = await withEnv(
+    undefined,
+    () => initBackend({ backend: "wasm", blas: false, gemm: false, nodeModules: [emptyModules] }),
+  );
+  assert(xnn.kernels.includes("BatchMatMul (fast)"), String(xnn.kernels));
+  assertStringIncludes(formatBackendReport(xnn), "XNNPACK matmul (no OpenBLAS: off (blas=false))");
+  await initBackend({ backend: "wasm", blas: false, nodeModules: [emptyModules] });
 });
 
 Deno.test("auto order without tfjs-node picks wasm and reports every candidate tried", async () => {

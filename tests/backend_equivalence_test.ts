@@ -9,6 +9,7 @@ import { type BackendComparison, compareBackends, seedMathRandom } from "./fixtu
 import { buildProbeModel, PROBE_TINY, probeTrainStep, type ProbeVariant } from "./fixtures/probe_model.ts";
 import { fastStats } from "../lib/backend/wasm_fast.ts";
 import { fillInCalls } from "../lib/backend/wasm_kernels.ts";
+import { simdStats } from "../lib/backend/simd/kernels.ts";
 import { seq2seqSubject, SMALL } from "./fixtures/seq2seq_subject.ts";
 
 const NO_NODE = ["/nonexistent/seq2seq-test/node_modules"];
@@ -48,18 +49,24 @@ const VARIANTS: ProbeVariant[] = [
 
 const skipOpenBlas = skipUnlessAvailable(openBlas().enabled, "OpenBLAS (Debian libopenblas0)");
 
-Deno.test("3 training steps of the real seq2seq model on wasm (XNNPACK) match cpu within 1e-5", async () => {
-  await initBackend({ backend: "wasm", blas: false, nodeModules: NO_NODE });
-  const segBefore = fillInCalls.UnsortedSegmentSum ?? 0;
-  const n0 = tf.memory().numTensors;
-  assertEquivalent(await compareBackends(seq2seqSubject(SMALL), { backends: ["cpu", "wasm"], steps: 3 }));
-  assertEquals(tf.memory().numTensors, n0);
-  assertGreater(
-    (fillInCalls.UnsortedSegmentSum ?? 0) - segBefore,
-    0,
-    "the embedding gradient used the fill-in",
-  );
-});
+for (const gemm of [true, false]) {
+  const path = gemm ? "our SIMD GEMM and fused attention" : "XNNPACK";
+  Deno.test(`3 training steps of the real seq2seq model on wasm (${path}) match cpu within 1e-5`, async () => {
+    await initBackend({ backend: "wasm", blas: false, gemm, nodeModules: NO_NODE });
+    const segBefore = fillInCalls.UnsortedSegmentSum ?? 0, before = { ...simdStats };
+    const n0 = tf.memory().numTensors;
+    assertEquivalent(await compareBackends(seq2seqSubject(SMALL), { backends: ["cpu", "wasm"], steps: 3 }));
+    assertEquals(tf.memory().numTensors, n0);
+    assertGreater(
+      (fillInCalls.UnsortedSegmentSum ?? 0) - segBefore,
+      0,
+      "the embedding gradient used the fill-in",
+    );
+    assertEquals(simdStats.gemm > before.gemm, gemm, "the matmuls went through the SIMD GEMM (or not)");
+    assertGreater(simdStats.attention, before.attention, "the attention scores used the fused kernel");
+    await initBackend({ backend: "wasm", blas: false, nodeModules: NO_NODE });
+  });
+}
 
 for (const extra of [{ copy: true }, { coverage: true }, { copy: true, coverage: true }]) {
   Deno.test(`3 training steps of the seq2seq model with ${JSON.stringify(extra)} on wasm match cpu within 1e-5`, async () => {
@@ -85,7 +92,7 @@ Deno.test({
 });
 
 Deno.test("3 RMSprop steps on wasm with fill-ins and overrides (XNNPACK) match cpu within 1e-5", async () => {
-  await initBackend({ backend: "wasm", blas: false, nodeModules: NO_NODE });
+  await initBackend({ backend: "wasm", blas: false, gemm: false, nodeModules: NO_NODE });
   const before = { ...fastStats }, segBefore = fillInCalls.UnsortedSegmentSum ?? 0;
   const n0 = tf.memory().numTensors;
   for (const v of VARIANTS) {
@@ -97,6 +104,14 @@ Deno.test("3 RMSprop steps on wasm with fill-ins and overrides (XNNPACK) match c
   const moved = Object.keys(fastStats).filter((k) => (fastStats[k] ?? 0) > (before[k] ?? 0));
   assert(moved.includes("bmm-fold") || moved.includes("bmm-swap"), JSON.stringify(fastStats));
   assert(moved.includes("bmm-batched"), JSON.stringify(fastStats));
+  await initBackend({ backend: "wasm", blas: false, nodeModules: NO_NODE });
+});
+
+Deno.test("3 RMSprop steps on wasm with our SIMD GEMM match cpu within 1e-5", async () => {
+  await initBackend({ backend: "wasm", blas: false, nodeModules: NO_NODE });
+  const calls = simdStats.gemm;
+  for (const v of VARIANTS) assertEquivalent(await compareBackends(subject(v)));
+  assertGreater(simdStats.gemm, calls);
 });
 
 Deno.test({

@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertLessOrEqual, assertThrows } from "@std/assert";
 import { closeness, valuesOnBackends } from "./fixtures/equivalence.ts";
 import { nativeKernel } from "../lib/backend/kernel_registry.ts";
+import { installWasmFillIns } from "../lib/backend/wasm_kernels.ts";
 import { mulberry32 } from "../lib/util/rng.ts";
 import {
   FAST_KERNELS,
@@ -156,17 +157,30 @@ Deno.test("Unpack and SplitV overrides match cpu (values and gradients)", async 
   tf.dispose([s, ...parts]);
 });
 
-Deno.test("Tanh override (2 sigmoid(2x) - 1) matches cpu within 2e-7 absolute, gradient included", async () => {
-  const x = [...rand(200, 600).map((v) => v * 6), 0, 1e-8, -1e-8, 20, -20, 88, -88, 1e-3];
+Deno.test("Tanh override (one SIMD pass, rational approximation) matches cpu within 4e-7 absolute, gradient included", async () => {
+  // Eigen's float tanh: a few ulp (ulp is 6e-8 near 1); measured max 3.1e-7 at x = 5.74, 2.3e-7 above the clamp
+  const x = [
+    ...rand(200, 600).map((v) => v * 6),
+    0,
+    1e-8,
+    -1e-8,
+    20,
+    -20,
+    88,
+    -88,
+    1e-3,
+    5.738008176907897,
+    8,
+  ];
   const [cpu, wasm] = await valuesOnBackends(() => tf.tanh(tf.tensor1d(x)));
-  for (let i = 0; i < x.length; i++) assertLessOrEqual(Math.abs(wasm[0][i] - cpu[0][i]), 2e-7, `x=${x[i]}`);
+  for (let i = 0; i < x.length; i++) assertLessOrEqual(Math.abs(wasm[0][i] - cpu[0][i]), 4e-7, `x=${x[i]}`);
   for (let i = 0; i < x.length; i++) {
-    assertLessOrEqual(Math.abs(wasm[0][i] - Math.tanh(x[i])), 2e-7, `x=${x[i]}`);
+    assertLessOrEqual(Math.abs(wasm[0][i] - Math.tanh(x[i])), 4e-7, `x=${x[i]}`);
   }
   await assertSameOnBothBackends(
     () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.tanh(t), 3)))(tf.tensor1d(x)),
     1e-5,
-    5e-7,
+    2e-6, // the gradient 3 (1 - y^2) turns y's 3e-7 into up to 3 * 2 * 3e-7
   );
 });
 
@@ -180,4 +194,32 @@ Deno.test("installWasmFast() is idempotent and uninstallWasmFast() restores ever
   uninstallWasmFast();
   for (const k of all) assertEquals(tf.getKernel(k, "wasm"), nativeKernel(k, "wasm"), k);
   installWasmFast();
+});
+
+Deno.test("GatherV2 override (axis 0 row copies) matches cpu for float and int tables, repeated and 2-D indices, gradient included", async () => {
+  installWasmFillIns(); // the gradient of a gather is an UnsortedSegmentSum
+  const cases: [number[], number[], number[]][] = [
+    [[10, 4], [3, 3, 0, 9], [4]],
+    [[6, 2, 3], [5, 1, 1, 0, 2, 4], [2, 3]],
+    [[7], [6, 0, 6], [3]],
+  ];
+  for (const [shape, idx, idxShape] of cases) {
+    const x = rand(size(shape), 700 + shape[0]);
+    await assertSameOnBothBackends(() => {
+      const t = tf.tensor(x, shape), i = tf.tensor(idx, idxShape, "int32");
+      return [
+        tf.gather(t, i),
+        tf.gather(tf.cast(tf.mul(t, 100), "int32"), i),
+        tf.grad((v: tf.Tensor) => tf.sum(tf.square(tf.gather(v, i))))(t),
+      ];
+    });
+  }
+  // not axis 0: the native kernel
+  await assertSameOnBothBackends(() =>
+    tf.gather(tf.tensor(rand(12, 5), [3, 4]), tf.tensor1d([3, 0], "int32"), 1)
+  );
+  assertEquals(tf.gather(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor1d([1, 1], "int32")).arraySync(), [[3, 4], [
+    3,
+    4,
+  ]]);
 });

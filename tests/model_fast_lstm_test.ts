@@ -10,6 +10,7 @@ import {
   FastTimeDistributed,
   fastTimeDistributed,
   lstmSequence,
+  lstmStep,
 } from "../lib/model/support/fast_lstm.ts";
 import { decodeStep, encode, extractInferenceModels } from "../lib/infer/models.ts";
 import { buildSeq2Seq } from "../lib/model/seq2seq.ts";
@@ -403,4 +404,32 @@ Deno.test("Inference models extracted from a fast-layer Seq2Seq give the stock m
   tf.dispose([...a, ...b, tokens, prev]);
   stock.dispose();
   fast.dispose();
+});
+
+Deno.test("lstmStep() computes one step from the weights exactly as the layer does (stock and fast, both gates)", async () => {
+  await initBackend({ backend: "wasm", blas: false, nodeModules: NO_NODE });
+  for (const gate of ["sigmoid", "hardSigmoid"] as const) {
+    for (const make of [tf.layers.lstm, fastLstm]) {
+      const layer = make({ units: 6, recurrentActivation: gate, returnSequences: true, returnState: true });
+      tf.tidy(() => {
+        const x = tf.randomNormal([3, 1, 5], 0, 1, "float32", 1);
+        const h = tf.randomNormal([3, 6], 0, 1, "float32", 2),
+          c = tf.randomNormal([3, 6], 0, 1, "float32", 3);
+        const [, h1, c1] = layer.apply(x, { initialState: [h, c] }) as tf.Tensor[];
+        const step = lstmStep(
+          layer,
+          tf.reshape(x, [3, 5]) as tf.Tensor2D,
+          h as tf.Tensor2D,
+          c as tf.Tensor2D,
+        );
+        assert(step !== null, `${gate} ${layer.getClassName()}`);
+        assertLess(tf.max(tf.abs(tf.sub(step.h, h1))).dataSync()[0], 1e-6);
+        assertLess(tf.max(tf.abs(tf.sub(step.c, c1))).dataSync()[0], 1e-6);
+      });
+      layer.dispose();
+    }
+  }
+  const relu = tf.layers.lstm({ units: 2, activation: "relu" });
+  relu.apply(tf.zeros([1, 1, 3]));
+  assertEquals(lstmStep(relu, tf.zeros([1, 3]), tf.zeros([1, 2]), tf.zeros([1, 2])), null); // not implemented here
 });

@@ -5,7 +5,7 @@
  */
 import { assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
 import * as tf from "@tensorflow/tfjs";
-import { decodeStep, encode, extractInferenceModels } from "../lib/infer/models.ts";
+import { encode, extractInferenceModels } from "../lib/infer/models.ts";
 import { modelArtifacts } from "../lib/model/io.ts";
 import { LAYER } from "../lib/model/seq2seq.ts";
 import { fixMultiOutputLayers } from "../lib/model/support/tfjs_fixes.ts";
@@ -113,13 +113,13 @@ Deno.test("the one-step decoder model runs its LSTM once per step and can be ste
   let h = enc.h, c = enc.c;
   for (let t = 0; t < 3; t++) {
     const prev = tf.slice(decIn, [0, t], [N, 1]) as tf.Tensor2D;
-    const step = decodeStep(inf, prev, enc, h, c);
+    const [probs, h2, c2, weights] = inf.decoder.predict([prev, enc.states, h, c, encIn]) as tf.Tensor2D[];
     assertEquals(dec.n, t + 1, `decoder LSTM calls after step ${t + 1}`);
-    const sums = tf.sum(step.probs, -1).dataSync();
+    const sums = tf.sum(probs, -1).dataSync();
     for (const s of sums) assertAlmostEquals(s, 1, 1e-5);
-    tf.dispose([prev, h, c, step.probs, step.attention]);
-    h = step.h;
-    c = step.c;
+    tf.dispose([prev, h, c, probs, weights]);
+    h = h2;
+    c = c2;
   }
   tf.dispose([h, c, enc.states, encIn, decIn]);
   model.dispose();
@@ -132,7 +132,7 @@ Deno.test("a stock-loaded model's step decoder fails on its 2nd call without the
   const run = (m: tf.LayersModel) => {
     const inf = extractInferenceModels(m);
     // through the one-step decoder *model* with kwargs (its graph execution shares them between the calls
-    // of the decoder LSTM); decodeStep calls the layers directly and is not affected
+    // of the decoder LSTM); decodeStep computes from the layers' weights and is not affected
     return tf.tidy(() => {
       const enc = encode(inf, encIn);
       const sos = tf.slice(decIn, [0, 0], [N, 1]) as tf.Tensor2D;

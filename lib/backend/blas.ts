@@ -10,18 +10,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { matMulDims } from "./wasm_fast.ts";
-import {
-  asWasm,
-  type BackendWasm,
-  heapF32,
-  type KernelArgs,
-  nativeKernel,
-  replaceKernel,
-  replacementTag,
-  restoreKernel,
-  sizeOf,
-} from "./kernel_registry.ts";
+import { type Gemm, gemmBatchMatMul, gemmFusedMatMul } from "./matmul.ts";
+import { heapF32, nativeKernel, replaceKernel, replacementTag, restoreKernel } from "./kernel_registry.ts";
 import { envVar } from "../util/env.ts";
 
 /** Whether the native BLAS path is available / in use, and why. */
@@ -181,97 +171,22 @@ export function sgemm(
   blasStats.ms += performance.now() - t0;
 }
 
-/**
- * `out = op(a) . op(b) (+ beta * out)` for tensors on the wasm heap; false if the batch layout is
- * one we do not handle (broadcast of two different batch shapes): the caller falls back.
- */
-function matMulInto(
-  backend: BackendWasm,
-  a: tf.TensorInfo,
-  b: tf.TensorInfo,
-  tA: boolean,
-  tB: boolean,
-  out: tf.TensorInfo,
-  beta: number,
-): boolean {
-  const { M, K, N, batchA, batchB, outShape } = matMulDims(a.shape, b.shape, tA, tB);
-  const batch = sizeOf(outShape.slice(0, -2));
-  if (batchB === 1 && !tA) {
-    // fold a's batch into rows: one call
-    sgemm(false, tB, batchA * M, N, K, heapF32(backend, a), heapF32(backend, b), heapF32(backend, out), beta);
-    return true;
-  }
-  if (!(batchA === 1 || batchA === batch) || !(batchB === 1 || batchB === batch)) return false;
-  for (let i = 0; i < batch; i++) {
-    const ia = batchA === 1 ? 0 : i, ib = batchB === 1 ? 0 : i;
-    sgemm(
-      tA,
-      tB,
-      M,
-      N,
-      K,
-      heapF32(backend, a, ia * M * K, M * K),
-      heapF32(backend, b, ib * K * N, K * N),
-      heapF32(backend, out, i * M * N, M * N),
-      beta,
-    );
-  }
-  return true;
-}
+/** OpenBLAS as the {@link Gemm} of the shared matmul kernels (./matmul.ts). */
+const blasGemm: Gemm = (backend, tA, tB, M, N, K, a, b, c, beta) =>
+  sgemm(
+    tA,
+    tB,
+    M,
+    N,
+    K,
+    heapF32(backend, a.t, a.offset, M * K),
+    heapF32(backend, b.t, b.offset, K * N),
+    heapF32(backend, c.t, c.offset, M * N),
+    beta,
+  );
 
-function blasBatchMatMul(prev: tf.KernelFunc): tf.KernelFunc {
-  return (args: KernelArgs) => {
-    const { inputs, attrs, backend } = args;
-    const a = inputs.a!, b = inputs.b!;
-    if (a.dtype !== "float32" || b.dtype !== "float32") return prev(args);
-    const tA = !!attrs!.transposeA, tB = !!attrs!.transposeB;
-    const { outShape } = matMulDims(a.shape, b.shape, tA, tB);
-    const wb = asWasm(backend);
-    const out = wb.makeOutput(outShape, "float32");
-    if (sizeOf(outShape) === 0) return out;
-    if (!matMulInto(wb, a, b, tA, tB, out, 0)) {
-      wb.disposeData(out.dataId);
-      return prev(args);
-    }
-    return out;
-  };
-}
-
-function blasFusedMatMul(prev: tf.KernelFunc): tf.KernelFunc {
-  return (args: KernelArgs) => {
-    const { inputs, attrs, backend } = args;
-    const { a, b, bias, preluActivationWeights } = inputs;
-    const activation = (attrs!.activation as string | undefined) ?? "linear";
-    if (
-      a!.dtype !== "float32" || b!.dtype !== "float32" || preluActivationWeights ||
-      (activation !== "linear" && activation !== "relu")
-    ) return prev(args);
-    const tA = !!attrs!.transposeA, tB = !!attrs!.transposeB;
-    const { N, outShape } = matMulDims(a!.shape, b!.shape, tA, tB);
-    const biasSize = bias ? sizeOf(bias.shape) : 0;
-    const rowBias = bias && biasSize === N && bias.shape[bias.shape.length - 1] === N;
-    if (bias && !(rowBias || biasSize === 1)) return prev(args);
-    const wb = asWasm(backend);
-    const out = wb.makeOutput(outShape, "float32");
-    const total = sizeOf(outShape);
-    if (total === 0) return out;
-    if (bias) {
-      // C starts as the broadcast bias, then C = A.B + C
-      const bv = heapF32(wb, bias), ov = heapF32(wb, out);
-      if (biasSize === 1) ov.fill(bv[0]);
-      else for (let r = 0; r < total; r += N) ov.set(bv, r);
-    }
-    if (!matMulInto(wb, a!, b!, tA, tB, out, bias ? 1 : 0)) {
-      wb.disposeData(out.dataId);
-      return prev(args);
-    }
-    if (activation === "relu") {
-      const ov = heapF32(wb, out);
-      for (let i = 0; i < total; i++) if (ov[i] < 0) ov[i] = 0;
-    }
-    return out;
-  };
-}
+const blasBatchMatMul = (prev: tf.KernelFunc) => gemmBatchMatMul(blasGemm, prev);
+const blasFusedMatMul = (prev: tf.KernelFunc) => gemmFusedMatMul(blasGemm, prev);
 
 /**
  * The BLAS kernel function for `BatchMatMul` or `_FusedMatMul`, falling back to `fallback` (default:

@@ -37,6 +37,13 @@ import { installBlas, uninstallBlas } from "./blas.ts";
 import type { BlasStatus } from "./blas.ts";
 import { listReplacements } from "./kernel_registry.ts";
 import { installWasmFast, type WasmFastOptions } from "./wasm_fast.ts";
+import {
+  installSimdGemm,
+  installSimdKernels,
+  simdFma,
+  uninstallSimdGemm,
+  uninstallSimdKernels,
+} from "./simd/kernels.ts";
 import { installCpuFastKernels, installWasmFillIns } from "./wasm_kernels.ts";
 import { initWebGpu, probeWebGpu, type WebGpuAdapterInfo, type WebGpuProbe } from "./webgpu.ts";
 import { envVar } from "../util/env.ts";
@@ -82,6 +89,11 @@ export interface InitBackendOptions {
   blasThreads?: number;
   /** OpenBLAS library path or name (default: `SEQ2SEQ_BLAS_LIB`, then the usual names). */
   blasLib?: string;
+  /**
+   * Without OpenBLAS, run wasm matmuls on our WebAssembly SIMD GEMM (./simd/kernels.ts) rather than tfjs's XNNPACK
+   * (default true; env `SEQ2SEQ_GEMM=xnnpack` turns it off).
+   */
+  gemm?: boolean;
   /** wasm speed overrides: true (default) = all, false = none, or a selection. */
   fast?: boolean | WasmFastOptions;
   /** Folders searched for `@tensorflow/tfjs-node*` (default: the project's and the cwd's node_modules). */
@@ -214,9 +226,10 @@ async function tryWasm(opts: InitBackendOptions): Promise<{ attempt: BackendAtte
   const fastOpts: WasmFastOptions = fast === true
     ? {}
     : fast === false
-    ? { matmul: false, identity: false, slice: false, tanh: false }
+    ? { matmul: false, identity: false, slice: false, tanh: false, gather: false, attention: false }
     : fast;
   let blas: BlasStatus = off;
+  uninstallSimdGemm(); // (a re-initialisation may switch between the two matmul paths)
   if (opts.blas ?? true) {
     blas = installBlas({ lib: opts.blasLib, threads: opts.blasThreads });
     if (!blas.enabled) uninstallBlas();
@@ -224,6 +237,11 @@ async function tryWasm(opts: InitBackendOptions): Promise<{ attempt: BackendAtte
     uninstallBlas();
   }
   installWasmFast(fastOpts);
+  // without OpenBLAS, matmuls run on our SIMD GEMM (./simd/kernels.ts), XNNPACK behind it for what it skips
+  const gemm = opts.gemm ?? envVar("SEQ2SEQ_GEMM") !== "xnnpack";
+  if (!blas.enabled && gemm && (fastOpts.matmul ?? true)) installSimdGemm();
+  if (fastOpts.attention ?? true) installSimdKernels();
+  else uninstallSimdKernels();
   return { attempt: { name: "wasm", ok: true, why: "wasm (XNNPACK, SIMD)" }, blas };
 }
 
@@ -357,8 +375,13 @@ export function formatBackendReport(r: BackendReport): string {
   const notes = [...forced, ...failed];
   let s = `backend: ${r.name}${notes.length ? ` (${notes.join("; ")})` : ""}`;
   if (r.name === "wasm") {
+    const simd = r.kernels.includes("BatchMatMul (simd-gemm)");
     s += r.blas.enabled
       ? ` + OpenBLAS matmul (${r.blas.lib}${r.blas.threads ? `, ${r.blas.threads} threads` : ""})`
+      : simd
+      ? ` + SIMD GEMM matmul (WebAssembly${
+        simdFma() ? ", relaxed-SIMD FMA" : ""
+      }; no OpenBLAS: ${r.blas.why})`
       : ` + XNNPACK matmul (no OpenBLAS: ${r.blas.why})`;
   }
   if (r.name === "webgpu" && r.adapter) {

@@ -10,7 +10,9 @@
  *   through it, so memory doubled. Here the buffer is shared with a reference count, as `cpu` does.
  * - `Slice`, `Unpack`, `SplitV`: the native `Slice` copies the WHOLE input out of the heap on every
  *   call, so unstacking a sequence is O(T^2). Here slices are copied from heap views.
- * - `Tanh`: the native kernel is scalar libm; here `2 * sigmoid(2x) - 1` on XNNPACK's `Sigmoid`.
+ * - `GatherV2` on axis 0: row copies instead of a per-element index computation.
+ * - `Tanh`: the native kernel is scalar libm; here one SIMD pass of our own (./simd/kernels.ts; before it,
+ *   `2 * sigmoid(2x) - 1` on XNNPACK's `Sigmoid` took four passes).
  *
  * @module
  */
@@ -26,6 +28,7 @@ import {
   restoreKernel,
   sizeOf,
 } from "./kernel_registry.ts";
+import { simdTanh } from "./simd/kernels.ts";
 
 /** Which overrides to install (all default to true). */
 export interface WasmFastOptions {
@@ -33,6 +36,12 @@ export interface WasmFastOptions {
   identity?: boolean;
   slice?: boolean;
   tanh?: boolean;
+  gather?: boolean;
+  /**
+   * The fused additive-attention scores and their gradient (./simd/kernels.ts; installed by initBackend in
+   * ../choose.ts, not by {@linkcode installWasmFast}).
+   */
+  attention?: boolean;
 }
 
 /** Names of the kernels each option replaces. */
@@ -41,6 +50,7 @@ export const FAST_KERNELS = {
   identity: ["Identity"],
   slice: ["Slice", "Unpack", "SplitV"],
   tanh: ["Tanh"],
+  gather: ["GatherV2"],
 } as const;
 
 /** Counts of the BatchMatMul strategies taken (for benchmarks and tests). */
@@ -228,41 +238,52 @@ function fastSplitV(orig: tf.KernelFunc): tf.KernelFunc {
   });
 }
 
-/** Scalar constants kept on each wasm backend instance for the Tanh override. */
-const constants = new WeakMap<BackendWasm, { one: TI; two: TI }>();
-
-function fastTanh(orig: tf.KernelFunc): tf.KernelFunc {
-  const sigmoidK = native("Sigmoid"), mulK = native("Multiply"), subK = native("Sub");
+/**
+ * `GatherV2` along axis 0 (embedding lookups, the loss's pick of target probabilities): row copies inside the heap.
+ * The native kernel computes every element's source index (10 ms to look up 3,200 rows of 100 floats).
+ */
+function fastGather(orig: tf.KernelFunc): tf.KernelFunc {
   return (args: KernelArgs) => {
-    const x = args.inputs.x!;
-    if (x.dtype !== "float32") return orig(args);
-    const backend = asWasm(args.backend);
-    let c = constants.get(backend);
-    if (!c) {
-      const scalar = (v: number): TI => ({
-        dataId: backend.write(new Float32Array([v]), [], "float32"),
-        shape: [],
-        dtype: "float32",
-      });
-      c = { one: scalar(1), two: scalar(2) };
-      constants.set(backend, c);
+    const { inputs, attrs, backend } = args;
+    const x = inputs.x!, indices = inputs.indices!;
+    const axis = tf.util.parseAxisParam(attrs!.axis as number, x.shape)[0];
+    if (
+      axis !== 0 || ((attrs!.batchDims as number | undefined) ?? 0) !== 0 || x.shape.length === 0 ||
+      (x.dtype !== "float32" && x.dtype !== "int32") || indices.dtype !== "int32"
+    ) return orig(args);
+    const wb = asWasm(backend);
+    const rows = x.shape[0], row = sizeOf(x.shape.slice(1));
+    const out = wb.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
+    // views after the allocation (heap growth detaches older ones); float32 and int32 are both 4 bytes
+    const heap = (wb.wasm as unknown as { HEAP32: Int32Array }).HEAP32;
+    const idx = heap.subarray(
+      wb.dataIdMap.get(indices.dataId)!.memoryOffset / 4,
+      wb.dataIdMap.get(indices.dataId)!.memoryOffset / 4 + sizeOf(indices.shape),
+    );
+    for (const i of idx) {
+      if (i < 0 || i >= rows) { // the native kernel's error for a bad index
+        wb.disposeData(out.dataId);
+        return orig(args);
+      }
     }
-    const x2 = mulK({ inputs: { a: x, b: c.two }, backend }) as TI;
-    const s = sigmoidK({ inputs: { x: x2 }, backend }) as TI;
-    const s2 = mulK({ inputs: { a: s, b: c.two }, backend }) as TI;
-    const y = subK({ inputs: { a: s2, b: c.one }, backend }) as TI;
-    for (const t of [x2, s, s2]) backend.disposeData(t.dataId);
-    return y;
+    const src = wb.dataIdMap.get(x.dataId)!.memoryOffset / 4;
+    let dst = wb.dataIdMap.get(out.dataId)!.memoryOffset / 4;
+    for (const i of idx) {
+      heap.copyWithin(dst, src + i * row, src + (i + 1) * row);
+      dst += row;
+    }
+    return out;
   };
 }
 
 const FACTORIES: Record<string, (orig: tf.KernelFunc) => tf.KernelFunc> = {
+  GatherV2: fastGather,
   BatchMatMul: fastBatchMatMul,
   Identity: fastIdentity,
   Slice: fastSlice,
   Unpack: fastUnpack,
   SplitV: fastSplitV,
-  Tanh: fastTanh,
+  Tanh: simdTanh,
 };
 
 /**

@@ -34,6 +34,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { EOS, PAD, SOS } from "../data/tokenizer.ts";
 import { decodeStep, encode, feedBack, type InferenceModels } from "./models.ts";
+import { rowArgMax } from "../backend/simd/kernels.ts";
 
 /** One decoded sequence: token ids (without sostok/eostok) and, per generated token, its attention over inputs. */
 export interface Decoded {
@@ -149,9 +150,7 @@ export async function greedyDecodeBatch(
     for (let t = 0; t < opts.maxLen && alive > 0; t++) {
       const step = decodeStep(models, prev, enc, h, c, cov);
       // the choice and its probability are computed on the backend: only 2 numbers per row come back
-      const [nextT, bestT] = tf.tidy(
-        () => [tf.cast(tf.argMax(step.probs, 1), "int32"), tf.max(step.probs, 1)],
-      );
+      const { index: nextT, value: bestT } = rowArgMax(step.probs);
       const [next, best, att, gate] = await Promise.all([
         nextT.data(),
         bestT.data(),

@@ -35,6 +35,7 @@ import { BahdanauAttention } from "../model/attention.ts";
 import { OOV } from "../data/tokenizer.ts";
 import { PointerGenerator } from "../model/pointer.ts";
 import { LAYER } from "../model/seq2seq.ts";
+import { lstmStep } from "../model/support/fast_lstm.ts";
 
 /** The two inference models and the shapes they were built for. */
 export interface InferenceModels {
@@ -198,6 +199,20 @@ export function feedBack(models: InferenceModels, ids: tf.Tensor | ArrayLike<num
 }
 
 /**
+ * The output layer on `x (B, 2U)`: a softmax Dense layer computed as one fused product with its bias (the layer's
+ * `apply` multiplies, then adds the bias in a second pass), then the softmax; any other layer is applied as is.
+ */
+function denseSoftmax(dense: tf.layers.Layer, x: tf.Tensor2D): tf.Tensor {
+  const d = dense as unknown as {
+    kernel?: tf.LayerVariable;
+    bias?: tf.LayerVariable | null;
+    activation?: { getClassName(): string };
+  };
+  if (!d.kernel || d.activation?.getClassName() !== "softmax") return dense.apply(x) as tf.Tensor;
+  return tf.softmax(tf.fused.matMul({ a: x, b: d.kernel.read() as tf.Tensor2D, bias: d.bias?.read() }));
+}
+
+/**
  * One decoder step for `B` rows: returns next-token probabilities (B, V), new states and attention (B, Tin).
  * The same computation as the one-step decoder model, with the trained layers called directly and the
  * encoder keys reused (see {@linkcode EncoderState.keys}).
@@ -220,13 +235,22 @@ export function decodeStep(
   return tf.tidy(() => {
     const { embedding, lstm, attention, concat, dense, pointer } = models.layers;
     const b = prev.shape[0];
-    const emb = embedding.apply(prev) as tf.Tensor3D; // (B, 1, d)
-    const [out, h2, c2] = lstm.apply(emb, { initialState: [h, c], training: false }) as tf.Tensor[];
+    // the embedding and the LSTM step straight from their weights: layer.apply's bookkeeping cost more than the
+    // step itself at decode time (the one-step decoder model above computes the same through the layers)
+    const table = embedding.weights[0].read();
+    const emb = tf.reshape(tf.gather(table, tf.reshape(prev, [b])), [b, 1, table.shape[1]!]) as tf.Tensor3D;
+    const step = lstmStep(lstm, tf.reshape(emb, [b, -1]), h, c);
+    const [out, h2, c2] = step
+      ? [tf.reshape(step.h, [b, 1, -1]), step.h, step.c]
+      : lstm.apply(emb, { initialState: [h, c], training: false }) as tf.Tensor[];
     // coverage: the attention so far (zeros before the first step)
     const cov = attention.coverage ? coverage ?? tf.zeros([b, models.inputLen]) as tf.Tensor2D : undefined;
     const w = attention.weightsFromKeys(out as tf.Tensor3D, enc.keys, enc.tokens, cov); // (B, 1, Tin)
     const context = tf.matMul(w, enc.states); // (B, 1, Ue)
-    let p = dense.apply(concat.apply([out, context]) as tf.Tensor) as tf.Tensor3D; // (B, 1, V)
+    // the dense layer on a (B, 2U) matrix: given (B, 1, 2U), tfjs-layers' dot() transposes the whole (2U, V)
+    // kernel at every step (27 ms of the 400 ms it took to decode 64 paper-sized summaries)
+    const cat = tf.reshape(concat.apply([out, context]) as tf.Tensor, [b, -1]) as tf.Tensor2D;
+    let p = tf.reshape(denseSoftmax(dense, cat), [b, 1, models.vocabSize]) as tf.Tensor3D; // (B, 1, V)
     let pGen: tf.Tensor1D | undefined;
     if (pointer) {
       const g = pointer.gate(context as tf.Tensor3D, out as tf.Tensor3D, emb); // (B, 1, 1)

@@ -41,6 +41,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { additiveScores } from "../backend/simd/kernels.ts";
 
 /** Configuration of {@linkcode BahdanauAttention}. */
 export interface BahdanauAttentionArgs {
@@ -151,14 +152,15 @@ export class BahdanauAttention extends tf.layers.Layer {
       const [b, td, ud] = dec.shape;
       const te = keys.shape[1];
       const a = this.units;
-      const wd = tf.reshape(tf.matMul(tf.reshape(dec, [b * td, ud]), this.w1!.read()), [b, td, 1, a]);
-      let k: tf.Tensor = tf.reshape(keys, [b, 1, te, a]);
+      const wd = tf.reshape(tf.matMul(tf.reshape(dec, [b * td, ud]), this.w1!.read()), [b, td, a]);
+      let k: tf.Tensor3D = keys;
       if (this.coverage) {
         if (!cov) throw new Error("BahdanauAttention: a coverage layer needs the coverage so far");
-        k = tf.add(k, tf.reshape(tf.matMul(tf.reshape(cov, [b * te, 1]), this.wCov!.read()), [b, 1, te, a]));
+        k = tf.add(k, tf.reshape(tf.matMul(tf.reshape(cov, [b * te, 1]), this.wCov!.read()), [b, te, a]));
       }
-      const hidden = tf.tanh(tf.add(wd, k)); // (B,Td,Te,A)
-      const score = tf.reshape(tf.matMul(tf.reshape(hidden, [b * td * te, a]), this.v!.read()), [b, td, te]);
+      // v^T tanh(wd[t] + k[s]) for every (t, s): one fused kernel on wasm, where composed ops would build and
+      // differentiate a (B, Td, Te, A) tensor (lib/backend/simd/kernels.ts)
+      const score = additiveScores(wd as tf.Tensor3D, k, this.v!.read());
       const padded = tf.reshape(tf.cast(tf.equal(tokens, 0), "float32"), [b, 1, te]);
       return tf.softmax(tf.add(score, tf.mul(padded, MASK_VALUE)), -1) as tf.Tensor3D;
     });

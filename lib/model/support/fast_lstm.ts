@@ -30,6 +30,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { lstmCell } from "../../backend/simd/kernels.ts";
 
 /** Arguments of {@linkcode FastLSTM}: exactly those of `tf.layers.lstm`. */
 export type FastLSTMArgs = Parameters<typeof tf.layers.lstm>[0];
@@ -184,7 +185,10 @@ function lstmForward(
   for (let s = 0; s < t; s++) {
     const hPrev = h, cPrev = c, xs = xws[s];
     const [a, g, cNew, tc, hNew] = tf.tidy(() => {
-      const z = tf.add(xs, tf.matMul(hPrev, f.rw));
+      const z = tf.add(xs, tf.matMul(hPrev, f.rw)) as tf.Tensor2D;
+      // one SIMD kernel on wasm (lib/backend/simd), the same formulas below otherwise
+      const fused = lstmCell(z, cPrev as tf.Tensor2D, gate);
+      if (fused) return fused;
       const a = gateAct(z, gate);
       const [ig, fg, , og] = tf.split(a, 4, 1);
       const g = tf.tanh(tf.slice(z, [0, 2 * u], [b, u]));
@@ -367,6 +371,42 @@ export class FastLSTM extends LSTMBase {
   }
 }
 tf.serialization.registerClass(FastLSTM);
+
+/**
+ * One time step of an LSTM layer (tfjs's `LSTM` or {@linkcode FastLSTM}: the same weights) on `x (B, D)` from
+ * `(h, c)`, computed from the layer's weights without the layer's `apply` (whose per-call bookkeeping, and the
+ * unstack/stack of a one-step sequence, cost more than the step at decode time). Inference only (no dropout).
+ * Returns null where the layer's configuration is not the one implemented here (activation tanh, gates sigmoid or
+ * hardSigmoid); the caller then applies the layer.
+ */
+export function lstmStep(
+  layer: tf.layers.Layer,
+  x: tf.Tensor2D,
+  h: tf.Tensor2D,
+  c: tf.Tensor2D,
+): { h: tf.Tensor2D; c: tf.Tensor2D } | null {
+  const cell = (layer as unknown as { cell?: LSTMCellLike }).cell;
+  if (!cell?.kernel || !cell.recurrentKernel || cell.activation.getClassName() !== "tanh") return null;
+  const ra = cell.recurrentActivation.getClassName();
+  if (ra !== "sigmoid" && ra !== "hardSigmoid") return null;
+  return tf.tidy(() => {
+    const bias = cell.useBias && cell.bias ? cell.bias.read() : undefined;
+    const z = tf.add(
+      tf.fused.matMul({ a: x, b: cell.kernel.read() as tf.Tensor2D, bias }),
+      tf.matMul(h, cell.recurrentKernel.read() as tf.Tensor2D),
+    );
+    const gate = (t: tf.Tensor) =>
+      ra === "sigmoid" ? tf.sigmoid(t) : tf.clipByValue(tf.add(tf.mul(t, 0.2), 0.5), 0, 1);
+    if (ra === "sigmoid") {
+      const fused = lstmCell(z as tf.Tensor2D, c, "sigmoid"); // one SIMD kernel on wasm
+      if (fused) return { h: fused[4], c: fused[2] };
+    }
+    const [zi, zf, zc, zo] = tf.split(z, 4, 1); // Keras gate order: input, forget, cell, output
+    const c2 = tf.add(tf.mul(gate(zf), c), tf.mul(gate(zi), tf.tanh(zc))) as tf.Tensor2D;
+    const h2 = tf.mul(gate(zo), tf.tanh(c2)) as tf.Tensor2D;
+    return { h: h2, c: c2 };
+  });
+}
 
 /** Create a {@linkcode FastLSTM} (arguments as `tf.layers.lstm`). */
 export function fastLstm(args: FastLSTMArgs): FastLSTM {

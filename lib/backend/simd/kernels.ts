@@ -1,0 +1,406 @@
+/**
+ * Our WebAssembly SIMD kernels (./source.ts) on the tfjs `wasm` backend. The module is instantiated once per
+ * backend on the backend's own memory, so a kernel reads its inputs and writes its outputs in place.
+ *
+ * - {@linkcode simdTanh}: a `Tanh` kernel function (one pass, rational approximation; the native kernel is
+ *   scalar libm, and `2 sigmoid(2x) - 1` on XNNPACK took four passes).
+ * - `AdditiveAttentionScores` and its gradient `AdditiveAttentionScoresGrad`: kernels of our own (no tfjs op has
+ *   them), registered for `wasm` by {@linkcode installSimdKernels}. lib/model/attention.ts calls them through
+ *   {@linkcode additiveScores} when the active backend has them, and composes tfjs ops otherwise.
+ *
+ * @example
+ * ```ts
+ * import { assertAlmostEquals } from "@std/assert";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { initBackend } from "../choose.ts";
+ * import { additiveScores } from "./kernels.ts";
+ * await initBackend({ backend: "wasm", blas: false }); // installs the kernels
+ * const q = tf.tensor3d([[[0.5, -1, 0, 2]]]); // (B=1, Td=1, A=4)
+ * const k = tf.tensor3d([[[0, 1, 0.25, -2], [1, 1, 1, 1]]]); // (1, Te=2, 4)
+ * const v = tf.tensor1d([1, 2, 3, 4]);
+ * const s = additiveScores(q, k, v).arraySync()[0][0]; // sum_a v[a] tanh(q[a] + k[s, a])
+ * assertAlmostEquals(s[0], Math.tanh(0.5) + 2 * Math.tanh(0) + 3 * Math.tanh(0.25) + 4 * Math.tanh(0), 1e-6);
+ * assertAlmostEquals(s[1], Math.tanh(1.5) + 2 * Math.tanh(0) + 3 * Math.tanh(1) + 4 * Math.tanh(3), 1e-6);
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import {
+  asWasm,
+  type BackendWasm,
+  type KernelArgs,
+  replaceKernel,
+  replacementTag,
+  restoreKernel,
+  sizeOf,
+} from "../kernel_registry.ts";
+import { decodeBase64 } from "../../util/base64.ts";
+import { KERNELS_FMA_WASM_BASE64, KERNELS_WASM_BASE64 } from "./kernels_wasm.ts";
+import { type Gemm, gemmBatchMatMul, gemmFusedMatMul } from "../matmul.ts";
+import { GEMM_NR } from "./source.ts";
+
+/** Name of the fused additive-attention scores kernel (inputs q, k, v). */
+export const ATT_SCORES = "AdditiveAttentionScores";
+/** Name of its gradient kernel (inputs dy, q, k, v; outputs dq, dk, dv). */
+export const ATT_SCORES_GRAD = "AdditiveAttentionScoresGrad";
+/** Name of the LSTM cell kernel (inputs z, c; attr hard; outputs a, g, c, tanh(c), h): see {@linkcode lstmCell}. */
+export const LSTM_CELL = "LstmCellForward";
+/** Name of the row arg-max kernel (input x (R, C); outputs the index (R) int32 and the value (R)). */
+export const ROW_ARGMAX = "RowArgMax";
+
+interface SimdExports {
+  tanh(x: number, y: number, n: number): void;
+  sum_rows(x: number, out: number, rows: number, cols: number): void;
+  argmax_rows(x: number, rows: number, cols: number, idx: number, val: number): void;
+  lstm_cell(
+    z: number,
+    cp: number,
+    a: number,
+    g: number,
+    c: number,
+    tc: number,
+    h: number,
+    b: number,
+    u: number,
+    hard: number,
+  ): void;
+  gemm_pack_b(b: number, ksB: number, jsB: number, k: number, n: number, pb: number): void;
+  gemm(
+    a: number,
+    rsA: number,
+    ksA: number,
+    pb: number,
+    c: number,
+    m: number,
+    n: number,
+    k: number,
+    beta: number,
+    tmp: number,
+  ): void;
+  att_fwd(q: number, k: number, v: number, out: number, b: number, td: number, te: number, a: number): void;
+  att_bwd(
+    g: number,
+    q: number,
+    k: number,
+    v: number,
+    dq: number,
+    dk: number,
+    dv: number,
+    b: number,
+    td: number,
+    te: number,
+    a: number,
+  ): void;
+}
+
+let compiled: WebAssembly.Module | null = null;
+let fmaBuild: boolean | null = null;
+
+/**
+ * Whether this runtime has relaxed SIMD, so that the GEMM runs on `f32x4.relaxed_madd` (one fused multiply-add
+ * where the CPU has FMA; V8 has had it on by default since 2023). Otherwise the GEMM multiplies and adds.
+ */
+export function simdFma(): boolean {
+  fmaBuild ??= WebAssembly.validate(decodeBase64(KERNELS_FMA_WASM_BASE64) as Uint8Array<ArrayBuffer>);
+  return fmaBuild;
+}
+const instances = new WeakMap<WebAssembly.Memory, SimdExports>();
+
+/** The tfjs wasm backend's WebAssembly memory. */
+function backendMemory(backend: BackendWasm): WebAssembly.Memory {
+  const mem = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
+  if (!(mem instanceof WebAssembly.Memory)) {
+    throw new Error(
+      "simd kernels: the tfjs wasm backend does not expose its WebAssembly memory (asm.memory)",
+    );
+  }
+  return mem;
+}
+
+/** The kernels instantiated on `backend`'s memory (once per memory). */
+export function simdExports(backend: BackendWasm): SimdExports {
+  const mem = backendMemory(backend);
+  let e = instances.get(mem);
+  if (!e) {
+    compiled ??= new WebAssembly.Module(
+      decodeBase64(simdFma() ? KERNELS_FMA_WASM_BASE64 : KERNELS_WASM_BASE64) as Uint8Array<ArrayBuffer>,
+    );
+    e = new WebAssembly.Instance(compiled, { env: { memory: mem } }).exports as unknown as SimdExports;
+    instances.set(mem, e);
+  }
+  return e;
+}
+
+/** Byte offset of a tensor's data in the wasm heap. */
+function ptr(backend: BackendWasm, t: tf.TensorInfo): number {
+  const d = backend.dataIdMap.get(t.dataId);
+  if (!d) throw new Error(`simd kernels: no data for a tensor of shape [${t.shape}]`);
+  return d.memoryOffset;
+}
+
+/** A `Tanh` kernel function for `wasm` on float32 (other dtypes go to `fallback`). */
+export function simdTanh(fallback: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArgs) => {
+    const x = args.inputs.x!;
+    if (x.dtype !== "float32") return fallback(args);
+    const backend = asWasm(args.backend);
+    const out = backend.makeOutput(x.shape, "float32");
+    const n = sizeOf(x.shape);
+    if (n > 0) simdExports(backend).tanh(ptr(backend, x), ptr(backend, out), n);
+    return out;
+  };
+}
+
+function attScores({ inputs, backend: b }: KernelArgs): tf.TensorInfo {
+  const { q, k, v } = inputs as Record<string, tf.TensorInfo>;
+  const backend = asWasm(b);
+  const [B, td, a] = q.shape, te = k.shape[1];
+  const out = backend.makeOutput([B, td, te], "float32");
+  simdStats.attention++;
+  if (B * td * te > 0) {
+    simdExports(backend).att_fwd(
+      ptr(backend, q),
+      ptr(backend, k),
+      ptr(backend, v),
+      ptr(backend, out),
+      B,
+      td,
+      te,
+      a,
+    );
+  }
+  return out;
+}
+
+function attScoresGrad({ inputs, backend: b }: KernelArgs): tf.TensorInfo[] {
+  const { dy, q, k, v } = inputs as Record<string, tf.TensorInfo>;
+  const backend = asWasm(b);
+  const [B, td, a] = q.shape, te = k.shape[1];
+  const outs = [backend.makeOutput(q.shape, "float32"), backend.makeOutput(k.shape, "float32")];
+  outs.push(backend.makeOutput(v.shape, "float32"));
+  // zero the accumulators (views taken after the last allocation: heap growth detaches older ones)
+  const heap = (backend.wasm as unknown as { HEAPF32: Float32Array }).HEAPF32;
+  for (const o of outs) heap.fill(0, ptr(backend, o) / 4, ptr(backend, o) / 4 + sizeOf(o.shape));
+  const [dq, dk, dv] = outs.map((o) => ptr(backend, o));
+  simdExports(backend).att_bwd(
+    ptr(backend, dy),
+    ptr(backend, q),
+    ptr(backend, k),
+    ptr(backend, v),
+    dq,
+    dk,
+    dv,
+    B,
+    td,
+    te,
+    a,
+  );
+  return outs;
+}
+
+/**
+ * A `Sum` kernel function for `wasm`: float32 sums over leading axes (e.g. axis 0 of a matrix, a bias gradient) in
+ * one pass (`sum_rows`); any other reduction goes to `fallback`.
+ */
+export function simdSum(fallback: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArgs) => {
+    const x = args.inputs.x!;
+    const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims?: boolean };
+    if (x.dtype !== "float32" || x.shape.length === 0) return fallback(args);
+    const axes = tf.util.parseAxisParam(axis, x.shape).slice().sort((a, b) => a - b);
+    // leading axes only: 0, 1, ..., k-1
+    if (axes.length === 0 || axes.some((a, i) => a !== i)) return fallback(args);
+    const k = axes.length;
+    const rows = sizeOf(x.shape.slice(0, k)), cols = sizeOf(x.shape.slice(k));
+    const backend = asWasm(args.backend);
+    const outShape = keepDims ? [...x.shape.slice(0, k).map(() => 1), ...x.shape.slice(k)] : x.shape.slice(k);
+    const out = backend.makeOutput(outShape, "float32");
+    if (cols > 0) simdExports(backend).sum_rows(ptr(backend, x), ptr(backend, out), rows, cols);
+    return out;
+  };
+}
+
+function lstmCellKernel({ inputs, attrs, backend: b }: KernelArgs): tf.TensorInfo[] {
+  const { z, c } = inputs as Record<string, tf.TensorInfo>;
+  const backend = asWasm(b);
+  const [B, u] = c.shape;
+  const outs = [backend.makeOutput(z.shape, "float32")];
+  for (let i = 0; i < 4; i++) outs.push(backend.makeOutput(c.shape, "float32"));
+  const [a, g, cn, tc, h] = outs.map((o) => ptr(backend, o));
+  simdExports(backend).lstm_cell(
+    ptr(backend, z),
+    ptr(backend, c),
+    a,
+    g,
+    cn,
+    tc,
+    h,
+    B,
+    u,
+    attrs!.hard ? 1 : 0,
+  );
+  return outs;
+}
+
+function rowArgMaxKernel({ inputs, backend: b }: KernelArgs): tf.TensorInfo[] {
+  const x = inputs.x!;
+  const backend = asWasm(b);
+  const [rows, cols] = x.shape;
+  const outs = [backend.makeOutput([rows], "int32"), backend.makeOutput([rows], "float32")];
+  if (rows > 0 && cols > 0) {
+    simdExports(backend).argmax_rows(
+      ptr(backend, x),
+      rows,
+      cols,
+      ptr(backend, outs[0]),
+      ptr(backend, outs[1]),
+    );
+  }
+  return outs;
+}
+
+/**
+ * For each row of `x (R, C)` (C > 0) the first index of its largest value (int32) and that value: one pass on wasm,
+ * `tf.argMax` and `tf.max` elsewhere. Not differentiable.
+ */
+export function rowArgMax(x: tf.Tensor2D): { index: tf.Tensor1D; value: tf.Tensor1D } {
+  if (x.dtype === "float32" && x.shape[1] > 0 && tf.getKernel(ROW_ARGMAX, tf.getBackend()) !== undefined) {
+    const [index, value] = tf.engine().runKernel(ROW_ARGMAX, { x }, {}) as tf.Tensor1D[];
+    return { index, value };
+  }
+  return tf.tidy(() => ({
+    index: tf.cast(tf.argMax(x, 1), "int32") as tf.Tensor1D,
+    value: tf.max(x, 1) as tf.Tensor1D,
+  }));
+}
+
+/**
+ * One LSTM step after its matrix products, in one kernel where the active backend has it (wasm, U a multiple of
+ * 4): from the pre-activations `z (B, 4U)` (gate order i, f, c, o) and the cell state `c (B, U)`, returns
+ * `[a (B, 4U), g, c', tanh(c'), h' (B, U)]`: the gate activations (`sigmoid`, or `hardSigmoid` with its affine part
+ * already folded into z, i.e. clip(z, 0, 1); the c slot of `a` holds g), `g = tanh(z_c)`,
+ * `c' = f c + i g`, `h' = o tanh(c')`. Not differentiable (the LSTM's own backward pass uses the outputs). Returns
+ * null where the kernel is not available; the caller composes tfjs ops.
+ */
+export function lstmCell(
+  z: tf.Tensor2D,
+  c: tf.Tensor2D,
+  gate: "sigmoid" | "hardSigmoid",
+): tf.Tensor2D[] | null {
+  if (c.shape[1] % 4 !== 0 || tf.getKernel(LSTM_CELL, tf.getBackend()) === undefined) return null;
+  return tf.engine().runKernel(LSTM_CELL, { z, c }, { hard: gate === "hardSigmoid" }) as tf.Tensor2D[];
+}
+
+/**
+ * Register our kernels for `wasm`: the fused attention scores and their gradient, the LSTM cell, the row arg-max, and
+ * `Sum` over leading axes (`Tanh` is installed with the other speed overrides, by ../wasm_fast.ts). Idempotent;
+ * returns the kernel names installed.
+ */
+export function installSimdKernels(): string[] {
+  const kernels: [string, tf.KernelFunc][] = [
+    [ATT_SCORES, attScores],
+    [ATT_SCORES_GRAD, attScoresGrad as unknown as tf.KernelFunc],
+    [LSTM_CELL, lstmCellKernel as unknown as tf.KernelFunc],
+    [ROW_ARGMAX, rowArgMaxKernel as unknown as tf.KernelFunc],
+  ];
+  for (const [name, fn] of kernels) {
+    if (replacementTag(name, "wasm") !== "simd") replaceKernel(name, "wasm", "simd", () => fn);
+  }
+  if (replacementTag("Sum", "wasm") !== "simd") {
+    replaceKernel("Sum", "wasm", "simd", (cur) => simdSum(cur!.kernelFunc));
+  }
+  return [ATT_SCORES, ATT_SCORES_GRAD, LSTM_CELL, ROW_ARGMAX, "Sum"];
+}
+
+/**
+ * Our SIMD GEMM as the {@link Gemm} of the shared matmul kernels (../matmul.ts): op(B) is packed into panels of
+ * `GEMM_NR` columns in a scratch tensor, then the micro-kernel runs over op(A) through strides (a transposed A is
+ * not copied).
+ */
+export const simdGemm: Gemm = (backend, tA, tB, M, N, K, a, b, c, beta) => {
+  simdStats.gemm++;
+  const e = simdExports(backend);
+  const npad = Math.ceil(N / GEMM_NR) * GEMM_NR;
+  // packed B, then 32 bytes of scratch for the micro-kernel's partial panels
+  const scratch = backend.makeOutput([K * npad + GEMM_NR], "float32");
+  try {
+    // pointers after the allocation (the heap may have grown; offsets stay valid)
+    const pb = ptr(backend, scratch);
+    const aPtr = ptr(backend, a.t) + 4 * a.offset;
+    const bPtr = ptr(backend, b.t) + 4 * b.offset;
+    const cPtr = ptr(backend, c.t) + 4 * c.offset;
+    // op(B)(k, j): B is K x N (k stride 4N, j stride 4 bytes), or N x K when transposed
+    e.gemm_pack_b(bPtr, tB ? 4 : 4 * N, tB ? 4 * K : 4, K, N, pb);
+    // op(A)(i, k): A is M x K (row stride 4K, k stride 4 bytes), or K x M when transposed
+    e.gemm(aPtr, tA ? 4 : 4 * K, tA ? 4 * M : 4, pb, cPtr, M, N, K, beta ? 1 : 0, pb + 4 * K * npad);
+  } finally {
+    backend.disposeData(scratch.dataId);
+  }
+};
+
+/** Calls of the SIMD GEMM and of the fused attention kernels since start (for tests and benchmarks). */
+export const simdStats = { gemm: 0, attention: 0 };
+
+/** Kernels {@linkcode installSimdGemm} replaces on `wasm`. */
+export const GEMM_KERNELS: readonly string[] = ["BatchMatMul", "_FusedMatMul"];
+
+/**
+ * Route the wasm matmul kernels through our SIMD GEMM (the path without OpenBLAS), in front of whatever is
+ * registered now (the XNNPACK override of ../wasm_fast.ts stays as the fallback). Idempotent.
+ */
+export function installSimdGemm(): string[] {
+  if (replacementTag("BatchMatMul", "wasm") !== "simd-gemm") {
+    replaceKernel("BatchMatMul", "wasm", "simd-gemm", (cur) => gemmBatchMatMul(simdGemm, cur!.kernelFunc));
+  }
+  if (replacementTag("_FusedMatMul", "wasm") !== "simd-gemm") {
+    replaceKernel("_FusedMatMul", "wasm", "simd-gemm", (cur) => gemmFusedMatMul(simdGemm, cur!.kernelFunc));
+  }
+  return [...GEMM_KERNELS];
+}
+
+/** Put back the matmul kernels {@linkcode installSimdGemm} replaced. */
+export function uninstallSimdGemm(): void {
+  for (const k of GEMM_KERNELS) if (replacementTag(k, "wasm") === "simd-gemm") restoreKernel(k, "wasm");
+}
+
+/** Unregister the fused attention-score kernels (lib/model/attention.ts then composes tfjs ops). */
+export function uninstallSimdKernels(): void {
+  for (const name of [ATT_SCORES, ATT_SCORES_GRAD]) {
+    if (replacementTag(name, "wasm") === "simd") restoreKernel(name, "wasm");
+  }
+}
+
+/**
+ * Additive attention scores `out[b,t,s] = sum_a v[a] tanh(q[b,t,a] + k[b,s,a])` for q `(B, Td, A)`, k `(B, Te, A)`,
+ * v `(A)` (or `(A, 1)`): one fused kernel with its own gradient where the active backend has it (wasm, A a
+ * multiple of 4), otherwise composed from tfjs ops (the `(B, Td, Te, A)` tensor is then built). Differentiable.
+ */
+export function additiveScores(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor): tf.Tensor3D {
+  const [b, td, a] = q.shape;
+  const te = k.shape[1];
+  const fused = a % 4 === 0 && tf.getKernel(ATT_SCORES, tf.getBackend()) !== undefined;
+  if (!fused) {
+    return tf.tidy(() => {
+      const hidden = tf.tanh(tf.add(tf.reshape(q, [b, td, 1, a]), tf.reshape(k, [b, 1, te, a])));
+      return tf.reshape(tf.matMul(tf.reshape(hidden, [b * td * te, a]), tf.reshape(v, [a, 1])), [b, td, te]);
+    });
+  }
+  const op = tf.customGrad((qi, ki, vi, save) => {
+    const args = { q: qi as tf.Tensor, k: ki as tf.Tensor, v: vi as tf.Tensor };
+    (save as tf.GradSaveFunc)([args.q, args.k, args.v]);
+    const value = tf.engine().runKernel(ATT_SCORES, args, {}) as tf.Tensor3D;
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sq, sk, sv] = saved;
+        return tf.engine().runKernel(
+          ATT_SCORES_GRAD,
+          { dy: dy as tf.Tensor, q: sq, k: sk, v: sv },
+          {},
+        ) as tf.Tensor[];
+      },
+    };
+  });
+  return tf.tidy(() => op(q, k, tf.reshape(v, [a])) as tf.Tensor3D);
+}

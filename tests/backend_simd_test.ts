@@ -1,0 +1,269 @@
+// Our WebAssembly SIMD kernels (lib/backend/simd/): the fused additive-attention scores and their gradient on wasm
+// against the same formula composed from tfjs ops on the cpu backend, and the binary against its source.
+import * as tf from "@tensorflow/tfjs";
+import { assert, assertEquals, assertLessOrEqual } from "@std/assert";
+import { closeness, valuesOnBackends } from "./fixtures/equivalence.ts";
+import { initBackend } from "../lib/backend/choose.ts";
+import {
+  additiveScores,
+  ATT_SCORES,
+  installSimdGemm,
+  installSimdKernels,
+  lstmCell,
+  rowArgMax,
+  uninstallSimdGemm,
+  uninstallSimdKernels,
+} from "../lib/backend/simd/kernels.ts";
+import { replacementTag } from "../lib/backend/kernel_registry.ts";
+import { KERNELS_FMA_WASM_BASE64, KERNELS_WASM_BASE64 } from "../lib/backend/simd/kernels_wasm.ts";
+import { decodeBase64 } from "../lib/util/base64.ts";
+import { compileKernels } from "../tools/build_wasm.ts";
+import { mulberry32 } from "../lib/util/rng.ts";
+
+await initBackend({ backend: "wasm", blas: false });
+
+const rand = (shape: number[], seed: number, scale = 1) => {
+  const r = mulberry32(seed);
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale), shape);
+};
+
+/** The formula in plain JavaScript (float64): out[b,t,s] = sum_a v[a] tanh(q[b,t,a] + k[b,s,a]). */
+function scoresByHand(q: number[][][], k: number[][][], v: number[]): number[][][] {
+  return q.map((qb, b) =>
+    qb.map((qt) => k[b].map((ks) => qt.reduce((acc, x, a) => acc + v[a] * Math.tanh(x + ks[a]), 0)))
+  );
+}
+
+Deno.test("the committed wasm binary is the compiled kernel source (run `deno task build:wasm` after editing it)", async () => {
+  assertEquals(decodeBase64(KERNELS_WASM_BASE64), await compileKernels(false));
+  assertEquals(decodeBase64(KERNELS_FMA_WASM_BASE64), await compileKernels(true));
+});
+
+Deno.test("additiveScores() on wasm uses the fused kernel and matches the formula computed by hand", () => {
+  assert(tf.getKernel(ATT_SCORES, "wasm"), "initBackend installs the fused kernel");
+  const [q, k, v] = [rand([2, 3, 8], 1, 2), rand([2, 5, 8], 2, 2), rand([8], 3)];
+  const got = additiveScores(q as tf.Tensor3D, k as tf.Tensor3D, v).arraySync();
+  const want = scoresByHand(
+    q.arraySync() as number[][][],
+    k.arraySync() as number[][][],
+    v.arraySync() as number[],
+  );
+  assertLessOrEqual(closeness(got.flat(2), want.flat(2), 1e-5, 2e-6), 1);
+  tf.dispose([q, k, v]);
+});
+
+for (const [b, td, te, a] of [[2, 3, 5, 8], [3, 1, 7, 12], [1, 4, 2, 256]]) {
+  Deno.test(`additiveScores() and its gradients on wasm match cpu's composed ops (B=${b}, Td=${td}, Te=${te}, A=${a})`, async () => {
+    // g has zeros, as the softmax gives padded positions: the backward pass skips them
+    const f = () => {
+      const q = rand([b, td, a], 10, 1.5), k = rand([b, te, a], 11, 1.5), v = rand([a, 1], 12);
+      const g = tf.mul(rand([b, td, te], 13), tf.cast(tf.greater(rand([b, td, te], 14), -0.5), "float32"));
+      const loss = (qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor) =>
+        tf.sum(tf.mul(additiveScores(qi as tf.Tensor3D, ki as tf.Tensor3D, vi), g));
+      const grads = tf.grads(loss)([q, k, v]);
+      return [additiveScores(q as tf.Tensor3D, k as tf.Tensor3D, v), ...grads];
+    };
+    const [cpu, wasm] = await valuesOnBackends(f);
+    ["scores", "dq", "dk", "dv"].forEach((name, i) => {
+      assertEquals(wasm[i].length, cpu[i].length, name);
+      assertLessOrEqual(
+        closeness(wasm[i], cpu[i], 1e-5, 5e-6),
+        1,
+        `${name}: wasm ${wasm[i].slice(0, 6)} vs cpu ${cpu[i].slice(0, 6)}`,
+      );
+    });
+  });
+}
+
+Deno.test("additiveScores() composes tfjs ops when A is not a multiple of 4 or the kernels are uninstalled", () => {
+  const [q, k, v] = [rand([1, 2, 6], 20), rand([1, 3, 6], 21), rand([6, 1], 22)];
+  const want = scoresByHand(
+    q.arraySync() as number[][][],
+    k.arraySync() as number[][][],
+    v.dataSync() as unknown as number[],
+  );
+  const viaOps = additiveScores(q as tf.Tensor3D, k as tf.Tensor3D, v).arraySync();
+  assertLessOrEqual(closeness(viaOps.flat(2), want.flat(2), 1e-5, 2e-6), 1);
+  uninstallSimdKernels();
+  try {
+    assertEquals(tf.getKernel(ATT_SCORES, "wasm"), undefined);
+    const [q4, k4, v4] = [rand([1, 2, 4], 23), rand([1, 3, 4], 24), rand([4], 25)];
+    const composed = additiveScores(q4 as tf.Tensor3D, k4 as tf.Tensor3D, v4).arraySync();
+    installSimdKernels();
+    const fused = additiveScores(q4 as tf.Tensor3D, k4 as tf.Tensor3D, v4).arraySync();
+    assertLessOrEqual(closeness(fused.flat(2), composed.flat(2), 1e-5, 2e-6), 1);
+    tf.dispose([q4, k4, v4]);
+  } finally {
+    installSimdKernels();
+  }
+  tf.dispose([q, k, v]);
+});
+
+Deno.test("the fused scores and their gradient leave no tensor behind", () => {
+  const [q, k, v] = [rand([2, 3, 8], 30), rand([2, 4, 8], 31), rand([8], 32)];
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) {
+    tf.dispose(
+      tf.tidy(() =>
+        tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+          tf.sum(additiveScores(a as tf.Tensor3D, b as tf.Tensor3D, c))
+        )([q, k, v])
+      ),
+    );
+  }
+  assertEquals(tf.memory().numTensors, before);
+  tf.dispose([q, k, v]);
+});
+
+const GEMM_CASES: { a: number[]; b: number[]; tA: boolean; tB: boolean }[] = [
+  { a: [5, 7], b: [7, 3], tA: false, tB: false },
+  { a: [7, 5], b: [7, 3], tA: true, tB: false },
+  { a: [5, 7], b: [3, 7], tA: false, tB: true },
+  { a: [7, 5], b: [3, 7], tA: true, tB: true },
+  { a: [1, 1], b: [1, 1], tA: false, tB: false },
+  { a: [9, 33], b: [33, 17], tA: false, tB: false }, // partial row block and partial panel
+  { a: [64, 100], b: [100, 256], tA: false, tB: false },
+  { a: [300, 16], b: [300, 9], tA: true, tB: false },
+  { a: [4, 5, 7], b: [7, 3], tA: false, tB: false },
+  { a: [4, 7, 5], b: [3, 7], tA: true, tB: true },
+  { a: [4, 5, 7], b: [4, 7, 3], tA: false, tB: false },
+  { a: [2, 3, 5, 7], b: [2, 3, 7, 4], tA: false, tB: false },
+];
+
+Deno.test("the SIMD GEMM path (no OpenBLAS) matches cpu for every transpose, batch and ragged size, gradients included", async () => {
+  installSimdGemm();
+  try {
+    assertEquals(replacementTag("BatchMatMul", "wasm"), "simd-gemm");
+    for (const [i, c] of GEMM_CASES.entries()) {
+      const f = () => {
+        const a = rand(c.a, 40 + i), b = rand(c.b, 60 + i);
+        const y = tf.matMul(a, b, c.tA, c.tB);
+        const sameBatch = c.a.length === c.b.length;
+        return sameBatch
+          ? [
+            y,
+            ...tf.grads((x: tf.Tensor, z: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, z, c.tA, c.tB))))([
+              a,
+              b,
+            ]),
+          ]
+          : [y];
+      };
+      const [cpu, wasm] = await valuesOnBackends(f);
+      cpu.forEach((want, j) => {
+        // float32 sums in another order: errors grow with the size of the terms (gradients here reach ~400)
+        const atol = 1e-6 * Math.max(10, ...want.map(Math.abs));
+        assertLessOrEqual(closeness(wasm[j], want, 1e-5, atol), 1, `case ${JSON.stringify(c)} output ${j}`);
+      });
+    }
+  } finally {
+    await initBackend({ backend: "wasm", blas: false });
+  }
+});
+
+Deno.test("the SIMD GEMM path computes fused matmuls with bias and relu like cpu", async () => {
+  installSimdGemm();
+  try {
+    for (const [m, k, n] of [[3, 5, 7], [10, 64, 20], [1, 3, 9]]) {
+      const f = () =>
+        [undefined, "relu" as const].map((activation) =>
+          tf.fused.matMul({ a: rand([m, k], m), b: rand([k, n], k), bias: rand([n], n), activation })
+        );
+      const [cpu, wasm] = await valuesOnBackends(f);
+      cpu.forEach((want, j) =>
+        assertLessOrEqual(closeness(wasm[j], want, 1e-5, 1e-5), 1, `${m}x${k}x${n} ${j}`)
+      );
+    }
+  } finally {
+    await initBackend({ backend: "wasm", blas: false });
+  }
+});
+
+Deno.test("initBackend() without OpenBLAS routes matmuls to the SIMD GEMM, and SEQ2SEQ_GEMM=xnnpack or OpenBLAS do not", async () => {
+  await initBackend({ backend: "wasm", blas: false });
+  assertEquals(replacementTag("BatchMatMul", "wasm"), "simd-gemm");
+  assertEquals(replacementTag("_FusedMatMul", "wasm"), "simd-gemm");
+  await initBackend({ backend: "wasm", blas: false, gemm: false });
+  assertEquals(replacementTag("BatchMatMul", "wasm"), "fast");
+  await initBackend({ backend: "wasm", blas: false });
+  uninstallSimdGemm();
+  assertEquals(replacementTag("BatchMatMul", "wasm"), null);
+  await initBackend({ backend: "wasm", blas: false });
+  assertEquals(replacementTag("BatchMatMul", "wasm"), "simd-gemm");
+});
+
+Deno.test("Sum over leading axes runs in one pass on wasm and matches cpu; other reductions still do", async () => {
+  const cases: [number[], number | number[], boolean][] = [
+    [[7, 13], 0, false],
+    [[1200, 37], 0, true],
+    [[3, 4, 5], [0, 1], false],
+    [[3, 4, 5], [1, 0], true],
+    [[3, 4, 5], 1, false], // not leading: the native kernel
+    [[3, 4, 5], -1, false],
+    [[6], 0, false],
+    [[2, 3], [0, 1], false],
+  ];
+  for (const [i, [shape, axis, keepDims]] of cases.entries()) {
+    const [cpu, wasm] = await valuesOnBackends(() => {
+      const x = rand(shape, 80 + i, 3);
+      return [tf.sum(x, axis, keepDims), tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.sum(t, axis))))(x)];
+    });
+    cpu.forEach((want, j) => {
+      // sums of up to 1200 terms of size ~3, added in another order: absolute errors follow the largest value
+      const atol = 1e-6 * Math.max(10, ...want.map(Math.abs));
+      assertLessOrEqual(closeness(wasm[j], want, 1e-5, atol), 1, `${shape} axis ${axis} output ${j}`);
+    });
+  }
+  assertEquals(replacementTag("Sum", "wasm"), "simd");
+  assertEquals(tf.sum(tf.tensor2d([[1, 2], [3, 4]]), 0, true).shape, [1, 2]);
+});
+
+Deno.test("lstmCell() on wasm gives the gates, cell and hidden state of the formulas computed on cpu (both gate kinds)", async () => {
+  for (const gate of ["sigmoid", "hardSigmoid"] as const) {
+    for (const [b, u] of [[3, 4], [5, 12], [2, 256]]) {
+      const f = () => {
+        const z = rand([b, 4 * u], 90 + u, 4) as tf.Tensor2D, c = rand([b, u], 91 + u, 2) as tf.Tensor2D;
+        const fused = lstmCell(z, c, gate);
+        if (fused) return fused;
+        // the formulas, on a backend without the kernel
+        const act = (t: tf.Tensor) => gate === "sigmoid" ? tf.sigmoid(t) : tf.clipByValue(t, 0, 1);
+        const [zi, zf, zc, zo] = tf.split(z, 4, 1);
+        const [i, fg, o] = [act(zi), act(zf), act(zo)], g = tf.tanh(zc);
+        const c2 = tf.add(tf.mul(fg, c), tf.mul(i, g)), tc = tf.tanh(c2);
+        return [tf.concat([i, fg, g, o], 1), g, c2, tc, tf.mul(o, tc)];
+      };
+      const [cpu, wasm] = await valuesOnBackends(f);
+      ["a", "g", "c", "tanh(c)", "h"].forEach((name, j) =>
+        assertLessOrEqual(closeness(wasm[j], cpu[j], 1e-5, 1e-6), 1, `${gate} B=${b} U=${u}: ${name}`)
+      );
+    }
+  }
+  assertEquals(lstmCell(tf.zeros([1, 12]) as tf.Tensor2D, tf.zeros([1, 3]) as tf.Tensor2D, "sigmoid"), null); // U % 4
+});
+
+Deno.test("rowArgMax() gives the first index of each row's largest value and the value, like tf.argMax and tf.max", async () => {
+  const rows = [[0.1, 0.7, 0.2], [5, 5, -1], [-3, -2, -2.5], [Number.NEGATIVE_INFINITY, -1e30, -1e30]].map((
+    r,
+  ) => [
+    ...r,
+    ...r.map((v) => v - 10), // 6 columns: a SIMD block of 4 and a tail of 2
+  ]);
+  rows.push([1, 2, 9, 3, 9, 9], [0, 0, 0, 0, 0, 7], [
+    Number.NEGATIVE_INFINITY,
+    ...new Array(5).fill(Number.NEGATIVE_INFINITY),
+  ]);
+  const [cpu, wasm] = await valuesOnBackends(() => {
+    const { index, value } = rowArgMax(tf.tensor2d(rows));
+    return [index, value];
+  });
+  assertEquals([...wasm[0]], [1, 0, 1, 1, 2, 5, 0]); // ties: the first
+  assertEquals([...wasm[1]], [...cpu[1]]);
+  assertEquals([...cpu[0]], [...wasm[0]]);
+  assertEquals(replacementTag("RowArgMax", "wasm"), "simd");
+  const big = rand([3, 10000], 99);
+  const { index, value } = rowArgMax(big as tf.Tensor2D);
+  assertEquals([...index.dataSync()], [...tf.argMax(big, 1).dataSync()]);
+  assertEquals([...value.dataSync()], [...tf.max(big, 1).dataSync()]);
+  tf.dispose([big, index, value]);
+});
