@@ -44,7 +44,7 @@ import { GEMM_NR } from "./source.ts";
 export const ATT_SCORES = "AdditiveAttentionScores";
 /** Name of its gradient kernel (inputs dy, q, k, v; outputs dq, dk, dv). */
 export const ATT_SCORES_GRAD = "AdditiveAttentionScoresGrad";
-/** Name of the LSTM cell kernel (inputs z, c; attr hard; outputs a, g, c, tanh(c), h): see {@linkcode lstmCell}. */
+/** Name of the LSTM cell kernel (inputs z1, z2, c; attr hard; outputs a, g, c, tanh(c), h): {@linkcode lstmCell}. */
 export const LSTM_CELL = "LstmCellForward";
 /** Name of the row arg-max kernel (input x (R, C); outputs the index (R) int32 and the value (R)). */
 export const ROW_ARGMAX = "RowArgMax";
@@ -55,6 +55,7 @@ interface SimdExports {
   argmax_rows(x: number, rows: number, cols: number, idx: number, val: number): void;
   lstm_cell(
     z: number,
+    z2: number,
     cp: number,
     a: number,
     g: number,
@@ -222,14 +223,15 @@ export function simdSum(fallback: tf.KernelFunc): tf.KernelFunc {
 }
 
 function lstmCellKernel({ inputs, attrs, backend: b }: KernelArgs): tf.TensorInfo[] {
-  const { z, c } = inputs as Record<string, tf.TensorInfo>;
+  const { z1, z2, c } = inputs as Record<string, tf.TensorInfo>;
   const backend = asWasm(b);
   const [B, u] = c.shape;
-  const outs = [backend.makeOutput(z.shape, "float32")];
+  const outs = [backend.makeOutput(z1.shape, "float32")];
   for (let i = 0; i < 4; i++) outs.push(backend.makeOutput(c.shape, "float32"));
   const [a, g, cn, tc, h] = outs.map((o) => ptr(backend, o));
   simdExports(backend).lstm_cell(
-    ptr(backend, z),
+    ptr(backend, z1),
+    ptr(backend, z2),
     ptr(backend, c),
     a,
     g,
@@ -277,19 +279,20 @@ export function rowArgMax(x: tf.Tensor2D): { index: tf.Tensor1D; value: tf.Tenso
 
 /**
  * One LSTM step after its matrix products, in one kernel where the active backend has it (wasm, U a multiple of
- * 4): from the pre-activations `z (B, 4U)` (gate order i, f, c, o) and the cell state `c (B, U)`, returns
- * `[a (B, 4U), g, c', tanh(c'), h' (B, U)]`: the gate activations (`sigmoid`, or `hardSigmoid` with its affine part
- * already folded into z, i.e. clip(z, 0, 1); the c slot of `a` holds g), `g = tanh(z_c)`,
- * `c' = f c + i g`, `h' = o tanh(c')`. Not differentiable (the LSTM's own backward pass uses the outputs). Returns
- * null where the kernel is not available; the caller composes tfjs ops.
+ * 4): from the pre-activations `z = z1 + z2 (B, 4U)` (the input and the recurrent products, gate order i, f, c, o)
+ * and the cell state `c (B, U)`, returns `[a (B, 4U), g, c', tanh(c'), h' (B, U)]`: the gate activations
+ * (`sigmoid`, or `hardSigmoid` with its affine part already folded into z, i.e. clip(z, 0, 1); the c slot of `a`
+ * holds g), `g = tanh(z_c)`, `c' = f c + i g`, `h' = o tanh(c')`. Not differentiable (the LSTM's own backward pass
+ * uses the outputs). Returns null where the kernel is not available; the caller composes tfjs ops.
  */
 export function lstmCell(
-  z: tf.Tensor2D,
+  z1: tf.Tensor2D,
+  z2: tf.Tensor2D,
   c: tf.Tensor2D,
   gate: "sigmoid" | "hardSigmoid",
 ): tf.Tensor2D[] | null {
   if (c.shape[1] % 4 !== 0 || tf.getKernel(LSTM_CELL, tf.getBackend()) === undefined) return null;
-  return tf.engine().runKernel(LSTM_CELL, { z, c }, { hard: gate === "hardSigmoid" }) as tf.Tensor2D[];
+  return tf.engine().runKernel(LSTM_CELL, { z1, z2, c }, { hard: gate === "hardSigmoid" }) as tf.Tensor2D[];
 }
 
 /**

@@ -431,7 +431,8 @@ export function kernelsWat(fma = false): string {
     )
   })`;
 
-  // one LSTM time step after the products: gates from z = [z_i z_f z_c z_o] (B, 4U), new cell and hidden state.
+  // one LSTM time step after the products: gates from z = z1 + z2 = [z_i z_f z_c z_o] (B, 4U) (the input and the
+  // recurrent products), new cell and hidden state.
   // A sigmoid gate is 0.5 + 0.5 tanh(z / 2); a hardSigmoid gate (its affine part folded into the weights) is
   // clip(z, 0, 1). Writes a (B, 4U) (the gate activations; slot c holds g), g, c, tanh(c), h (B, U).
   const gateInto = (z: string, u: string) => `
@@ -440,10 +441,14 @@ export function kernelsWat(fma = false): string {
           (else
             ${tanhInto(`(f32x4.mul ${z} (local.get $half))`, u)}
             (local.set $h${u} ${madd(`(local.get $h${u})`, "(local.get $half)", "(local.get $half)")})))`;
+  // z1 + z2 at a byte offset within the row: the two products are added here rather than in a pass of their own
+  const zAt = (off: string) =>
+    `(f32x4.add (v128.load ${add(get("$zr"), off)}) (v128.load ${add(get("$zr2"), off)}))`;
   const lstmCell = `
-  (func (export "lstm_cell") (param $z i32) (param $cp i32) (param $a i32) (param $g i32) (param $c i32)
+  (func (export "lstm_cell") (param $z i32) (param $z2 i32) (param $cp i32) (param $a i32) (param $g i32) (param $c i32)
     (param $tc i32) (param $hout i32) (param $B i32) (param $U i32) (param $hard i32)
-    (local $b i32) (local $j i32) (local $zr i32) (local $ar i32) (local $ur i32) (local $o i32) (local $u4 i32)
+    (local $b i32) (local $j i32) (local $zr i32) (local $zr2 i32) (local $ar i32) (local $ur i32) (local $o i32)
+    (local $u4 i32)
     (local $half v128) (local $vi v128) (local $vf v128) (local $vg v128) (local $vo v128) (local $vc v128)
     ${tanhLocals(["", "i", "f", "o"])}
     ${TANH_INIT}
@@ -455,6 +460,7 @@ export function kernelsWat(fma = false): string {
       get("$B"),
       1,
       `(local.set $zr ${add(get("$z"), mul(get("$b"), `(i32.shl ${get("$u4")} (i32.const 2))`))})
+      (local.set $zr2 ${add(get("$z2"), mul(get("$b"), `(i32.shl ${get("$u4")} (i32.const 2))`))})
       (local.set $ar ${add(get("$a"), mul(get("$b"), `(i32.shl ${get("$u4")} (i32.const 2))`))})
       (local.set $ur ${mul(get("$b"), get("$u4"))})
       ${
@@ -463,10 +469,10 @@ export function kernelsWat(fma = false): string {
           get("$U"),
           4,
           `(local.set $o ${x4(get("$j"))})
-          ${gateInto(`(v128.load ${add(get("$zr"), get("$o"))})`, "i")}
-          ${gateInto(`(v128.load ${add(get("$zr"), get("$u4"), get("$o"))})`, "f")}
-          ${gateInto(`(v128.load ${add(get("$zr"), get("$u4"), get("$u4"), get("$u4"), get("$o"))})`, "o")}
-          ${tanhInto(`(v128.load ${add(get("$zr"), get("$u4"), get("$u4"), get("$o"))})`)}
+          ${gateInto(zAt(get("$o")), "i")}
+          ${gateInto(zAt(add(get("$u4"), get("$o"))), "f")}
+          ${gateInto(zAt(add(get("$u4"), get("$u4"), get("$u4"), get("$o"))), "o")}
+          ${tanhInto(zAt(add(get("$u4"), get("$u4"), get("$o"))))}
           (local.set $vg (local.get $h))
           (local.set $vc ${
             madd(

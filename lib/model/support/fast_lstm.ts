@@ -133,6 +133,44 @@ export function lstmSequence(
   return op(x, kernel, recurrentKernel, bias, h0, c0) as tf.Tensor3D;
 }
 
+/** The forward steps of an LSTM outside any gradient tape: every hidden state h_1..h_T and the last cell state. */
+function lstmInference(
+  x: tf.Tensor3D,
+  cell: LSTMCellLike,
+  bias: tf.Tensor1D,
+  h0: tf.Tensor2D,
+  c0: tf.Tensor2D,
+  gate: GateActivation,
+): { hs: tf.Tensor2D[]; c: tf.Tensor2D } {
+  const [b, t, d] = x.shape;
+  const u = cell.units;
+  const f = foldWeights(
+    cell.kernel.read() as tf.Tensor2D,
+    cell.recurrentKernel.read() as tf.Tensor2D,
+    bias,
+    gate,
+  );
+  const xt = tf.reshape(tf.transpose(x, [1, 0, 2]), [t * b, d]) as tf.Tensor2D;
+  const xws = tf.unstack(tf.reshape(tf.fused.matMul({ a: xt, b: f.w, bias: f.bias }), [t, b, 4 * u]));
+  const hs: tf.Tensor2D[] = [];
+  let h = h0, c = c0;
+  for (let s = 0; s < t; s++) {
+    const hPrev = h, cPrev = c, xs = xws[s] as tf.Tensor2D;
+    [h, c] = tf.tidy(() => {
+      const hw = tf.matMul(hPrev, f.rw) as tf.Tensor2D;
+      const fused = lstmCell(xs, hw, cPrev, gate);
+      if (fused) return [fused[4], fused[2]];
+      const z = tf.add(xs, hw);
+      const [ig, fg, , og] = tf.split(gateAct(z, gate), 4, 1);
+      const g = tf.tanh(tf.slice(z, [0, 2 * u], [b, u]));
+      const cNew = tf.add(tf.mul(fg, cPrev), tf.mul(ig, g)) as tf.Tensor2D;
+      return [tf.mul(og, tf.tanh(cNew)) as tf.Tensor2D, cNew];
+    });
+    hs.push(h);
+  }
+  return { hs, c };
+}
+
 /** Weights with the gate activation's affine part folded in (for sigmoid: the weights themselves). */
 function foldWeights(w: tf.Tensor2D, rw: tf.Tensor2D, bias: tf.Tensor1D, gate: GateActivation) {
   if (gate === "sigmoid") return { w, rw, bias, scale: null };
@@ -185,10 +223,11 @@ function lstmForward(
   for (let s = 0; s < t; s++) {
     const hPrev = h, cPrev = c, xs = xws[s];
     const [a, g, cNew, tc, hNew] = tf.tidy(() => {
-      const z = tf.add(xs, tf.matMul(hPrev, f.rw)) as tf.Tensor2D;
+      const hw = tf.matMul(hPrev, f.rw) as tf.Tensor2D;
       // one SIMD kernel on wasm (lib/backend/simd), the same formulas below otherwise
-      const fused = lstmCell(z, cPrev as tf.Tensor2D, gate);
+      const fused = lstmCell(xs as tf.Tensor2D, hw, cPrev as tf.Tensor2D, gate);
       if (fused) return fused;
+      const z = tf.add(xs, hw);
       const a = gateAct(z, gate);
       const [ig, fg, , og] = tf.split(a, 4, 1);
       const g = tf.tanh(tf.slice(z, [0, 2 * u], [b, u]));
@@ -352,6 +391,13 @@ export class FastLSTM extends LSTMBase {
         ? cell.bias.read() as tf.Tensor1D
         : tf.zeros([4 * u]) as tf.Tensor1D;
       const gate = cell.recurrentActivation.getClassName() as GateActivation;
+      if (!recordingGradients()) {
+        // inference: the same steps without the gradient op's one-output packing (and the slices undoing it)
+        const { hs, c: cT } = lstmInference(xd, cell, bias, h0, c0, gate);
+        const hT = hs[hs.length - 1];
+        const output = this.returnSequences ? tf.stack(hs, 1) : hT;
+        return this.returnState ? [output, hT, cT] : output;
+      }
       const value = lstmSequence(
         xd,
         cell.kernel.read() as tf.Tensor2D,
@@ -391,16 +437,15 @@ export function lstmStep(
   if (ra !== "sigmoid" && ra !== "hardSigmoid") return null;
   return tf.tidy(() => {
     const bias = cell.useBias && cell.bias ? cell.bias.read() : undefined;
-    const z = tf.add(
-      tf.fused.matMul({ a: x, b: cell.kernel.read() as tf.Tensor2D, bias }),
-      tf.matMul(h, cell.recurrentKernel.read() as tf.Tensor2D),
-    );
+    const xw = tf.fused.matMul({ a: x, b: cell.kernel.read() as tf.Tensor2D, bias }) as tf.Tensor2D;
+    const hw = tf.matMul(h, cell.recurrentKernel.read() as tf.Tensor2D) as tf.Tensor2D;
     const gate = (t: tf.Tensor) =>
       ra === "sigmoid" ? tf.sigmoid(t) : tf.clipByValue(tf.add(tf.mul(t, 0.2), 0.5), 0, 1);
     if (ra === "sigmoid") {
-      const fused = lstmCell(z as tf.Tensor2D, c, "sigmoid"); // one SIMD kernel on wasm
+      const fused = lstmCell(xw, hw, c, "sigmoid"); // one SIMD kernel on wasm
       if (fused) return { h: fused[4], c: fused[2] };
     }
+    const z = tf.add(xw, hw);
     const [zi, zf, zc, zo] = tf.split(z, 4, 1); // Keras gate order: input, forget, cell, output
     const c2 = tf.add(tf.mul(gate(zf), c), tf.mul(gate(zi), tf.tanh(zc))) as tf.Tensor2D;
     const h2 = tf.mul(gate(zo), tf.tanh(c2)) as tf.Tensor2D;
