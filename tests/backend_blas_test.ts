@@ -38,6 +38,8 @@ Deno.test({
 });
 
 const CASES: { a: number[]; b: number[]; tA: boolean; tB: boolean }[] = [
+  { a: [6, 1, 50], b: [6, 50, 9], tA: false, tB: false }, // one-row products: the SIMD gemv
+  { a: [3, 2, 1, 7], b: [3, 2, 7, 5], tA: false, tB: false },
   { a: [5, 7], b: [7, 3], tA: false, tB: false },
   { a: [7, 5], b: [7, 3], tA: true, tB: false },
   { a: [5, 7], b: [3, 7], tA: false, tB: true },

@@ -1,7 +1,7 @@
 // Our WebAssembly SIMD kernels (lib/backend/simd/): the fused additive-attention scores and their gradient on wasm
 // against the same formula composed from tfjs ops on the cpu backend, and the binary against its source.
 import * as tf from "@tensorflow/tfjs";
-import { assert, assertEquals, assertLessOrEqual } from "@std/assert";
+import { assert, assertEquals, assertLessOrEqual, assertThrows } from "@std/assert";
 import { closeness, valuesOnBackends } from "./fixtures/equivalence.ts";
 import { initBackend } from "../lib/backend/choose.ts";
 import {
@@ -117,6 +117,8 @@ Deno.test("the fused scores and their gradient leave no tensor behind", () => {
 });
 
 const GEMM_CASES: { a: number[]; b: number[]; tA: boolean; tB: boolean }[] = [
+  { a: [6, 1, 50], b: [6, 50, 9], tA: false, tB: false }, // one-row products: the SIMD gemv
+  { a: [3, 2, 1, 7], b: [3, 2, 7, 5], tA: false, tB: false },
   { a: [5, 7], b: [7, 3], tA: false, tB: false },
   { a: [7, 5], b: [7, 3], tA: true, tB: false },
   { a: [5, 7], b: [3, 7], tA: false, tB: true },
@@ -243,6 +245,12 @@ Deno.test("lstmCell() on wasm gives the gates, cell and hidden state of the form
   }
   const z0 = tf.zeros([1, 12]) as tf.Tensor2D;
   assertEquals(lstmCell(z0, z0, tf.zeros([1, 3]) as tf.Tensor2D, "sigmoid"), null); // U % 4
+  // z1's rows from an offset: step 1 of a time-major (T*B, 4U) product, in place
+  const [zAll, z2, c] = [rand([3 * 2, 16], 120), rand([2, 16], 121), rand([2, 4], 122)] as tf.Tensor2D[];
+  const [, , cAt, , hAt] = lstmCell(zAll, z2, c, "sigmoid", 2)!;
+  const [, , cCut, , hCut] = lstmCell(tf.slice(zAll, [2, 0], [2, 16]), z2, c, "sigmoid")!;
+  assertEquals([cAt.dataSync(), hAt.dataSync()], [cCut.dataSync(), hCut.dataSync()]);
+  assertThrows(() => lstmCell(zAll, z2, c, "sigmoid", 5), RangeError, "outside z1");
 });
 
 Deno.test("rowArgMax() gives the first index of each row's largest value and the value, like tf.argMax and tf.max", async () => {

@@ -11,6 +11,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { type Gemm, gemmBatchMatMul, gemmFusedMatMul } from "./matmul.ts";
+import { simdGemv } from "./simd/kernels.ts";
 import { heapF32, nativeKernel, replaceKernel, replacementTag, restoreKernel } from "./kernel_registry.ts";
 import { envVar } from "../util/env.ts";
 
@@ -185,8 +186,9 @@ const blasGemm: Gemm = (backend, tA, tB, M, N, K, a, b, c, beta) =>
     beta,
   );
 
-const blasBatchMatMul = (prev: tf.KernelFunc) => gemmBatchMatMul(blasGemm, prev);
-const blasFusedMatMul = (prev: tf.KernelFunc) => gemmFusedMatMul(blasGemm, prev);
+// batches of one-row products go to our SIMD kernel: an FFI call per tiny product cost more than its arithmetic
+const blasBatchMatMul = (prev: tf.KernelFunc) => gemmBatchMatMul(blasGemm, prev, simdGemv);
+const blasFusedMatMul = (prev: tf.KernelFunc) => gemmFusedMatMul(blasGemm, prev, simdGemv);
 
 /**
  * The BLAS kernel function for `BatchMatMul` or `_FusedMatMul`, falling back to `fallback` (default:

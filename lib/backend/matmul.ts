@@ -35,12 +35,24 @@ export type Gemm = (
   beta: number,
 ) => void;
 
+/** `c (1 x N) = a (1 x K) . b (K x N) (+ c when beta is 1)`, neither transposed: for batches of one-row products. */
+export type Gemv = (
+  backend: BackendWasm,
+  K: number,
+  N: number,
+  a: HeapMatrix,
+  b: HeapMatrix,
+  c: HeapMatrix,
+  beta: number,
+) => void;
+
 /**
  * `out = op(a) . op(b) (+ beta * out)` for tensors on the wasm heap; false if the batch layout is one we do not
  * handle (broadcast of two different batch shapes): the caller falls back.
  */
 function matMulInto(
   gemm: Gemm,
+  gemv: Gemv | undefined,
   backend: BackendWasm,
   a: tf.TensorInfo,
   b: tf.TensorInfo,
@@ -58,15 +70,21 @@ function matMulInto(
     return true;
   }
   if (!(batchA === 1 || batchA === batch) || !(batchB === 1 || batchB === batch)) return false;
+  // a batch of one-row products (the attention's context at decode time): one weighted sum of rows each
+  const rowProducts = gemv !== undefined && M === 1 && !tA && !tB;
   for (let i = 0; i < batch; i++) {
     const ia = batchA === 1 ? 0 : i, ib = batchB === 1 ? 0 : i;
-    gemm(backend, tA, tB, M, N, K, at(a, ia * M * K), at(b, ib * K * N), at(out, i * M * N), beta);
+    if (rowProducts) gemv(backend, K, N, at(a, ia * K), at(b, ib * K * N), at(out, i * N), beta);
+    else gemm(backend, tA, tB, M, N, K, at(a, ia * M * K), at(b, ib * K * N), at(out, i * M * N), beta);
   }
   return true;
 }
 
-/** A `BatchMatMul` kernel function computing float32 products with `gemm`, else calling `prev`. */
-export function gemmBatchMatMul(gemm: Gemm, prev: tf.KernelFunc): tf.KernelFunc {
+/**
+ * A `BatchMatMul` kernel function computing float32 products with `gemm` (batches of one-row products with `gemv`
+ * when given), else calling `prev`.
+ */
+export function gemmBatchMatMul(gemm: Gemm, prev: tf.KernelFunc, gemv?: Gemv): tf.KernelFunc {
   return (args: KernelArgs) => {
     const { inputs, attrs, backend } = args;
     const a = inputs.a!, b = inputs.b!;
@@ -76,7 +94,7 @@ export function gemmBatchMatMul(gemm: Gemm, prev: tf.KernelFunc): tf.KernelFunc 
     const wb = asWasm(backend);
     const out = wb.makeOutput(outShape, "float32");
     if (sizeOf(outShape) === 0) return out;
-    if (!matMulInto(gemm, wb, a, b, tA, tB, out, 0)) {
+    if (!matMulInto(gemm, gemv, wb, a, b, tA, tB, out, 0)) {
       wb.disposeData(out.dataId);
       return prev(args);
     }
@@ -88,7 +106,7 @@ export function gemmBatchMatMul(gemm: Gemm, prev: tf.KernelFunc): tf.KernelFunc 
  * A `_FusedMatMul` kernel function (bias, linear or relu activation) computing float32 products with `gemm`, else
  * calling `prev`.
  */
-export function gemmFusedMatMul(gemm: Gemm, prev: tf.KernelFunc): tf.KernelFunc {
+export function gemmFusedMatMul(gemm: Gemm, prev: tf.KernelFunc, gemv?: Gemv): tf.KernelFunc {
   return (args: KernelArgs) => {
     const { inputs, attrs, backend } = args;
     const { a, b, bias, preluActivationWeights } = inputs;
@@ -112,7 +130,7 @@ export function gemmFusedMatMul(gemm: Gemm, prev: tf.KernelFunc): tf.KernelFunc 
       if (biasSize === 1) ov.fill(bv[0]);
       else for (let r = 0; r < total; r += N) ov.set(bv, r);
     }
-    if (!matMulInto(gemm, wb, a!, b!, tA, tB, out, bias ? 1 : 0)) {
+    if (!matMulInto(gemm, gemv, wb, a!, b!, tA, tB, out, bias ? 1 : 0)) {
       wb.disposeData(out.dataId);
       return prev(args);
     }

@@ -37,7 +37,7 @@ import {
 } from "../kernel_registry.ts";
 import { decodeBase64 } from "../../util/base64.ts";
 import { KERNELS_FMA_WASM_BASE64, KERNELS_WASM_BASE64 } from "./kernels_wasm.ts";
-import { type Gemm, gemmBatchMatMul, gemmFusedMatMul } from "../matmul.ts";
+import { type Gemm, gemmBatchMatMul, gemmFusedMatMul, type Gemv } from "../matmul.ts";
 import { GEMM_NR } from "./source.ts";
 
 /** Name of the fused additive-attention scores kernel (inputs q, k, v). */
@@ -52,6 +52,7 @@ export const ROW_ARGMAX = "RowArgMax";
 interface SimdExports {
   tanh(x: number, y: number, n: number): void;
   sum_rows(x: number, out: number, rows: number, cols: number): void;
+  gemv_rows(a: number, b: number, c: number, k: number, n: number, beta: number): void;
   argmax_rows(x: number, rows: number, cols: number, idx: number, val: number): void;
   lstm_cell(
     z: number,
@@ -226,11 +227,11 @@ function lstmCellKernel({ inputs, attrs, backend: b }: KernelArgs): tf.TensorInf
   const { z1, z2, c } = inputs as Record<string, tf.TensorInfo>;
   const backend = asWasm(b);
   const [B, u] = c.shape;
-  const outs = [backend.makeOutput(z1.shape, "float32")];
+  const outs = [backend.makeOutput(z2.shape, "float32")];
   for (let i = 0; i < 4; i++) outs.push(backend.makeOutput(c.shape, "float32"));
   const [a, g, cn, tc, h] = outs.map((o) => ptr(backend, o));
   simdExports(backend).lstm_cell(
-    ptr(backend, z1),
+    ptr(backend, z1) + 16 * u * ((attrs!.z1Row as number | undefined) ?? 0),
     ptr(backend, z2),
     ptr(backend, c),
     a,
@@ -279,7 +280,8 @@ export function rowArgMax(x: tf.Tensor2D): { index: tf.Tensor1D; value: tf.Tenso
 
 /**
  * One LSTM step after its matrix products, in one kernel where the active backend has it (wasm, U a multiple of
- * 4): from the pre-activations `z = z1 + z2 (B, 4U)` (the input and the recurrent products, gate order i, f, c, o)
+ * 4): from the pre-activations `z = z1 + z2 (B, 4U)` (the input and the recurrent products, gate order i, f, c, o;
+ * z1's rows are read from row `z1Row` on, so that one step of a time-major (T*B, 4U) product is used in place)
  * and the cell state `c (B, U)`, returns `[a (B, 4U), g, c', tanh(c'), h' (B, U)]`: the gate activations
  * (`sigmoid`, or `hardSigmoid` with its affine part already folded into z, i.e. clip(z, 0, 1); the c slot of `a`
  * holds g), `g = tanh(z_c)`, `c' = f c + i g`, `h' = o tanh(c')`. Not differentiable (the LSTM's own backward pass
@@ -290,9 +292,16 @@ export function lstmCell(
   z2: tf.Tensor2D,
   c: tf.Tensor2D,
   gate: "sigmoid" | "hardSigmoid",
+  z1Row = 0,
 ): tf.Tensor2D[] | null {
   if (c.shape[1] % 4 !== 0 || tf.getKernel(LSTM_CELL, tf.getBackend()) === undefined) return null;
-  return tf.engine().runKernel(LSTM_CELL, { z1, z2, c }, { hard: gate === "hardSigmoid" }) as tf.Tensor2D[];
+  if (z1Row < 0 || z1Row + c.shape[0] > z1.shape[0]) {
+    throw new RangeError(`lstmCell: rows ${z1Row}..${z1Row + c.shape[0] - 1} are outside z1 [${z1.shape}]`);
+  }
+  return tf.engine().runKernel(LSTM_CELL, { z1, z2, c }, {
+    hard: gate === "hardSigmoid",
+    z1Row,
+  }) as tf.Tensor2D[];
 }
 
 /**
@@ -342,6 +351,18 @@ export const simdGemm: Gemm = (backend, tA, tB, M, N, K, a, b, c, beta) => {
   }
 };
 
+/** One-row products for the shared matmul kernels (../matmul.ts): `gemv_rows`, no packing. */
+export const simdGemv: Gemv = (backend, K, N, a, b, c, beta) => {
+  simdExports(backend).gemv_rows(
+    ptr(backend, a.t) + 4 * a.offset,
+    ptr(backend, b.t) + 4 * b.offset,
+    ptr(backend, c.t) + 4 * c.offset,
+    K,
+    N,
+    beta ? 1 : 0,
+  );
+};
+
 /** Calls of the SIMD GEMM and of the fused attention kernels since start (for tests and benchmarks). */
 export const simdStats = { gemm: 0, attention: 0 };
 
@@ -354,10 +375,20 @@ export const GEMM_KERNELS: readonly string[] = ["BatchMatMul", "_FusedMatMul"];
  */
 export function installSimdGemm(): string[] {
   if (replacementTag("BatchMatMul", "wasm") !== "simd-gemm") {
-    replaceKernel("BatchMatMul", "wasm", "simd-gemm", (cur) => gemmBatchMatMul(simdGemm, cur!.kernelFunc));
+    replaceKernel(
+      "BatchMatMul",
+      "wasm",
+      "simd-gemm",
+      (cur) => gemmBatchMatMul(simdGemm, cur!.kernelFunc, simdGemv),
+    );
   }
   if (replacementTag("_FusedMatMul", "wasm") !== "simd-gemm") {
-    replaceKernel("_FusedMatMul", "wasm", "simd-gemm", (cur) => gemmFusedMatMul(simdGemm, cur!.kernelFunc));
+    replaceKernel(
+      "_FusedMatMul",
+      "wasm",
+      "simd-gemm",
+      (cur) => gemmFusedMatMul(simdGemm, cur!.kernelFunc, simdGemv),
+    );
   }
   return [...GEMM_KERNELS];
 }

@@ -26,6 +26,7 @@
  * - `argmax_rows(x, rows, cols, idx, val)`: per row, the first index of the largest value and the value (one pass;
  *   `tf.argMax` and `tf.max` took two, of 9 ms each per 64 paper-sized summaries).
  * - `lstm_cell(...)`: one LSTM time step after its matrix products (see lstmCell in ./kernels.ts).
+ * - `gemv_rows(a, b, c, K, N, beta)`: `c (1 x N) = a (1 x K) B (K x N)`, for batches of one-row products.
  * - `gemm_pack_b`, `gemm`: see {@linkcode gemmWat}.
  *
  * `A` must be a multiple of 4 (the caller falls back to composed ops otherwise).
@@ -398,6 +399,49 @@ export function kernelsWat(fma = false): string {
     )
   })`;
 
+  // c (1 x N) = a (1 x K) . B (K x N) (+ c when beta): a sum of B's rows weighted by a, SIMD across N; for the
+  // many tiny products of a batched matmul with one row (the attention's context at decode time: 64 products of
+  // 1 x 50 x 256 per step, where a library call each costs more than the arithmetic)
+  const gemvRows = `
+  (func (export "gemv_rows") (param $a i32) (param $b i32) (param $c i32) (param $K i32) (param $N i32)
+    (param $beta i32)
+    (local $k i32) (local $j i32) (local $n4 i32) (local $av v128) (local $af f32) (local $br i32)
+    (local.set $n4 (i32.and (local.get $N) (i32.const -4)))
+    (if (i32.eqz (local.get $beta)) (then
+      (memory.fill (local.get $c) (i32.const 0) (i32.shl (local.get $N) (i32.const 2)))))
+    (local.set $br (local.get $b))
+    ${
+    loop(
+      "$k",
+      get("$K"),
+      1,
+      `(local.set $af (f32.load ${add(get("$a"), x4(get("$k")))}))
+      (local.set $av (f32x4.splat (local.get $af)))
+      ${
+        loop(
+          "$j",
+          get("$n4"),
+          4,
+          `(v128.store ${add(get("$c"), x4(get("$j")))}
+            ${
+            madd(
+              "(local.get $av)",
+              `(v128.load ${add(get("$br"), x4(get("$j")))})`,
+              `(v128.load ${add(get("$c"), x4(get("$j")))})`,
+            )
+          })`,
+        )
+      }
+      (block $td (loop $tl
+        (br_if $td (i32.ge_u (local.get $j) (local.get $N)))
+        (f32.store ${add(get("$c"), x4(get("$j")))} (f32.add (f32.load ${add(get("$c"), x4(get("$j")))})
+          (f32.mul (local.get $af) (f32.load ${add(get("$br"), x4(get("$j")))}))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $tl)))
+      (local.set $br ${add(get("$br"), x4(get("$N")))})`,
+    )
+  })`;
+
   const sumRows = `
   ;; out[c] = sum_r x[r, c] for x (rows x cols): a reduction over leading axes, one pass over x in memory order
   (func (export "sum_rows") (param $x i32) (param $out i32) (param $rows i32) (param $cols i32)
@@ -558,6 +602,7 @@ export function kernelsWat(fma = false): string {
 
   return `(module
   (import "env" "memory" (memory 1))
+  ${gemvRows}
   ${sumRows}
   ${argmaxRows}
   ${lstmCell}

@@ -151,16 +151,16 @@ function lstmInference(
     gate,
   );
   const xt = tf.reshape(tf.transpose(x, [1, 0, 2]), [t * b, d]) as tf.Tensor2D;
-  const xws = tf.unstack(tf.reshape(tf.fused.matMul({ a: xt, b: f.w, bias: f.bias }), [t, b, 4 * u]));
+  const xw = tf.fused.matMul({ a: xt, b: f.w, bias: f.bias }) as tf.Tensor2D; // (T*B, 4u), time-major
   const hs: tf.Tensor2D[] = [];
   let h = h0, c = c0;
   for (let s = 0; s < t; s++) {
-    const hPrev = h, cPrev = c, xs = xws[s] as tf.Tensor2D;
+    const hPrev = h, cPrev = c;
     [h, c] = tf.tidy(() => {
       const hw = tf.matMul(hPrev, f.rw) as tf.Tensor2D;
-      const fused = lstmCell(xs, hw, cPrev, gate);
+      const fused = lstmCell(xw, hw, cPrev, gate, s * b); // reads step s's rows of xw in place
       if (fused) return [fused[4], fused[2]];
-      const z = tf.add(xs, hw);
+      const z = tf.add(tf.slice(xw, [s * b, 0], [b, 4 * u]), hw);
       const [ig, fg, , og] = tf.split(gateAct(z, gate), 4, 1);
       const g = tf.tanh(tf.slice(z, [0, 2 * u], [b, u]));
       const cNew = tf.add(tf.mul(fg, cPrev), tf.mul(ig, g)) as tf.Tensor2D;
@@ -212,7 +212,7 @@ function lstmForward(
   // time-major rows: step s is rows [s*b, (s+1)*b)
   const xt = tf.reshape(tf.transpose(x, [1, 0, 2]), [t * b, d]) as tf.Tensor2D;
   const xw = tf.fused.matMul({ a: xt, b: f.w, bias: f.bias });
-  const xws = tf.unstack(tf.reshape(xw, [t, b, 4 * u]));
+
   // kept per step for the backward pass: gate activations (the c-gate slot holds junk), g, c, tanh(c)
   const as: tf.Tensor[] = [],
     gs: tf.Tensor[] = [],
@@ -221,13 +221,13 @@ function lstmForward(
     hs: tf.Tensor[] = [];
   let h: tf.Tensor = h0, c: tf.Tensor = c0;
   for (let s = 0; s < t; s++) {
-    const hPrev = h, cPrev = c, xs = xws[s];
+    const hPrev = h, cPrev = c;
     const [a, g, cNew, tc, hNew] = tf.tidy(() => {
       const hw = tf.matMul(hPrev, f.rw) as tf.Tensor2D;
-      // one SIMD kernel on wasm (lib/backend/simd), the same formulas below otherwise
-      const fused = lstmCell(xs as tf.Tensor2D, hw, cPrev as tf.Tensor2D, gate);
+      // one SIMD kernel on wasm (lib/backend/simd) reading step s's rows of xw in place; the formulas otherwise
+      const fused = lstmCell(xw as tf.Tensor2D, hw, cPrev as tf.Tensor2D, gate, s * b);
       if (fused) return fused;
-      const z = tf.add(xs, hw);
+      const z = tf.add(tf.slice(xw, [s * b, 0], [b, 4 * u]), hw);
       const a = gateAct(z, gate);
       const [ig, fg, , og] = tf.split(a, 4, 1);
       const g = tf.tanh(tf.slice(z, [0, 2 * u], [b, u]));
@@ -395,7 +395,8 @@ export class FastLSTM extends LSTMBase {
         // inference: the same steps without the gradient op's one-output packing (and the slices undoing it)
         const { hs, c: cT } = lstmInference(xd, cell, bias, h0, c0, gate);
         const hT = hs[hs.length - 1];
-        const output = this.returnSequences ? tf.stack(hs, 1) : hT;
+        // stacked time-major (contiguous copies), then one transpose: stacking on axis 1 interleaves every row
+        const output = this.returnSequences ? tf.transpose(tf.stack(hs), [1, 0, 2]) : hT;
         return this.returnState ? [output, hT, cT] : output;
       }
       const value = lstmSequence(
