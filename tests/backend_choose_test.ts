@@ -1,6 +1,7 @@
 // Picking and reporting the backend (lib/backend/choose.ts).
 import * as tf from "@tensorflow/tfjs";
 import { simdFma } from "../lib/backend/simd/kernels.ts";
+import { gemmThreadsStatus } from "../lib/backend/simd/gemm_threads.ts";
 import { assert, assertEquals, assertMatch, assertRejects, assertStringIncludes } from "@std/assert";
 import {
   BackendError,
@@ -57,7 +58,7 @@ Deno.test("initBackend({backend: 'wasm'}) installs the fill-ins and overrides an
       formatBackendReport(r),
       `backend: wasm (forced by config) + SIMD GEMM matmul (WebAssembly${
         simdFma() ? ", relaxed-SIMD FMA" : ""
-      }; no OpenBLAS: off (blas=false))`,
+      }, ${gemmThreadsStatus()}; no OpenBLAS: off (blas=false))`,
     );
   }
   // training kernels work: the embedding gradient needs the fill-in

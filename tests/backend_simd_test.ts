@@ -15,6 +15,7 @@ import {
   uninstallSimdKernels,
 } from "../lib/backend/simd/kernels.ts";
 import { replacementTag } from "../lib/backend/kernel_registry.ts";
+import { gemmThreadsStatus, threadStats } from "../lib/backend/simd/gemm_threads.ts";
 import { KERNELS_FMA_WASM_BASE64, KERNELS_WASM_BASE64 } from "../lib/backend/simd/kernels_wasm.ts";
 import { decodeBase64 } from "../lib/util/base64.ts";
 import { compileKernels } from "../tools/build_wasm.ts";
@@ -277,4 +278,30 @@ Deno.test("rowArgMax() gives the first index of each row's largest value and the
   assertEquals([...index.dataSync()], [...tf.argMax(big, 1).dataSync()]);
   assertEquals([...value.dataSync()], [...tf.max(big, 1).dataSync()]);
   tf.dispose([big, index, value]);
+});
+
+Deno.test("the SIMD GEMM on two threads (big products) matches cpu, transposes and fused bias included", async () => {
+  await initBackend({ backend: "wasm", blas: false });
+  if (gemmThreadsStatus() !== "2 threads") {
+    // a one-core machine or SEQ2SEQ_GEMM_THREADS=1: the path is not used there
+    console.log(`skipped: the GEMM runs on ${gemmThreadsStatus()}`);
+    return;
+  }
+  const before = threadStats.calls;
+  for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]]) {
+    const [m, k, n] = [328, 320, 321]; // odd N: a partial panel on the worker's side
+    const f = () => {
+      const a = rand(tA ? [k, m] : [m, k], 130), b = rand(tB ? [n, k] : [k, n], 131);
+      return [
+        tf.matMul(a, b, tA, tB),
+        tf.fused.matMul({ a, b, transposeA: tA, transposeB: tB, bias: rand([n], 132) }),
+      ];
+    };
+    const [cpu, wasm] = await valuesOnBackends(f);
+    cpu.forEach((want, j) => {
+      const atol = 1e-6 * Math.max(10, ...want.map(Math.abs));
+      assertLessOrEqual(closeness(wasm[j], want, 1e-5, atol), 1, `tA=${tA} tB=${tB} output ${j}`);
+    });
+  }
+  assertEquals(threadStats.calls - before, 8, "every product ran on two threads");
 });

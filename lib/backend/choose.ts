@@ -41,12 +41,14 @@ import {
   installSimdGemm,
   installSimdKernels,
   simdFma,
+  startSimdGemmThreads,
   uninstallSimdGemm,
   uninstallSimdKernels,
 } from "./simd/kernels.ts";
 import { installCpuFastKernels, installWasmFillIns } from "./wasm_kernels.ts";
 import { initWebGpu, probeWebGpu, type WebGpuAdapterInfo, type WebGpuProbe } from "./webgpu.ts";
 import { envVar } from "../util/env.ts";
+import { gemmThreadsStatus } from "./simd/gemm_threads.ts";
 
 export type { BackendName, BlasStatus, WebGpuAdapterInfo, WebGpuProbe };
 export { probeWebGpu };
@@ -239,7 +241,10 @@ async function tryWasm(opts: InitBackendOptions): Promise<{ attempt: BackendAtte
   installWasmFast(fastOpts);
   // without OpenBLAS, matmuls run on our SIMD GEMM (./simd/kernels.ts), XNNPACK behind it for what it skips
   const gemm = opts.gemm ?? envVar("SEQ2SEQ_GEMM") !== "xnnpack";
-  if (!blas.enabled && gemm && (fastOpts.matmul ?? true)) installSimdGemm();
+  if (!blas.enabled && gemm && (fastOpts.matmul ?? true)) {
+    installSimdGemm();
+    await startSimdGemmThreads();
+  }
   if (fastOpts.attention ?? true) installSimdKernels();
   else uninstallSimdKernels();
   return { attempt: { name: "wasm", ok: true, why: "wasm (XNNPACK, SIMD)" }, blas };
@@ -379,9 +384,8 @@ export function formatBackendReport(r: BackendReport): string {
     s += r.blas.enabled
       ? ` + OpenBLAS matmul (${r.blas.lib}${r.blas.threads ? `, ${r.blas.threads} threads` : ""})`
       : simd
-      ? ` + SIMD GEMM matmul (WebAssembly${
-        simdFma() ? ", relaxed-SIMD FMA" : ""
-      }; no OpenBLAS: ${r.blas.why})`
+      ? ` + SIMD GEMM matmul (WebAssembly${simdFma() ? ", relaxed-SIMD FMA" : ""}, ${gemmThreadsStatus()}; ` +
+        `no OpenBLAS: ${r.blas.why})`
       : ` + XNNPACK matmul (no OpenBLAS: ${r.blas.why})`;
   }
   if (r.name === "webgpu" && r.adapter) {

@@ -36,7 +36,13 @@ import {
   sizeOf,
 } from "../kernel_registry.ts";
 import { decodeBase64 } from "../../util/base64.ts";
-import { KERNELS_FMA_WASM_BASE64, KERNELS_WASM_BASE64 } from "./kernels_wasm.ts";
+import {
+  KERNELS_FMA_WASM_BASE64,
+  KERNELS_SHARED_FMA_WASM_BASE64,
+  KERNELS_SHARED_WASM_BASE64,
+  KERNELS_WASM_BASE64,
+} from "./kernels_wasm.ts";
+import { startGemmThreads, threadedGemm } from "./gemm_threads.ts";
 import { type Gemm, gemmBatchMatMul, gemmFusedMatMul, type Gemv } from "../matmul.ts";
 import { GEMM_NR } from "./source.ts";
 
@@ -79,6 +85,7 @@ interface SimdExports {
     k: number,
     beta: number,
     tmp: number,
+    ldc: number,
   ): void;
   att_fwd(q: number, k: number, v: number, out: number, b: number, td: number, te: number, a: number): void;
   att_bwd(
@@ -332,24 +339,36 @@ export function installSimdKernels(): string[] {
  */
 export const simdGemm: Gemm = (backend, tA, tB, M, N, K, a, b, c, beta) => {
   simdStats.gemm++;
+  const aPtr = ptr(backend, a.t) + 4 * a.offset;
+  const bPtr = ptr(backend, b.t) + 4 * b.offset;
+  const cPtr = ptr(backend, c.t) + 4 * c.offset;
+  // big enough, and the worker is up: on two threads (./gemm_threads.ts)
+  const heap = (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.buffer as ArrayBuffer;
+  if (threadedGemm(heap, tA, tB, M, N, K, aPtr, bPtr, cPtr, beta, GEMM_NR)) return;
   const e = simdExports(backend);
   const npad = Math.ceil(N / GEMM_NR) * GEMM_NR;
   // packed B, then 32 bytes of scratch for the micro-kernel's partial panels
   const scratch = backend.makeOutput([K * npad + GEMM_NR], "float32");
   try {
-    // pointers after the allocation (the heap may have grown; offsets stay valid)
+    // offsets stay valid when the heap grows (only views detach)
     const pb = ptr(backend, scratch);
-    const aPtr = ptr(backend, a.t) + 4 * a.offset;
-    const bPtr = ptr(backend, b.t) + 4 * b.offset;
-    const cPtr = ptr(backend, c.t) + 4 * c.offset;
     // op(B)(k, j): B is K x N (k stride 4N, j stride 4 bytes), or N x K when transposed
     e.gemm_pack_b(bPtr, tB ? 4 : 4 * N, tB ? 4 * K : 4, K, N, pb);
     // op(A)(i, k): A is M x K (row stride 4K, k stride 4 bytes), or K x M when transposed
-    e.gemm(aPtr, tA ? 4 : 4 * K, tA ? 4 * M : 4, pb, cPtr, M, N, K, beta ? 1 : 0, pb + 4 * K * npad);
+    e.gemm(aPtr, tA ? 4 : 4 * K, tA ? 4 * M : 4, pb, cPtr, M, N, K, beta ? 1 : 0, pb + 4 * K * npad, N);
   } finally {
     backend.disposeData(scratch.dataId);
   }
 };
+
+/**
+ * Start the GEMM's second thread (./gemm_threads.ts) on the kernels' shared-memory build; resolves to the threads
+ * it will use. Called by initBackend when the GEMM path is installed.
+ */
+export function startSimdGemmThreads(): Promise<number> {
+  const b64 = simdFma() ? KERNELS_SHARED_FMA_WASM_BASE64 : KERNELS_SHARED_WASM_BASE64;
+  return startGemmThreads(decodeBase64(b64) as Uint8Array<ArrayBuffer>);
+}
 
 /** One-row products for the shared matmul kernels (../matmul.ts): `gemv_rows`, no packing. */
 export const simdGemv: Gemv = (backend, K, N, a, b, c, beta) => {

@@ -188,7 +188,7 @@ function gemmWat(): string {
   const rowPtrs = (rows: number) =>
     [...Array(rows).keys()].map((r) =>
       `(local.set $arow${r} (i32.add (local.get $a) (i32.mul (i32.add (local.get $i) (i32.const ${r})) (local.get $rsA))))
-      (local.set $crow${r} (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (i32.add (local.get $i) (i32.const ${r})) (local.get $N)) (local.get $j)) (i32.const 2))))`
+      (local.set $crow${r} (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (i32.add (local.get $i) (i32.const ${r})) (local.get $ldc)) (local.get $j)) (i32.const 2))))`
     ).join("\n      ");
   const panelLoop = (rows: number) => `
     (local.set $j (i32.const 0))
@@ -241,9 +241,10 @@ function gemmWat(): string {
       (local.set $j (i32.add (local.get $j) (i32.const ${GEMM_NR})))
       (br $jl))))
 
-  ;; C (M x N, row-major at c) = op(A) . packed B (+ C when beta != 0); $tmp: 32 bytes of scratch
+  ;; C (M x N at c, row stride ldc elements) = op(A) . packed B (+ C when beta != 0); $tmp: 32 bytes of scratch.
+  ;; N and ldc differ when a thread computes a block of C's columns.
   (func (export "gemm") (param $a i32) (param $rsA i32) (param $ksA i32) (param $pb i32) (param $c i32)
-    (param $M i32) (param $N i32) (param $K i32) (param $beta i32) (param $tmp i32)
+    (param $M i32) (param $N i32) (param $K i32) (param $beta i32) (param $tmp i32) (param $ldc i32)
     ${locals}
     (local.set $i (i32.const 0))
     (block $id (loop $il
@@ -258,8 +259,11 @@ function gemmWat(): string {
       (br $rl))))`;
 }
 
-/** The module's WebAssembly text; `fma`: the GEMM uses relaxed SIMD's fused multiply-add. */
-export function kernelsWat(fma = false): string {
+/**
+ * The module's WebAssembly text; `fma`: the GEMM uses relaxed SIMD's fused multiply-add; `shared`: the imported
+ * memory is a shared one (the GEMM's worker thread and the main thread on one memory: ./gemm_threads.ts).
+ */
+export function kernelsWat(fma = false, shared = false): string {
   madd = fma ? fusedMadd : plainMadd;
   const tanh = `
   (func (export "tanh") (param $in i32) (param $out i32) (param $n i32)
@@ -601,7 +605,7 @@ export function kernelsWat(fma = false): string {
   })`;
 
   return `(module
-  (import "env" "memory" (memory 1))
+  (import "env" "memory" (memory 1${shared ? " 65536 shared" : ""}))
   ${gemvRows}
   ${sumRows}
   ${argmaxRows}
