@@ -15,12 +15,18 @@ import { makeBlasKernel, openBlas, sgemm } from "../lib/backend/blas.ts";
 import { type BackendWasm, nativeKernel } from "../lib/backend/kernel_registry.ts";
 import { mulberry32 } from "../lib/util/rng.ts";
 import { makeFastKernel } from "../lib/backend/wasm_fast.ts";
+import { gemmBatchMatMul } from "../lib/backend/matmul.ts";
+import { simdGemm, simdGemv, startSimdGemmThreads } from "../lib/backend/simd/kernels.ts";
+import { threadOptions } from "../lib/backend/simd/gemm_threads.ts";
 
 /** One measurement. */
 export interface KernelBenchRow {
   bench: "kernel" | "sgemm_peak";
   kernel: string;
-  /** "native" (tfjs's wasm kernel), "fast" (our override), "blas" (OpenBLAS via FFI). */
+  /**
+   * "native" (tfjs's wasm kernel), "fast" (our override), "blas" (OpenBLAS via FFI), "simd-1-thread" and "simd" (our
+   * WebAssembly SIMD GEMM on one thread, and on two where the product is big enough: lib/backend/simd).
+   */
   variant: string;
   case: string;
   /** Median milliseconds per call. */
@@ -148,6 +154,7 @@ export function measureSgemmPeak(): number {
 
 /** Matmul cases from a paper-size (B=60, U=256, T_in=50, T_out=20) training step. */
 const MATMULS: { case: string; a: number[]; b: number[]; tA: boolean; tB: boolean }[] = [
+  { case: "output layer z = h.W (paper)", a: [1, 1200, 512], b: [1, 512, 10000], tA: false, tB: false },
   { case: "decoder LSTM gates z = x.W", a: [1, 1200, 256], b: [1, 256, 1024], tA: false, tB: false },
   { case: "decoder LSTM dx = dz.W^T", a: [1, 1200, 1024], b: [1, 256, 1024], tA: false, tB: true },
   { case: "decoder LSTM dW = x^T.dz", a: [1, 1200, 256], b: [1, 1200, 1024], tA: true, tB: false },
@@ -170,6 +177,7 @@ export async function benchKernels(opts: { quiet?: boolean } = {}): Promise<Kern
   };
   const blas = openBlas();
   const native = (name: string) => nativeKernel(name, "wasm")!.kernelFunc;
+  await startSimdGemmThreads();
 
   for (const m of MATMULS) {
     const a = input(b, m.a, 11), bb = input(b, m.b, 12);
@@ -179,11 +187,16 @@ export async function benchKernels(opts: { quiet?: boolean } = {}): Promise<Kern
       "fast",
       makeFastKernel("BatchMatMul"),
     ]];
+    const simd = gemmBatchMatMul(simdGemm, native("BatchMatMul"), simdGemv);
+    // our SIMD GEMM (the path without OpenBLAS) on one thread, then on two where the product is big enough
+    variants.push(["simd-1-thread", simd], ["simd", simd]);
     if (blas.enabled) variants.push(["blas", makeBlasKernel("BatchMatMul")]);
     for (const [variant, k] of variants) {
+      threadOptions.enabled = variant !== "simd-1-thread";
       const ms = timeIt(() => runAndFree(b, k, { a, b: bb }, { transposeA: m.tA, transposeB: m.tB }));
       emit({ bench: "kernel", kernel: "BatchMatMul", variant, case: m.case, ms, gflops: flop / ms / 1e6 });
     }
+    threadOptions.enabled = true;
     b.disposeData(a.dataId);
     b.disposeData(bb.dataId);
   }

@@ -305,3 +305,27 @@ Deno.test("the SIMD GEMM on two threads (big products) matches cpu, transposes a
   }
   assertEquals(threadStats.calls - before, 8, "every product ran on two threads");
 });
+
+Deno.test("the SIMD GEMM reuses a packed B only for the same tensor: a new B in the old one's memory is packed anew", () => {
+  installSimdGemm();
+  try {
+    const byHand = (a: number[][], b: number[][]) =>
+      a.map((r) => b[0].map((_, j) => r.reduce((s, x, k) => s + x * b[k][j], 0)));
+    for (let round = 0; round < 3; round++) {
+      const b = rand([9, 11], 140 + round); // disposed below, so the next round's B may land at the same address
+      const bv = b.arraySync() as number[][];
+      for (let i = 0; i < 3; i++) {
+        const a = rand([5, 9], 150 + 10 * round + i);
+        const got = tf.matMul(a, b).arraySync() as number[][];
+        assertLessOrEqual(
+          closeness(got.flat(), byHand(a.arraySync() as number[][], bv).flat(), 1e-5, 1e-5),
+          1,
+        );
+        tf.dispose(a);
+      }
+      tf.dispose(b);
+    }
+  } finally {
+    installSimdKernels();
+  }
+});

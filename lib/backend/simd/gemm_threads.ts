@@ -55,6 +55,9 @@ let why = "not started";
 /** Calls that ran on two threads (for tests and benchmarks). */
 export const threadStats = { calls: 0 };
 
+/** Switch for benchmarks: `enabled: false` keeps every product on one thread even with the worker up. */
+export const threadOptions = { enabled: true };
+
 /**
  * Start the GEMM's worker thread on the kernels' shared-memory build `binary` (once). Resolves to the threads the
  * GEMM will use: 2, or 1 where the machine has one core, `SEQ2SEQ_GEMM_THREADS=1` says so, or the worker failed
@@ -120,7 +123,10 @@ export function threadedGemm(
 ): boolean {
   const p = pool;
   const macs = M * N * K, copied = M * K + K * N + M * N;
-  if (!p?.ready || macs < THREAD_MIN_MACS || macs < THREAD_MIN_MACS_PER_COPY * copied || N < 2 * nr) {
+  if (
+    !p?.ready || !threadOptions.enabled || macs < THREAD_MIN_MACS ||
+    macs < THREAD_MIN_MACS_PER_COPY * copied || N < 2 * nr
+  ) {
     return false;
   }
   const panels = Math.ceil(N / nr), mine = Math.ceil(panels / 2), n0 = Math.min(N, mine * nr), n1 = N - n0;

@@ -43,7 +43,7 @@ import {
   KERNELS_WASM_BASE64,
 } from "./kernels_wasm.ts";
 import { startGemmThreads, threadedGemm } from "./gemm_threads.ts";
-import { type Gemm, gemmBatchMatMul, gemmFusedMatMul, type Gemv } from "../matmul.ts";
+import { type Gemm, gemmBatchMatMul, gemmFusedMatMul, type Gemv, type HeapMatrix } from "../matmul.ts";
 import { GEMM_NR } from "./source.ts";
 
 /** Name of the fused additive-attention scores kernel (inputs q, k, v). */
@@ -347,19 +347,60 @@ export const simdGemm: Gemm = (backend, tA, tB, M, N, K, a, b, c, beta) => {
   if (threadedGemm(heap, tA, tB, M, N, K, aPtr, bPtr, cPtr, beta, GEMM_NR)) return;
   const e = simdExports(backend);
   const npad = Math.ceil(N / GEMM_NR) * GEMM_NR;
-  // packed B, then 32 bytes of scratch for the micro-kernel's partial panels
-  const scratch = backend.makeOutput([K * npad + GEMM_NR], "float32");
+  const cached = M <= PACK_CACHE_MAX_M && K * npad <= PACK_CACHE_MAX_SIZE;
+  let packed = cached ? packCache.find((p) => p.matches(backend, b, tB, K, N)) : undefined;
+  let scratch: tf.TensorInfo | null = null;
+  if (!packed) {
+    // packed B, then 32 bytes of scratch for the micro-kernel's partial panels
+    scratch = backend.makeOutput([K * npad + GEMM_NR], "float32");
+    // op(B)(k, j): B is K x N (k stride 4N, j stride 4 bytes), or N x K when transposed
+    e.gemm_pack_b(bPtr, tB ? 4 : 4 * N, tB ? 4 * K : 4, K, N, ptr(backend, scratch));
+    if (cached) {
+      packed = new PackedB(backend, b, tB, K, N, scratch);
+      packCache.unshift(packed);
+      for (const old of packCache.splice(PACK_CACHE_ENTRIES)) old.dispose();
+      scratch = null;
+    }
+  }
   try {
     // offsets stay valid when the heap grows (only views detach)
-    const pb = ptr(backend, scratch);
-    // op(B)(k, j): B is K x N (k stride 4N, j stride 4 bytes), or N x K when transposed
-    e.gemm_pack_b(bPtr, tB ? 4 : 4 * N, tB ? 4 * K : 4, K, N, pb);
+    const pb = ptr(backend, packed ? packed.t : scratch!);
     // op(A)(i, k): A is M x K (row stride 4K, k stride 4 bytes), or K x M when transposed
     e.gemm(aPtr, tA ? 4 : 4 * K, tA ? 4 * M : 4, pb, cPtr, M, N, K, beta ? 1 : 0, pb + 4 * K * npad, N);
   } finally {
-    backend.disposeData(scratch.dataId);
+    if (scratch) backend.disposeData(scratch.dataId);
   }
 };
+
+/**
+ * A packed B kept for the next products with the same B: a recurrent step multiplies by the same recurrent kernel
+ * at every time step, and a decoder by the same output layer, and for a few rows of A packing B costs as much as
+ * the product. Keyed by the tensor's data id (tfjs never writes into a tensor's data: updated weights get a new id).
+ */
+class PackedB {
+  constructor(
+    readonly backend: BackendWasm,
+    readonly b: HeapMatrix,
+    readonly tB: boolean,
+    readonly K: number,
+    readonly N: number,
+    readonly t: tf.TensorInfo,
+  ) {}
+  matches(backend: BackendWasm, b: HeapMatrix, tB: boolean, K: number, N: number): boolean {
+    return backend === this.backend && b.t.dataId === this.b.t.dataId && b.offset === this.b.offset &&
+      tB === this.tB && K === this.K && N === this.N;
+  }
+  dispose(): void {
+    this.backend.disposeData(this.t.dataId);
+  }
+}
+
+/** Products with at most this many rows of A use the cache (for more, packing is a small part of the work). */
+const PACK_CACHE_MAX_M = 128;
+/** Packed Bs larger than this many floats are not kept. */
+const PACK_CACHE_MAX_SIZE = 1 << 20;
+const PACK_CACHE_ENTRIES = 4;
+const packCache: PackedB[] = [];
 
 /**
  * Start the GEMM's second thread (./gemm_threads.ts) on the kernels' shared-memory build; resolves to the threads
