@@ -5,11 +5,15 @@
  * `{"bench":"decode","mode":"batched","summaries_per_s":180.2,"n":120,...}`, then a `"mode":"speedup"` line
  * with batched / loop.
  *
+ * Then a `"mode":"torch"` line: the same decoding in PyTorch (bench/torch_peer.py via bench/peer.ts: the same shapes,
+ * inputs of the same lengths, batch size and output length, attention keys computed once per input, at its best
+ * thread setting), and `vs_torch` (batched / PyTorch) on the speedup line; without PyTorch the torch line says why.
+ *
  * The weights are untrained (seeded); the output bias of eostok and <pad> is pushed down so that every decoder
  * generates the full 20 tokens for every input: all modes do the same amount of work per summary.
  *
- * Run: `deno run -A bench/decode.ts [--n=120] [--loop-n=12] [--beam-n=6] [--batch-size=N] [--layers=stock|fast]
- *   [--backend=auto] [--blas=true]` (or `deno task bench decode …`).
+ * Run: `deno run -A bench/decode.ts [--n=256] [--loop-n=12] [--beam-n=6] [--batch-size=64] [--layers=stock|fast]
+ *   [--backend=auto] [--blas=true] [--peer=true]` (or `deno task bench decode …`).
  * @module
  */
 import process from "node:process";
@@ -67,7 +71,7 @@ export interface DecodeBenchOptions {
   batchSize?: number;
   backend?: BackendName;
   blas?: boolean;
-  /** Build the model with FastLSTM layers (lib/model/support/fast_lstm.ts) instead of tfjs's LSTM (default false). */
+  /** Build the model with FastLSTM layers (lib/model/support/fast_lstm.ts) or tfjs's LSTM (default: the profile's). */
   fastLayers?: boolean;
   /** Model shapes (default: the `paper` profile). */
   config?: Config;
@@ -146,9 +150,10 @@ export async function benchDecode(opts: DecodeBenchOptions = {}): Promise<Decode
   const n = opts.n ?? 256, loopN = Math.min(opts.loopN ?? 12, n), beamN = Math.min(opts.beamN ?? 6, n);
   const report = await initBackend({ backend: opts.backend ?? cfg.backend, blas: opts.blas ?? cfg.blas });
   const backend = report.name + (report.blas.enabled ? "+blas" : "");
-  const layers = opts.fastLayers ? "fast" : "stock";
+  const fastLayers = opts.fastLayers ?? cfg.fastLayers; // the profile's, as the kit trains and decodes
+  const layers = fastLayers ? "fast" : "stock";
   if (opts.print ?? true) console.error(formatBackendReport(report));
-  const model = benchModel(cfg, opts.fastLayers ?? false);
+  const model = benchModel(cfg, fastLayers);
   const inf: InferenceModels = extractInferenceModels(model);
   const rows = benchInputs(n, cfg), tin = cfg.maxInputLen, maxLen = cfg.maxOutputLen;
   const row = (i: number) => rows.subarray(i * tin, (i + 1) * tin);
@@ -279,7 +284,7 @@ export async function benchDecode(opts: DecodeBenchOptions = {}): Promise<Decode
 }
 
 /**
- * Parse `--n=`, `--loop-n=`, `--beam-n=`, `--batch-size=`, `--layers=stock|fast`, `--backend=`, `--blas=`;
+ * Parse `--n=`, `--loop-n=`, `--beam-n=`, `--batch-size=`, `--layers=stock|fast`, `--backend=`, `--blas=`, `--peer=`;
  * anything else is an error naming the option.
  */
 export function parseDecodeArgs(args: string[]): DecodeBenchOptions {
@@ -288,7 +293,8 @@ export function parseDecodeArgs(args: string[]): DecodeBenchOptions {
     const m = /^--([a-z-]+)=(.*)$/.exec(a);
     if (!m) {
       throw new Error(
-        `bench/decode: bad argument "${a}": expected --n=, --loop-n=, --beam-n=, --batch-size=, --backend=, --blas=`,
+        `bench/decode: bad argument "${a}": expected --n=, --loop-n=, --beam-n=, --batch-size=, --layers=, ` +
+          "--backend=, --blas=, --peer=",
       );
     }
     const [, key, value] = m;
@@ -314,6 +320,7 @@ export function parseDecodeArgs(args: string[]): DecodeBenchOptions {
       }
       opts.backend = value as BackendName;
     } else if (key === "blas") opts.blas = value !== "false" && value !== "0";
+    else if (key === "peer") opts.peer = value !== "false" && value !== "0";
     else throw new Error(`bench/decode: unknown option --${key}`);
   }
   return opts;

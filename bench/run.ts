@@ -25,7 +25,7 @@ export const BENCHES: Readonly<Record<string, BenchEntry>> = {
   train_step: { file: "./train_step.ts", fn: "benchTrainStep", parseArgs: "parseTrainStepArgs" },
   kernels: { file: "./kernels.ts", fn: "benchKernels" },
   prep: { file: "./prep.ts", fn: "benchPrep" },
-  decode: { file: "./decode.ts", fn: "benchDecode" },
+  decode: { file: "./decode.ts", fn: "benchDecode", parseArgs: "parseDecodeArgs" },
 };
 
 /**

@@ -16,6 +16,10 @@
  *   Each configuration runs in its own process so that its heap, and an abort, are its own; a configuration
  *   that aborts gives a line with `error`.
  * - `load_avg`: the 1-minute load average before and after (the machine may be shared).
+ * - `torch_ms_per_step`, `vs_torch`: the same step in PyTorch (bench/torch_peer.py, run by bench/peer.ts right after
+ *   the case, under each of its thread settings; its best figure), and `torch_ms_per_step / ms_per_step` (above 1:
+ *   this kit is faster). Where PyTorch is not installed the row says why in `torch_skipped`; `--peer=false` skips
+ *   it. Profiles with `+copy` or `+coverage` are not compared (the peer has neither).
  *
  * Configurations (default): `paper` and `default` at their batch size, and `paper` at batch 120 (must not
  * abort), each with the fast layers (lib/model/support/fast_lstm.ts). `--layers=fast,stock` adds tfjs's own layers.
@@ -23,7 +27,7 @@
  * `--profiles=envnews,envnews+copy,envnews+copy+coverage` times the three side by side.
  *
  * Run alone: `deno run -A bench/train_step.ts [--profiles=paper,default] [--batch=120] [--layers=fast,stock]
- * [--steps=5] [--warmup=2] [--backend=wasm] [--blas=false]`, or `deno task bench train_step`.
+ * [--steps=5] [--warmup=2] [--backend=wasm] [--blas=false] [--peer=false]`, or `deno task bench train_step`.
  *
  * @module
  */
