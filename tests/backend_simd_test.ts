@@ -15,6 +15,7 @@ import {
   uninstallSimdKernels,
 } from "../lib/backend/simd/kernels.ts";
 import { replacementTag } from "../lib/backend/kernel_registry.ts";
+import { lstmSequenceInference } from "../lib/backend/lstm_sequence.ts";
 import { gemmThreadsStatus, threadStats } from "../lib/backend/simd/gemm_threads.ts";
 import { KERNELS_FMA_WASM_BASE64, KERNELS_WASM_BASE64 } from "../lib/backend/simd/kernels_wasm.ts";
 import { decodeBase64 } from "../lib/util/base64.ts";
@@ -328,4 +329,37 @@ Deno.test("the SIMD GEMM reuses a packed B only for the same tensor: a new B in 
   } finally {
     installSimdKernels();
   }
+});
+
+Deno.test("lstmSequenceInference() on wasm (one kernel for every step) equals the steps composed on cpu, OpenBLAS or not", async () => {
+  for (const blas of [false, true]) {
+    await initBackend({ backend: "wasm", blas });
+    for (const gate of ["sigmoid", "hardSigmoid"] as const) {
+      const [t, b, u] = [7, 5, 8];
+      const f = () => {
+        const xw = rand([t * b, 4 * u], 160, 2) as tf.Tensor2D, rw = rand([u, 4 * u], 161) as tf.Tensor2D;
+        const h0 = rand([b, u], 162) as tf.Tensor2D, c0 = rand([b, u], 163) as tf.Tensor2D;
+        const whole = lstmSequenceInference(xw, rw, h0, c0, gate);
+        if (whole) return whole;
+        // the formulas step by step, where the kernel is not registered (cpu)
+        const act = (z: tf.Tensor) => gate === "sigmoid" ? tf.sigmoid(z) : tf.clipByValue(z, 0, 1);
+        let h: tf.Tensor = h0, c: tf.Tensor = c0;
+        const hs: tf.Tensor[] = [];
+        for (let s = 0; s < t; s++) {
+          const z = tf.add(tf.slice(xw, [s * b, 0], [b, 4 * u]), tf.matMul(h, rw));
+          const [zi, zf, zc, zo] = tf.split(z, 4, 1);
+          c = tf.add(tf.mul(act(zf), c), tf.mul(act(zi), tf.tanh(zc)));
+          h = tf.mul(act(zo), tf.tanh(c));
+          hs.push(h);
+        }
+        return [tf.stack(hs), h, c];
+      };
+      const [cpu, wasm] = await valuesOnBackends(f);
+      ["hs", "hT", "cT"].forEach((name, j) =>
+        assertLessOrEqual(closeness(wasm[j], cpu[j], 1e-5, 1e-6), 1, `blas=${blas} ${gate}: ${name}`)
+      );
+    }
+  }
+  await initBackend({ backend: "wasm", blas: false });
+  assertEquals(replacementTag("LstmSequenceInference", "wasm"), "simd");
 });

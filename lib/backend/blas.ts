@@ -172,8 +172,8 @@ export function sgemm(
   blasStats.ms += performance.now() - t0;
 }
 
-/** OpenBLAS as the {@link Gemm} of the shared matmul kernels (./matmul.ts). */
-const blasGemm: Gemm = (backend, tA, tB, M, N, K, a, b, c, beta) =>
+/** OpenBLAS as the {@link Gemm} of the shared matmul kernels (./matmul.ts) and of the LSTM sequence kernel. */
+export const blasGemm: Gemm = (backend, tA, tB, M, N, K, a, b, c, beta) =>
   sgemm(
     tA,
     tB,

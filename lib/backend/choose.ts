@@ -49,6 +49,7 @@ import { installCpuFastKernels, installWasmFillIns } from "./wasm_kernels.ts";
 import { initWebGpu, probeWebGpu, type WebGpuAdapterInfo, type WebGpuProbe } from "./webgpu.ts";
 import { envVar } from "../util/env.ts";
 import { gemmThreadsStatus } from "./simd/gemm_threads.ts";
+import { installLstmSequence, uninstallLstmSequence } from "./lstm_sequence.ts";
 
 export type { BackendName, BlasStatus, WebGpuAdapterInfo, WebGpuProbe };
 export { probeWebGpu };
@@ -245,8 +246,13 @@ async function tryWasm(opts: InitBackendOptions): Promise<{ attempt: BackendAtte
     installSimdGemm();
     await startSimdGemmThreads();
   }
-  if (fastOpts.attention ?? true) installSimdKernels();
-  else uninstallSimdKernels();
+  if (fastOpts.attention ?? true) {
+    installSimdKernels();
+    installLstmSequence();
+  } else {
+    uninstallSimdKernels();
+    uninstallLstmSequence();
+  }
   return { attempt: { name: "wasm", ok: true, why: "wasm (XNNPACK, SIMD)" }, blas };
 }
 

@@ -285,6 +285,24 @@ export function rowArgMax(x: tf.Tensor2D): { index: tf.Tensor1D; value: tf.Tenso
   }));
 }
 
+/** The LSTM cell kernel on raw heap byte offsets (for ../lstm_sequence.ts, which owns its buffers). */
+export function lstmCellRaw(
+  backend: BackendWasm,
+  z1: number,
+  z2: number,
+  c: number,
+  a: number,
+  g: number,
+  cOut: number,
+  tc: number,
+  h: number,
+  B: number,
+  u: number,
+  hard: boolean,
+): void {
+  simdExports(backend).lstm_cell(z1, z2, c, a, g, cOut, tc, h, B, u, hard ? 1 : 0);
+}
+
 /**
  * One LSTM step after its matrix products, in one kernel where the active backend has it (wasm, U a multiple of
  * 4): from the pre-activations `z = z1 + z2 (B, 4U)` (the input and the recurrent products, gate order i, f, c, o;

@@ -31,6 +31,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { lstmCell } from "../../backend/simd/kernels.ts";
+import { lstmSequenceInference } from "../../backend/lstm_sequence.ts";
 
 /** Arguments of {@linkcode FastLSTM}: exactly those of `tf.layers.lstm`. */
 export type FastLSTMArgs = Parameters<typeof tf.layers.lstm>[0];
@@ -133,7 +134,10 @@ export function lstmSequence(
   return op(x, kernel, recurrentKernel, bias, h0, c0) as tf.Tensor3D;
 }
 
-/** The forward steps of an LSTM outside any gradient tape: every hidden state h_1..h_T and the last cell state. */
+/**
+ * The forward steps of an LSTM outside any gradient tape: every hidden state h_1..h_T, time-major (T, B, u), the last
+ * one, and the last cell state.
+ */
 function lstmInference(
   x: tf.Tensor3D,
   cell: LSTMCellLike,
@@ -141,7 +145,7 @@ function lstmInference(
   h0: tf.Tensor2D,
   c0: tf.Tensor2D,
   gate: GateActivation,
-): { hs: tf.Tensor2D[]; c: tf.Tensor2D } {
+): { hsTimeMajor: tf.Tensor3D; hT: tf.Tensor2D; c: tf.Tensor2D } {
   const [b, t, d] = x.shape;
   const u = cell.units;
   const f = foldWeights(
@@ -152,6 +156,9 @@ function lstmInference(
   );
   const xt = tf.reshape(tf.transpose(x, [1, 0, 2]), [t * b, d]) as tf.Tensor2D;
   const xw = tf.fused.matMul({ a: xt, b: f.w, bias: f.bias }) as tf.Tensor2D; // (T*B, 4u), time-major
+  // every step in one kernel on wasm (lib/backend/lstm_sequence.ts)
+  const whole = lstmSequenceInference(xw, f.rw, h0, c0, gate);
+  if (whole) return { hsTimeMajor: whole[0], hT: whole[1], c: whole[2] };
   const hs: tf.Tensor2D[] = [];
   let h = h0, c = c0;
   for (let s = 0; s < t; s++) {
@@ -168,7 +175,7 @@ function lstmInference(
     });
     hs.push(h);
   }
-  return { hs, c };
+  return { hsTimeMajor: tf.stack(hs) as tf.Tensor3D, hT: h, c };
 }
 
 /** Weights with the gate activation's affine part folded in (for sigmoid: the weights themselves). */
@@ -393,10 +400,8 @@ export class FastLSTM extends LSTMBase {
       const gate = cell.recurrentActivation.getClassName() as GateActivation;
       if (!recordingGradients()) {
         // inference: the same steps without the gradient op's one-output packing (and the slices undoing it)
-        const { hs, c: cT } = lstmInference(xd, cell, bias, h0, c0, gate);
-        const hT = hs[hs.length - 1];
-        // stacked time-major (contiguous copies), then one transpose: stacking on axis 1 interleaves every row
-        const output = this.returnSequences ? tf.transpose(tf.stack(hs), [1, 0, 2]) : hT;
+        const { hsTimeMajor, hT, c: cT } = lstmInference(xd, cell, bias, h0, c0, gate);
+        const output = this.returnSequences ? tf.transpose(hsTimeMajor, [1, 0, 2]) : hT;
         return this.returnState ? [output, hT, cT] : output;
       }
       const value = lstmSequence(
