@@ -25,7 +25,9 @@ export async function compileKernels(fma = false, shared = false): Promise<Uint8
     // wabt.js's validate() ignores the threads feature given to parseWat ("memories may not be shared"): V8 validates
     // the binary instead
     const binary = new Uint8Array(mod.toBinary({ log: false }).buffer);
-    if (!WebAssembly.validate(binary)) throw new Error(`kernels (fma ${fma}, shared ${shared}): invalid wasm`);
+    if (!WebAssembly.validate(binary)) {
+      throw new Error(`kernels (fma ${fma}, shared ${shared}): invalid wasm`);
+    }
     return binary;
   } finally {
     mod.destroy();
