@@ -5,17 +5,19 @@ import { assert, assertEquals, assertLessOrEqual, assertThrows } from "@std/asse
 import { closeness, valuesOnBackends } from "./fixtures/equivalence.ts";
 import { initBackend } from "../lib/backend/choose.ts";
 import {
-  additiveScores,
-  ATT_SCORES,
   installSimdGemm,
   installSimdKernels,
-  lstmCell,
-  rowArgMax,
   uninstallSimdGemm,
   uninstallSimdKernels,
 } from "../lib/backend/simd/kernels.ts";
+import {
+  additiveScores,
+  ATT_SCORES,
+  lstmCell,
+  lstmSequenceInference,
+  rowArgMax,
+} from "../lib/backend/simd/ops.ts";
 import { replacementTag } from "../lib/backend/kernel_registry.ts";
-import { lstmSequenceInference } from "../lib/backend/lstm_sequence.ts";
 import { gemmThreadsStatus, threadStats } from "../lib/backend/simd/gemm_threads.ts";
 import { KERNELS_FMA_WASM_BASE64, KERNELS_WASM_BASE64 } from "../lib/backend/simd/kernels_wasm.ts";
 import { decodeBase64 } from "../lib/util/base64.ts";

@@ -7,26 +7,19 @@
  * Inputs: `xw (T*B, 4U)`, the input products of every step, time-major (step s is rows s*B .. s*B+B-1), bias
  * included; `rw (U, 4U)`; `h0, c0 (B, U)`. Attr `hard`: hardSigmoid gates (affine part folded into xw and rw).
  * Outputs: `hs (T, B, U)` time-major, `hT`, `cT (B, U)`. lib/model/support/fast_lstm.ts calls it through
- * {@linkcode lstmSequenceInference} outside a gradient tape.
+ * `lstmSequenceInference` (./simd/ops.ts) outside a gradient tape.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import {
-  asWasm,
-  type KernelArgs,
-  replaceKernel,
-  replacementTag,
-  restoreKernel,
-  sizeOf,
-} from "./kernel_registry.ts";
+import { asWasm, type KernelArgs, replaceKernel, replacementTag, restoreKernel } from "./kernel_registry.ts";
 import { blasGemm } from "./blas.ts";
 import { lstmCellRaw, simdGemm } from "./simd/kernels.ts";
 import type { Gemm } from "./matmul.ts";
 
-/** The kernel's name. */
-export const LSTM_SEQUENCE = "LstmSequenceInference";
+import { LSTM_SEQUENCE } from "./simd/ops.ts";
+export { LSTM_SEQUENCE };
 
 function lstmSequenceKernel({ inputs, attrs, backend: b }: KernelArgs): tf.TensorInfo[] {
   const { xw, rw, h0, c0 } = inputs as Record<string, tf.TensorInfo>;
@@ -83,27 +76,4 @@ export function installLstmSequence(): void {
 /** Unregister it (fast_lstm.ts then composes the steps from tfjs ops). */
 export function uninstallLstmSequence(): void {
   if (replacementTag(LSTM_SEQUENCE, "wasm") === "simd") restoreKernel(LSTM_SEQUENCE, "wasm");
-}
-
-/**
- * The kernel's outputs `[hs (T, B, U) time-major, hT, cT]`, or null where the active backend lacks it (or U is not a
- * multiple of 4, or there are no steps). Not differentiable: inference only.
- */
-export function lstmSequenceInference(
-  xw: tf.Tensor2D,
-  rw: tf.Tensor2D,
-  h0: tf.Tensor2D,
-  c0: tf.Tensor2D,
-  gate: "sigmoid" | "hardSigmoid",
-): [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D] | null {
-  const [b, u] = h0.shape;
-  if (u % 4 !== 0 || xw.shape[0] === 0 || xw.shape[0] % b !== 0 || sizeOf(rw.shape) !== 4 * u * u) {
-    return null;
-  }
-  if (tf.getKernel(LSTM_SEQUENCE, tf.getBackend()) === undefined) return null;
-  return tf.engine().runKernel(LSTM_SEQUENCE, { xw, rw, h0, c0 }, { hard: gate === "hardSigmoid" }) as [
-    tf.Tensor3D,
-    tf.Tensor2D,
-    tf.Tensor2D,
-  ];
 }

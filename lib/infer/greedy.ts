@@ -34,7 +34,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { EOS, PAD, SOS } from "../data/tokenizer.ts";
 import { decodeStep, encode, feedBack, type InferenceModels } from "./models.ts";
-import { rowArgMax } from "../backend/simd/kernels.ts";
+import { rowArgMax } from "../backend/simd/ops.ts";
 
 /** One decoded sequence: token ids (without sostok/eostok) and, per generated token, its attention over inputs. */
 export interface Decoded {

@@ -41,7 +41,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { additiveScores } from "../backend/simd/kernels.ts";
+import { additiveScores } from "../backend/simd/ops.ts";
 
 /** Configuration of {@linkcode BahdanauAttention}. */
 export interface BahdanauAttentionArgs {

@@ -6,14 +6,14 @@
  *   scalar libm, and `2 sigmoid(2x) - 1` on XNNPACK took four passes).
  * - `AdditiveAttentionScores` and its gradient `AdditiveAttentionScoresGrad`: kernels of our own (no tfjs op has
  *   them), registered for `wasm` by {@linkcode installSimdKernels}. lib/model/attention.ts calls them through
- *   {@linkcode additiveScores} when the active backend has them, and composes tfjs ops otherwise.
+ *   `additiveScores` (./ops.ts) when the active backend has them, and composes tfjs ops otherwise.
  *
  * @example
  * ```ts
  * import { assertAlmostEquals } from "@std/assert";
  * import * as tf from "@tensorflow/tfjs";
  * import { initBackend } from "../choose.ts";
- * import { additiveScores } from "./kernels.ts";
+ * import { additiveScores } from "./ops.ts";
  * await initBackend({ backend: "wasm", blas: false }); // installs the kernels
  * const q = tf.tensor3d([[[0.5, -1, 0, 2]]]); // (B=1, Td=1, A=4)
  * const k = tf.tensor3d([[[0, 1, 0.25, -2], [1, 1, 1, 1]]]); // (1, Te=2, 4)
@@ -46,14 +46,8 @@ import { startGemmThreads, threadedGemm } from "./gemm_threads.ts";
 import { type Gemm, gemmBatchMatMul, gemmFusedMatMul, type Gemv, type HeapMatrix } from "../matmul.ts";
 import { GEMM_NR } from "./source.ts";
 
-/** Name of the fused additive-attention scores kernel (inputs q, k, v). */
-export const ATT_SCORES = "AdditiveAttentionScores";
-/** Name of its gradient kernel (inputs dy, q, k, v; outputs dq, dk, dv). */
-export const ATT_SCORES_GRAD = "AdditiveAttentionScoresGrad";
-/** Name of the LSTM cell kernel (inputs z1, z2, c; attr hard; outputs a, g, c, tanh(c), h): {@linkcode lstmCell}. */
-export const LSTM_CELL = "LstmCellForward";
-/** Name of the row arg-max kernel (input x (R, C); outputs the index (R) int32 and the value (R)). */
-export const ROW_ARGMAX = "RowArgMax";
+import { ATT_SCORES, ATT_SCORES_GRAD, LSTM_CELL, ROW_ARGMAX } from "./ops.ts";
+export { ATT_SCORES, ATT_SCORES_GRAD, LSTM_CELL, ROW_ARGMAX };
 
 interface SimdExports {
   tanh(x: number, y: number, n: number): void;
@@ -270,21 +264,6 @@ function rowArgMaxKernel({ inputs, backend: b }: KernelArgs): tf.TensorInfo[] {
   return outs;
 }
 
-/**
- * For each row of `x (R, C)` (C > 0) the first index of its largest value (int32) and that value: one pass on wasm,
- * `tf.argMax` and `tf.max` elsewhere. Not differentiable.
- */
-export function rowArgMax(x: tf.Tensor2D): { index: tf.Tensor1D; value: tf.Tensor1D } {
-  if (x.dtype === "float32" && x.shape[1] > 0 && tf.getKernel(ROW_ARGMAX, tf.getBackend()) !== undefined) {
-    const [index, value] = tf.engine().runKernel(ROW_ARGMAX, { x }, {}) as tf.Tensor1D[];
-    return { index, value };
-  }
-  return tf.tidy(() => ({
-    index: tf.cast(tf.argMax(x, 1), "int32") as tf.Tensor1D,
-    value: tf.max(x, 1) as tf.Tensor1D,
-  }));
-}
-
 /** The LSTM cell kernel on raw heap byte offsets (for ../lstm_sequence.ts, which owns its buffers). */
 export function lstmCellRaw(
   backend: BackendWasm,
@@ -301,32 +280,6 @@ export function lstmCellRaw(
   hard: boolean,
 ): void {
   simdExports(backend).lstm_cell(z1, z2, c, a, g, cOut, tc, h, B, u, hard ? 1 : 0);
-}
-
-/**
- * One LSTM step after its matrix products, in one kernel where the active backend has it (wasm, U a multiple of
- * 4): from the pre-activations `z = z1 + z2 (B, 4U)` (the input and the recurrent products, gate order i, f, c, o;
- * z1's rows are read from row `z1Row` on, so that one step of a time-major (T*B, 4U) product is used in place)
- * and the cell state `c (B, U)`, returns `[a (B, 4U), g, c', tanh(c'), h' (B, U)]`: the gate activations
- * (`sigmoid`, or `hardSigmoid` with its affine part already folded into z, i.e. clip(z, 0, 1); the c slot of `a`
- * holds g), `g = tanh(z_c)`, `c' = f c + i g`, `h' = o tanh(c')`. Not differentiable (the LSTM's own backward pass
- * uses the outputs). Returns null where the kernel is not available; the caller composes tfjs ops.
- */
-export function lstmCell(
-  z1: tf.Tensor2D,
-  z2: tf.Tensor2D,
-  c: tf.Tensor2D,
-  gate: "sigmoid" | "hardSigmoid",
-  z1Row = 0,
-): tf.Tensor2D[] | null {
-  if (c.shape[1] % 4 !== 0 || tf.getKernel(LSTM_CELL, tf.getBackend()) === undefined) return null;
-  if (z1Row < 0 || z1Row + c.shape[0] > z1.shape[0]) {
-    throw new RangeError(`lstmCell: rows ${z1Row}..${z1Row + c.shape[0] - 1} are outside z1 [${z1.shape}]`);
-  }
-  return tf.engine().runKernel(LSTM_CELL, { z1, z2, c }, {
-    hard: gate === "hardSigmoid",
-    z1Row,
-  }) as tf.Tensor2D[];
 }
 
 /**
@@ -481,38 +434,4 @@ export function uninstallSimdKernels(): void {
   for (const name of [ATT_SCORES, ATT_SCORES_GRAD]) {
     if (replacementTag(name, "wasm") === "simd") restoreKernel(name, "wasm");
   }
-}
-
-/**
- * Additive attention scores `out[b,t,s] = sum_a v[a] tanh(q[b,t,a] + k[b,s,a])` for q `(B, Td, A)`, k `(B, Te, A)`,
- * v `(A)` (or `(A, 1)`): one fused kernel with its own gradient where the active backend has it (wasm, A a
- * multiple of 4), otherwise composed from tfjs ops (the `(B, Td, Te, A)` tensor is then built). Differentiable.
- */
-export function additiveScores(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor): tf.Tensor3D {
-  const [b, td, a] = q.shape;
-  const te = k.shape[1];
-  const fused = a % 4 === 0 && tf.getKernel(ATT_SCORES, tf.getBackend()) !== undefined;
-  if (!fused) {
-    return tf.tidy(() => {
-      const hidden = tf.tanh(tf.add(tf.reshape(q, [b, td, 1, a]), tf.reshape(k, [b, 1, te, a])));
-      return tf.reshape(tf.matMul(tf.reshape(hidden, [b * td * te, a]), tf.reshape(v, [a, 1])), [b, td, te]);
-    });
-  }
-  const op = tf.customGrad((qi, ki, vi, save) => {
-    const args = { q: qi as tf.Tensor, k: ki as tf.Tensor, v: vi as tf.Tensor };
-    (save as tf.GradSaveFunc)([args.q, args.k, args.v]);
-    const value = tf.engine().runKernel(ATT_SCORES, args, {}) as tf.Tensor3D;
-    return {
-      value,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [sq, sk, sv] = saved;
-        return tf.engine().runKernel(
-          ATT_SCORES_GRAD,
-          { dy: dy as tf.Tensor, q: sq, k: sk, v: sv },
-          {},
-        ) as tf.Tensor[];
-      },
-    };
-  });
-  return tf.tidy(() => op(q, k, tf.reshape(v, [a])) as tf.Tensor3D);
 }

@@ -30,8 +30,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { lstmCell } from "../../backend/simd/kernels.ts";
-import { lstmSequenceInference } from "../../backend/lstm_sequence.ts";
+import { lstmCell, lstmSequenceInference } from "../../backend/simd/ops.ts";
 
 /** Arguments of {@linkcode FastLSTM}: exactly those of `tf.layers.lstm`. */
 export type FastLSTMArgs = Parameters<typeof tf.layers.lstm>[0];
