@@ -12,6 +12,9 @@
 import { Worker } from "node:worker_threads";
 import { envVar } from "../../util/env.ts";
 
+/** How long {@linkcode startGemmThreads} waits for the worker before running the GEMM on one thread. */
+const READY_TIMEOUT_MS = 20_000;
+
 /** Slots of the control array shared with the worker. */
 export const CTL = { state: 0, done: 1, params: 2 } as const;
 
@@ -79,10 +82,23 @@ export function startGemmThreads(binary: Uint8Array<ArrayBuffer>): Promise<numbe
       const worker = new Worker(new URL("./gemm_worker.ts", import.meta.url), {
         workerData: { memory, binary, control },
       });
-      await new Promise<void>((resolve, reject) => {
-        worker.once("message", () => resolve());
-        worker.once("error", reject);
-      });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          worker.once("message", () => resolve());
+          worker.once("error", reject);
+          // a worker that neither starts nor fails must not hold up the backend's initialisation
+          timer = setTimeout(
+            () => reject(new Error(`no answer in ${READY_TIMEOUT_MS / 1000} s`)),
+            READY_TIMEOUT_MS,
+          );
+        });
+      } catch (err) {
+        worker.terminate();
+        throw err;
+      } finally {
+        clearTimeout(timer);
+      }
       worker.unref();
       pool = { memory, e, ctl: new Int32Array(control), worker, ready: true };
       why = "2 threads";
