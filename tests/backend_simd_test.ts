@@ -1,7 +1,7 @@
 // Our WebAssembly SIMD kernels (lib/backend/simd/): the fused additive-attention scores and their gradient on wasm
 // against the same formula composed from tfjs ops on the cpu backend, and the binary against its source.
 import * as tf from "@tensorflow/tfjs";
-import { assert, assertEquals, assertLessOrEqual, assertThrows } from "@std/assert";
+import { assert, assertEquals, assertLessOrEqual, assertStringIncludes, assertThrows } from "@std/assert";
 import { closeness, valuesOnBackends } from "./fixtures/equivalence.ts";
 import { initBackend } from "../lib/backend/choose.ts";
 import {
@@ -364,4 +364,30 @@ Deno.test("lstmSequenceInference() on wasm (one kernel for every step) equals th
   }
   await initBackend({ backend: "wasm", blas: false });
   assertEquals(replacementTag("LstmSequenceInference", "wasm"), "simd");
+});
+
+Deno.test("a process that used the two-thread GEMM exits by itself (the worker never holds it open)", async () => {
+  const code = `
+    import * as tf from "@tensorflow/tfjs";
+    import { initBackend } from "${new URL("../lib/backend/choose.ts", import.meta.url).href}";
+    import { gemmThreadsStatus, threadStats } from "${
+    new URL("../lib/backend/simd/gemm_threads.ts", import.meta.url).href
+  }";
+    await initBackend({ backend: "wasm", blas: false });
+    tf.matMul(tf.ones([320, 320]), tf.ones([320, 320])).dataSync();
+    console.log(JSON.stringify({ status: gemmThreadsStatus(), calls: threadStats.calls }));
+  `;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--config", new URL("../deno.json", import.meta.url).pathname, code],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const out = await child.output();
+  clearTimeout(timer);
+  const text = new TextDecoder().decode(out.stdout);
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+  const { status, calls } = JSON.parse(text.trim().split("\n").at(-1)!);
+  if (status === "2 threads") assertEquals(calls, 1, "the product ran on two threads");
+  else assertStringIncludes(status, "one thread");
 });
