@@ -349,16 +349,22 @@ export const simdGemm: Gemm = (backend, tA, tB, M, N, K, a, b, c, beta) => {
  * the product. Keyed by the tensor's data id (tfjs never writes into a tensor's data: updated weights get a new id).
  */
 class PackedB {
+  /** The data id and offset at packing time (a Variable is the same object after `assign`, with a new data id). */
+  readonly dataId: object;
+  readonly offset: number;
   constructor(
     readonly backend: BackendWasm,
-    readonly b: HeapMatrix,
+    b: HeapMatrix,
     readonly tB: boolean,
     readonly K: number,
     readonly N: number,
     readonly t: tf.TensorInfo,
-  ) {}
+  ) {
+    this.dataId = b.t.dataId;
+    this.offset = b.offset;
+  }
   matches(backend: BackendWasm, b: HeapMatrix, tB: boolean, K: number, N: number): boolean {
-    return backend === this.backend && b.t.dataId === this.b.t.dataId && b.offset === this.b.offset &&
+    return backend === this.backend && b.t.dataId === this.dataId && b.offset === this.offset &&
       tB === this.tB && K === this.K && N === this.N;
   }
   dispose(): void {
