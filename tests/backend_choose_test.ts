@@ -44,6 +44,7 @@ Deno.test("initBackend({backend: 'wasm'}) installs the fill-ins and overrides an
       "GatherV2 (fast)",
       "Identity (fast)",
       "LstmCellForward (simd)",
+      "LstmSequenceBackward (simd)",
       "LstmSequenceInference (simd)",
       "RowArgMax (simd)",
       "Slice (fast)",

@@ -391,3 +391,65 @@ Deno.test("a process that used the two-thread GEMM exits by itself (the worker n
   if (status === "2 threads") assertEquals(calls, 1, "the product ran on two threads");
   else assertStringIncludes(status, "one thread");
 });
+
+Deno.test("FastLSTM's training step on wasm runs its recurrences in the sequence kernels and gives cpu's gradients", async () => {
+  const { fastLstm } = await import("../lib/model/support/fast_lstm.ts");
+  for (const gate of ["sigmoid", "hardSigmoid"] as const) {
+    for (const blas of [false, true]) {
+      await initBackend({ backend: "wasm", blas });
+      const f = () => {
+        const layer = fastLstm({
+          units: 8,
+          recurrentActivation: gate,
+          returnSequences: true,
+          returnState: true,
+        });
+        const x = rand([3, 6, 5], 170);
+        const h0 = rand([3, 8], 171), c0 = rand([3, 8], 172);
+        layer.apply(x, { initialState: [h0, c0] }); // build
+        const weights = layer.getWeights();
+        weights.forEach((w, i) => layer.weights[i].write(rand(w.shape, 180 + i, 0.5)));
+        const loss = (xi: tf.Tensor, hi: tf.Tensor, ci: tf.Tensor) => {
+          const [seq, h, c] = layer.apply(xi, { initialState: [hi, ci] }) as tf.Tensor[];
+          return tf.add(tf.add(tf.sum(tf.square(seq)), tf.sum(tf.mul(h, 3))), tf.sum(tf.mul(c, c)));
+        };
+        const { value, grads } = tf.variableGrads(
+          () => loss(x, h0, c0) as tf.Scalar,
+          layer.trainableWeights.map((w) => w.read() as tf.Variable),
+        );
+        const inputGrads = tf.grads(loss)([x, h0, c0]);
+        const out = [value, ...Object.values(grads), ...inputGrads];
+        layer.dispose();
+        return out;
+      };
+      const [cpu, wasm] = await valuesOnBackends(f);
+      cpu.forEach((want, j) =>
+        assertLessOrEqual(
+          closeness(wasm[j], want, 1e-5, 1e-5),
+          1,
+          `${gate} blas=${blas} output ${j}: ${wasm[j].slice(0, 3)} vs ${want.slice(0, 3)}`,
+        )
+      );
+    }
+  }
+  await initBackend({ backend: "wasm", blas: false });
+  assertEquals(replacementTag("LstmSequenceBackward", "wasm"), "simd");
+});
+
+Deno.test("the SIMD GEMM's packed-B cache sees a variable's new value after assign (same object, new data)", () => {
+  installSimdGemm();
+  try {
+    const w = tf.variable(rand([8, 12], 190));
+    const a = rand([4, 8], 191);
+    const before = tf.matMul(a, w).arraySync();
+    w.assign(rand([8, 12], 192));
+    const after = tf.matMul(a, w).arraySync() as number[][];
+    const wv = w.arraySync() as number[][], av = a.arraySync() as number[][];
+    const want = av.map((r) => wv[0].map((_, j) => r.reduce((s, x, k) => s + x * wv[k][j], 0)));
+    assertLessOrEqual(closeness(after.flat(), want.flat(), 1e-5, 1e-5), 1);
+    assert(JSON.stringify(after) !== JSON.stringify(before));
+    tf.dispose([w, a]);
+  } finally {
+    installSimdKernels();
+  }
+});

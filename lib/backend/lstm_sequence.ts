@@ -18,18 +18,22 @@ import { blasGemm } from "./blas.ts";
 import { lstmCellRaw, simdGemm } from "./simd/kernels.ts";
 import type { Gemm } from "./matmul.ts";
 
-import { LSTM_SEQUENCE } from "./simd/ops.ts";
-export { LSTM_SEQUENCE };
+import { LSTM_BACKWARD, LSTM_SEQUENCE } from "./simd/ops.ts";
+export { LSTM_BACKWARD, LSTM_SEQUENCE };
 
 function lstmSequenceKernel({ inputs, attrs, backend: b }: KernelArgs): tf.TensorInfo[] {
   const { xw, rw, h0, c0 } = inputs as Record<string, tf.TensorInfo>;
   const backend = asWasm(b);
   const [B, u] = h0.shape;
   const T = xw.shape[0] / B;
+  const keep = !!attrs!.keep; // training: every step's gates, g, c and tanh(c) are outputs too
   // the recurrent products go where the matmuls go: OpenBLAS when it is installed, else our GEMM
   const gemm: Gemm = replacementTag("BatchMatMul", "wasm") === "blas" ? blasGemm : simdGemm;
   const hs = backend.makeOutput([T, B, u], "float32");
   const hT = backend.makeOutput([B, u], "float32"), cT = backend.makeOutput([B, u], "float32");
+  const kept = keep
+    ? [[T, B, 4 * u], [T, B, u], [T, B, u], [T, B, u]].map((shape) => backend.makeOutput(shape, "float32"))
+    : [];
   // scratch: z2 and a (B x 4U), g, tanh(c) and two cell states (B x U)
   const scratch = backend.makeOutput([B * (12 * u)], "float32");
   try {
@@ -39,16 +43,16 @@ function lstmSequenceKernel({ inputs, attrs, backend: b }: KernelArgs): tf.Tenso
     let hPrev = at(h0, 0), cPrevPtr = addr(c0);
     for (let s = 0; s < T; s++) {
       gemm(backend, false, false, B, 4 * u, u, hPrev, at(rw, 0), at(scratch, off.z2), 0);
-      const cNew = addr(scratch, off.c[s % 2]);
+      const cNew = keep ? addr(kept[2], s * B * u) : addr(scratch, off.c[s % 2]);
       lstmCellRaw(
         backend,
         addr(xw, s * B * 4 * u),
         addr(scratch, off.z2),
         cPrevPtr,
-        addr(scratch, off.a),
-        addr(scratch, off.g),
+        keep ? addr(kept[0], s * B * 4 * u) : addr(scratch, off.a),
+        keep ? addr(kept[1], s * B * u) : addr(scratch, off.g),
         cNew,
-        addr(scratch, off.tc),
+        keep ? addr(kept[3], s * B * u) : addr(scratch, off.tc),
         addr(hs, s * B * u),
         B,
         u,
@@ -63,17 +67,70 @@ function lstmSequenceKernel({ inputs, attrs, backend: b }: KernelArgs): tf.Tenso
   } finally {
     backend.disposeData(scratch.dataId);
   }
-  return [hs, hT, cT];
+  return [hs, hT, cT, ...kept];
 }
 
-/** Register the kernel for `wasm` (idempotent; initBackend does it). */
+/**
+ * The LSTM's backward recurrence over all steps (`LstmSequenceBackward`), for lib/model/support/fast_lstm.ts:
+ * inputs `dy (T+1, B, U)` time-major (the gradients of h_1..h_T and of c_T), `rw (U, 4U)`, and the per-step
+ * factors `p (T, B, 4U)`, `q (T, B, U)`, `f (T, B, U)` (the forget gates); outputs `dz (T, B, 4U)` and the cell
+ * gradient left at step 0 `(B, U)`. Per step, from the last: `dh = dy_s + dz_{s+1} rw^T`,
+ * `dc = dh q_s + dc_{s+1} f_{s+1}`, `dz_s = [dc, dc, dc, dh] p_s`.
+ */
+function lstmBackwardKernel({ inputs, backend: b }: KernelArgs): tf.TensorInfo[] {
+  const { dy, rw, p, q, f } = inputs as Record<string, tf.TensorInfo>;
+  const backend = asWasm(b);
+  const [T, B, u4] = p.shape, u = u4 / 4, n = B * u;
+  const gemm: Gemm = replacementTag("BatchMatMul", "wasm") === "blas" ? blasGemm : simdGemm;
+  const dz = backend.makeOutput([T, B, u4], "float32"), dcOut = backend.makeOutput([B, u], "float32");
+  const scratch = backend.makeOutput([2 * n], "float32"); // dh, then dc
+  try {
+    const at = (t: tf.TensorInfo, offset: number) => ({ t, offset });
+    const base = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset / 4;
+    for (let s = T - 1; s >= 0; s--) {
+      // dh = dz_{s+1} rw^T (then + dy_s below)
+      if (s < T - 1) {
+        gemm(backend, false, true, B, u, u4, at(dz, (s + 1) * B * u4), at(rw, 0), at(scratch, 0), 0);
+      }
+      const h = (backend.wasm as unknown as { HEAPF32: Float32Array }).HEAPF32; // after the product (heap growth)
+      const dh = base(scratch), dc = dh + n, dyS = base(dy) + s * n, dcNext = base(dy) + T * n;
+      const qS = base(q) + s * n,
+        fN = base(f) + (s + 1) * n,
+        pS = base(p) + s * B * u4,
+        dzS = base(dz) + s * B * u4;
+      for (let i = 0; i < n; i++) {
+        const dhi = (s < T - 1 ? h[dh + i] : 0) + h[dyS + i];
+        // the carried cell gradient: dc_{s+1} f_{s+1}, or the gradient of c_T at the last step
+        const dci = dhi * h[qS + i] + (s < T - 1 ? h[dc + i] * h[fN + i] : h[dcNext + i]);
+        h[dc + i] = dci;
+        const r = (i / u) | 0, j = i - r * u, row = r * u4;
+        h[dzS + row + j] = dci * h[pS + row + j];
+        h[dzS + row + u + j] = dci * h[pS + row + u + j];
+        h[dzS + row + 2 * u + j] = dci * h[pS + row + 2 * u + j];
+        h[dzS + row + 3 * u + j] = dhi * h[pS + row + 3 * u + j];
+      }
+    }
+    const h = (backend.wasm as unknown as { HEAPF32: Float32Array }).HEAPF32;
+    h.copyWithin(base(dcOut), base(scratch) + n, base(scratch) + 2 * n);
+  } finally {
+    backend.disposeData(scratch.dataId);
+  }
+  return [dz, dcOut];
+}
+
+/** Register the kernels for `wasm` (idempotent; initBackend does it). */
 export function installLstmSequence(): void {
   if (replacementTag(LSTM_SEQUENCE, "wasm") !== "simd") {
     replaceKernel(LSTM_SEQUENCE, "wasm", "simd", () => lstmSequenceKernel as unknown as tf.KernelFunc);
   }
+  if (replacementTag(LSTM_BACKWARD, "wasm") !== "simd") {
+    replaceKernel(LSTM_BACKWARD, "wasm", "simd", () => lstmBackwardKernel as unknown as tf.KernelFunc);
+  }
 }
 
-/** Unregister it (fast_lstm.ts then composes the steps from tfjs ops). */
+/** Unregister them (fast_lstm.ts then composes the steps from tfjs ops). */
 export function uninstallLstmSequence(): void {
-  if (replacementTag(LSTM_SEQUENCE, "wasm") === "simd") restoreKernel(LSTM_SEQUENCE, "wasm");
+  for (const k of [LSTM_SEQUENCE, LSTM_BACKWARD]) {
+    if (replacementTag(k, "wasm") === "simd") restoreKernel(k, "wasm");
+  }
 }

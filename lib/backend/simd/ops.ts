@@ -16,8 +16,10 @@ export const ATT_SCORES_GRAD = "AdditiveAttentionScoresGrad";
 export const LSTM_CELL = "LstmCellForward";
 /** Name of the row arg-max kernel (input x (R, C); outputs the index (R) int32 and the value (R)). */
 export const ROW_ARGMAX = "RowArgMax";
-/** Name of the LSTM layer inference kernel (../lstm_sequence.ts). */
+/** Name of the LSTM layer's forward kernel (../lstm_sequence.ts). */
 export const LSTM_SEQUENCE = "LstmSequenceInference";
+/** Name of the LSTM layer's backward recurrence kernel (../lstm_sequence.ts). */
+export const LSTM_BACKWARD = "LstmSequenceBackward";
 
 /**
  * For each row of `x (R, C)` (C > 0) the first index of its largest value (int32) and that value: one pass on wasm,
@@ -115,4 +117,39 @@ export function lstmSequenceInference(
     tf.Tensor2D,
     tf.Tensor2D,
   ];
+}
+
+/**
+ * The LSTM layer's forward steps keeping what the backward pass needs: `[hs (T, B, U), hT, cT, a (T, B, 4U), g, c,
+ * tanh(c) (T, B, U)]`, all time-major (c holds c_1..c_T), or null where the active backend lacks the kernel.
+ */
+export function lstmSequenceTrain(
+  xw: tf.Tensor2D,
+  rw: tf.Tensor2D,
+  h0: tf.Tensor2D,
+  c0: tf.Tensor2D,
+  gate: "sigmoid" | "hardSigmoid",
+): tf.Tensor[] | null {
+  const [b, u] = h0.shape;
+  if (u % 4 !== 0 || xw.shape[0] === 0 || xw.shape[0] % b !== 0 || rw.size !== 4 * u * u) return null;
+  if (tf.getKernel(LSTM_SEQUENCE, tf.getBackend()) === undefined) return null;
+  return tf.engine().runKernel(LSTM_SEQUENCE, { xw, rw, h0, c0 }, {
+    hard: gate === "hardSigmoid",
+    keep: true,
+  }) as tf.Tensor[];
+}
+
+/**
+ * The LSTM's backward recurrence in one kernel (see LstmSequenceBackward in ../lstm_sequence.ts): `[dz (T, B, 4U),
+ * dc (B, U)]`, or null where the active backend lacks it.
+ */
+export function lstmBackwardSteps(
+  dy: tf.Tensor3D,
+  rw: tf.Tensor2D,
+  p: tf.Tensor3D,
+  q: tf.Tensor3D,
+  f: tf.Tensor3D,
+): [tf.Tensor3D, tf.Tensor2D] | null {
+  if (tf.getKernel(LSTM_BACKWARD, tf.getBackend()) === undefined) return null;
+  return tf.engine().runKernel(LSTM_BACKWARD, { dy, rw, p, q, f }, {}) as [tf.Tensor3D, tf.Tensor2D];
 }

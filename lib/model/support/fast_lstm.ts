@@ -30,7 +30,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { lstmCell, lstmSequenceInference } from "../../backend/simd/ops.ts";
+import {
+  lstmBackwardSteps,
+  lstmCell,
+  lstmSequenceInference,
+  lstmSequenceTrain,
+} from "../../backend/simd/ops.ts";
 
 /** Arguments of {@linkcode FastLSTM}: exactly those of `tf.layers.lstm`. */
 export type FastLSTMArgs = Parameters<typeof tf.layers.lstm>[0];
@@ -218,6 +223,23 @@ function lstmForward(
   // time-major rows: step s is rows [s*b, (s+1)*b)
   const xt = tf.reshape(tf.transpose(x, [1, 0, 2]), [t * b, d]) as tf.Tensor2D;
   const xw = tf.fused.matMul({ a: xt, b: f.w, bias: f.bias });
+  const gradFunc = (dy: tf.Tensor3D, saved: tf.Tensor[]) => lstmBackward(dy, saved, { b, t, d, u, gate });
+
+  // every step in one kernel on wasm (lib/backend/lstm_sequence.ts), keeping what the backward pass needs
+  const whole = lstmSequenceTrain(xw as tf.Tensor2D, f.rw, h0, c0, gate);
+  if (whole) {
+    const [hsT, , cT, aAll, gAll, cAll, tcAll] = whole;
+    const value = tf.concat([tf.transpose(hsT, [1, 0, 2]), tf.expandDims(cT, 1)], 1) as tf.Tensor3D;
+    if (recordingGradients()) {
+      const cPrev = t > 1
+        ? tf.concat([tf.expandDims(c0, 0), tf.slice(cAll, [0, 0, 0], [t - 1, b, u])], 0)
+        : tf.expandDims(c0, 0);
+      const saveList = [xt, f.w, f.rw, aAll, gAll, cPrev, tcAll, value, h0];
+      if (f.scale) saveList.push(f.scale);
+      save(saveList);
+    }
+    return { value, gradFunc };
+  }
 
   // kept per step for the backward pass: gate activations (the c-gate slot holds junk), g, c, tanh(c)
   const as: tf.Tensor[] = [],
@@ -257,10 +279,7 @@ function lstmForward(
     if (f.scale) saveList.push(f.scale);
     save(saveList);
   }
-  return {
-    value,
-    gradFunc: (dy, saved) => lstmBackward(dy, saved, { b, t, d, u, gate }),
-  };
+  return { value, gradFunc };
 }
 
 function lstmBackward(
@@ -286,7 +305,7 @@ function lstmBackward(
   //   dc = dh * Q + dc_next * f_next,  Q = o * (1 - tanh(c)^2)
   // a' is the gate activation's derivative: a (1 - a) for sigmoid; for hardSigmoid (a = clip(z', 0, 1)) 1
   // inside (0, 1) and 0 where clipped, i.e. ceil(a (1 - a)) (a (1 - a) lies in [0, 1/4]).
-  const { ps, qs, fs } = tf.tidy(() => {
+  const { p, q, fa } = tf.tidy(() => {
     const [ia, fa, , oa] = tf.split(aAll, 4, 2);
     const deriv = (a: tf.Tensor) => {
       const aa = tf.mul(a, tf.sub(1, a));
@@ -297,30 +316,41 @@ function lstmBackward(
       tf.mul(cPrev, deriv(fa)),
       tf.mul(ia, tf.sub(1, tf.square(gAll))),
       tf.mul(tcAll, deriv(oa)),
-    ], 2);
-    const q = tf.mul(oa, tf.sub(1, tf.square(tcAll)));
-    return { ps: tf.unstack(p) as tf.Tensor2D[], qs: tf.unstack(q) as tf.Tensor2D[], fs: tf.unstack(fa) };
+    ], 2) as tf.Tensor3D;
+    const q = tf.mul(oa, tf.sub(1, tf.square(tcAll))) as tf.Tensor3D;
+    return { p, q, fa: fa as tf.Tensor3D };
   });
-  const dys = tf.unstack(tf.transpose(dy, [1, 0, 2])) as tf.Tensor2D[]; // T+1 of (B, u)
-  const dzs: tf.Tensor2D[] = new Array(t);
-  let dzNext: tf.Tensor2D | null = null;
-  let dcNext = dys[t]; // gradient of the returned c_T
-  for (let s = t - 1; s >= 0; s--) {
-    const dzN = dzNext, dcN = dcNext, fN = s < t - 1 ? fs[s + 1] : null;
-    const [dz, dc] = tf.tidy(() => {
-      const dh = dzN ? tf.add(dys[s], tf.matMul(dzN, rw, false, true)) : dys[s];
-      const carry = fN ? tf.mul(dcN, fN) : dcN;
-      const dc = tf.add(tf.mul(dh, qs[s]), carry) as tf.Tensor2D;
-      const dz = tf.mul(tf.concat([dc, dc, dc, dh], 1), ps[s]) as tf.Tensor2D;
-      return [dz, dc];
-    });
-    dzs[s] = dz;
-    dzNext = dz;
-    dcNext = dc;
+  const dyT = tf.transpose(dy, [1, 0, 2]) as tf.Tensor3D; // (T+1, B, u)
+  let dz: tf.Tensor2D, dh0: tf.Tensor, dc0: tf.Tensor;
+  // the whole recurrence in one kernel on wasm (lib/backend/lstm_sequence.ts); step by step otherwise
+  const steps = lstmBackwardSteps(dyT, rw, p, q, fa);
+  if (steps) {
+    dz = tf.reshape(steps[0], [t * b, 4 * u]) as tf.Tensor2D; // time-major
+    dh0 = tf.matMul(tf.slice(dz, [0, 0], [b, 4 * u]), rw, false, true);
+    dc0 = tf.mul(steps[1], tf.reshape(tf.slice(fa, [0, 0, 0], [1, b, u]), [b, u]));
+  } else {
+    const [ps, qs, fs] = [tf.unstack(p) as tf.Tensor2D[], tf.unstack(q) as tf.Tensor2D[], tf.unstack(fa)];
+    const dys = tf.unstack(dyT) as tf.Tensor2D[]; // T+1 of (B, u)
+    const dzs: tf.Tensor2D[] = new Array(t);
+    let dzNext: tf.Tensor2D | null = null;
+    let dcNext = dys[t]; // gradient of the returned c_T
+    for (let s = t - 1; s >= 0; s--) {
+      const dzN = dzNext, dcN = dcNext, fN = s < t - 1 ? fs[s + 1] : null;
+      const [dzS, dc] = tf.tidy(() => {
+        const dh = dzN ? tf.add(dys[s], tf.matMul(dzN, rw, false, true)) : dys[s];
+        const carry = fN ? tf.mul(dcN, fN) : dcN;
+        const dc = tf.add(tf.mul(dh, qs[s]), carry) as tf.Tensor2D;
+        const dzS = tf.mul(tf.concat([dc, dc, dc, dh], 1), ps[s]) as tf.Tensor2D;
+        return [dzS, dc];
+      });
+      dzs[s] = dzS;
+      dzNext = dzS;
+      dcNext = dc;
+    }
+    dh0 = tf.matMul(dzs[0], rw, false, true);
+    dc0 = tf.mul(dcNext, fs[0]);
+    dz = tf.concat(dzs, 0) as tf.Tensor2D; // (T*B, 4u), time-major
   }
-  const dh0 = tf.matMul(dzs[0], rw, false, true);
-  const dc0 = tf.mul(dcNext, fs[0]);
-  const dz = tf.concat(dzs, 0) as tf.Tensor2D; // (T*B, 4u), time-major
   const dx = tf.transpose(tf.reshape(tf.matMul(dz, w, false, true), [t, b, d]), [1, 0, 2]);
   const hPrev = t > 1
     ? tf.concat([
