@@ -68,6 +68,27 @@ for (const gemm of [true, false]) {
   });
 }
 
+for (const blas of [false, true]) {
+  Deno.test({
+    name: `3 training steps of the seq2seq model with FastLSTM layers on wasm (${
+      blas ? "OpenBLAS" : "our GEMM"
+    }, the LSTM sequence kernels) match cpu within 1e-5`,
+    ignore: blas && skipOpenBlas,
+    fn: async () => {
+      await initBackend({ backend: "wasm", blas, nodeModules: NO_NODE });
+      const n0 = tf.memory().numTensors;
+      assertEquivalent(
+        await compareBackends(seq2seqSubject(SMALL, { fastLayers: true }), {
+          backends: ["cpu", "wasm"],
+          steps: 3,
+        }),
+      );
+      assertEquals(tf.memory().numTensors, n0);
+      await initBackend({ backend: "wasm", blas: false, nodeModules: NO_NODE });
+    },
+  });
+}
+
 for (const extra of [{ copy: true }, { coverage: true }, { copy: true, coverage: true }]) {
   Deno.test(`3 training steps of the seq2seq model with ${JSON.stringify(extra)} on wasm match cpu within 1e-5`, async () => {
     await initBackend({ backend: "wasm", blas: false, nodeModules: NO_NODE });
