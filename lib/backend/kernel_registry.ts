@@ -111,11 +111,19 @@ export function wasmHeap(backend: BackendWasm): Uint8Array {
  * Take views only after the last allocation of the kernel: heap growth detaches older views.
  */
 export function heapF32(backend: BackendWasm, t: tf.TensorInfo, offset = 0, len?: number): Float32Array {
-  const data = backend.dataIdMap.get(t.dataId);
-  if (!data) throw new Error(`wasm backend: no data for tensor of shape [${t.shape}]`);
   return new Float32Array(
     wasmHeap(backend).buffer,
-    data.memoryOffset + 4 * offset,
+    heapOffset(backend, t, offset),
     len ?? sizeOf(t.shape) - offset,
   );
+}
+
+/**
+ * The byte offset in the wasm heap of element `offset` of a tensor with 4-byte elements (float32, int32), for
+ * kernels that pass pointers into wasm or copy inside the heap. Offsets stay valid when the heap grows.
+ */
+export function heapOffset(backend: BackendWasm, t: tf.TensorInfo, offset = 0): number {
+  const data = backend.dataIdMap.get(t.dataId);
+  if (!data) throw new Error(`wasm backend: no data for tensor of shape [${t.shape}]`);
+  return data.memoryOffset + 4 * offset;
 }

@@ -13,7 +13,14 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { asWasm, type KernelArgs, replaceKernel, replacementTag, restoreKernel } from "./kernel_registry.ts";
+import {
+  asWasm,
+  heapOffset,
+  type KernelArgs,
+  replaceKernel,
+  replacementTag,
+  restoreKernel,
+} from "./kernel_registry.ts";
 import { blasGemm } from "./blas.ts";
 import { lstmCellRaw, simdGemm } from "./simd/kernels.ts";
 import type { Gemm } from "./matmul.ts";
@@ -21,14 +28,18 @@ import type { Gemm } from "./matmul.ts";
 import { LSTM_BACKWARD, LSTM_SEQUENCE } from "./simd/ops.ts";
 export { LSTM_BACKWARD, LSTM_SEQUENCE };
 
+/** The recurrent products go where the matmuls go: OpenBLAS when it is installed, else our GEMM. */
+function recurrentGemm(): Gemm {
+  return replacementTag("BatchMatMul", "wasm") === "blas" ? blasGemm : simdGemm;
+}
+
 function lstmSequenceKernel({ inputs, attrs, backend: b }: KernelArgs): tf.TensorInfo[] {
   const { xw, rw, h0, c0 } = inputs as Record<string, tf.TensorInfo>;
   const backend = asWasm(b);
   const [B, u] = h0.shape;
   const T = xw.shape[0] / B;
   const keep = !!attrs!.keep; // training: every step's gates, g, c and tanh(c) are outputs too
-  // the recurrent products go where the matmuls go: OpenBLAS when it is installed, else our GEMM
-  const gemm: Gemm = replacementTag("BatchMatMul", "wasm") === "blas" ? blasGemm : simdGemm;
+  const gemm = recurrentGemm();
   const hs = backend.makeOutput([T, B, u], "float32");
   const hT = backend.makeOutput([B, u], "float32"), cT = backend.makeOutput([B, u], "float32");
   const kept = keep
@@ -39,7 +50,7 @@ function lstmSequenceKernel({ inputs, attrs, backend: b }: KernelArgs): tf.Tenso
   try {
     const off = { z2: 0, a: 4 * B * u, g: 8 * B * u, tc: 9 * B * u, c: [10 * B * u, 11 * B * u] };
     const at = (t: tf.TensorInfo, offset: number) => ({ t, offset });
-    const addr = (t: tf.TensorInfo, offset = 0) => backend.dataIdMap.get(t.dataId)!.memoryOffset + 4 * offset;
+    const addr = (t: tf.TensorInfo, offset = 0) => heapOffset(backend, t, offset);
     let hPrev = at(h0, 0), cPrevPtr = addr(c0);
     for (let s = 0; s < T; s++) {
       gemm(backend, false, false, B, 4 * u, u, hPrev, at(rw, 0), at(scratch, off.z2), 0);
@@ -81,12 +92,12 @@ function lstmBackwardKernel({ inputs, backend: b }: KernelArgs): tf.TensorInfo[]
   const { dy, rw, p, q, f } = inputs as Record<string, tf.TensorInfo>;
   const backend = asWasm(b);
   const [T, B, u4] = p.shape, u = u4 / 4, n = B * u;
-  const gemm: Gemm = replacementTag("BatchMatMul", "wasm") === "blas" ? blasGemm : simdGemm;
+  const gemm = recurrentGemm();
   const dz = backend.makeOutput([T, B, u4], "float32"), dcOut = backend.makeOutput([B, u], "float32");
   const scratch = backend.makeOutput([2 * n], "float32"); // dh, then dc
   try {
     const at = (t: tf.TensorInfo, offset: number) => ({ t, offset });
-    const base = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset / 4;
+    const base = (t: tf.TensorInfo) => heapOffset(backend, t) / 4;
     for (let s = T - 1; s >= 0; s--) {
       // dh = dz_{s+1} rw^T (then + dy_s below)
       if (s < T - 1) {

@@ -21,6 +21,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import {
   asWasm,
   type BackendWasm,
+  heapOffset,
   type KernelArgs,
   nativeKernel,
   replaceKernel,
@@ -256,18 +257,16 @@ function fastGather(orig: tf.KernelFunc): tf.KernelFunc {
     const out = wb.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
     // views after the allocation (heap growth detaches older ones); float32 and int32 are both 4 bytes
     const heap = (wb.wasm as unknown as { HEAP32: Int32Array }).HEAP32;
-    const idx = heap.subarray(
-      wb.dataIdMap.get(indices.dataId)!.memoryOffset / 4,
-      wb.dataIdMap.get(indices.dataId)!.memoryOffset / 4 + sizeOf(indices.shape),
-    );
+    const idxAt = heapOffset(wb, indices) / 4;
+    const idx = heap.subarray(idxAt, idxAt + sizeOf(indices.shape));
     for (const i of idx) {
       if (i < 0 || i >= rows) { // the native kernel's error for a bad index
         wb.disposeData(out.dataId);
         return orig(args);
       }
     }
-    const src = wb.dataIdMap.get(x.dataId)!.memoryOffset / 4;
-    let dst = wb.dataIdMap.get(out.dataId)!.memoryOffset / 4;
+    const src = heapOffset(wb, x) / 4;
+    let dst = heapOffset(wb, out) / 4;
     for (const i of idx) {
       heap.copyWithin(dst, src + i * row, src + (i + 1) * row);
       dst += row;

@@ -26,7 +26,8 @@ export const THREAD_MIN_MACS = 1 << 21;
  */
 export const THREAD_MIN_MACS_PER_COPY = 100;
 
-interface GemmExports {
+/** The GEMM exports of the kernels module (./source.ts), on either thread. */
+export interface GemmExports {
   gemm_pack_b(b: number, ksB: number, jsB: number, k: number, n: number, pb: number): void;
   gemm(
     a: number,

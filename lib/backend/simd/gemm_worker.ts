@@ -5,24 +5,7 @@
  * @module
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { CTL } from "./gemm_threads.ts";
-
-interface GemmExports {
-  gemm_pack_b(b: number, ksB: number, jsB: number, k: number, n: number, pb: number): void;
-  gemm(
-    a: number,
-    rsA: number,
-    ksA: number,
-    pb: number,
-    c: number,
-    m: number,
-    n: number,
-    k: number,
-    beta: number,
-    tmp: number,
-    ldc: number,
-  ): void;
-}
+import { CTL, type GemmExports } from "./gemm_threads.ts";
 
 const { memory, binary, control } = workerData as {
   memory: WebAssembly.Memory;

@@ -29,11 +29,13 @@ import "@tensorflow/tfjs-backend-wasm";
 import {
   asWasm,
   type BackendWasm,
+  heapOffset,
   type KernelArgs,
   replaceKernel,
   replacementTag,
   restoreKernel,
   sizeOf,
+  wasmHeap,
 } from "../kernel_registry.ts";
 import { decodeBase64 } from "../../util/base64.ts";
 import {
@@ -42,14 +44,14 @@ import {
   KERNELS_SHARED_WASM_BASE64,
   KERNELS_WASM_BASE64,
 } from "./kernels_wasm.ts";
-import { startGemmThreads, threadedGemm } from "./gemm_threads.ts";
+import { type GemmExports, startGemmThreads, threadedGemm } from "./gemm_threads.ts";
 import { type Gemm, gemmBatchMatMul, gemmFusedMatMul, type Gemv, type HeapMatrix } from "../matmul.ts";
 import { GEMM_NR } from "./source.ts";
 
 import { ATT_SCORES, ATT_SCORES_GRAD, LSTM_CELL, ROW_ARGMAX } from "./ops.ts";
 export { ATT_SCORES, ATT_SCORES_GRAD, LSTM_CELL, ROW_ARGMAX };
 
-interface SimdExports {
+interface SimdExports extends GemmExports {
   tanh(x: number, y: number, n: number): void;
   sum_rows(x: number, out: number, rows: number, cols: number): void;
   gemv_rows(a: number, b: number, c: number, k: number, n: number, beta: number): void;
@@ -66,20 +68,6 @@ interface SimdExports {
     b: number,
     u: number,
     hard: number,
-  ): void;
-  gemm_pack_b(b: number, ksB: number, jsB: number, k: number, n: number, pb: number): void;
-  gemm(
-    a: number,
-    rsA: number,
-    ksA: number,
-    pb: number,
-    c: number,
-    m: number,
-    n: number,
-    k: number,
-    beta: number,
-    tmp: number,
-    ldc: number,
   ): void;
   att_fwd(q: number, k: number, v: number, out: number, b: number, td: number, te: number, a: number): void;
   att_bwd(
@@ -136,11 +124,7 @@ export function simdExports(backend: BackendWasm): SimdExports {
 }
 
 /** Byte offset of a tensor's data in the wasm heap. */
-function ptr(backend: BackendWasm, t: tf.TensorInfo): number {
-  const d = backend.dataIdMap.get(t.dataId);
-  if (!d) throw new Error(`simd kernels: no data for a tensor of shape [${t.shape}]`);
-  return d.memoryOffset;
-}
+const ptr = (backend: BackendWasm, t: tf.TensorInfo) => heapOffset(backend, t);
 
 /** A `Tanh` kernel function for `wasm` on float32 (other dtypes go to `fallback`). */
 export function simdTanh(fallback: tf.KernelFunc): tf.KernelFunc {
@@ -310,11 +294,11 @@ export function installSimdKernels(): string[] {
  */
 export const simdGemm: Gemm = (backend, tA, tB, M, N, K, a, b, c, beta) => {
   simdStats.gemm++;
-  const aPtr = ptr(backend, a.t) + 4 * a.offset;
-  const bPtr = ptr(backend, b.t) + 4 * b.offset;
-  const cPtr = ptr(backend, c.t) + 4 * c.offset;
+  const aPtr = heapOffset(backend, a.t, a.offset);
+  const bPtr = heapOffset(backend, b.t, b.offset);
+  const cPtr = heapOffset(backend, c.t, c.offset);
   // big enough, and the worker is up: on two threads (./gemm_threads.ts)
-  const heap = (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.buffer as ArrayBuffer;
+  const heap = wasmHeap(backend).buffer as ArrayBuffer;
   if (threadedGemm(heap, tA, tB, M, N, K, aPtr, bPtr, cPtr, beta, GEMM_NR)) return;
   const e = simdExports(backend);
   const npad = Math.ceil(N / GEMM_NR) * GEMM_NR;
@@ -391,9 +375,9 @@ export function startSimdGemmThreads(): Promise<number> {
 /** One-row products for the shared matmul kernels (../matmul.ts): `gemv_rows`, no packing. */
 export const simdGemv: Gemv = (backend, K, N, a, b, c, beta) => {
   simdExports(backend).gemv_rows(
-    ptr(backend, a.t) + 4 * a.offset,
-    ptr(backend, b.t) + 4 * b.offset,
-    ptr(backend, c.t) + 4 * c.offset,
+    heapOffset(backend, a.t, a.offset),
+    heapOffset(backend, b.t, b.offset),
+    heapOffset(backend, c.t, c.offset),
     K,
     N,
     beta ? 1 : 0,
