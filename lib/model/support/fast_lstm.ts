@@ -31,6 +31,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import {
+  LSTM_SEQUENCE,
   lstmBackwardSteps,
   lstmCell,
   lstmSequenceInference,
@@ -139,8 +140,9 @@ export function lstmSequence(
 }
 
 /**
- * The forward steps of an LSTM outside any gradient tape: every hidden state h_1..h_T, time-major (T, B, u), the last
- * one, and the last cell state.
+ * The forward steps of an LSTM outside any gradient tape, in one kernel where the active backend has it
+ * (lib/backend/lstm_sequence.ts): every hidden state h_1..h_T, time-major (T, B, u), the last one, and the last
+ * cell state. Null without the kernel: the caller then runs the same steps through {@linkcode lstmSequence}.
  */
 function lstmInference(
   x: tf.Tensor3D,
@@ -149,9 +151,9 @@ function lstmInference(
   h0: tf.Tensor2D,
   c0: tf.Tensor2D,
   gate: GateActivation,
-): { hsTimeMajor: tf.Tensor3D; hT: tf.Tensor2D; c: tf.Tensor2D } {
+): { hsTimeMajor: tf.Tensor3D; hT: tf.Tensor2D; c: tf.Tensor2D } | null {
+  if (tf.getKernel(LSTM_SEQUENCE, tf.getBackend()) === undefined) return null;
   const [b, t, d] = x.shape;
-  const u = cell.units;
   const f = foldWeights(
     cell.kernel.read() as tf.Tensor2D,
     cell.recurrentKernel.read() as tf.Tensor2D,
@@ -160,26 +162,8 @@ function lstmInference(
   );
   const xt = tf.reshape(tf.transpose(x, [1, 0, 2]), [t * b, d]) as tf.Tensor2D;
   const xw = tf.fused.matMul({ a: xt, b: f.w, bias: f.bias }) as tf.Tensor2D; // (T*B, 4u), time-major
-  // every step in one kernel on wasm (lib/backend/lstm_sequence.ts)
   const whole = lstmSequenceInference(xw, f.rw, h0, c0, gate);
-  if (whole) return { hsTimeMajor: whole[0], hT: whole[1], c: whole[2] };
-  const hs: tf.Tensor2D[] = [];
-  let h = h0, c = c0;
-  for (let s = 0; s < t; s++) {
-    const hPrev = h, cPrev = c;
-    [h, c] = tf.tidy(() => {
-      const hw = tf.matMul(hPrev, f.rw) as tf.Tensor2D;
-      const fused = lstmCell(xw, hw, cPrev, gate, s * b); // reads step s's rows of xw in place
-      if (fused) return [fused[4], fused[2]];
-      const z = tf.add(tf.slice(xw, [s * b, 0], [b, 4 * u]), hw);
-      const [ig, fg, , og] = tf.split(gateAct(z, gate), 4, 1);
-      const g = tf.tanh(tf.slice(z, [0, 2 * u], [b, u]));
-      const cNew = tf.add(tf.mul(fg, cPrev), tf.mul(ig, g)) as tf.Tensor2D;
-      return [tf.mul(og, tf.tanh(cNew)) as tf.Tensor2D, cNew];
-    });
-    hs.push(h);
-  }
-  return { hsTimeMajor: tf.stack(hs) as tf.Tensor3D, hT: h, c };
+  return whole ? { hsTimeMajor: whole[0], hT: whole[1], c: whole[2] } : null;
 }
 
 /** Weights with the gate activation's affine part folded in (for sigmoid: the weights themselves). */
@@ -427,9 +411,10 @@ export class FastLSTM extends LSTMBase {
         ? cell.bias.read() as tf.Tensor1D
         : tf.zeros([4 * u]) as tf.Tensor1D;
       const gate = cell.recurrentActivation.getClassName() as GateActivation;
-      if (!recordingGradients()) {
-        // inference: the same steps without the gradient op's one-output packing (and the slices undoing it)
-        const { hsTimeMajor, hT, c: cT } = lstmInference(xd, cell, bias, h0, c0, gate);
+      // inference: the same steps without the gradient op's one-output packing (and the slices undoing it)
+      const inference = recordingGradients() ? null : lstmInference(xd, cell, bias, h0, c0, gate);
+      if (inference) {
+        const { hsTimeMajor, hT, c: cT } = inference;
         const output = this.returnSequences ? tf.transpose(hsTimeMajor, [1, 0, 2]) : hT;
         return this.returnState ? [output, hT, cT] : output;
       }
