@@ -62,6 +62,24 @@ export function lstmCell(
   }) as tf.Tensor2D[];
 }
 
+/** The fused scores as a differentiable op: the kernel forward, its gradient kernel backward (built once). */
+const fusedScores = tf.customGrad((qi, ki, vi, save) => {
+  const args = { q: qi as tf.Tensor, k: ki as tf.Tensor, v: vi as tf.Tensor };
+  (save as tf.GradSaveFunc)([args.q, args.k, args.v]);
+  const value = tf.engine().runKernel(ATT_SCORES, args, {}) as tf.Tensor3D;
+  return {
+    value,
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [sq, sk, sv] = saved;
+      return tf.engine().runKernel(
+        ATT_SCORES_GRAD,
+        { dy: dy as tf.Tensor, q: sq, k: sk, v: sv },
+        {},
+      ) as tf.Tensor[];
+    },
+  };
+});
+
 /**
  * Additive attention scores `out[b,t,s] = sum_a v[a] tanh(q[b,t,a] + k[b,s,a])` for q `(B, Td, A)`, k `(B, Te, A)`,
  * v `(A)` (or `(A, 1)`): one fused kernel with its own gradient where the active backend has it (wasm, A a
@@ -77,23 +95,7 @@ export function additiveScores(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor): tf
       return tf.reshape(tf.matMul(tf.reshape(hidden, [b * td * te, a]), tf.reshape(v, [a, 1])), [b, td, te]);
     });
   }
-  const op = tf.customGrad((qi, ki, vi, save) => {
-    const args = { q: qi as tf.Tensor, k: ki as tf.Tensor, v: vi as tf.Tensor };
-    (save as tf.GradSaveFunc)([args.q, args.k, args.v]);
-    const value = tf.engine().runKernel(ATT_SCORES, args, {}) as tf.Tensor3D;
-    return {
-      value,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [sq, sk, sv] = saved;
-        return tf.engine().runKernel(
-          ATT_SCORES_GRAD,
-          { dy: dy as tf.Tensor, q: sq, k: sk, v: sv },
-          {},
-        ) as tf.Tensor[];
-      },
-    };
-  });
-  return tf.tidy(() => op(q, k, tf.reshape(v, [a])) as tf.Tensor3D);
+  return tf.tidy(() => fusedScores(q, k, tf.reshape(v, [a])) as tf.Tensor3D);
 }
 
 /**
