@@ -191,6 +191,19 @@ function gateAct(z: tf.Tensor, gate: GateActivation): tf.Tensor {
   return gate === "sigmoid" ? tf.sigmoid(z) : tf.clipByValue(z, 0, 1);
 }
 
+/**
+ * One LSTM step from its pre-activations `z (B, 4u)` (hardSigmoid's affine part folded in) and `cPrev (B, u)`,
+ * composed from tfjs ops: `[a (gate activations; the c slot is unused), g, c, tanh(c), h]`.
+ */
+function cellStep(z: tf.Tensor, cPrev: tf.Tensor, gate: GateActivation, u: number): tf.Tensor[] {
+  const a = gateAct(z, gate);
+  const [ig, fg, , og] = tf.split(a, 4, 1);
+  const g = tf.tanh(tf.slice(z, [0, 2 * u], [z.shape[0]!, u]));
+  const cNew = tf.add(tf.mul(fg, cPrev), tf.mul(ig, g));
+  const tc = tf.tanh(cNew);
+  return [a, g, cNew, tc, tf.mul(og, tc)];
+}
+
 function lstmForward(
   x: tf.Tensor3D,
   w: tf.Tensor2D,
@@ -239,13 +252,7 @@ function lstmForward(
       // one SIMD kernel on wasm (lib/backend/simd) reading step s's rows of xw in place; the formulas otherwise
       const fused = lstmCell(xw as tf.Tensor2D, hw, cPrev as tf.Tensor2D, gate, s * b);
       if (fused) return fused;
-      const z = tf.add(tf.slice(xw, [s * b, 0], [b, 4 * u]), hw);
-      const a = gateAct(z, gate);
-      const [ig, fg, , og] = tf.split(a, 4, 1);
-      const g = tf.tanh(tf.slice(z, [0, 2 * u], [b, u]));
-      const cNew = tf.add(tf.mul(fg, cPrev), tf.mul(ig, g));
-      const tc = tf.tanh(cNew);
-      return [a, g, cNew, tc, tf.mul(og, tc)];
+      return cellStep(tf.add(tf.slice(xw, [s * b, 0], [b, 4 * u]), hw), cPrev, gate, u);
     });
     as.push(a);
     gs.push(g);
@@ -459,17 +466,17 @@ export function lstmStep(
     const bias = cell.useBias && cell.bias ? cell.bias.read() : undefined;
     const xw = tf.fused.matMul({ a: x, b: cell.kernel.read() as tf.Tensor2D, bias }) as tf.Tensor2D;
     const hw = tf.matMul(h, cell.recurrentKernel.read() as tf.Tensor2D) as tf.Tensor2D;
-    const gate = (t: tf.Tensor) =>
-      ra === "sigmoid" ? tf.sigmoid(t) : tf.clipByValue(tf.add(tf.mul(t, 0.2), 0.5), 0, 1);
     if (ra === "sigmoid") {
       const fused = lstmCell(xw, hw, c, "sigmoid"); // one SIMD kernel on wasm
       if (fused) return { h: fused[4], c: fused[2] };
     }
-    const z = tf.add(xw, hw);
-    const [zi, zf, zc, zo] = tf.split(z, 4, 1); // Keras gate order: input, forget, cell, output
-    const c2 = tf.add(tf.mul(gate(zf), c), tf.mul(gate(zi), tf.tanh(zc))) as tf.Tensor2D;
-    const h2 = tf.mul(gate(zo), tf.tanh(c2)) as tf.Tensor2D;
-    return { h: h2, c: c2 };
+    let z: tf.Tensor = tf.add(xw, hw);
+    if (ra === "hardSigmoid") { // the weights are not folded here: fold the step's pre-activations instead
+      const fold = hardSigmoidFold(cell.units);
+      z = tf.add(tf.mul(z, fold.scale), fold.offset);
+    }
+    const [, , c2, , h2] = cellStep(z, c, ra, cell.units);
+    return { h: h2 as tf.Tensor2D, c: c2 as tf.Tensor2D };
   });
 }
 
