@@ -3,9 +3,14 @@
  * text from a trained run (lib/commands/summarize.ts).
  *
  * - `"TEXT"` (one or more arguments): one summary per argument on stdout;
- * - `--input=FILE.csv`: the CSV with `summary`, `oov_words` and `oov_list` columns added, on stdout (or
- *   `--output=FILE`); the text is the `Snippet` column (the Kaggle layout) or a `text` column;
+ * - `--input=FILE.csv`: the CSV with `summary`, `oov_words` and `oov_list` columns added (or their values
+ *   replaced, when the input is an earlier output), on stdout (or `--output=FILE`); the text is the `Snippet`
+ *   column (the Kaggle layout) or a `text` column;
  * - `-`: one text per line of standard input, one summary per line on stdout.
+ *
+ * `--` ends the options: the arguments after it are texts, so a text that starts with a dash can be given
+ * (`-- "-x marks the spot"`); `-x` before it is an unknown option. `--output` is checked (its folder exists and
+ * takes files) before the model is loaded.
  *
  * Notes about each text (words outside the vocabulary, words past the input length, empty texts) go to stderr.
  * @module
@@ -13,16 +18,27 @@
 import { ConfigError } from "../lib/config.ts";
 import { formatBackendReport, initBackend } from "../lib/backend/choose.ts";
 import { InputError, parseFlags, runCli } from "../lib/commands/cli.ts";
-import { noteFor, readTextCsv, summarizeTexts, summaryCsv } from "../lib/commands/summarize.ts";
-import { writeTextAtomic } from "../lib/io/atomic.ts";
+import {
+  checkOutputPath,
+  noteFor,
+  readTextCsv,
+  summarizeTexts,
+  summaryCsv,
+  writeOutput,
+} from "../lib/commands/summarize.ts";
 import { loadModelDir } from "../lib/model/io.ts";
 import { evaluationConfig, openRun } from "../lib/run/folder.ts";
 
 const HELP = `usage: deno task summarize --run=ID [--beam] [--resultsDir=DIR] "TEXT" ["TEXT" ...]
        deno task summarize --run=ID [--beam] --input=FILE.csv [--output=OUT.csv]
        deno task summarize --run=ID [--beam] -            (one text per line of standard input)
+       deno task summarize --run=ID [--beam] -- "-TEXT" ...  (after --, every argument is a text)
   CSV input: a Snippet column (the Kaggle layout) or a text column; output: the same CSV plus summary,
-  oov_words (count) and oov_list columns. Notes per text (unknown words, empty texts) go to stderr.`;
+  oov_words (count) and oov_list columns (replaced in place when the input already has them). --output's
+  folder must exist and be writable; it is checked before the model is loaded.
+  Texts: a text that starts with a dash and a letter goes after -- (-x alone is an unknown option); a number
+  such as "-5 degrees" needs no --. Notes per text (unknown words among the words read, words past the input
+  length, empty texts) go to stderr.`;
 
 async function readStdinLines(): Promise<string[]> {
   const text = await new Response(Deno.stdin.readable).text();
@@ -57,6 +73,8 @@ if (import.meta.main) {
     if (flags.output !== undefined && csv === undefined) {
       throw new InputError("summarize: --output is for --input=FILE.csv");
     }
+    // a bad --output fails now, not after the model was loaded and every summary decoded
+    if (typeof flags.output === "string") await checkOutputPath(flags.output);
     // read the input before loading anything: a bad file fails fast
     const table = csv !== undefined ? await readTextCsv(csv) : null;
     const texts = table
@@ -82,7 +100,7 @@ if (import.meta.main) {
     if (table) {
       const out = summaryCsv(table.header, table.rows, summaries);
       if (typeof flags.output === "string") {
-        await writeTextAtomic(flags.output, out);
+        await writeOutput(flags.output, out);
         console.error(`wrote ${summaries.length} summaries to ${flags.output}`);
       } else await Deno.stdout.write(new TextEncoder().encode(out));
     } else {

@@ -1,5 +1,8 @@
 // The main job's command line: errors are one clear line and a non-zero exit, not a stack trace.
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { assertThrows } from "@std/assert";
+import { ConfigError } from "../lib/config.ts";
+import { parseFlags } from "../lib/commands/cli.ts";
 
 async function experiment(...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -71,4 +74,31 @@ Deno.test("`experiment --data=/nonexistent` and a corpus too small to split fail
   assert(!/^\s+at /m.test(b.stderr), `no stack trace:\n${b.stderr}`);
   assertEquals([...Deno.readDirSync(resultsDir)], [], "no run folder was left behind");
   await Deno.remove(resultsDir, { recursive: true });
+});
+
+Deno.test("parseFlags() rejects -x and -abc as unknown options naming them, instead of taking them as text", () => {
+  const spec = { run: "string", beam: "bool" } as const;
+  for (const arg of ["-x", "-abc", "-X", "-x marks the spot"]) {
+    const e = assertThrows(() => parseFlags(["--run=a", arg], spec, "summarize"), ConfigError);
+    assertStringIncludes(
+      e.message,
+      `summarize: unknown option ${arg.includes(" ") ? JSON.stringify(arg) : arg}`,
+    );
+    assertStringIncludes(e.message, "--run, --beam");
+    assertStringIncludes(e.message, "goes after --");
+  }
+});
+
+Deno.test("parseFlags() takes everything after -- as text; -, -5 degrees and texts stay positional before it", () => {
+  const spec = { run: "string", beam: "bool" } as const;
+  assertEquals(parseFlags(["--run=a", "--", "-x marks the spot", "--beam", "--", "-"], spec, "summarize"), {
+    flags: { run: "a" },
+    rest: ["-x marks the spot", "--beam", "--", "-"],
+  });
+  assertEquals(parseFlags(["-", "-5 degrees", "-", "--beam", "ice"], spec, "summarize"), {
+    flags: { beam: true },
+    rest: ["-", "-5 degrees", "-", "ice"],
+  });
+  assertEquals(parseFlags(["--run", "a", "--"], spec, "summarize"), { flags: { run: "a" }, rest: [] });
+  assertThrows(() => parseFlags(["--run", "--"], spec, "summarize"), ConfigError, "--run needs a value");
 });

@@ -8,6 +8,9 @@ import { runExperiment } from "../lib/experiment.ts";
 import * as tf from "@tensorflow/tfjs";
 import { saveModelDir } from "../lib/model/io.ts";
 import { LAYER } from "../lib/model/seq2seq.ts";
+import { assertRejects } from "@std/assert";
+import { InputError } from "../lib/commands/cli.ts";
+import { noteFor, type Summary, summaryCsv, writeOutput } from "../lib/commands/summarize.ts";
 
 const dec = new TextDecoder();
 
@@ -236,6 +239,159 @@ Deno.test("a run with copy attention and coverage: evaluate --beam, and summariz
   );
   assertStringIncludes(r.stderr, "copy attention can still write them");
   copyRun.model.dispose();
+});
+
+/** A failure before the model is loaded: exit 1, exactly one `error:` line naming `includes`, no backend line. */
+function failsEarly(r: { code: number; stdout: string; stderr: string }, includes: string) {
+  assertEquals(r.code, 1, r.stderr);
+  const lines = r.stderr.trimEnd().split("\n");
+  assertEquals(lines.length, 1, `one line:\n${r.stderr}`);
+  assert(lines[0].startsWith("error: "), r.stderr);
+  assertStringIncludes(lines[0], includes);
+  assertFalse(/^\s+at /m.test(r.stderr), `no stack trace:\n${r.stderr}`);
+  assertEquals(r.stdout, "");
+}
+
+Deno.test("summarize --output into a missing folder fails in one line before loading the model", async () => {
+  const dir = await Deno.makeTempDir();
+  const input = `${dir}/in.csv`;
+  await Deno.writeTextFile(input, "id,Snippet\n1,The ice melts. Seas rise fast.\n");
+  const base = [`--run=${RUN}`, `--resultsDir=${resultsDir}`, `--input=${input}`];
+  const t0 = performance.now();
+  failsEarly(
+    await summarize([...base, `--output=${dir}/missing/out.csv`]),
+    `${dir}/missing/out.csv: cannot write: the folder ${dir}/missing does not exist`,
+  );
+  assert(performance.now() - t0 < 20_000, "fails without decoding anything");
+  // a "folder" that is a file, and an output path that is a folder
+  failsEarly(
+    await summarize([...base, `--output=${input}/out.csv`]),
+    `${input}/out.csv: cannot write: ${input} is not a folder`,
+  );
+  failsEarly(await summarize([...base, `--output=${dir}`]), `${dir}: cannot write: it is a folder`);
+  assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), ["in.csv"], "no probe file left behind");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test({
+  name: "summarize --output into a read-only folder fails in one line before loading the model",
+  // root writes into read-only folders; Windows has no mode bits
+  ignore: Deno.build.os === "windows" || Deno.uid() === 0,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    const input = `${dir}/in.csv`;
+    await Deno.writeTextFile(input, "id,Snippet\n1,The ice melts. Seas rise fast.\n");
+    await Deno.mkdir(`${dir}/ro`);
+    await Deno.chmod(`${dir}/ro`, 0o555);
+    try {
+      failsEarly(
+        await summarize([
+          `--run=${RUN}`,
+          `--resultsDir=${resultsDir}`,
+          `--input=${input}`,
+          `--output=${dir}/ro/o.csv`,
+        ]),
+        `${dir}/ro/o.csv: cannot write into the folder ${dir}/ro`,
+      );
+    } finally {
+      await Deno.chmod(`${dir}/ro`, 0o755);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("writeOutput() fails with one InputError naming the file, not a stack of wrapped errors", async () => {
+  const dir = await Deno.makeTempDir();
+  const e = await assertRejects(() => writeOutput(`${dir}/gone/out.csv`, "a,b\n"), InputError);
+  assert(e.message.startsWith(`${dir}/gone/out.csv: cannot write (`), e.message);
+  assertFalse(e.message.includes("\n"));
+  await writeOutput(`${dir}/out.csv`, "a,b\n");
+  assertEquals(await Deno.readTextFile(`${dir}/out.csv`), "a,b\n");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("noteFor() counts unknown words among the words read", () => {
+  const s: Summary = { summary: "", words: 5000, oovWords: ["zork", "qux"], oov: 25, cutWords: 4950 };
+  assertEquals(
+    noteFor("text 1", s),
+    "text 1: 25 of the 50 words read are outside the vocabulary (read as <oov>): zork, qux; " +
+      "the last 4950 words are past the input length and were not read",
+  );
+  // all words read: counted out of all of them
+  assertEquals(
+    noteFor("text 2", { ...s, words: 40, oov: 3, cutWords: 0 }),
+    "text 2: 3 of 40 words outside the vocabulary (read as <oov>): zork, qux",
+  );
+  assertEquals(
+    noteFor("text 3", { ...s, oov: 0, oovWords: [] }),
+    "text 3: the last 4950 words are past the input length and were not read",
+  );
+});
+
+Deno.test("summarize of a text longer than the input length counts unknown words among the words read", async () => {
+  const text = Array.from({ length: 400 }, (_, i) => (i % 2 ? "the ice melts" : `zzunknown${i}`)).join(" ") +
+    ".";
+  const r = await summarize([`--run=${RUN}`, `--resultsDir=${resultsDir}`, text]);
+  assertEquals(r.code, 0, r.stderr);
+  const m = r.stderr.match(
+    /text 1: (\d+) of the (\d+) words read are outside the vocabulary .*; the last (\d+) words/,
+  );
+  assert(m, r.stderr);
+  const [oov, read, cut] = m.slice(1).map(Number);
+  assertEquals(read + cut, 800, "every word is either read or past the input length");
+  assert(read <= run.cfg.maxInputLen && read > 0, `${read} words read`);
+  assert(oov <= read && oov >= Math.floor(read / 2) - 1, `${oov} of ${read}`);
+});
+
+Deno.test("summaryCsv() replaces existing summary columns", () => {
+  const s: Summary = { summary: "ice melts", words: 3, oovWords: ["zork"], oov: 1, cutWords: 0 };
+  assertEquals(
+    parse(
+      summaryCsv(
+        ["id", "Snippet", "SUMMARY", "note", "OOV_List"],
+        [["1", "ice melts zork", "old", "n", "x"]],
+        [s],
+      ),
+    ),
+    [["id", "Snippet", "SUMMARY", "note", "OOV_List", "oov_words"], [
+      "1",
+      "ice melts zork",
+      "ice melts",
+      "n",
+      "zork",
+      "1",
+    ]],
+  );
+  const once = summaryCsv(["id", "text"], [["1", "ice melts zork"]], [s]);
+  const [header, ...rows] = parse(once);
+  assertEquals(summaryCsv(header, rows, [s]), once, "summarizing an output again changes nothing");
+});
+
+Deno.test("summarize --input of its own --output file keeps one set of summary columns", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/in.csv`, "id,Snippet\n1,The ice melts. Seas rise fast.\n2,Storms grow.\n");
+  const base = [`--run=${RUN}`, `--resultsDir=${resultsDir}`];
+  const a = await summarize([...base, `--input=${dir}/in.csv`, `--output=${dir}/out.csv`]);
+  assertEquals(a.code, 0, a.stderr);
+  assertStringIncludes(a.stderr, `wrote 2 summaries to ${dir}/out.csv`);
+  const b = await summarize([...base, `--input=${dir}/out.csv`, `--output=${dir}/out.csv`]);
+  assertEquals(b.code, 0, b.stderr);
+  const rows = parse(await Deno.readTextFile(`${dir}/out.csv`));
+  assertEquals(rows[0], ["id", "Snippet", "summary", "oov_words", "oov_list"]);
+  assertEquals(rows.length, 3);
+  assertEquals([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["in.csv", "out.csv"]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("summarize -x is an unknown option in one line; after -- a text may start with a dash", async () => {
+  const base = [`--run=${RUN}`, `--resultsDir=${resultsDir}`];
+  failsEarly(await summarize([...base, "-x"]), "summarize: unknown option -x");
+  const r = await summarize([...base, "--", "-x marks the spot. The ice melts.", "-5 degrees tonight."]);
+  assertEquals(r.code, 0, r.stderr);
+  assertEquals(r.stdout.trimEnd().split("\n").length, 2, r.stdout);
+  const n = await summarize([...base, "-5 degrees tonight."]);
+  assertEquals(n.code, 0, n.stderr);
+  assertEquals(n.stdout.trimEnd().split("\n").length, 1, n.stdout);
 });
 
 Deno.test({

@@ -9,6 +9,9 @@
  * import { parseFlags } from "./cli.ts";
  * const f = parseFlags(["--run=abc", "--beam", "some text"], { run: "string", beam: "bool" }, "summarize");
  * assertEquals(f, { flags: { run: "abc", beam: true }, rest: ["some text"] });
+ * // after --, everything is text, even what starts with a dash; a number like -5 is text anyway
+ * const g = parseFlags(["-5 degrees", "--", "-x marks the spot", "--beam"], { beam: "bool" }, "summarize");
+ * assertEquals(g, { flags: {}, rest: ["-5 degrees", "-x marks the spot", "--beam"] });
  * ```
  * @module
  */
@@ -62,8 +65,11 @@ export type FlagSpec = Record<string, "string" | "bool">;
 
 /**
  * Parse `--key=value`, `--key value` and bare boolean `--flag` arguments of the keys in `spec` (camelCase or
- * kebab-case); `-` and arguments not starting with `--` are positional. An unknown flag is a
- * {@linkcode ConfigError} naming the command and the flags it takes.
+ * kebab-case). `-` alone, and arguments that do not start with `--` or with a dash and a letter (`-5 degrees`),
+ * are positional; `--` ends the options: every argument after it is positional, so a text that starts with a
+ * dash can still be given (`-- "-x marks the spot"`). An unknown flag, including a short one such as `-x` or
+ * `-abc` (none is taken; `-h` is handled by {@linkcode runCli} before parsing), is a {@linkcode ConfigError}
+ * naming the command and the flags it takes.
  */
 export function parseFlags(
   args: readonly string[],
@@ -72,8 +78,19 @@ export function parseFlags(
 ): { flags: Record<string, string | boolean>; rest: string[] } {
   const flags: Record<string, string | boolean> = {};
   const rest: string[] = [];
+  const expected = () => `expected one of ${Object.keys(spec).map((k) => `--${k}`).join(", ")}`;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
+    if (a === "--") {
+      rest.push(...args.slice(i + 1));
+      break;
+    }
+    if (/^-[A-Za-z]/.test(a)) {
+      const name = /\s/.test(a) ? JSON.stringify(a) : a;
+      throw new ConfigError(
+        `${command}: unknown option ${name}: ${expected()} (a text that starts with a dash goes after --)`,
+      );
+    }
     if (!a.startsWith("--")) {
       rest.push(a);
       continue;
@@ -83,11 +100,7 @@ export function parseFlags(
     const key = raw.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     const kind = spec[key];
     if (kind === undefined) {
-      throw new ConfigError(
-        `${command}: unknown option --${raw}: expected one of ${
-          Object.keys(spec).map((k) => `--${k}`).join(", ")
-        }`,
-      );
+      throw new ConfigError(`${command}: unknown option --${raw}: ${expected()}`);
     }
     if (kind === "bool") {
       const v = eq < 0 ? "true" : a.slice(eq + 1);

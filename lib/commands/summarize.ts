@@ -16,6 +16,20 @@
  * assertEquals(textColumn(["id", "Text"]), 1);
  * assertEquals(textColumn(["id", "body"]), -1);
  * ```
+ *
+ * Re-summarizing an output CSV replaces its `summary`, `oov_words` and `oov_list` values instead of adding a
+ * second set of columns:
+ *
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { summaryCsv } from "./summarize.ts";
+ * const s = { summary: "ice melts", words: 3, oovWords: [], oov: 0, cutWords: 0 };
+ * assertEquals(summaryCsv(["id", "text"], [["1", "the ice melts"]], [s]), "id,text,summary,oov_words,oov_list\r\n1,the ice melts,ice melts,0,\r\n");
+ * assertEquals(
+ *   summaryCsv(["id", "text", "Summary"], [["1", "the ice melts", "old"]], [s]),
+ *   "id,text,Summary,oov_words,oov_list\r\n1,the ice melts,ice melts,0,\r\n",
+ * );
+ * ```
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
@@ -26,12 +40,13 @@ import { BOUNDARY, OOV, type Tokenizer } from "../data/tokenizer.ts";
 import { beamSearch, modelStepper } from "../infer/beam.ts";
 import { encodeSources, summarizeWords } from "../infer/text.ts";
 import { extractInferenceModels } from "../infer/models.ts";
+import { writeTextAtomic } from "../io/atomic.ts";
 import { InputError } from "./cli.ts";
 
 /** The summary of one text, with what the model could not read. */
 export interface Summary {
   summary: string;
-  /** Words of the text (sentence boundaries not counted). */
+  /** Words of the text (sentence boundaries not counted), read or not: `words - cutWords` were read. */
   words: number;
   /** Distinct words outside the run's vocabulary, in order of appearance (they reached the model as `<oov>`). */
   oovWords: string[];
@@ -177,29 +192,114 @@ export async function readTextCsv(
   return { header, rows, column };
 }
 
-/** The output CSV: the input columns plus `summary`, `oov_words` (count) and `oov_list`. */
+/** The columns {@linkcode summaryCsv} writes, in this order. */
+export const SUMMARY_COLUMNS = ["summary", "oov_words", "oov_list"] as const;
+
+/**
+ * The output CSV: the input columns plus `summary`, `oov_words` (count) and `oov_list`. A column the input
+ * already has under one of these names (any case; an earlier output summarized again) keeps its place and its
+ * header and gets the new values; only the missing ones are appended.
+ */
 export function summaryCsv(
   header: readonly string[],
   rows: readonly string[][],
   summaries: Summary[],
 ): string {
-  const out: string[][] = [[...header, "summary", "oov_words", "oov_list"]];
+  const lower = header.map((h) => h.trim().replace(/^\ufeff/, "").toLowerCase());
+  // the input columns of each added name (all of them: a file with duplicated columns gets them all updated)
+  const at = SUMMARY_COLUMNS.map((name) => lower.flatMap((h, i) => (h === name ? [i] : [])));
+  const appended = SUMMARY_COLUMNS.filter((_, k) => at[k].length === 0);
+  const out: string[][] = [[...header, ...appended]];
   rows.forEach((r, i) => {
     const s = summaries[i];
-    out.push([...r, s.summary, String(s.oov), s.oovWords.join(" ")]);
+    const values = [s.summary, String(s.oov), s.oovWords.join(" ")];
+    const row = [...r];
+    at.forEach((cols, k) => cols.forEach((c) => (row[c] = values[k])));
+    out.push([...row, ...values.filter((_, k) => at[k].length === 0)]);
   });
   return stringify(out);
 }
 
-/** One stderr line about a text's unknown or unseen words and problems, or null when there is nothing to say. */
+/** The folder `path` lies in (`.` for a bare file name). */
+function folderOf(path: string): string {
+  const sep = Math.max(path.lastIndexOf("/"), Deno.build.os === "windows" ? path.lastIndexOf("\\") : -1);
+  return sep < 0 ? "." : sep === 0 ? path.slice(0, 1) : path.slice(0, sep);
+}
+
+/**
+ * Check that an output file can be written, before anything slow runs: `path` is not a folder, and its folder
+ * exists and takes new files (a probe file is created there and removed; the write itself goes through
+ * `<path>.tmp` in the same folder). An existing file at `path` is left untouched. Any problem is an
+ * {@linkcode InputError} naming `path`.
+ */
+export async function checkOutputPath(path: string): Promise<void> {
+  const dir = folderOf(path);
+  try {
+    if ((await Deno.stat(path)).isDirectory) throw new InputError(`${path}: cannot write: it is a folder`);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    // no file there yet (or not visible): the folder check below says why it cannot be written, if it cannot
+  }
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(dir);
+  } catch (e) {
+    throw new InputError(
+      e instanceof Deno.errors.NotFound
+        ? `${path}: cannot write: the folder ${dir} does not exist`
+        : `${path}: cannot write: the folder ${dir} cannot be read (${(e as Error).message})`,
+    );
+  }
+  if (!info.isDirectory) throw new InputError(`${path}: cannot write: ${dir} is not a folder`);
+  let probe: string;
+  try {
+    probe = await Deno.makeTempFile({ dir, prefix: ".summarize-probe-" });
+  } catch (e) {
+    throw new InputError(`${path}: cannot write into the folder ${dir} (${(e as Error).message})`);
+  }
+  await Deno.remove(probe).catch(() => {});
+}
+
+/** Write the output file atomically; a failure is one {@linkcode InputError} naming the file. */
+export async function writeOutput(path: string, text: string): Promise<void> {
+  try {
+    await writeTextAtomic(path, text);
+  } catch (e) {
+    const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e;
+    throw new InputError(`${path}: cannot write (${cause instanceof Error ? cause.message : String(cause)})`);
+  }
+}
+
+/**
+ * One stderr line about a text's unknown or unseen words and problems, or null when there is nothing to say.
+ * Unknown words are counted among the words the model read (the first `maxInputLen` tokens); the words past
+ * the input length are reported apart.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { noteFor } from "./summarize.ts";
+ * const s = { summary: "", words: 5000, oovWords: ["zork"], oov: 25, cutWords: 4950 };
+ * assertEquals(
+ *   noteFor("text 1", s),
+ *   "text 1: 25 of the 50 words read are outside the vocabulary (read as <oov>): zork; " +
+ *     "the last 4950 words are past the input length and were not read",
+ * );
+ * ```
+ */
 export function noteFor(label: string, s: Summary): string | null {
   if (s.problem) return `${label}: ${s.problem}`;
   const parts: string[] = [];
   if (s.oov > 0) {
+    const read = s.words - s.cutWords;
     parts.push(
-      `${s.oov} of ${s.words} words outside the vocabulary (read as <oov>${
-        s.copyable ? "; copy attention can still write them" : ""
-      }): ${s.oovWords.slice(0, 12).join(", ")}${s.oovWords.length > 12 ? ", ..." : ""}`,
+      `${
+        s.cutWords > 0
+          ? `${s.oov} of the ${read} words read are outside the vocabulary`
+          : `${s.oov} of ${s.words} words outside the vocabulary`
+      } (read as <oov>${s.copyable ? "; copy attention can still write them" : ""}): ${
+        s.oovWords.slice(0, 12).join(", ")
+      }${s.oovWords.length > 12 ? ", ..." : ""}`,
     );
   }
   if (s.cutWords > 0) parts.push(`the last ${s.cutWords} words are past the input length and were not read`);
