@@ -5,7 +5,7 @@ import { cleanText, toWords } from "../lib/data/clean.ts";
 import { writeEmbeddedCsv } from "../lib/data/embedded.ts";
 import { isoDate, lengthStats, prepareData, prepReportTable } from "../lib/data/prep.ts";
 import { pseudoSummary } from "../lib/data/pseudo_label.ts";
-import { EOS, SOS } from "../lib/data/tokenizer.ts";
+import { EOS, OOV, SOS } from "../lib/data/tokenizer.ts";
 
 /** Run `fn` with ENVNEWS_DIR unset, so `data: ""` means the embedded corpus whatever the shell has. */
 async function withoutEnvDir<T>(fn: () => Promise<T>): Promise<T> {
@@ -95,6 +95,39 @@ Deno.test("prepareData() drops and counts empty snippets and exact duplicates", 
   assertEquals(ice?.target, "the ice melts fast in the arctic");
   assertEquals(ice?.date, "2015-03-07");
   assert(!all.some((e) => e.id === 1 || e.id === 2));
+});
+
+Deno.test("prepareData() reports the accents cleaning folded and the other-script letters it dropped", async () => {
+  const rows = [
+    row(0, "Le réchauffement menace le café. Les glaciers fondent vite. La Straße est inondée."),
+    row(1, "Москва"), // nothing left after cleaning: counted as dropped, and as empty
+    row(2, "Κλίμα: the ice melts. The ice melts fast in the Arctic. OK!"),
+    ...Array.from({ length: 20 }, (_, i) => row(3 + i, `snippet number ${i}. it has words ${i} here.`)),
+  ];
+  const d = await prepareData(resolveConfig("tiny", { valFraction: 0.1, testFraction: 0.1 }), rows);
+  // é (réchauffement) + é (café) + ß + é (inondée) folded; Москва (6) + Κλίμα (5) dropped
+  assertEquals(d.report.cleaning, { foldedChars: 4, droppedOtherScriptChars: 11 });
+  assertEquals(d.report.counts.emptyAfterCleaning, 1);
+  const all = [...d.splits.train, ...d.splits.val, ...d.splits.test];
+  const fr = all.find((e) => e.id === 0);
+  assertEquals(fr?.input, "le rechauffement menace le cafe les glaciers fondent vite la strasse est inondee");
+  // the pseudo-label is made of the folded words, and the tokenizer never sees the split ones
+  assertEquals(fr?.target, "le rechauffement menace le cafe");
+  for (const w of ["caf", "r", "chauffement", "stra", "e"]) assertEquals(d.tokenizer.idOf(w), OOV);
+  if (d.splits.train.includes(fr!)) assert(d.tokenizer.idOf("rechauffement") !== OOV);
+  // the figures reach the JSON written to prep_report.json, and the table
+  assertEquals(JSON.parse(JSON.stringify(d.report)).cleaning, {
+    foldedChars: 4,
+    droppedOtherScriptChars: 11,
+  });
+  const table = prepReportTable(d.report);
+  assert(table.some((t) => t.section === "cleaning" && t.value === 4));
+  assert(table.some((t) => t.section === "cleaning" && t.value === 11));
+});
+
+Deno.test("prepareData() reports no cleaning changes for plain-ASCII text (the embedded corpus)", async () => {
+  const d = await withoutEnvDir(() => prepareData(resolveConfig("tiny", { embeddedSnippets: 100 })));
+  assertEquals(d.report.cleaning, { foldedChars: 0, droppedOtherScriptChars: 0 });
 });
 
 Deno.test("prepareData() honours maxSnippets and reports the cut", async () => {

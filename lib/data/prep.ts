@@ -23,7 +23,7 @@
  */
 
 import type { Config } from "../config.ts";
-import { cleanText, words } from "./clean.ts";
+import { type CleaningCounts, cleanText, words } from "./clean.ts";
 import { CorpusError, type CorpusRow, loadCorpus, type LoadReport, resolveDataDir } from "./corpus.ts";
 import { generateCorpus } from "./embedded.ts";
 import { pseudoSummaryDetails } from "./pseudo_label.ts";
@@ -136,6 +136,14 @@ export interface PrepReport {
     val: number;
     test: number;
   };
+  /**
+   * What cleaning did beyond ASCII, over every row cleaned (rows later dropped as empty or duplicate
+   * included, a duplicated snippet once per row), in characters of the raw snippets: `foldedChars`
+   * (accented and other non-ASCII letters turned into ASCII, `café` -> `cafe`, `ß` -> `ss`) and
+   * `droppedOtherScriptChars` (letters and digits of other scripts, Greek, Cyrillic, CJK, ..., dropped).
+   * Both 0 for plain-ASCII text. See {@linkcode CleaningCounts}.
+   */
+  cleaning: CleaningCounts;
   /** Over the examples used (all three splits). */
   lengths: { inputWords: LengthStats; targetWords: LengthStats; sentences: LengthStats };
   vocab: {
@@ -228,21 +236,30 @@ export function textToEncoderWords(raw: string, boundaries: boolean): string[] {
  * With `boundaries`, the encoder words in `words` carry {@linkcode BOUNDARY} between sentences
  * (`Example.input` never does: it is the text baselines copy and reports show).
  * `wholeText` counts examples with no more than `labelSentences` sentences (label = whole text);
- * `sentences` and `words` run parallel to `examples` (sentence counts; input and target words).
+ * `sentences` and `words` run parallel to `examples` (sentence counts; input and target words);
+ * `cleaning` counts what cleaning folded and dropped over all `rows` ({@linkcode CleaningCounts}).
  */
 export function makeExamples(
   rows: readonly CorpusRow[],
   labelSentences: number,
   boundaries = false,
-): { examples: Example[]; empty: number; wholeText: number; sentences: number[]; words: ExampleWords[] } {
+): {
+  examples: Example[];
+  empty: number;
+  wholeText: number;
+  sentences: number[];
+  words: ExampleWords[];
+  cleaning: CleaningCounts;
+} {
   const examples: Example[] = [];
   const sentences: number[] = [];
   const split: ExampleWords[] = [];
   let empty = 0;
   let wholeText = 0;
+  const cleaning: CleaningCounts = { foldedChars: 0, droppedOtherScriptChars: 0 };
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
-    const cleaned = cleanText(r.snippet);
+    const cleaned = cleanText(r.snippet, cleaning);
     // toWords acts inside tokens only, so the words of the text are the words of its sentences:
     // input = toWords(cleaned) and target = toWords(summary) come from the labeller's word lists.
     const label = pseudoSummaryDetails(cleaned, labelSentences);
@@ -269,7 +286,7 @@ export function makeExamples(
       target: label.summaryWords,
     });
   }
-  return { examples, empty, wholeText, sentences, words: split };
+  return { examples, empty, wholeText, sentences, words: split, cleaning };
 }
 
 /**
@@ -502,6 +519,7 @@ export async function prepareData(
       val: splitReport.val,
       test: splitReport.test,
     },
+    cleaning: { ...made.cleaning },
     lengths: {
       inputWords: lengthStats([...tr.inputWords, ...va.inputWords, ...te.inputWords]),
       targetWords: lengthStats([...tr.targetWords, ...va.targetWords, ...te.targetWords]),
@@ -565,6 +583,12 @@ export function prepReportTable(r: PrepReport): ReportRow[] {
     { section: "counts", item: "unique", value: c.unique },
     { section: "counts", item: "left out by maxSnippets", value: c.cappedOut },
     { section: "counts", item: "train / val / test", value: `${c.train} / ${c.val} / ${c.test}` },
+    { section: "cleaning", item: "characters folded to ASCII", value: r.cleaning.foldedChars },
+    {
+      section: "cleaning",
+      item: "other-script characters dropped",
+      value: r.cleaning.droppedOtherScriptChars,
+    },
     { section: "lengths", item: "input words", value: dist(r.lengths.inputWords) },
     { section: "lengths", item: "target words", value: dist(r.lengths.targetWords) },
     { section: "lengths", item: "sentences", value: dist(r.lengths.sentences) },
