@@ -6,7 +6,7 @@
 import { evaluateRun } from "../lib/commands/evaluate.ts";
 import { InputError, parseFlags, runCli } from "../lib/commands/cli.ts";
 import { scoreTable } from "../lib/experiment.ts";
-import { ConfigError } from "../lib/config.ts";
+import { checkKey, ConfigError } from "../lib/config.ts";
 
 const HELP =
   `usage: deno task evaluate --run=ID [--data=PATH] [--beam] [--evalExamples=N] [--bootstrap=N] [--resultsDir=DIR]
@@ -16,13 +16,10 @@ const HELP =
   --beam           also decode with beam search (slow)
 writes <resultsDir>/<ID>/eval/<test|folder name>/ (metrics.json, predictions.csv, examples.json, report.md)`;
 
-function count(v: string | boolean | undefined, key: string): number | undefined {
+/** A count flag checked like the config key of the same name (its kind and limits, lib/config.ts). */
+function count(v: string | boolean | undefined, key: "evalExamples" | "bootstrap"): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new ConfigError(`evaluate: --${key} takes an integer >= 0 (got ${v})`);
-  }
-  return n;
+  return checkKey(key, v);
 }
 
 if (import.meta.main) {

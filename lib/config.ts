@@ -3,7 +3,8 @@
  *
  * Named profiles give complete configs; `--key=value` overrides (CLI) or an object of overrides
  * (notebooks) adjust them. An unknown key or a bad value is an error that names the key and what it
- * accepts.
+ * accepts. Every number that sizes memory or time (bootstrap resamples, lengths, widths, batch, epochs, …) has
+ * an upper limit, so that a typo such as `--bootstrap=1e9` fails at once instead of running out of memory.
  *
  * @example
  * ```ts
@@ -230,36 +231,64 @@ const SCHEMA: Record<keyof Config, Kind> = {
   profile: { type: "string" },
   data: { type: "string" },
   lenient: { type: "bool" },
-  embeddedSnippets: { type: "int", min: 10 },
-  maxSnippets: { type: "int", min: 0 },
-  labelSentences: { type: "int", min: 1 },
+  // every snippet is held with its cleaned text, input and label (~1 KB together): 1e6 is ~1 GB and minutes
+  // of cleaning and labelling, 170x the paper profile's 6000
+  embeddedSnippets: { type: "int", min: 10, max: 1_000_000 },
+  // a cap (0 = all), not an allocation: bounded only so that a typo fails; 100x the real corpus's 93,005 rows
+  maxSnippets: { type: "int", min: 0, max: 10_000_000 },
+  // a snippet has a handful of sentences, and a label must fit in maxOutputLen tokens
+  labelSentences: { type: "int", min: 1, max: 100 },
   sentenceBoundaries: { type: "bool" },
   valFraction: { type: "float", min: 0.001, max: 0.5 },
   testFraction: { type: "float", min: 0.001, max: 0.5 },
-  vocabSize: { type: "int", min: 5 },
-  maxInputLen: { type: "int", min: 1 },
-  maxOutputLen: { type: "int", min: 2 },
-  embeddingDim: { type: "int", min: 1 },
+  // the output layer is units x vocabSize floats and its logits batch x maxOutputLen x vocabSize: at 200000
+  // and the paper's units 256, batch 60, 20 steps, 205 MB of weights (x3 with Adam) and 960 MB of logits
+  vocabSize: { type: "int", min: 5, max: 200_000 },
+  // encoder steps (time is linear in it) and the attention's batch x maxOutputLen x maxInputLen scores; TV
+  // snippets fit in ~64 tokens, so 1000 is 15x the longest
+  maxInputLen: { type: "int", min: 1, max: 1000 },
+  // decoder steps: training, greedy and beam decoding are linear in it, and so are the logits (see
+  // vocabSize); labels have a median of 21 words
+  maxOutputLen: { type: "int", min: 2, max: 500 },
+  // vocabSize x embeddingDim floats per embedding matrix: 10000 x 4096 is 164 MB (x3 with Adam)
+  embeddingDim: { type: "int", min: 1, max: 4096 },
   sharedEmbedding: { type: "bool" },
-  units: { type: "int", min: 1 },
+  // each LSTM layer holds 4 x (input + units) x units floats: at 4096, 537 MB a layer (x3 with Adam), and
+  // every step is a batch x 4096 by 4096 x 16384 matmul
+  units: { type: "int", min: 1, max: 4096 },
   encoderLayers: { type: "int", min: 1, max: 8 },
   dropout: { type: "float", min: 0, max: 0.95 },
   recurrentDropout: { type: "float", min: 0, max: 0 },
-  attentionUnits: { type: "int", min: 1 },
+  // the additive scores pass through batch x maxOutputLen x maxInputLen x attentionUnits floats: 983 MB at
+  // 4096 with the paper's batch 60, 20 and 50 steps
+  attentionUnits: { type: "int", min: 1, max: 4096 },
   copy: { type: "bool" },
   coverage: { type: "bool" },
   fastLayers: { type: "bool" },
-  batchSize: { type: "int", min: 1 },
-  epochs: { type: "int", min: 0 },
-  patience: { type: "int", min: 0 },
+  // activations, logits and attention scores grow linearly with it: at 4096 and the default profile over 2 GB
+  // (logits 4096 x 20 x 2000 floats 655 MB, attention scores 4096 x 20 x 50 x 64 floats 1 GB); 68x the
+  // paper's 60
+  batchSize: { type: "int", min: 1, max: 4096 },
+  // time: an epoch takes minutes on CPU (the paper trains 40); history and plots keep one row per epoch
+  epochs: { type: "int", min: 0, max: 10_000 },
+  // counts epochs, so never usefully above epochs' limit
+  patience: { type: "int", min: 0, max: 10_000 },
   learningRate: { type: "float", min: 1e-8, max: 10 },
   clipNorm: { type: "float", min: 0 },
   seed: { type: "int", min: 0 },
+  // beam search keeps beamWidth hypotheses (each with its LSTM states) per input: time and memory linear in it
   beamWidth: { type: "int", min: 1, max: 64 },
   lengthPenalty: { type: "float", min: 0, max: 5 },
-  evalExamples: { type: "int", min: 0 },
-  bootstrap: { type: "int", min: 0 },
-  leadWords: { type: "int", min: 1 },
+  // a cap (0 = all of the test split or the --data folder) on the rows decoded and scored: decoding time is
+  // linear in it, and so are the encoded inputs (rows x maxInputLen int32: 200 MB at 1e6 and 50 tokens); 10x
+  // the real corpus's 93,005 rows
+  evalExamples: { type: "int", min: 0, max: 1_000_000 },
+  // each system keeps resamples x 4 metrics float64 (and each paired difference resamples more), and the time
+  // is resamples x rows: 100000 is 3.2 MB a system and 100x the paper's 1000, far more than a 95% percentile
+  // interval needs (1e9 grew to ~22 GB and was killed)
+  bootstrap: { type: "int", min: 0, max: 100_000 },
+  // words of the lead-k baseline; more than maxInputLen's limit would be the whole input anyway
+  leadWords: { type: "int", min: 1, max: 1000 },
   backend: { type: "enum", values: BACKENDS },
   blas: { type: "bool" },
   resultsDir: { type: "string" },
@@ -312,6 +341,26 @@ function parseValue(key: keyof Config, raw: unknown): unknown {
       if (typeof raw !== "string" || !kind.values.includes(raw)) throw bad();
       return raw;
   }
+}
+
+/**
+ * One value checked and converted as {@linkcode resolveConfig} does it (`"20"` -> 20), for commands that
+ * take a few config keys as their own flags (`deno task evaluate --bootstrap=N`): the same kinds and limits,
+ * the same {@linkcode ConfigError} naming the key and what it accepts.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals, assertThrows } from "@std/assert";
+ * import { checkKey, ConfigError } from "./config.ts";
+ * assertEquals(checkKey("bootstrap", "200"), 200);
+ * assertThrows(() => checkKey("bootstrap", "1e9"), ConfigError, "<= 100000");
+ * ```
+ */
+export function checkKey<K extends keyof Config>(key: K, raw: unknown): Config[K] {
+  if (!(key in SCHEMA)) {
+    throw new ConfigError(`config: unknown key "${key}": expected one of ${CONFIG_KEYS.join(", ")}`);
+  }
+  return parseValue(key, raw) as Config[K];
 }
 
 /**

@@ -255,10 +255,11 @@ export function scoreTable(metrics: ReturnType<typeof metricsJson>): string {
   const diffs = metrics.systems.model_greedy?.f1_minus ?? {};
   for (const [b, d] of Object.entries(diffs)) {
     const ci = d.ci[0] === null
-      ? "no CI (bootstrap off)"
+      ? `no CI${metrics.ci_note ? "" : " (bootstrap off)"}`
       : `95% CI [${d.ci[0].toFixed(4)}, ${d.ci[1]!.toFixed(4)}]`;
     lines.push(`  model_greedy F1 - ${b}: ${d.mean >= 0 ? "+" : ""}${d.mean.toFixed(4)} (paired ${ci})`);
   }
+  if (metrics.ci_note) lines.push(`  no CI: ${metrics.ci_note}`);
   const tf = metrics.teacher_forced;
   if (tf) {
     lines.push(

@@ -1,5 +1,5 @@
 // The main job's command line: errors are one clear line and a non-zero exit, not a stack trace.
-import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { assert, assertEquals, assertFalse, assertStringIncludes } from "@std/assert";
 import { assertThrows } from "@std/assert";
 import { ConfigError } from "../lib/config.ts";
 import { parseFlags } from "../lib/commands/cli.ts";
@@ -101,4 +101,32 @@ Deno.test("parseFlags() takes everything after -- as text; -, -5 degrees and tex
   });
   assertEquals(parseFlags(["--run", "a", "--"], spec, "summarize"), { flags: { run: "a" }, rest: [] });
   assertThrows(() => parseFlags(["--run", "--"], spec, "summarize"), ConfigError, "--run needs a value");
+});
+
+Deno.test("`evaluate --bootstrap=1000000000` (or a huge --evalExamples) exits 1 with one line naming the limit, before opening the run", async () => {
+  const resultsDir = await Deno.makeTempDir({ prefix: "evaluate_limits_" });
+  const cases = [["--bootstrap=1000000000", "<= 100000"], ["--evalExamples=2000000", "<= 1000000"]];
+  try {
+    for (const [flag, limit] of cases) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "cli/evaluate.ts", "--run=x", flag, `--resultsDir=${resultsDir}`],
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const dec = new TextDecoder();
+      const stdout = dec.decode(out.stdout);
+      const stderr = dec.decode(out.stderr);
+      assertEquals(out.code, 1, stderr);
+      const lines = stderr.trim().split("\n");
+      assertEquals(lines.length, 1, `one line:\n${stderr}`);
+      assert(lines[0].startsWith("error: "), lines[0]);
+      assertStringIncludes(lines[0], limit);
+      assertFalse(lines[0].includes('no run "x"'), "checked before the run is opened");
+      assertEquals(stdout, "", "nothing else happened");
+    }
+    assertEquals([...Deno.readDirSync(resultsDir)], [], "nothing was written");
+  } finally {
+    await Deno.remove(resultsDir, { recursive: true });
+  }
 });

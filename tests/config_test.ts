@@ -1,5 +1,13 @@
 import { assertEquals, assertStringIncludes, assertThrows } from "@std/assert";
-import { CONFIG_KEYS, parseCliArgs, PROFILES, resolveConfig } from "../lib/config.ts";
+import {
+  checkKey,
+  type Config,
+  CONFIG_KEYS,
+  ConfigError,
+  parseCliArgs,
+  PROFILES,
+  resolveConfig,
+} from "../lib/config.ts";
 
 Deno.test("resolveConfig('paper') has the milestone report's hyperparameters", () => {
   const c = resolveConfig("paper");
@@ -66,4 +74,73 @@ Deno.test("every profile resolves and covers every key", () => {
     const c = resolveConfig(name);
     assertEquals(Object.keys(c).sort(), [...CONFIG_KEYS].sort(), name);
   }
+});
+
+Deno.test("resolveConfig() rejects --bootstrap=1e9 with a ConfigError naming the limit", () => {
+  const a = parseCliArgs(["--bootstrap=1e9"]);
+  const e = assertThrows(() => resolveConfig(a.profile, a.overrides), ConfigError);
+  assertStringIncludes(e.message, '"bootstrap"');
+  assertStringIncludes(e.message, "an integer >= 0 and <= 100000");
+  assertThrows(() => resolveConfig("default", { bootstrap: 1e9 }), ConfigError, "<= 100000");
+  assertEquals(
+    resolveConfig("default", { bootstrap: "100000" }).bootstrap,
+    100000,
+    "the limit itself is allowed",
+  );
+});
+
+/** Keys that size memory or time, each with its upper limit. */
+const LIMITS: [keyof Config, number][] = [
+  ["bootstrap", 100_000],
+  ["evalExamples", 1_000_000],
+  ["beamWidth", 64],
+  ["maxInputLen", 1000],
+  ["maxOutputLen", 500],
+  ["vocabSize", 200_000],
+  ["embeddingDim", 4096],
+  ["units", 4096],
+  ["attentionUnits", 4096],
+  ["batchSize", 4096],
+  ["epochs", 10_000],
+  ["embeddedSnippets", 1_000_000],
+  ["maxSnippets", 10_000_000],
+  ["labelSentences", 100],
+  ["leadWords", 1000],
+  ["patience", 10_000],
+  ["encoderLayers", 8],
+];
+
+Deno.test("every numeric key that sizes memory or time has an upper limit, named in the error", () => {
+  for (const [key, max] of LIMITS) {
+    assertEquals(resolveConfig("default", { [key]: max })[key], max, `${key}: the limit itself is allowed`);
+    const e = assertThrows(() => resolveConfig("default", { [key]: max + 1 }), ConfigError, undefined, key);
+    assertStringIncludes(e.message, `"${key}"`);
+    assertStringIncludes(e.message, `and <= ${max}`);
+  }
+});
+
+Deno.test("every profile's values are within the schema's kinds and limits", () => {
+  for (const [name, profile] of Object.entries(PROFILES)) {
+    // the profile's own values as overrides: each goes through the same checks as a --key=value
+    const c = resolveConfig(name, { ...profile });
+    assertEquals(c, profile, name);
+  }
+});
+
+Deno.test("checkKey() checks one value like resolveConfig(): kind, limits and the same message", () => {
+  assertEquals(checkKey("bootstrap", "200"), 200);
+  assertEquals(checkKey("evalExamples", 0), 0);
+  const e = assertThrows(() => checkKey("bootstrap", "1000000000"), ConfigError);
+  const r = assertThrows(() => resolveConfig("default", { bootstrap: "1000000000" }), ConfigError);
+  assertEquals(e.message, r.message);
+  assertThrows(() => checkKey("evalExamples", "-1"), ConfigError, "an integer >= 0 and <= 1000000");
+  assertThrows(() => checkKey("bootstrap", "2.5"), ConfigError, "an integer");
+  assertThrows(() => checkKey("bootstrap", ""), ConfigError, "an integer");
+  assertThrows(
+    () => checkKey("bootstrap", true),
+    ConfigError,
+    "an integer",
+    "a bare --bootstrap is no count",
+  );
+  assertThrows(() => checkKey("unitz" as keyof Config, 3), ConfigError, 'unknown key "unitz"');
 });

@@ -42,11 +42,20 @@ const EXAMPLES: Example[] = [
   example(6, "Coal plants close. Solar grows quickly in Texas.", "coal plants close"),
 ];
 const OPTS = { bootstrap: 200, seed: 42, leadWords: 3, labelSentences: 1 };
+/**
+ * EXAMPLES five times over (30 rows, the same means): six rows are too few for intervals and a verdict
+ * (MIN_ROWS_FOR_CI, tests/eval_small_sample_test.ts).
+ */
+const ROWS30: Example[] = Array.from(
+  { length: 5 },
+  (_, k) => EXAMPLES.map((e) => ({ ...e, id: e.id + 10 * k })),
+)
+  .flat();
 
-function evaluate(greedy: string[], beam?: string[], opts = OPTS): EvalResult {
+function evaluate(greedy: string[], beam?: string[], opts = OPTS, examples = EXAMPLES): EvalResult {
   const systems: Record<string, string[]> = { model_greedy: greedy };
   if (beam) systems.model_beam = beam;
-  return evaluateSystems(EXAMPLES, systems, opts);
+  return evaluateSystems(examples, systems, opts);
 }
 
 Deno.test("evaluateSystems() scores models and the four baselines against ex.target (hand-checked means)", () => {
@@ -75,10 +84,12 @@ Deno.test("evaluateSystems() scores models and the four baselines against ex.tar
   assertEquals(r.systems.first_sentence.predictions, EXAMPLES.map((e) => e.target));
   assertAlmostEquals(r.systems.copy_input.meanWords, (8 + 8 + 8 + 7 + 7 + 8) / 6, 1e-12);
   assertAlmostEquals(r.referenceWords, (4 + 4 + 5 + 4 + 4 + 3) / 6, 1e-12);
-  // intervals bracket the mean
-  for (const s of Object.values(r.systems)) {
+  for (const s of Object.values(r.systems)) assertEquals(s.scores.length, 6);
+  // intervals bracket the mean (on 30 rows: six are too few for intervals)
+  const r30 = evaluate(ROWS30.map((e) => e.target), ROWS30.map(() => ""), OPTS, ROWS30);
+  assertAlmostEquals(r30.systems.copy_input.mean.f1, r.systems.copy_input.mean.f1, 1e-12);
+  for (const s of Object.values(r30.systems)) {
     assert(s.ci.f1.lo <= s.mean.f1 && s.mean.f1 <= s.ci.f1.hi, s.name);
-    assertEquals(s.scores.length, 6);
   }
 });
 
@@ -93,7 +104,7 @@ Deno.test("evaluateSystems() rejects misaligned predictions, baseline names and 
 });
 
 Deno.test("verdict() says plainly when the model does NOT beat copying the input", () => {
-  const r = evaluate(EXAMPLES.map(() => "the"));
+  const r = evaluate(ROWS30.map(() => "the"), undefined, OPTS, ROWS30);
   const v = verdict(r);
   assertStringIncludes(v, "does NOT beat copying the input");
   assertStringIncludes(v, "it has not learned the task");
@@ -101,7 +112,7 @@ Deno.test("verdict() says plainly when the model does NOT beat copying the input
 });
 
 Deno.test("verdict() says the model beats copying the input when the paired CI excludes 0", () => {
-  const r = evaluate(EXAMPLES.map((e) => e.target));
+  const r = evaluate(ROWS30.map((e) => e.target), undefined, OPTS, ROWS30);
   const d = pairedDifferenceCI(r, "model_greedy", "copy_input");
   assert(d.lo > 0, JSON.stringify(d));
   assertAlmostEquals(d.mean, 1 - r.systems.copy_input.mean.f1, 1e-12);
@@ -112,23 +123,23 @@ Deno.test("verdict() says the model beats copying the input when the paired CI e
 });
 
 Deno.test("verdict() does not claim a win when the paired CI of the difference includes 0", () => {
-  // the model copies the input except on one example where it is perfect: diffs are 0 x5 and one > 0
-  const preds = EXAMPLES.map((e, i) => (i === 0 ? e.target : e.input));
-  const r = evaluate(preds, undefined, { ...OPTS, bootstrap: 1000 });
+  // the model copies the input except on one example where it is perfect: diffs are 0 x29 and one > 0
+  const preds = ROWS30.map((e, i) => (i === 0 ? e.target : e.input));
+  const r = evaluate(preds, undefined, { ...OPTS, bootstrap: 1000 }, ROWS30);
   assert(r.systems.model_greedy.mean.f1 > r.systems.copy_input.mean.f1);
   assertEquals(pairedDifferenceCI(r, "model_greedy", "copy_input").lo, 0);
   assertStringIncludes(verdict(r), "includes 0: it has not clearly learned the task");
   // bootstrap off: the verdict says there is no interval
-  const off = evaluate(EXAMPLES.map((e) => e.target), undefined, { ...OPTS, bootstrap: 0 });
+  const off = evaluate(ROWS30.map((e) => e.target), undefined, { ...OPTS, bootstrap: 0 }, ROWS30);
   assertStringIncludes(verdict(off), "no confidence interval");
 });
 
 Deno.test("metricsJson() has exactly the shape tools read: split, n, systems x {f1, rouge1, rouge2, rougeL}", () => {
-  const r = evaluate(EXAMPLES.map((e) => e.target), EXAMPLES.map((e) => e.input));
+  const r = evaluate(ROWS30.map((e) => e.target), ROWS30.map((e) => e.input), OPTS, ROWS30);
   const j = JSON.parse(JSON.stringify(metricsJson(r)));
   assertEquals(Object.keys(j), ["split", "n", "systems"]);
   assertEquals(j.split, "test");
-  assertEquals(j.n, 6);
+  assertEquals(j.n, 30);
   assertEquals(Object.keys(j.systems), [
     "model_greedy",
     "model_beam",
@@ -146,9 +157,11 @@ Deno.test("metricsJson() has exactly the shape tools read: split, n, systems x {
   // model_beam copies the input here, so it scores exactly like copy_input
   assertEquals(j.systems.model_beam.f1, j.systems.copy_input.f1);
   assertEquals(metricsJson(r, "val").split, "val");
-  // with the bootstrap off, intervals are null rather than NaN
-  const off = evaluate(EXAMPLES.map((e) => e.target), undefined, { ...OPTS, bootstrap: 0 });
-  assertEquals(JSON.parse(JSON.stringify(metricsJson(off))).systems.model_greedy.ci.f1, [null, null]);
+  // with the bootstrap off, intervals are null rather than NaN, and ci_note says why
+  const off = evaluate(ROWS30.map((e) => e.target), undefined, { ...OPTS, bootstrap: 0 }, ROWS30);
+  const jOff = JSON.parse(JSON.stringify(metricsJson(off)));
+  assertEquals(jOff.systems.model_greedy.ci.f1, [null, null]);
+  assertEquals(jOff.ci_note, "bootstrap is off (bootstrap=0)");
 });
 
 Deno.test("bestAndWorst() orders examples by greedy F1, ties in example order", () => {

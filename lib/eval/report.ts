@@ -3,7 +3,8 @@
  * `results/<run-id>/eval/<name>/` for `deno task evaluate`):
  *
  * - `metrics.json`: `{"split":"test","n":…,"systems":{"model_greedy":{"f1":…,"rouge1":…,"rouge2":…,
- *   "rougeL":…,"ci":{…}},…}}`, for tools comparing runs;
+ *   "rougeL":…,"ci":{…}},…}}`, for tools comparing runs; when there are no intervals (null bounds), `ci_note`
+ *   after `n` says why (fewer than 30 rows, or the bootstrap off);
  * - `predictions.csv` (`@std/csv`): input, reference, greedy prediction, F1, ROUGE-L (and the beam
  *   prediction with its scores when present);
  * - `examples.json`: the 5 best and 5 worst examples by greedy F1;
@@ -45,6 +46,11 @@ export interface TeacherForced {
 export interface MetricsJson {
   split: string;
   n: number;
+  /**
+   * Only when there are no confidence intervals (every `ci` bound null): why, e.g. "n=5 is fewer than 30 scored
+   * rows: too few for confidence intervals or a verdict; score more rows" or "bootstrap is off (bootstrap=0)".
+   */
+  ci_note?: string;
   /** Where the evaluated examples came from (`deno task evaluate`), e.g. snippets left out as seen in training. */
   provenance?: Record<string, string | number | null>;
   /** Teacher-forced validation accuracy of the best epoch: all words, the first word, the later words. */
@@ -67,7 +73,7 @@ export interface MetricsJson {
       };
       /**
        * Model systems only: the mean per-example F1 difference to each baseline (`copy_input`, `lead_words`),
-       * with its paired bootstrap CI (null bounds when bootstrap is off).
+       * with its paired bootstrap CI (null bounds when there is none: `ci_note` says why).
        */
       f1_minus?: Record<string, { mean: number; ci: [number | null, number | null] }>;
       summaries_per_s?: number;
@@ -79,7 +85,8 @@ const orNull = (x: number) => (Number.isFinite(x) ? x : null);
 
 /**
  * The `metrics.json` object: `{"split", "n", "systems": {name: {f1, rouge1, rouge2, rougeL, …}}}`
- * with, inside each system, `ci` ([lo, hi] per metric, null when bootstrap is off),
+ * with, inside each system, `ci` ([lo, hi] per metric; null bounds when there are no intervals, and then
+ * `ci_note` after `n` says why),
  * `precision_recall`, `mean_words`, and `summaries_per_s` when `decodeSpeed` has the system's name.
  */
 export function metricsJson(
@@ -120,6 +127,7 @@ export function metricsJson(
   return {
     split,
     n: result.n,
+    ...(result.ciNote !== null ? { ci_note: result.ciNote } : {}),
     ...(provenance ? { provenance } : {}),
     ...(teacherForced
       ? {
@@ -252,7 +260,7 @@ export function reportMarkdown(
 ): string {
   const split = extras.split ?? "test";
   const pct = Math.round(result.level * 100);
-  const hasCI = result.bootstrap > 0;
+  const hasCI = result.ciNote === null;
   const cell = (ci: CI) => (hasCI ? `${f3(ci.mean)} [${f3(ci.lo)}, ${f3(ci.hi)}]` : f3(ci.mean));
   const lines: string[] = [];
   lines.push(`# Evaluation on the ${md(split)} split (n = ${result.n})`, "");
@@ -301,7 +309,7 @@ export function reportMarkdown(
     hasCI
       ? `Means over examples with ${pct}% percentile-bootstrap CIs (${result.bootstrap} resamples, seed ` +
         `${result.seed}; the same resamples for every system).`
-      : "Means over examples (bootstrap off: no CIs).",
+      : `Means over examples, without confidence intervals: ${md(result.ciNote ?? "")}.`,
   );
   lines.push(
     "F1 is the report's token F1 (clipped multiset overlap of whitespace tokens); ROUGE tokens are " +

@@ -1,7 +1,9 @@
 /**
  * Scoring an evaluation: the model's predictions (greedy, beam, …) and the four baselines scored on the same
  * examples against `ex.target`, with paired bootstrap confidence intervals, the share of predictions that start
- * like the reference, and a plain verdict. Writing the report files is {@linkcode ./report.ts}'s job.
+ * like the reference, and a plain verdict. On fewer than {@linkcode MIN_ROWS_FOR_CI} rows there are scores but
+ * no intervals and no verdict, and {@linkcode EvalResult.ciNote} says why. Writing the report files is
+ * {@linkcode ./report.ts}'s job.
  *
  * @example
  * ```ts
@@ -14,6 +16,7 @@
  * });
  * assertEquals(r.systems.model_greedy.mean.f1, 1);
  * assertEquals(r.systems.copy_input.firstWord, 0);
+ * assertEquals(r.ciNote?.startsWith("n=1 is fewer than 30 scored rows"), true); // no CIs, no verdict
  * ```
  * @module
  */
@@ -46,7 +49,7 @@ export interface SystemResult {
   scores: Scores[];
   /** Mean F-measure of each metric over the examples. */
   mean: Scores;
-  /** Bootstrap CI of each mean (NaN bounds when bootstrap is 0). */
+  /** Bootstrap CI of each mean (NaN bounds when there is none: {@linkcode EvalResult.ciNote} says why). */
   ci: Record<MetricName, CI>;
   /** Mean precision, recall and F1 of each metric (macro averages over examples). */
   detail: DetailedScores;
@@ -131,13 +134,52 @@ export interface EvalResult {
   systems: Record<string, SystemResult>;
   /** Mean reference length in whitespace tokens. */
   referenceWords: number;
-  /** Bootstrap resamples, seed and confidence level used for the intervals. */
+  /** Bootstrap resamples (as asked for: none were drawn when `ciNote` is set), seed and confidence level. */
   bootstrap: number;
   seed: number;
   level: number;
+  /**
+   * Why there are no confidence intervals (every CI bound is NaN), or null when there are: fewer than
+   * {@linkcode MIN_ROWS_FOR_CI} rows (then there is no verdict either), or the bootstrap is off.
+   */
+  ciNote: string | null;
 }
 
 const LEVEL = 0.95;
+
+/**
+ * Fewer scored rows than this get no confidence intervals and no verdict: a percentile bootstrap of a handful
+ * of values gives intervals far too narrow (one row gives `[x, x]`), and a verdict on them would be a guess.
+ */
+export const MIN_ROWS_FOR_CI = 30;
+
+/**
+ * Why an evaluation of `n` rows with `bootstrap` resamples has no confidence intervals, or null when it has.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { noCIReason } from "./score.ts";
+ * assertEquals(noCIReason(300, 1000), null);
+ * assertEquals(noCIReason(300, 0), "bootstrap is off (bootstrap=0)");
+ * assertEquals(
+ *   noCIReason(5, 1000),
+ *   "n=5 is fewer than 30 scored rows: too few for confidence intervals or a verdict; score more rows",
+ * );
+ * ```
+ */
+export function noCIReason(n: number, bootstrap: number): string | null {
+  if (n < MIN_ROWS_FOR_CI) {
+    return `n=${n} is fewer than ${MIN_ROWS_FOR_CI} scored rows: too few for confidence intervals or a ` +
+      `verdict; score more rows`;
+  }
+  return bootstrap > 0 ? null : "bootstrap is off (bootstrap=0)";
+}
+
+/** Resamples actually drawn: none when there is a reason for no intervals. */
+function resamplesOf(n: number, bootstrap: number): number {
+  return noCIReason(n, bootstrap) === null ? bootstrap : 0;
+}
 
 function countWords(s: string): number {
   return s.split(/\s+/).filter((t) => t.length > 0).length;
@@ -184,7 +226,7 @@ function scoreSystem(
   }));
   const cis = bootstrapCIMany(
     METRICS.map((m) => scores.map((s) => s[m])),
-    { resamples: opts.bootstrap, seed: opts.seed, level: LEVEL },
+    { resamples: resamplesOf(examples.length, opts.bootstrap), seed: opts.seed, level: LEVEL },
   );
   const mean = {} as Scores;
   const ci = {} as Record<MetricName, CI>;
@@ -218,8 +260,10 @@ function scoreSystem(
  * Score the model systems (predictions aligned with `examples`, e.g. `model_greedy`, `model_beam`)
  * and the four baselines (computed here from the examples) against `ex.target`: per-example
  * scores, means and 95% bootstrap CIs. All systems share the bootstrap seed, so their intervals
- * are paired. Throws when there are no examples, when a system's prediction count differs from the
- * number of examples, when a prediction is not a string, or when a model system uses a baseline name.
+ * are paired. On fewer than {@linkcode MIN_ROWS_FOR_CI} examples there are no intervals (NaN bounds) and
+ * `ciNote` says why ({@linkcode noCIReason}). Throws when there are no examples, when a system's prediction
+ * count differs from the number of examples, when a prediction is not a string, or when a model system uses
+ * a baseline name.
  */
 export function evaluateSystems(
   examples: Example[],
@@ -259,19 +303,25 @@ export function evaluateSystems(
     bootstrap: opts.bootstrap,
     seed: opts.seed,
     level: LEVEL,
+    ciNote: noCIReason(examples.length, opts.bootstrap),
   };
 }
 
 /**
  * Paired bootstrap CI of the mean per-example difference `a - b` on `metric` (same examples, same
- * seed and resamples as the evaluation). Throws if either system is missing.
+ * seed and resamples as the evaluation; NaN bounds when the evaluation has none, see
+ * {@linkcode EvalResult.ciNote}). Throws if either system is missing.
  */
 export function pairedDifferenceCI(result: EvalResult, a: string, b: string, metric: MetricName = "f1"): CI {
   const sa = result.systems[a];
   const sb = result.systems[b];
   if (!sa || !sb) throw new Error(`pairedDifferenceCI: no system "${!sa ? a : b}" in the evaluation`);
   const diffs = sa.scores.map((s, i) => s[metric] - sb.scores[i][metric]);
-  return bootstrapCI(diffs, { resamples: result.bootstrap, seed: result.seed, level: result.level });
+  return bootstrapCI(diffs, {
+    resamples: resamplesOf(diffs.length, result.bootstrap),
+    seed: result.seed,
+    level: result.level,
+  });
 }
 
 export const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
@@ -280,7 +330,8 @@ const s3 = (x: number) => (Number.isFinite(x) ? (x >= 0 ? "+" : "") + x.toFixed(
 /**
  * One plain sentence: does `model_greedy` beat `copy_input` on F1, and does the paired 95% bootstrap
  * CI of the per-example difference exclude 0? A model that does not beat copying the input has not
- * learned the task, and the sentence says so.
+ * learned the task, and the sentence says so. On fewer than {@linkcode MIN_ROWS_FOR_CI} rows there is no
+ * verdict: the sentence gives the two scores and says why.
  */
 export function verdict(result: EvalResult): string {
   const model = result.systems["model_greedy"];
@@ -288,6 +339,10 @@ export function verdict(result: EvalResult): string {
   if (!model || !copy) return "No verdict: the evaluation has no model_greedy or no copy_input system.";
   const m = model.mean.f1;
   const c = copy.mean.f1;
+  if (result.n < MIN_ROWS_FOR_CI) {
+    return `No verdict: ${noCIReason(result.n, result.bootstrap)} ` +
+      `(model_greedy F1 ${f3(m)}, copy_input F1 ${f3(c)}).`;
+  }
   const d = pairedDifferenceCI(result, "model_greedy", "copy_input", "f1");
   const hasCI = Number.isFinite(d.lo) && Number.isFinite(d.hi);
   const pct = Math.round(result.level * 100);
