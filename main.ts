@@ -6,7 +6,46 @@
  */
 import { CONFIG_KEYS, ConfigError, parseCliArgs, PROFILES, resolveConfig } from "./lib/config.ts";
 import { runCli } from "./lib/commands/cli.ts";
-import { runExperiment } from "./lib/experiment.ts";
+import { runExperiment, type RunOptions } from "./lib/experiment.ts";
+import { releaseAllSync } from "./lib/run/owner.ts";
+
+/**
+ * Ctrl-C: one line saying how far the run got and how to continue it, the run folder released, exit 1. A new run
+ * stopped before its first epoch leaves nothing behind (as a failed one).
+ */
+function interruptible(): Pick<RunOptions, "onStart" | "onEpochEnd"> & { stop(): void } {
+  let run: { id: string; dir: string; resumed: boolean } | null = null;
+  let epochs = 0;
+  const onSignal = () => {
+    let line = "interrupted before the run folder was made: nothing was written";
+    if (run && epochs === 0 && !run.resumed) {
+      try {
+        Deno.removeSync(run.dir, { recursive: true });
+      } catch { /* nothing to remove */ }
+      line = `interrupted before the first epoch of run ${run.id} finished: nothing kept`;
+    } else if (run) {
+      line =
+        `interrupted ${
+          epochs > 0 ? `after epoch ${epochs}` : "before an epoch finished"
+        } of run ${run.id}; ` +
+        `continue with: deno task experiment --resume ${run.id}`;
+    }
+    releaseAllSync();
+    console.error(line);
+    Deno.exit(1);
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  return {
+    onStart: (r) => {
+      run = r;
+      epochs = 0;
+    },
+    onEpochEnd: (entry) => {
+      epochs = entry.epoch;
+    },
+    stop: () => Deno.removeSignalListener("SIGINT", onSignal),
+  };
+}
 
 const HELP = `usage: deno task experiment [--profile=NAME] [--key=value ...] [--resume RUN_ID]
 profiles: ${Object.keys(PROFILES).join(", ")} (default: default)
@@ -23,9 +62,14 @@ if (import.meta.main) {
       // the run's own config is used; only the keys in RESUME_KEYS may be given
       const base = resolveConfig("default", { resultsDir: args.overrides.resultsDir });
       const { resultsDir: _r, ...rest } = args.overrides;
-      await runExperiment(base, { resume: args.resume, resumeOverrides: rest });
+      const signals = interruptible();
+      await runExperiment(base, { resume: args.resume, resumeOverrides: rest, ...signals });
+      signals.stop();
     } else {
-      await runExperiment(resolveConfig(args.profile, args.overrides));
+      const cfg = resolveConfig(args.profile, args.overrides);
+      const signals = interruptible();
+      await runExperiment(cfg, signals);
+      signals.stop();
     }
   }, HELP);
 }

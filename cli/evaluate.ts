@@ -1,5 +1,5 @@
 /**
- * `deno task evaluate --run=ID [--data=PATH] [--beam] [--evalExamples=N] [--bootstrap=N] [--resultsDir=DIR]`:
+ * `deno task evaluate --run=ID [--data=PATH] [--beam] [--lenient] [--evalExamples=N] [--bootstrap=N] [--resultsDir=DIR]`:
  * score a finished run's best model (lib/commands/evaluate.ts). Progress goes to stderr, the scores to stdout.
  * @module
  */
@@ -9,11 +9,12 @@ import { scoreTable } from "../lib/experiment.ts";
 import { checkKey, ConfigError } from "../lib/config.ts";
 
 const HELP =
-  `usage: deno task evaluate --run=ID [--data=PATH] [--beam] [--evalExamples=N] [--bootstrap=N] [--resultsDir=DIR]
+  `usage: deno task evaluate --run=ID [--data=PATH] [--beam] [--lenient] [--evalExamples=N] [--bootstrap=N] [--resultsDir=DIR]
   --run=ID         a run folder under --resultsDir (default results/)
   --data=PATH      a folder in the Kaggle layout (TelevisionNews/*.csv) to score on, instead of the run's test split;
                    snippets the run trained or validated on are left out
   --beam           also decode with beam search (slow)
+  --lenient        skip (and count) malformed rows and files of --data instead of failing
 writes <resultsDir>/<ID>/eval/<test|folder name>/ (metrics.json, predictions.csv, examples.json, report.md)`;
 
 /** A count flag checked like the config key of the same name (its kind and limits, lib/config.ts). */
@@ -28,6 +29,7 @@ if (import.meta.main) {
       run: "string",
       data: "string",
       beam: "bool",
+      lenient: "bool",
       evalExamples: "string",
       bootstrap: "string",
       resultsDir: "string",
@@ -41,6 +43,7 @@ if (import.meta.main) {
       resultsDir: typeof flags.resultsDir === "string" ? flags.resultsDir : "results",
       data: typeof flags.data === "string" ? flags.data : undefined,
       beam: flags.beam === true,
+      lenient: flags.lenient === true,
       evalExamples: count(flags.evalExamples, "evalExamples"),
       bootstrap: count(flags.bootstrap, "bootstrap"),
     });

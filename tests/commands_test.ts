@@ -11,6 +11,7 @@ import { LAYER } from "../lib/model/seq2seq.ts";
 import { assertRejects } from "@std/assert";
 import { InputError } from "../lib/commands/cli.ts";
 import { noteFor, type Summary, summaryCsv, writeOutput } from "../lib/commands/summarize.ts";
+import { RunFolder } from "../lib/run/folder.ts";
 
 const dec = new TextDecoder();
 
@@ -89,7 +90,8 @@ Deno.test("evaluate --data scores every distinct unseen snippet of a folder and 
   );
   assertEquals(r.code, 0, r.stderr);
   assertMatch(r.stderr, /left out \d+ snippets the run trained or validated on/);
-  const name = dataDir.split("/").at(-1)!;
+  const name = await RunFolder.evalName(dataDir); // the folder's name and a hash of its path
+  assert(name.startsWith(`${dataDir.split("/").at(-1)!}-`), name);
   const m = JSON.parse(await Deno.readTextFile(`${resultsDir}/${RUN}/eval/${name}/metrics.json`));
   assertEquals(m.n, run.data.splits.test.length, "of the run's own folder only its test snippets are unseen");
   assertEquals(m.provenance.left_out_seen_in_training, m.provenance.distinct_snippets - m.n);
@@ -106,7 +108,7 @@ Deno.test("evaluate --data scores every distinct unseen snippet of a folder and 
   );
   assertEquals(r2.code, 0, r2.stderr);
   const m2 = JSON.parse(
-    await Deno.readTextFile(`${resultsDir}/${RUN}/eval/${other.split("/").at(-1)}/metrics.json`),
+    await Deno.readTextFile(`${resultsDir}/${RUN}/eval/${await RunFolder.evalName(other)}/metrics.json`),
   );
   assert(m2.n > 0 && "model_beam" in m2.systems);
   await Deno.remove(other, { recursive: true });

@@ -11,7 +11,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   model: ["backend", "config", "io"],
   train: ["config", "io", "model", "util"],
   infer: ["backend", "data", "model"],
-  eval: ["data", "io", "util"],
+  eval: ["config", "data", "infer", "io", "util"],
   run: ["config", "data", "eval", "io", "model", "train"],
   plot: ["eval", "io", "run"],
 };

@@ -170,7 +170,12 @@ Deno.test("systemRows() lists every scored system with its means and F1 interval
   assert(Math.abs(rows[1].f1 - 1.5 / 1.75) < 1e-12);
   assertEquals(rows[1].words, 4);
   const withCi = systemRows(
-    evaluateSystems(examples, {}, { bootstrap: 50, seed: 1, leadWords: 2, labelSentences: 1 }),
+    evaluateSystems(Array.from({ length: 15 }, () => examples).flat(), {}, {
+      bootstrap: 50,
+      seed: 1,
+      leadWords: 2,
+      labelSentences: 1,
+    }),
   );
   assert(/^\[\d\.\d{3}, \d\.\d{3}\]$/.test(withCi[0].f1Interval), withCi[0].f1Interval);
 });

@@ -11,7 +11,8 @@ import {
 import { greedyDecodeBatch } from "../lib/infer/greedy.ts";
 import { resolveConfig } from "../lib/config.ts";
 import { prepareData } from "../lib/data/prep.ts";
-import { buildModelFor, evaluateExamples } from "../lib/experiment.ts";
+import { buildModelFor } from "../lib/experiment.ts";
+import { evaluateExamples } from "../lib/eval/evaluate.ts";
 import { extractInferenceModels } from "../lib/infer/models.ts";
 import { encoderRows, tinyConfig, tinyModel } from "./fixtures/tiny_seq2seq.ts";
 import * as tf from "@tensorflow/tfjs";

@@ -34,6 +34,9 @@ export const KNOWN_ERRORS: ReadonlySet<string> = new Set([
   "BackendError",
   "TrainingDivergedError",
   "ResumeError",
+  "WriteError",
+  "ModelFileError",
+  "OwnerError",
 ]);
 
 /** Whether `e` is an error the tools report in one line. */

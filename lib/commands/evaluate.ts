@@ -7,7 +7,10 @@
  *   vocabulary must come out as the run saved it), `<name>` = `test`;
  * - with `--data=PATH` (a folder in the Kaggle layout, `TelevisionNews/*.csv`): on every distinct snippet of that
  *   folder that the run did not train or validate on (those are counted and left out when the run's own data
- *   can be read; otherwise the report says it could not check), `<name>` = the folder's name.
+ *   can be read; otherwise the report says it could not check), `<name>` = the folder's name and a short hash of
+ *   its full path (two folders of the same name never share an evaluation).
+ *
+ * The report files are written into a fresh folder that replaces `eval/<name>/` only once all are written.
  *
  * @example
  * ```ts
@@ -18,15 +21,13 @@
  * ```
  * @module
  */
-import { basename, resolve } from "node:path";
+import { resolve } from "node:path";
 import { formatBackendReport, initBackend } from "../backend/choose.ts";
 import { loadCorpus } from "../data/corpus.ts";
-import { encodeSplit, type Example, makeExamples, prepareData } from "../data/prep.ts";
+import { encodeSplit, type Example, makeExamples } from "../data/prep.ts";
+import { evaluateExamples, type EvaluationOutput } from "../eval/evaluate.ts";
 import { metricsJson, writeEvalReport } from "../eval/report.ts";
-import { evaluateExamples, type EvaluationOutput } from "../experiment.ts";
-import { loadModelDir } from "../model/io.ts";
-import { evaluationConfig, openRun, RunError } from "../run/folder.ts";
-import type { EpochLog } from "../train/checkpoint.ts";
+import { evaluationConfig, prepareRunData, RunFolder } from "../run/folder.ts";
 import { InputError } from "./cli.ts";
 
 /** Options of {@linkcode evaluateRun}. */
@@ -42,6 +43,8 @@ export interface EvaluateOptions {
   evalExamples?: number;
   /** Bootstrap resamples (default: the run's). */
   bootstrap?: number;
+  /** Skip (and count) malformed rows and files of `data` instead of failing (as the experiment's `--lenient`). */
+  lenient?: boolean;
   /** Where progress lines go (default console.error: stdout stays for results). */
   log?: (line: string) => void;
 }
@@ -50,7 +53,7 @@ export interface EvaluateOptions {
 export interface EvaluateResult {
   /** Folder the report files were written to. */
   dir: string;
-  /** Evaluation name: `test` or the data folder's name. */
+  /** Evaluation name: `test`, or the data folder's name and a hash of its path. */
   name: string;
   evaluation: EvaluationOutput;
   metrics: ReturnType<typeof metricsJson>;
@@ -58,30 +61,19 @@ export interface EvaluateResult {
   seenLeftOut: number | null;
 }
 
-/** A file-system-safe evaluation name from a folder path. */
-function evalName(path: string): string {
-  const b = basename(resolve(path)).replace(/[^A-Za-z0-9._-]+/g, "_");
-  return b === "" || b === "test" ? `data_${b}` : b;
-}
-
-async function bestEpochLog(dir: string, bestEpoch?: number): Promise<EpochLog | undefined> {
-  try {
-    const history = JSON.parse(await Deno.readTextFile(`${dir}/history.json`)) as EpochLog[];
-    if (bestEpoch !== undefined) return history.find((h) => h.epoch === bestEpoch);
-    return history.reduce<EpochLog | undefined>((b, h) => (!b || h.valLoss < b.valLoss ? h : b), undefined);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Evaluate a finished run; see the module documentation. */
 export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult> {
   const log = opts.log ?? ((l: string) => console.error(l));
-  const opened = await openRun(opts.resultsDir, opts.run);
-  const cfg = evaluationConfig(opened.cfg, { evalExamples: opts.evalExamples, bootstrap: opts.bootstrap });
+  const folder = new RunFolder(opts.resultsDir, opts.run);
+  const opened = await folder.open(); // the model's files, vocabulary and config are checked here
+  const cfg = evaluationConfig(opened.cfg, {
+    evalExamples: opts.evalExamples,
+    bootstrap: opts.bootstrap,
+    lenient: opts.lenient,
+  });
   const backend = await initBackend({ backend: cfg.backend, blas: cfg.blas });
   log(formatBackendReport(backend));
-  const run = { ...opened, model: await loadModelDir(opened.bestDir) };
+  const run = await folder.load();
   try {
     let examples: Example[];
     let encIn: Int32Array;
@@ -90,18 +82,15 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
     let provenance: Record<string, string | number | null> = { data: "the run's test split" };
     if (opts.data === undefined) {
       name = "test";
-      const data = await prepareData(cfg, undefined, { useEnv: false });
-      if (!data.tokenizer.sameVocabulary(run.tokenizer)) {
-        throw new RunError(
-          `the run's data (${cfg.data || "embedded corpus"}) no longer gives the vocabulary saved in ` +
-            `${run.dir}/tokenizer.json, so its test split cannot be rebuilt; evaluate on a folder with --data`,
-        );
-      }
+      const data = await prepareRunData(
+        { ...run, cfg },
+        ", so its test split cannot be rebuilt; evaluate on a folder with --data",
+      );
       const n = cfg.evalExamples > 0 ? Math.min(cfg.evalExamples, data.encoded.test.n) : data.encoded.test.n;
       examples = data.splits.test.slice(0, n);
       encIn = data.encoded.test.encIn.subarray(0, n * cfg.maxInputLen);
     } else {
-      name = evalName(opts.data);
+      name = await RunFolder.evalName(opts.data);
       const loaded = await loadCorpus(opts.data, { lenient: cfg.lenient });
       const made = makeExamples(loaded.rows, cfg.labelSentences, cfg.sentenceBoundaries);
       const seen = new Set<string>();
@@ -112,10 +101,7 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
       );
       // leave out what the run learned from, when its own data can be read
       try {
-        const own = await prepareData(cfg, undefined, { useEnv: false });
-        if (!own.tokenizer.sameVocabulary(run.tokenizer)) {
-          throw new Error(`${cfg.data || "the embedded corpus"} no longer gives the run's vocabulary`);
-        }
+        const own = await prepareRunData({ ...run, cfg });
         const learned = new Set([...own.splits.train, ...own.splits.val].map((e) => e.input));
         const before = distinct.length;
         distinct = distinct.filter((e) => !learned.has(e.input));
@@ -165,21 +151,18 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
       beam: opts.beam ?? false,
       log,
     });
-    const state = await Deno.readTextFile(`${run.dir}/checkpoint/state.json`).then(
-      (t) => JSON.parse(t) as { bestEpoch?: number },
-      () => ({ bestEpoch: undefined }),
-    );
-    const teacherForced = await bestEpochLog(run.dir, state.bestEpoch);
+    const teacherForced = await folder.bestEpochLog();
     const decodeSpeed: Record<string, number> = { model_greedy: evaluation.speed.batched };
     if (opts.beam) decodeSpeed.model_beam = evaluation.speed.beam;
-    const dir = `${run.dir}/eval/${name}`;
-    await writeEvalReport(dir, evaluation.result, {
-      decodeSpeed,
-      verdict: evaluation.verdict,
-      split: name,
-      teacherForced,
-      provenance,
-    });
+    // written whole into a fresh folder and moved into place: two evaluations never mix their files
+    const dir = await folder.writeEval(name, (tmp) =>
+      writeEvalReport(tmp, evaluation.result, {
+        decodeSpeed,
+        verdict: evaluation.verdict,
+        split: name,
+        teacherForced,
+        provenance,
+      }));
     const metrics = metricsJson(evaluation.result, name, decodeSpeed, teacherForced, provenance);
     return { dir, name, evaluation, metrics, seenLeftOut };
   } finally {

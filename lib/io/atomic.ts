@@ -23,6 +23,14 @@ export function tmpPathFor(path: string): string {
   return `${path}.tmp`;
 }
 
+/** A file or folder that could not be written (a full disk, a missing or read-only folder): one line in the CLIs. */
+export class WriteError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "WriteError";
+  }
+}
+
 async function removeQuietly(path: string): Promise<void> {
   try {
     await Deno.remove(path);
@@ -50,12 +58,9 @@ export async function writeBytesAtomic(path: string, bytes: Uint8Array): Promise
     await Deno.rename(tmp, path);
   } catch (err) {
     await removeQuietly(tmp);
-    throw new Error(
-      `writeAtomic: cannot write ${path}: ${err instanceof Error ? err.message : String(err)}`,
-      {
-        cause: err,
-      },
-    );
+    throw new WriteError(`cannot write ${path}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
 }
 
@@ -83,16 +88,54 @@ export function writeBytesAtomicSync(path: string, bytes: Uint8Array): void {
     } catch {
       // nothing to clean up
     }
-    throw new Error(
-      `writeAtomic: cannot write ${path}: ${err instanceof Error ? err.message : String(err)}`,
-      {
-        cause: err,
-      },
-    );
+    throw new WriteError(`cannot write ${path}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
 }
 
 /** Synchronous {@linkcode writeTextAtomic}. */
 export function writeTextAtomicSync(path: string, text: string): void {
   writeBytesAtomicSync(path, new TextEncoder().encode(text));
+}
+
+/**
+ * Replace the folder `dir` whole: `fill` writes into a fresh sibling folder of this call's own (so concurrent
+ * callers never share one), which is renamed over `dir` only once `fill` has finished. A reader sees the old
+ * folder or the new one, never a mix; on failure the fresh folder is removed, `dir` is left as it was, and the
+ * error is a {@linkcode WriteError} naming the folder.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals, assertRejects } from "@std/assert";
+ * import { replaceDir } from "./atomic.ts";
+ * const root = await Deno.makeTempDir();
+ * await replaceDir(`${root}/eval`, (d) => Deno.writeTextFile(`${d}/n.txt`, "5"));
+ * await assertRejects(() => replaceDir(`${root}/eval`, () => Promise.reject(new Error("disk full"))));
+ * assertEquals(await Deno.readTextFile(`${root}/eval/n.txt`), "5"); // the failed write changed nothing
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ */
+export async function replaceDir(dir: string, fill: (tmp: string) => Promise<unknown>): Promise<void> {
+  const tag = `${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const tmp = `${dir}.tmp-${tag}`, old = `${dir}.old-${tag}`;
+  let moved = false;
+  try {
+    await Deno.mkdir(tmp, { recursive: true });
+    await fill(tmp);
+    try {
+      await Deno.rename(dir, old);
+      moved = true;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    await Deno.rename(tmp, dir);
+    if (moved) await Deno.remove(old, { recursive: true }).catch(() => {});
+  } catch (err) {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    if (moved) await Deno.rename(old, dir).catch(() => {}); // put the previous folder back
+    throw new WriteError(`cannot write ${dir}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
+  }
 }

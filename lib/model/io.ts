@@ -43,53 +43,186 @@ export function weightBytes(data: tf.io.WeightData | undefined): Uint8Array {
   return new Uint8Array(tf.io.CompositeArrayBuffer.join(data));
 }
 
-/** Write `model` to `dir/model.json` and `dir/weights.bin`. */
-export async function saveModelDir(model: tf.LayersModel, dir: string): Promise<void> {
+/** A saved model folder that does not hold what its `model.json` says (printed in one line by the CLIs). */
+export class ModelFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ModelFileError";
+  }
+}
+
+/**
+ * What {@linkcode saveModelDir} records in `model.json`'s `userDefinedMetadata` (stock TensorFlow.js reads and
+ * ignores it): the weight file's size and SHA-256, so a reader can prove the weights are the ones saved with
+ * this topology, and whatever the caller adds (the training loop adds the epoch).
+ */
+export interface SavedModelMetadata {
+  weightsBytes: number;
+  weightsSha256: string;
+  [key: string]: unknown;
+}
+
+/** The hex SHA-256 of `bytes`. */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Write `model` to `dir/model.json` and `dir/weights.bin`; `metadata` (JSON values) joins the weight file's size
+ * and hash in `model.json`'s `userDefinedMetadata`.
+ */
+export async function saveModelDir(
+  model: tf.LayersModel,
+  dir: string,
+  metadata: Record<string, unknown> = {},
+): Promise<void> {
   const art = await modelArtifacts(model);
   await Deno.mkdir(dir, { recursive: true });
-  await writeBytesAtomic(`${dir}/weights.bin`, weightBytes(art.weightData));
+  const bytes = weightBytes(art.weightData);
+  await writeBytesAtomic(`${dir}/weights.bin`, bytes);
+  const userDefinedMetadata: SavedModelMetadata = {
+    ...metadata,
+    weightsBytes: bytes.length,
+    weightsSha256: await sha256Hex(bytes),
+  };
   const json = {
     format: "layers-model",
     generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
     convertedBy: null,
     modelTopology: art.modelTopology,
     weightsManifest: [{ paths: ["weights.bin"], weights: art.weightSpecs }],
+    userDefinedMetadata,
   };
   await writeTextAtomic(`${dir}/model.json`, JSON.stringify(json));
 }
 
-/** Read a folder written by {@linkcode saveModelDir} (or any tfjs layers-model folder with one weight file). */
-export async function loadModelDir(dir: string): Promise<tf.LayersModel> {
+/** Bytes per element of the weight dtypes tfjs saves. */
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, float16: 2, uint8: 1, int16: 2 };
+
+/** A saved model folder, read and checked by {@linkcode readModelDir}. */
+export interface ModelDir {
+  dir: string;
+  /** `model.json`'s `modelTopology`. */
+  topology: tf.io.ModelJSON["modelTopology"];
+  /** Every weight, in the order of the weight file. */
+  specs: tf.io.WeightsManifestEntry[];
+  /** The weight file(s), joined. */
+  weights: Uint8Array;
+  /** `userDefinedMetadata` (absent in folders written before it was recorded). */
+  metadata: Partial<SavedModelMetadata>;
+}
+
+/** Element counts per layer (the part of each weight's name before its first `/`), from weight specs. */
+export function paramsPerLayer(specs: readonly tf.io.WeightsManifestEntry[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of specs) {
+    const layer = s.name.split("/")[0];
+    out[layer] = (out[layer] ?? 0) + s.shape.reduce((a, b) => a * b, 1);
+  }
+  return out;
+}
+
+/**
+ * Read `dir/model.json` and its weight file and prove they belong together before tfjs sees them: the weight
+ * file holds exactly the bytes the weight specs describe (a file a few bytes short or long is refused), and,
+ * when `model.json` records them, the file's size and SHA-256 match what was saved. Any failure is a
+ * {@linkcode ModelFileError} naming the file.
+ */
+export async function readModelDir(dir: string): Promise<ModelDir> {
   let json: {
     modelTopology?: tf.io.ModelJSON["modelTopology"];
     weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+    userDefinedMetadata?: Partial<SavedModelMetadata>;
   };
   try {
     json = JSON.parse(await Deno.readTextFile(`${dir}/model.json`));
   } catch (e) {
-    throw new Error(`loadModelDir: cannot read ${dir}/model.json: ${(e as Error).message}`);
+    throw new ModelFileError(`cannot read ${dir}/model.json: ${(e as Error).message}`);
   }
-  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new Error(`loadModelDir: ${dir}/model.json lacks modelTopology or weightsManifest`);
+  if (!json || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
+    throw new ModelFileError(`${dir}/model.json lacks modelTopology or weightsManifest`);
   }
   const specs: tf.io.WeightsManifestEntry[] = [];
   const parts: Uint8Array[] = [];
+  const files: string[] = [];
   for (const group of json.weightsManifest) {
+    if (!Array.isArray(group?.paths) || !Array.isArray(group?.weights)) {
+      throw new ModelFileError(`${dir}/model.json: a weightsManifest entry lacks paths or weights`);
+    }
     specs.push(...group.weights);
-    for (const p of group.paths) parts.push(await Deno.readFile(`${dir}/${p}`));
+    for (const p of group.paths) {
+      if (typeof p !== "string" || p.includes("/") || p.includes("\\")) {
+        throw new ModelFileError(
+          `${dir}/model.json: weight path ${JSON.stringify(p)} is not a file of ${dir}`,
+        );
+      }
+      try {
+        parts.push(await Deno.readFile(`${dir}/${p}`));
+      } catch (e) {
+        throw new ModelFileError(`cannot read ${dir}/${p}: ${(e as Error).message}`);
+      }
+      files.push(`${dir}/${p}`);
+    }
+  }
+  let expected = 0;
+  for (const s of specs) {
+    const per = DTYPE_BYTES[s.dtype];
+    if (per === undefined || !Array.isArray(s.shape) || s.shape.some((d) => !Number.isInteger(d) || d < 0)) {
+      throw new ModelFileError(`${dir}/model.json: weight ${s.name} has a bad shape or dtype`);
+    }
+    expected += per * s.shape.reduce((a, b) => a * b, 1);
   }
   const total = parts.reduce((s, p) => s + p.length, 0);
-  const buf = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    buf.set(p, off);
-    off += p.length;
+  const fileNames = files.join(" + ");
+  if (total !== expected) {
+    throw new ModelFileError(
+      `${fileNames} holds ${total.toLocaleString("en-US")} bytes but ${dir}/model.json describes ` +
+        `${expected.toLocaleString("en-US")} (${total < expected ? "truncated" : "extra bytes"}): ` +
+        `the model and its weights do not belong together`,
+    );
   }
-  return fixMultiOutputLayers(
-    await tf.loadLayersModel(tf.io.fromMemory({
-      modelTopology: json.modelTopology,
-      weightSpecs: specs,
-      weightData: buf.buffer,
-    })),
-  );
+  const weights = parts.length === 1 ? parts[0] : new Uint8Array(total);
+  if (parts.length !== 1) {
+    let off = 0;
+    for (const p of parts) {
+      weights.set(p, off);
+      off += p.length;
+    }
+  }
+  const metadata = json.userDefinedMetadata ?? {};
+  if (typeof metadata.weightsSha256 === "string") {
+    const hash = await sha256Hex(weights);
+    if (hash !== metadata.weightsSha256 || metadata.weightsBytes !== total) {
+      throw new ModelFileError(
+        `${fileNames} is not the weight file saved with ${dir}/model.json (SHA-256 differs): ` +
+          `the file was changed or comes from another save`,
+      );
+    }
+  }
+  return { dir, topology: json.modelTopology, specs, weights, metadata };
+}
+
+/**
+ * Read a folder written by {@linkcode saveModelDir} (or any tfjs layers-model folder), checked first by
+ * {@linkcode readModelDir}; a folder that fails the check, or that tfjs cannot build, is a
+ * {@linkcode ModelFileError} naming it.
+ */
+export async function loadModelDir(dir: string): Promise<tf.LayersModel> {
+  const m = await readModelDir(dir);
+  let model: tf.LayersModel;
+  try {
+    model = await tf.loadLayersModel(tf.io.fromMemory({
+      modelTopology: m.topology,
+      weightSpecs: m.specs,
+      weightData: m.weights.byteOffset === 0 && m.weights.byteLength === m.weights.buffer.byteLength
+        ? m.weights.buffer as ArrayBuffer
+        : m.weights.slice().buffer as ArrayBuffer,
+    }));
+  } catch (e) {
+    throw new ModelFileError(
+      `${dir}/model.json: tfjs cannot build the saved model (${(e as Error).message})`,
+    );
+  }
+  return fixMultiOutputLayers(model);
 }

@@ -287,7 +287,7 @@ export function countText(phase: string, done: number, total: number, elapsedSec
 /**
  * An in-place bar for long jobs counted in items, such as decoding a test split: one bar per phase (`greedy`,
  * `beam`, ...), each updated in place with the items done, the speed and the ETA, green once the phase is done.
- * Its {@linkcode update} fits `evaluateExamples`' `onProgress` (lib/experiment.ts). Outside Jupyter it sends
+ * Its {@linkcode update} fits `evaluateExamples`' `onProgress` (lib/eval/evaluate.ts). Outside Jupyter it sends
  * nothing.
  *
  * @example

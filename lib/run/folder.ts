@@ -1,28 +1,48 @@
 /**
- * The run folder (`results/<run-id>/`) in one place: write what a run starts with; read its config, history and
- * metrics; load its best model with its tokenizer (and its data, checked against the saved vocabulary); list the
- * runs of a results folder and the files of a run. The experiment, `evaluate`, `summarize`, the plots and the
- * notebooks all go through here.
+ * The run folder (`results/<run-id>/`) in one place: {@linkcode RunFolder} owns every file of a run: its paths,
+ * new run ids that never collide (an exclusive create of the folder), `owner.json` (which process writes the run),
+ * reading, the integrity checks that prove a saved model belongs to its weights, tokenizer and config, the keys a
+ * resumed run or an evaluation may change, and evaluation folders that are written whole or not at all. The
+ * experiment, `evaluate`, `summarize`, the plots and the notebooks all go through here.
  *
  * @example
  * ```ts
- * import { assertRejects } from "@std/assert";
- * import { loadRun, RunError } from "./folder.ts";
+ * import { assertEquals, assertNotEquals, assertRejects } from "@std/assert";
+ * import { loadRun, RunError, RunFolder } from "./folder.ts";
  * await assertRejects(() => loadRun("results", "no-such-run"), RunError, "no run");
+ * const resultsDir = await Deno.makeTempDir();
+ * const now = () => new Date("2026-12-02T10:00:00Z");
+ * const a = await RunFolder.create(resultsDir, "tiny", { now });
+ * const b = await RunFolder.create(resultsDir, "tiny", { now }); // the same second: another folder
+ * assertEquals(a.folder.id, "20261202-100000Z-tiny");
+ * assertNotEquals(a.folder.dir, b.folder.dir);
+ * await a.lock.release();
+ * await b.lock.release();
+ * await Deno.remove(resultsDir, { recursive: true });
  * ```
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
+import { basename, resolve } from "node:path";
 import { type Config, type Overrides, PROFILES, resolveConfig } from "../config.ts";
 import { prepareData, type PreparedData } from "../data/prep.ts";
 import type { MetricsJson } from "../eval/report.ts";
 import { Tokenizer } from "../data/tokenizer.ts";
-import { writeTextAtomic } from "../io/atomic.ts";
+import { replaceDir, writeTextAtomic } from "../io/atomic.ts";
 import { pathExists } from "../io/exists.ts";
-import { loadModelDir } from "../model/io.ts";
-import { completeDir, type EpochLog } from "../train/checkpoint.ts";
+import {
+  loadModelDir,
+  type ModelDir,
+  ModelFileError,
+  paramsPerLayer,
+  readModelDir,
+  sha256Hex,
+} from "../model/io.ts";
+import { expectedParamCounts, LAYER } from "../model/seq2seq.ts";
+import { completeDir, type EpochLog, savedEpoch, type TrainState } from "../train/checkpoint.ts";
+import { acquireOwner, OwnerError, type OwnerLock } from "./owner.ts";
 
-/** A run folder that is missing or incomplete for what was asked of it (printed in one line by the CLIs). */
+/** A run folder that is missing, incomplete or inconsistent for what was asked of it (one line in the CLIs). */
 export class RunError extends Error {
   constructor(message: string) {
     super(message);
@@ -31,7 +51,8 @@ export class RunError extends Error {
 }
 
 /**
- * A new run id: `<UTC date-time>-<profile>`.
+ * A new run id: `<UTC date-time>-<profile>`. Two runs of the same second get the same id here;
+ * {@linkcode RunFolder.create} adds `-2`, `-3`, ... to the later ones.
  *
  * @example
  * ```ts
@@ -70,6 +91,16 @@ export async function readRunConfig(dir: string): Promise<Config> {
   return parsed as Config;
 }
 
+/** The saved config, validated as a config the project can run (unknown keys or bad values name the file). */
+export async function readValidRunConfig(dir: string): Promise<Config> {
+  const raw = await readRunConfig(dir);
+  try {
+    return resolveConfig(raw.profile in PROFILES ? raw.profile : "paper", raw);
+  } catch (e) {
+    throw new RunError(`${dir}/config.json: ${(e as Error).message}`);
+  }
+}
+
 /**
  * Write what a run folder needs before training: `config.json` (unless `opts.config` is false, as when
  * resuming), `tokenizer.json` and `prep_report.json`. The CLI and the training notebook both start runs so.
@@ -92,7 +123,10 @@ export interface OpenedRun {
   dir: string;
   cfg: Config;
   tokenizer: Tokenizer;
-  /** The folder holding the best epoch's `model.json` (`best/`, or `best.old/` after an interrupted save). */
+  /**
+   * The folder holding the best epoch's `model.json`: `best/` (or `best.old/` after an interrupted save), or
+   * `checkpoint/` when the run stopped between saving the checkpoint and `best/` of the same, best, epoch.
+   */
   bestDir: string;
 }
 
@@ -102,40 +136,350 @@ export interface LoadedRun extends OpenedRun {
 }
 
 /**
- * Check run `id` of `resultsDir` (or, with one argument, the run folder itself) and read its config and
- * tokenizer, without loading the model (which needs a backend). A missing run, a run without `best/` (no epoch
- * finished yet) or without `tokenizer.json` is a {@linkcode RunError} naming the folder.
+ * Check that the saved model `m` is the model `cfg` builds for `tokenizer`: the embedding has one row per
+ * tokenizer id, every layer has the parameters the config gives it (Keras formulas, lib/model/seq2seq.ts), and
+ * the inputs have the config's lengths. A mismatch is a {@linkcode RunError} naming the files.
  */
-export async function openRun(resultsDirOrRun: string, id?: string): Promise<OpenedRun> {
-  const dir = id === undefined ? resultsDirOrRun : runDir(resultsDirOrRun, id);
-  if (!(await pathExists(dir))) {
+export function checkModelMatches(
+  m: Pick<ModelDir, "dir" | "specs" | "topology">,
+  cfg: Config,
+  tokenizer: Tokenizer,
+  files: { config: string; tokenizer: string },
+): void {
+  const model = `${m.dir}/model.json`;
+  const emb = m.specs.find((s) =>
+    [LAYER.sharedEmbedding, LAYER.encoderEmbedding].some((l) => s.name.startsWith(`${l}/`))
+  );
+  if (emb && emb.shape[0] !== tokenizer.size) {
     throw new RunError(
-      `no run ${id === undefined ? dir : `"${id}" in ${resultsDirOrRun}/`}` +
-        (id === undefined ? "" : " (see --resultsDir; run ids are the folder names there)"),
+      `${files.tokenizer} has ${tokenizer.size} ids but the embedding of ${model} has ${
+        emb.shape[0]
+      } rows: ` +
+        `the model and its vocabulary do not belong together`,
     );
   }
-  const cfg = await readRunConfig(dir);
-  const bestDir = await completeDir(`${dir}/best`);
-  if (!bestDir) throw new RunError(`${dir}/best holds no model: the run has not finished an epoch`);
-  let tokJson: unknown;
-  try {
-    tokJson = JSON.parse(await Deno.readTextFile(`${dir}/tokenizer.json`));
-  } catch (e) {
-    throw new RunError(`${dir}/tokenizer.json is missing or unreadable (${(e as Error).message})`);
+  const want = expectedParamCounts({ ...cfg, vocabSize: tokenizer.size });
+  const have = paramsPerLayer(m.specs);
+  for (const layer of new Set([...Object.keys(want), ...Object.keys(have)])) {
+    if ((want[layer] ?? 0) !== (have[layer] ?? 0)) {
+      throw new RunError(
+        `${model}: layer ${layer} has ${(have[layer] ?? 0).toLocaleString("en-US")} parameters, but ` +
+          `${files.config} builds it with ${
+            (want[layer] ?? 0).toLocaleString("en-US")
+          } (units ${cfg.units}, ` +
+          `encoderLayers ${cfg.encoderLayers}, embeddingDim ${cfg.embeddingDim}, attentionUnits ` +
+          `${cfg.attentionUnits}, copy ${cfg.copy}, coverage ${cfg.coverage}, vocabulary ${tokenizer.size}): ` +
+          `the config is not the one the model was trained with`,
+      );
+    }
   }
-  let tokenizer: Tokenizer;
-  try {
-    tokenizer = Tokenizer.fromJSON(tokJson);
-  } catch (e) {
-    throw new RunError(`${dir}/tokenizer.json: ${(e as Error).message}`);
+  const layers = ((m.topology as { config?: { layers?: unknown[] } } | undefined)?.config?.layers ?? []) as {
+    name?: string;
+    config?: { batch_input_shape?: (number | null)[] };
+  }[];
+  const len = (name: string) => layers.find((l) => l.name === name)?.config?.batch_input_shape?.[1];
+  for (
+    const [name, key] of [[LAYER.encoderInput, "maxInputLen"], [LAYER.decoderInput, "maxOutputLen"]] as const
+  ) {
+    const saved = len(name);
+    if (typeof saved === "number" && saved !== cfg[key]) {
+      throw new RunError(
+        `${model}: input ${name} has length ${saved}, but ${files.config} says ${key} ${cfg[key]}: ` +
+          `the config is not the one the model was trained with`,
+      );
+    }
   }
-  return { id: id ?? dir.split("/").filter((p) => p !== "").at(-1) ?? dir, dir, cfg, tokenizer, bestDir };
+}
+
+/** Where a new run folder's id comes from. */
+export interface CreateRunOptions {
+  /** Use this id; an existing folder of that id is an error unless `replace` is set. */
+  id?: string;
+  /** With `id`: an existing folder of that id is emptied first (refused while another process writes it). */
+  replace?: boolean;
+  /** The clock for generated ids (tests pass a fixed one). */
+  now?: () => Date;
+  /** What the owner does, shown to a second writer (default "training"). */
+  purpose?: string;
+}
+
+/** The run's best epoch and finished epochs as `checkpoint/state.json` records them. */
+export type RunState = Pick<TrainState, "epoch" | "bestEpoch" | "stopped">;
+
+/**
+ * One run folder and every file in it. Paths are properties; reading goes through methods that name the file
+ * in their errors; writers take {@linkcode RunFolder.lock} first.
+ */
+export class RunFolder {
+  /** The folder: `<resultsDir>/<id>`. */
+  readonly dir: string;
+
+  constructor(readonly resultsDir: string, readonly id: string) {
+    this.dir = runDir(resultsDir, id);
+  }
+
+  /** The run folder at path `dir` (its id is the folder's name). */
+  static at(dir: string): RunFolder {
+    const clean = dir.replace(/\/+$/, "");
+    const i = clean.lastIndexOf("/");
+    return i < 0 ? new RunFolder(".", clean) : new RunFolder(clean.slice(0, i) || "/", clean.slice(i + 1));
+  }
+
+  /**
+   * Create a new run folder and take it for this process. A generated id (`<date-time>-<profile>`) that exists
+   * already gets `-2`, `-3`, ...: runs started in the same second never share a folder. The folder is created
+   * exclusively, so two processes cannot both get the same one.
+   */
+  static async create(
+    resultsDir: string,
+    profile: string,
+    opts: CreateRunOptions = {},
+  ): Promise<{ folder: RunFolder; lock: OwnerLock }> {
+    await Deno.mkdir(resultsDir, { recursive: true });
+    const purpose = opts.purpose ?? "training";
+    if (opts.id !== undefined) {
+      if (opts.id === "" || opts.id.includes("/") || opts.id.startsWith(".")) {
+        throw new RunError(`bad run id ${JSON.stringify(opts.id)}: a run id is a folder name`);
+      }
+      const folder = new RunFolder(resultsDir, opts.id);
+      try {
+        await Deno.mkdir(folder.dir);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+        if (!opts.replace) {
+          throw new RunError(
+            `${folder.dir} exists already: choose another run id, or continue it with --resume ${opts.id}`,
+          );
+        }
+        const lock = await folder.lock(`replacing the run (${purpose})`);
+        for await (const entry of Deno.readDir(folder.dir)) {
+          if (entry.name !== "owner.json") {
+            await Deno.remove(`${folder.dir}/${entry.name}`, { recursive: true });
+          }
+        }
+        return { folder, lock };
+      }
+      return { folder, lock: await folder.lock(purpose) };
+    }
+    const base = newRunId({ profile }, (opts.now ?? (() => new Date()))());
+    for (let n = 1; n < 10000; n++) {
+      const folder = new RunFolder(resultsDir, n === 1 ? base : `${base}-${n}`);
+      try {
+        await Deno.mkdir(folder.dir);
+      } catch (e) {
+        if (e instanceof Deno.errors.AlreadyExists) continue;
+        throw e;
+      }
+      return { folder, lock: await folder.lock(purpose) };
+    }
+    throw new RunError(`${resultsDir}: no free run id for ${base}`);
+  }
+
+  /** Take the folder for this process (`owner.json`); another live writer is a {@linkcode RunError}. */
+  async lock(purpose: string): Promise<OwnerLock> {
+    try {
+      return await acquireOwner(this.dir, purpose);
+    } catch (e) {
+      if (e instanceof OwnerError) throw new RunError(e.message);
+      throw e;
+    }
+  }
+
+  /**
+   * Write what the run starts with: `backend.json`, `tokenizer.json`, `prep_report.json` and (unless
+   * `opts.config` is false, as when resuming) `config.json`.
+   */
+  async writeInputs(
+    cfg: Config,
+    data: Pick<PreparedData, "tokenizer" | "report">,
+    backend: unknown,
+    opts: { config?: boolean } = {},
+  ): Promise<void> {
+    await writeTextAtomic(this.path("backend.json"), JSON.stringify(backend, null, 1));
+    await writeRunInputs(this.dir, cfg, data, opts);
+  }
+
+  /** The saved config with the allowed `overrides` of a resumed run ({@linkcode RESUME_KEYS}) applied. */
+  async resumeConfig(overrides: Overrides = {}): Promise<Config> {
+    checkRunKeys(overrides, RESUME_POLICY, this.path("config.json"));
+    return runConfigWith(await readRunConfig(this.dir), overrides, RESUME_POLICY, this.path("config.json"));
+  }
+
+  /** The path of a file or folder of the run (`config.json`, `best`, `eval/<name>`, ...). */
+  path(name: string): string {
+    return `${this.dir}/${name}`;
+  }
+
+  /** Whether the folder exists. */
+  exists(): Promise<boolean> {
+    return pathExists(this.dir);
+  }
+
+  /** `config.json`, validated. */
+  config(): Promise<Config> {
+    return readValidRunConfig(this.dir);
+  }
+
+  /** `tokenizer.json`. */
+  async tokenizer(): Promise<Tokenizer> {
+    let json: unknown;
+    try {
+      json = JSON.parse(await Deno.readTextFile(this.path("tokenizer.json")));
+    } catch (e) {
+      throw new RunError(`${this.path("tokenizer.json")} is missing or unreadable (${(e as Error).message})`);
+    }
+    try {
+      return Tokenizer.fromJSON(json);
+    } catch (e) {
+      throw new RunError(`${this.path("tokenizer.json")}: ${(e as Error).message}`);
+    }
+  }
+
+  /** `history.json` (empty when the run has none yet). */
+  async history(): Promise<EpochLog[]> {
+    const path = this.path("history.json");
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return [];
+      throw new RunError(`${path} is unreadable (${(e as Error).message})`);
+    }
+    try {
+      return checkHistory(JSON.parse(text), path) as EpochLog[];
+    } catch (e) {
+      throw new RunError(`${path}: ${(e as Error).message.replace(`${path}: `, "")}`);
+    }
+  }
+
+  /** The training state of the last checkpoint (`checkpoint/state.json`), or null before the first epoch. */
+  async state(): Promise<RunState | null> {
+    const ck = await completeDir(this.path("checkpoint"));
+    if (ck === null) return null;
+    try {
+      const s = JSON.parse(await Deno.readTextFile(`${ck}/state.json`)) as RunState;
+      if (typeof s.epoch !== "number" || typeof s.bestEpoch !== "number") throw new Error("no epoch numbers");
+      return s;
+    } catch (e) {
+      throw new RunError(`${ck}/state.json is not a training state (${(e as Error).message})`);
+    }
+  }
+
+  /** The best epoch's figures: the epoch `state.json` names, else the lowest validation loss in the history. */
+  async bestEpochLog(): Promise<EpochLog | undefined> {
+    const history = await this.history();
+    const state = await this.state().catch(() => null);
+    if (state) return history.find((h) => h.epoch === state.bestEpoch);
+    return history.reduce<EpochLog | undefined>((b, h) => (!b || h.valLoss < b.valLoss ? h : b), undefined);
+  }
+
+  /**
+   * The folder holding the best epoch's model. `best/` records its epoch; when the run stopped after saving the
+   * checkpoint of a new best epoch but before `best/`, the checkpoint holds those weights and is used. A `best/`
+   * that disagrees with `state.json` otherwise is a {@linkcode RunError}.
+   */
+  async bestModelDir(): Promise<string> {
+    const best = await completeDir(this.path("best"));
+    if (!best) throw new RunError(`${this.path("best")} holds no model: the run has not finished an epoch`);
+    const state = await this.state();
+    if (state === null || state.bestEpoch === 0) return best;
+    const bestEpoch = await savedEpoch(best);
+    if (bestEpoch === null || bestEpoch === state.bestEpoch) return best; // older runs record no epoch
+    const ck = await completeDir(this.path("checkpoint"));
+    if (ck !== null && state.epoch === state.bestEpoch && (await savedEpoch(ck)) === state.bestEpoch) {
+      return ck;
+    }
+    throw new RunError(
+      `${best}/model.json holds epoch ${bestEpoch}, but ${
+        this.path("checkpoint/state.json")
+      } says the best ` +
+        `epoch is ${state.bestEpoch}: continue the run with --resume ${this.id} to repair it`,
+    );
+  }
+
+  /**
+   * Check the run and read its config and tokenizer without loading the model: the folder exists, has a best
+   * model, and that model's files, vocabulary and config belong together ({@linkcode checkModelMatches},
+   * `readModelDir` in lib/model/io.ts). Any failure is a {@linkcode RunError} naming the file.
+   */
+  async open(): Promise<OpenedRun> {
+    if (!(await this.exists())) {
+      throw new RunError(
+        `no run "${this.id}" in ${this.resultsDir}/ (see --resultsDir; run ids are the folder names there)`,
+      );
+    }
+    const cfg = await this.config();
+    const bestDir = await this.bestModelDir();
+    const tokenizer = await this.tokenizer();
+    let m: ModelDir;
+    try {
+      m = await readModelDir(bestDir);
+    } catch (e) {
+      if (e instanceof ModelFileError) throw new RunError(e.message);
+      throw e;
+    }
+    checkModelMatches(m, cfg, tokenizer, {
+      config: this.path("config.json"),
+      tokenizer: this.path("tokenizer.json"),
+    });
+    return { id: this.id, dir: this.dir, cfg, tokenizer, bestDir };
+  }
+
+  /** {@linkcode RunFolder.open} and load the best model (the backend must be ready). */
+  async load(): Promise<LoadedRun> {
+    const opened = await this.open();
+    return { ...opened, model: await loadModel(opened.bestDir) };
+  }
+
+  /**
+   * The evaluation name of a data folder: its name and a short hash of its full path, so two folders of the
+   * same name never share `eval/<name>/` and the same folder always gets the same one.
+   */
+  static async evalName(dataPath: string): Promise<string> {
+    const full = resolve(dataPath);
+    const b = basename(full).replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^\.+/, "") || "data";
+    const hash = (await sha256Hex(new TextEncoder().encode(full))).slice(0, 8);
+    return `${b}-${hash}`;
+  }
+
+  /**
+   * Write evaluation `name` whole or not at all: `fill` writes into a fresh folder of its own, which then
+   * replaces `eval/<name>/` in one rename. A failure leaves the previous evaluation (if any) as it was and
+   * is a {@linkcode RunError} naming the folder.
+   */
+  async writeEval(name: string, fill: (dir: string) => Promise<unknown>): Promise<string> {
+    const target = this.path(`eval/${name}`);
+    try {
+      await Deno.mkdir(this.path("eval"), { recursive: true });
+      await replaceDir(target, fill);
+    } catch (e) {
+      throw new RunError(`cannot write the evaluation ${target}: ${(e as Error).message}`);
+    }
+    return target;
+  }
+}
+
+async function loadModel(dir: string): Promise<tf.LayersModel> {
+  try {
+    return await loadModelDir(dir);
+  } catch (e) {
+    if (e instanceof ModelFileError) throw new RunError(e.message);
+    throw e;
+  }
+}
+
+/**
+ * Check run `id` of `resultsDir` (or, with one argument, the run folder itself) and read its config and
+ * tokenizer, without loading the model (which needs a backend): {@linkcode RunFolder.open}.
+ */
+export function openRun(resultsDirOrRun: string, id?: string): Promise<OpenedRun> {
+  return (id === undefined ? RunFolder.at(resultsDirOrRun) : new RunFolder(resultsDirOrRun, id)).open();
 }
 
 /** {@linkcode openRun} and load the best model (the backend must be ready). */
 export async function loadRun(resultsDirOrRun: string, id?: string): Promise<LoadedRun> {
   const opened = await openRun(resultsDirOrRun, id);
-  return { ...opened, model: await loadModelDir(opened.bestDir) };
+  return { ...opened, model: await loadModel(opened.bestDir) };
 }
 
 /** A run's model and tokenizer with its data prepared again from its config (same splits, same vocabulary). */
@@ -151,16 +495,28 @@ export interface LoadedRunWithData extends LoadedRun {
 export async function loadRunWithData(resultsDirOrRun: string, id?: string): Promise<LoadedRunWithData> {
   // the data first: a data error then leaves no model to dispose
   const opened = await openRun(resultsDirOrRun, id);
-  const data = await prepareData(opened.cfg, undefined, { useEnv: false });
-  if (!data.tokenizer.sameVocabulary(opened.tokenizer)) {
+  const data = await prepareRunData(opened);
+  return { ...opened, model: await loadModel(opened.bestDir), data };
+}
+
+/**
+ * The run's data prepared again from its config; the vocabulary must come out as `tokenizer.json` holds it, or
+ * the data changed since the run: a {@linkcode RunError} saying so (`hint` is added to the message).
+ */
+export async function prepareRunData(
+  run: Pick<OpenedRun, "cfg" | "dir" | "tokenizer">,
+  hint = "",
+): Promise<PreparedData> {
+  const data = await prepareData(run.cfg, undefined, { useEnv: false });
+  if (!data.tokenizer.sameVocabulary(run.tokenizer)) {
     throw new RunError(
-      `the vocabulary rebuilt from ${opened.dir}/config.json (data: ${
-        opened.cfg.data || "embedded corpus"
+      `the vocabulary rebuilt from ${run.dir}/config.json (data: ${
+        run.cfg.data || "embedded corpus"
       }) differs ` +
-        `from ${opened.dir}/tokenizer.json: the data changed since the run`,
+        `from ${run.dir}/tokenizer.json: the data changed since the run${hint}`,
     );
   }
-  return { ...opened, model: await loadModelDir(opened.bestDir), data };
+  return data;
 }
 
 /** Keys an evaluation of a finished run may set; everything else comes from the run's own config. */
@@ -173,7 +529,74 @@ export const EVAL_KEYS: readonly (keyof Config)[] = [
   "backend",
   "blas",
   "png",
+  "lenient",
 ];
+
+/**
+ * Keys a resumed run may change: how long and where it trains, and how it is evaluated. Everything that
+ * shapes the data or the model must stay as the run started.
+ */
+export const RESUME_KEYS: readonly (keyof Config)[] = [
+  "epochs",
+  "patience",
+  "backend",
+  "blas",
+  "evalExamples",
+  "bootstrap",
+  "beamWidth",
+  "lengthPenalty",
+  "png",
+];
+
+/**
+ * A run's saved config with `overrides` of the `allowed` keys applied and the whole validated (a run made with a
+ * profile that no longer exists is validated against `paper`'s keys). Any other key is a {@linkcode RunError}
+ * saying what the policy allows: the model and its data are the run's. The one rule behind
+ * {@linkcode evaluationConfig} and {@linkcode RunFolder.resumeConfig}.
+ */
+export function runConfigWith(
+  runCfg: Config,
+  overrides: Overrides,
+  policy: RunKeyPolicy,
+  file = "config.json",
+): Config {
+  checkRunKeys(overrides, policy, file);
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  try {
+    return resolveConfig(runCfg.profile in PROFILES ? runCfg.profile : "paper", { ...runCfg, ...defined });
+  } catch (e) {
+    throw new RunError(`${file}: ${(e as Error).message}`);
+  }
+}
+
+/** Which keys may change, and how a refusal reads. */
+export interface RunKeyPolicy {
+  allowed: readonly (keyof Config)[];
+  /** The message for keys outside `allowed` (given as `--key` flags) and the config file they come from. */
+  refuse: (flags: string, file: string) => string;
+}
+
+/** Resuming: {@linkcode RESUME_KEYS}. */
+export const RESUME_POLICY: RunKeyPolicy = {
+  allowed: RESUME_KEYS,
+  refuse: (flags, file) =>
+    `cannot resume with ${flags}: a resumed run keeps the settings it started with (${file}); only ` +
+    `${RESUME_KEYS.join(", ")} may change`,
+};
+
+/** Evaluating: {@linkcode EVAL_KEYS}. */
+export const EVAL_POLICY: RunKeyPolicy = {
+  allowed: EVAL_KEYS,
+  refuse: (flags, file) =>
+    `an evaluation cannot change ${flags}: the model and its data are the run's (${file}); only ` +
+    `${EVAL_KEYS.join(", ")} may be set`,
+};
+
+/** Refuse `overrides` keys outside the policy's (before any file is read). */
+export function checkRunKeys(overrides: Overrides, policy: RunKeyPolicy, file = "config.json"): void {
+  const bad = Object.keys(overrides).filter((k) => !(policy.allowed as readonly string[]).includes(k));
+  if (bad.length > 0) throw new RunError(policy.refuse(bad.map((k) => `--${k}`).join(", "), file));
+}
 
 /**
  * The config to evaluate a run with: the run's saved config with `overrides` of the {@linkcode EVAL_KEYS} applied
@@ -190,15 +613,7 @@ export const EVAL_KEYS: readonly (keyof Config)[] = [
  * ```
  */
 export function evaluationConfig(runCfg: Config, overrides: Overrides = {}): Config {
-  const bad = Object.keys(overrides).filter((k) => !(EVAL_KEYS as readonly string[]).includes(k));
-  if (bad.length > 0) {
-    throw new RunError(
-      `an evaluation cannot change ${bad.join(", ")}: the model and its data are the run's; only ` +
-        `${EVAL_KEYS.join(", ")} may be set`,
-    );
-  }
-  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-  return resolveConfig(runCfg.profile in PROFILES ? runCfg.profile : "paper", { ...runCfg, ...defined });
+  return runConfigWith(runCfg, overrides, EVAL_POLICY);
 }
 
 /** One epoch of `history.json` (runs made before a figure was recorded lack the optional ones). */

@@ -96,6 +96,16 @@ export async function completeDir(dir: string): Promise<string | null> {
   return null;
 }
 
+/** The epoch a saved model folder records (`userDefinedMetadata.epoch`), or null when it records none. */
+export async function savedEpoch(dir: string): Promise<number | null> {
+  try {
+    const meta = JSON.parse(await Deno.readTextFile(`${dir}/model.json`)).userDefinedMetadata;
+    return typeof meta?.epoch === "number" ? meta.epoch : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Save model, optimizer state and loop state to `dir`. */
 export async function writeCheckpoint(
   dir: string,
@@ -122,7 +132,7 @@ export async function writeCheckpoint(
   }
   if (named.length > 0 && named[0].name === "iter") named[0].tensor.dispose();
   await writeDirAtomic(dir, async (tmp) => {
-    await saveModelDir(model, tmp);
+    await saveModelDir(model, tmp, { epoch: state.epoch });
     await writeBytesAtomic(`${tmp}/optimizer.bin`, new Uint8Array(flat.buffer));
     await writeTextAtomic(`${tmp}/optimizer.json`, JSON.stringify(manifest));
     await writeTextAtomic(`${tmp}/state.json`, JSON.stringify(state, null, 1));

@@ -42,6 +42,7 @@ import {
   completeDir,
   type EpochLog,
   readCheckpoint,
+  savedEpoch,
   type TrainState,
   writeCheckpoint,
   writeDirAtomic,
@@ -266,15 +267,26 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       }
       if (state.bestEpoch > 0) {
         const bestDir = await completeDir(`${runDir}/best`);
-        if (!bestDir) {
-          throw new ResumeError(
-            `cannot resume: ${runDir}/best holds no model, but ${ck.dir}/state.json says epoch ` +
-              `${state.bestEpoch} was the best`,
+        const bestEpoch = bestDir ? await savedEpoch(bestDir) : null;
+        if (state.bestEpoch === state.epoch && bestEpoch !== null && bestEpoch !== state.bestEpoch) {
+          // stopped between the checkpoint and best/ of a new best epoch: the checkpoint holds its weights
+          best = model.getWeights().map((w) => w.clone());
+          await writeDirAtomic(
+            `${runDir}/best`,
+            (tmp) => saveModelDir(model, tmp, { epoch: state.bestEpoch }),
           );
+          log(`repaired ${runDir}/best from the checkpoint (epoch ${state.bestEpoch})`);
+        } else {
+          if (!bestDir || (bestEpoch !== null && bestEpoch !== state.bestEpoch)) {
+            throw new ResumeError(
+              `cannot resume: ${runDir}/best holds ${bestDir ? `epoch ${bestEpoch}` : "no model"}, but ` +
+                `${ck.dir}/state.json says epoch ${state.bestEpoch} was the best`,
+            );
+          }
+          const bestModel = await loadModelDir(bestDir);
+          best = bestModel.getWeights().map((w) => w.clone());
+          bestModel.dispose();
         }
-        const bestModel = await loadModelDir(bestDir);
-        best = bestModel.getWeights().map((w) => w.clone());
-        bestModel.dispose();
       }
       // the kill may have come between the checkpoint and history.json: rewrite it from the checkpoint
       await writeTextAtomic(`${runDir}/history.json`, JSON.stringify(state.history, null, 1));
@@ -371,8 +383,10 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
         note += `  early stopping: restoring epoch ${state.bestEpoch}`;
       } else if (epoch >= cfg.epochs) state.stopped = "completed";
       if (runDir) {
-        if (improved) await writeDirAtomic(`${runDir}/best`, (tmp) => saveModelDir(model, tmp));
+        // the checkpoint first: if it cannot be written, best/ still holds the epoch state.json names as best;
+        // if best/ then fails, the checkpoint holds the new best weights and readers take them from there
         await writeCheckpoint(`${runDir}/checkpoint`, model, optimizer, state);
+        if (improved) await writeDirAtomic(`${runDir}/best`, (tmp) => saveModelDir(model, tmp, { epoch }));
         await writeTextAtomic(`${runDir}/history.json`, JSON.stringify(state.history, null, 1));
       }
       const mean = state.history.slice(resumedEpochs).reduce((s, h) => s + h.seconds, 0) /

@@ -1,0 +1,185 @@
+/**
+ * Who is writing a run folder: `owner.json`, created exclusively by the process that trains (or replaces) the
+ * run and removed when it is done. A second writer finds the file, sees that its process is alive and is refused
+ * in one line; a file left by a process that no longer exists (a kill -9, a power cut) is taken over.
+ *
+ * Liveness is read from `/proc/<pid>` with the process's start time, so a reused pid does not look alive. Where
+ * there is no `/proc` (or the owner ran on another host) the owner is assumed alive and the message says which
+ * file to remove if it is not.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals, assertRejects } from "@std/assert";
+ * import { acquireOwner, OwnerError } from "./owner.ts";
+ * const dir = await Deno.makeTempDir();
+ * const lock = await acquireOwner(dir, "training");
+ * await assertRejects(() => acquireOwner(dir, "training"), OwnerError, "is being written by process");
+ * await lock.release();
+ * await (await acquireOwner(dir, "training")).release(); // free again
+ * assertEquals([...Deno.readDirSync(dir)].length, 0);
+ * await Deno.remove(dir);
+ * ```
+ * @module
+ */
+
+/** The folder is owned by another live writer (printed in one line by the CLIs). */
+export class OwnerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "OwnerError";
+  }
+}
+
+/** The content of `owner.json`. */
+export interface OwnerRecord {
+  pid: number;
+  host: string;
+  /** `/proc/<pid>/stat` start time (clock ticks since boot), or null where unknown. */
+  procStart: string | null;
+  since: string;
+  /** What the owner is doing ("training", "replacing the run", ...). */
+  purpose: string;
+  /** Unique per acquisition: tells this holder's file from a later one's. */
+  token: string;
+}
+
+/** A held `owner.json`; {@linkcode OwnerLock.release} removes it (only if it is still this holder's). */
+export interface OwnerLock {
+  readonly path: string;
+  readonly record: OwnerRecord;
+  release(): Promise<void>;
+  releaseSync(): void;
+}
+
+/** The name of the owner file in a run folder. */
+export const OWNER_FILE = "owner.json";
+
+const held = new Set<OwnerLock>();
+
+/** Release every lock this process holds (for a signal handler that exits right after). */
+export function releaseAllSync(): void {
+  for (const l of [...held]) l.releaseSync();
+}
+
+function procStart(pid: number): string | null {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // the command name (field 2) may hold spaces and parentheses: count fields after its closing ")"
+    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return rest[19] ?? null; // field 22 of the whole line
+  } catch {
+    return null;
+  }
+}
+
+function hasProc(): boolean {
+  try {
+    Deno.statSync("/proc/self/stat");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function hostname(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return "";
+  }
+}
+
+/** Whether the process that wrote `rec` may still be running (true when that cannot be checked). */
+export function ownerAlive(rec: OwnerRecord): boolean {
+  if (rec.host !== hostname() || !hasProc()) return true;
+  const start = procStart(rec.pid);
+  if (start === null) return false; // no such process
+  return rec.procStart === null || rec.procStart === start;
+}
+
+/** Read `dir/owner.json`: null when there is none (or it is unreadable: a writer died while creating it). */
+export async function readOwner(dir: string): Promise<OwnerRecord | null> {
+  try {
+    const rec = JSON.parse(await Deno.readTextFile(`${dir}/${OWNER_FILE}`)) as OwnerRecord;
+    return typeof rec?.pid === "number" ? rec : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The one line telling a second writer who holds the folder. */
+export function ownerMessage(dir: string, rec: OwnerRecord): string {
+  const here = rec.host === hostname();
+  return `${dir} is being written by process ${rec.pid}${here ? "" : ` on ${rec.host}`} (${rec.purpose}, ` +
+    `since ${rec.since}); wait for it to finish or stop it` +
+    (here && hasProc() ? "" : `; if no such process exists, remove ${dir}/${OWNER_FILE}`);
+}
+
+/**
+ * Create `dir/owner.json` exclusively for this process. Another live owner is an {@linkcode OwnerError}; a
+ * file left by a dead process is replaced. The folder must exist.
+ */
+export async function acquireOwner(dir: string, purpose: string): Promise<OwnerLock> {
+  const path = `${dir}/${OWNER_FILE}`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const record: OwnerRecord = {
+      pid: Deno.pid,
+      host: hostname(),
+      procStart: procStart(Deno.pid),
+      since: new Date().toISOString(),
+      purpose,
+      token: crypto.randomUUID(),
+    };
+    try {
+      const file = await Deno.open(path, { write: true, createNew: true });
+      try {
+        await file.write(new TextEncoder().encode(JSON.stringify(record, null, 1)));
+      } finally {
+        file.close();
+      }
+      const lock = makeLock(path, record);
+      held.add(lock);
+      return lock;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    }
+    const other = await readOwner(dir);
+    if (other !== null && (other.pid === Deno.pid || ownerAlive(other))) {
+      throw new OwnerError(ownerMessage(dir, other));
+    }
+    // the owner is gone (or died while writing the file): move its file aside and try again
+    const aside = `${path}.stale-${crypto.randomUUID().slice(0, 8)}`;
+    try {
+      await Deno.rename(path, aside);
+      await Deno.remove(aside);
+    } catch { /* another process took it over first: the next attempt reads its file */ }
+  }
+  throw new OwnerError(`${dir}: could not take ${OWNER_FILE} (other processes keep replacing it)`);
+}
+
+function makeLock(path: string, record: OwnerRecord): OwnerLock {
+  const mine = (text: string) => {
+    try {
+      return (JSON.parse(text) as OwnerRecord).token === record.token;
+    } catch {
+      return false;
+    }
+  };
+  const lock: OwnerLock = {
+    path,
+    record,
+    async release() {
+      held.delete(lock);
+      try {
+        if (mine(await Deno.readTextFile(path))) await Deno.remove(path);
+      } catch { /* already gone */ }
+    },
+    releaseSync() {
+      held.delete(lock);
+      try {
+        if (mine(Deno.readTextFileSync(path))) Deno.removeSync(path);
+      } catch { /* already gone */ }
+    },
+  };
+  return lock;
+}
