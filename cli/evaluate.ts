@@ -5,7 +5,7 @@
  */
 import { evaluateRun } from "../lib/commands/evaluate.ts";
 import { InputError, parseFlags, runCli } from "../lib/commands/cli.ts";
-import { scoreTable } from "../lib/experiment.ts";
+import { scoreTable } from "../lib/eval/report.ts";
 import { checkKey, ConfigError } from "../lib/config.ts";
 
 const HELP =

@@ -38,7 +38,7 @@ import { completeDir, type EpochLog } from "./train/checkpoint.ts";
 import { readModelDir } from "./model/io.ts";
 import { seedEverything } from "./train/seed.ts";
 import { evaluateModel, type EvaluationOutput } from "./eval/evaluate.ts";
-import { metricsJson, writeEvalReport } from "./eval/report.ts";
+import { attentionRecords, metricsJson, scoreTable, writeEvalReport } from "./eval/report.ts";
 import { saveRunFigures } from "./plot/run_figures.ts";
 
 /** Options of {@linkcode runExperiment}. */
@@ -78,35 +78,6 @@ export interface ExperimentResult {
 export function buildModelFor(cfg: Config, data: Pick<PreparedData, "tokenizer">): tf.LayersModel {
   seedEverything(cfg.seed, 0);
   return buildSeq2Seq({ ...cfg, vocabSize: data.tokenizer.size }, { fastLayers: cfg.fastLayers });
-}
-
-/** The scores of every system as aligned text lines (what the CLIs print). */
-export function scoreTable(metrics: ReturnType<typeof metricsJson>): string {
-  const lines = [
-    `${metrics.split} (n=${metrics.n})      F1      ROUGE-1 ROUGE-2 ROUGE-L first word / 3 words`,
-  ];
-  for (const [k, v] of Object.entries(metrics.systems)) {
-    lines.push(
-      `  ${k.padEnd(15)} ${[v.f1, v.rouge1, v.rouge2, v.rougeL].map((x) => x.toFixed(4)).join("  ")}  ` +
-        `${v.first_word.toFixed(3)} / ${v.first_3_words.toFixed(3)}`,
-    );
-  }
-  const diffs = metrics.systems.model_greedy?.f1_minus ?? {};
-  for (const [b, d] of Object.entries(diffs)) {
-    const ci = d.ci[0] === null
-      ? `no CI${metrics.ci_note ? "" : " (bootstrap off)"}`
-      : `95% CI [${d.ci[0].toFixed(4)}, ${d.ci[1]!.toFixed(4)}]`;
-    lines.push(`  model_greedy F1 - ${b}: ${d.mean >= 0 ? "+" : ""}${d.mean.toFixed(4)} (paired ${ci})`);
-  }
-  if (metrics.ci_note) lines.push(`  no CI: ${metrics.ci_note}`);
-  const tf = metrics.teacher_forced;
-  if (tf) {
-    lines.push(
-      `  teacher-forced validation accuracy (best epoch ${tf.epoch}): ${tf.acc.toFixed(4)}` +
-        (tf.acc1 !== null ? `; first word ${tf.acc1.toFixed(4)}, later words ${tf.accRest!.toFixed(4)}` : ""),
-    );
-  }
-  return lines.join("\n");
 }
 
 /**
@@ -253,17 +224,10 @@ async function trainAndEvaluate(
   await writeStep(folder.path("attention.json"), kept, () =>
     writeTextAtomic(
       folder.path("attention.json"),
-      JSON.stringify(
-        evaluation.greedy.slice(0, 10).map((d, i) => {
-          const input = encoderInputWords(data.splits.test[i], cfg.sentenceBoundaries, cfg.maxInputLen);
-          return {
-            input,
-            output: d.ids.map((id) => data.tokenizer.tokenOf(id, input)),
-            weights: d.attention.map((row) => row.map((w) => Number(w.toFixed(5)))),
-            ...(d.pGen ? { p_gen: d.pGen.map((g) => Number(g.toFixed(4))) } : {}),
-          };
-        }),
-      ),
+      JSON.stringify(attentionRecords(evaluation.greedy.slice(0, 10), (i) => {
+        const input = encoderInputWords(data.splits.test[i], cfg.sentenceBoundaries, cfg.maxInputLen);
+        return { input, tokenOf: (id) => data.tokenizer.tokenOf(id, input) };
+      })),
     ));
   const figures = await writeStep(
     `the figures in ${dir}/figures`,

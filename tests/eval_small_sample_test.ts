@@ -10,7 +10,7 @@ import {
   verdict,
 } from "../lib/eval/score.ts";
 import { METRICS } from "../lib/eval/metrics.ts";
-import { scoreTable } from "../lib/experiment.ts";
+import { scoreTable } from "../lib/eval/report.ts";
 
 const SENTENCES = [
   ["storms hit the coast", "thousands lost power overnight"],

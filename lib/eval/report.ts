@@ -402,3 +402,59 @@ export async function writeEvalReport(
   await writeTextAtomic(paths.report, reportMarkdown(result, extras) + "\n");
   return paths;
 }
+
+/** The scores of every system as aligned text lines (what the CLIs print). */
+export function scoreTable(metrics: MetricsJson): string {
+  const lines = [
+    `${metrics.split} (n=${metrics.n})      F1      ROUGE-1 ROUGE-2 ROUGE-L first word / 3 words`,
+  ];
+  for (const [k, v] of Object.entries(metrics.systems)) {
+    lines.push(
+      `  ${k.padEnd(15)} ${[v.f1, v.rouge1, v.rouge2, v.rougeL].map((x) => x.toFixed(4)).join("  ")}  ` +
+        `${v.first_word.toFixed(3)} / ${v.first_3_words.toFixed(3)}`,
+    );
+  }
+  const diffs = metrics.systems.model_greedy?.f1_minus ?? {};
+  for (const [b, d] of Object.entries(diffs)) {
+    const ci = d.ci[0] === null
+      ? `no CI${metrics.ci_note ? "" : " (bootstrap off)"}`
+      : `95% CI [${d.ci[0].toFixed(4)}, ${d.ci[1]!.toFixed(4)}]`;
+    lines.push(`  model_greedy F1 - ${b}: ${d.mean >= 0 ? "+" : ""}${d.mean.toFixed(4)} (paired ${ci})`);
+  }
+  if (metrics.ci_note) lines.push(`  no CI: ${metrics.ci_note}`);
+  const tf = metrics.teacher_forced;
+  if (tf) {
+    lines.push(
+      `  teacher-forced validation accuracy (best epoch ${tf.epoch}): ${tf.acc.toFixed(4)}` +
+        (tf.acc1 !== null ? `; first word ${tf.acc1.toFixed(4)}, later words ${tf.accRest!.toFixed(4)}` : ""),
+    );
+  }
+  return lines.join("\n");
+}
+
+/** One decoded summary as `attention.json` keeps it: input words, output tokens, attention and `p_gen`. */
+export interface AttentionRecord {
+  input: string[];
+  output: string[];
+  weights: number[][];
+  p_gen?: number[];
+}
+
+/**
+ * The `attention.json` records of greedy summaries (ids, attention rows and `p_gen` per output token);
+ * `source(i)` gives summary i's input words and how to turn its ids into tokens (copied words included).
+ */
+export function attentionRecords(
+  decoded: readonly { ids: number[]; attention: ArrayLike<number>[]; pGen?: ArrayLike<number> | null }[],
+  source: (i: number) => { input: string[]; tokenOf: (id: number) => string },
+): AttentionRecord[] {
+  return decoded.map((d, i) => {
+    const { input, tokenOf } = source(i);
+    return {
+      input,
+      output: d.ids.map(tokenOf),
+      weights: d.attention.map((row) => Array.from(row, (w) => Number(w.toFixed(5)))),
+      ...(d.pGen ? { p_gen: Array.from(d.pGen, (g) => Number(g.toFixed(4))) } : {}),
+    };
+  });
+}
