@@ -13,22 +13,23 @@ import { releaseAllSync } from "./lib/run/owner.ts";
  * Ctrl-C: one line saying how far the run got and how to continue it, the run folder released, exit 1. A new run
  * stopped before its first epoch leaves nothing behind (as a failed one).
  */
-function interruptible(): Pick<RunOptions, "onStart" | "onEpochEnd"> & { stop(): void } {
+function interruptible(): Pick<RunOptions, "onStart"> & { stop(): void } {
   let run: { id: string; dir: string; resumed: boolean } | null = null;
-  let epochs = 0;
   const onSignal = () => {
     let line = "interrupted before the run folder was made: nothing was written";
-    if (run && epochs === 0 && !run.resumed) {
-      try {
-        Deno.removeSync(run.dir, { recursive: true });
-      } catch { /* nothing to remove */ }
-      line = `interrupted before the first epoch of run ${run.id} finished: nothing kept`;
-    } else if (run) {
-      line =
-        `interrupted ${
-          epochs > 0 ? `after epoch ${epochs}` : "before an epoch finished"
-        } of run ${run.id}; ` +
-        `continue with: deno task experiment --resume ${run.id}`;
+    if (run) {
+      const epoch = checkpointEpoch(run.dir);
+      if (epoch === null && !run.resumed) {
+        // the same rule as a failed run: nothing is kept before the first saved epoch
+        try {
+          Deno.removeSync(run.dir, { recursive: true });
+        } catch { /* nothing to remove */ }
+        line = `interrupted before the first epoch of run ${run.id} was saved: nothing kept`;
+      } else {
+        line =
+          `interrupted ${epoch !== null ? `after epoch ${epoch}` : "before an epoch was saved"} of run ` +
+          `${run.id}; continue with: deno task experiment --resume ${run.id}`;
+      }
     }
     releaseAllSync();
     console.error(line);
@@ -38,19 +39,27 @@ function interruptible(): Pick<RunOptions, "onStart" | "onEpochEnd"> & { stop():
   return {
     onStart: (r) => {
       run = r;
-      epochs = 0;
-    },
-    onEpochEnd: (entry) => {
-      epochs = entry.epoch;
     },
     stop: () => Deno.removeSignalListener("SIGINT", onSignal),
   };
 }
 
+/** The last saved epoch of a run folder (`checkpoint/state.json`, or its `.old` twin), or null. */
+function checkpointEpoch(dir: string): number | null {
+  for (const d of [`${dir}/checkpoint`, `${dir}/checkpoint.old`]) {
+    try {
+      const epoch = JSON.parse(Deno.readTextFileSync(`${d}/state.json`)).epoch;
+      if (typeof epoch === "number") return epoch;
+    } catch { /* not there */ }
+  }
+  return null;
+}
+
 const HELP = `usage: deno task experiment [--profile=NAME] [--key=value ...] [--resume RUN_ID]
 profiles: ${Object.keys(PROFILES).join(", ")} (default: default)
 keys: ${CONFIG_KEYS.join(", ")}
-example: deno task experiment --profile=envnews --data=../shared/data/envnews`;
+example: deno task experiment --profile=envnews --data=../shared/data/envnews
+Ctrl-C stops a run after saying how to continue it (--resume RUN_ID).`;
 
 if (import.meta.main) {
   await runCli(async () => {

@@ -15,7 +15,8 @@ const HELP =
                    snippets the run trained or validated on are left out
   --beam           also decode with beam search (slow)
   --lenient        skip (and count) malformed rows and files of --data instead of failing
-writes <resultsDir>/<ID>/eval/<test|folder name>/ (metrics.json, predictions.csv, examples.json, report.md)`;
+writes <resultsDir>/<ID>/eval/<name>/ (metrics.json, predictions.csv, examples.json, report.md): <name> is test, or
+  the --data folder's name and a short hash of its full path`;
 
 /** A count flag checked like the config key of the same name (its kind and limits, lib/config.ts). */
 function count(v: string | boolean | undefined, key: "evalExamples" | "bootstrap"): number | undefined {

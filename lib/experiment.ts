@@ -119,9 +119,9 @@ export async function runExperiment(cfgIn: Config, opts: RunOptions = {}): Promi
     }));
   }
   const { id, dir } = folder;
-  log(`run ${id} (profile ${cfg.profile}) -> ${dir}`);
-  opts.onStart?.({ id, dir, resumed: resumeFolder !== null });
   try {
+    log(`run ${id} (profile ${cfg.profile}) -> ${dir}`);
+    opts.onStart?.({ id, dir, resumed: resumeFolder !== null });
     return await trainAndEvaluate(cfg, folder, backend, data, opts, log);
   } catch (e) {
     // a new run that failed before finishing its first epoch has nothing worth keeping

@@ -391,11 +391,55 @@ Deno.test("a run stopped between its checkpoint and best/ is read from the check
   // a best/ of an epoch the state cannot explain is an error, not a silent mix
   state.epoch += 1;
   await Deno.writeTextFile(`${dir}/checkpoint/state.json`, JSON.stringify(state));
-  await assertRejects(() => openRun(resultsDir, id), RunError, "says the best epoch is");
+  await assertRejects(() => openRun(resultsDir, id), RunError, "was the best");
   await assertRejects(
     () => runExperiment(resolveConfig("tiny", { resultsDir }), { ...quiet, resume: id }),
     ResumeError,
   );
+});
+
+Deno.test("a run stopped after its first checkpoint but before best/ existed is read from the checkpoint and resumes", async () => {
+  const id = await fresh("no-best-yet");
+  const dir = `${resultsDir}/${id}`;
+  await Deno.remove(`${dir}/best`, { recursive: true });
+  const opened = await openRun(resultsDir, id);
+  assertEquals(opened.bestDir, `${dir}/checkpoint`);
+  const r = await runExperiment(resolveConfig("tiny", { resultsDir }), {
+    ...quiet,
+    resume: id,
+    resumeOverrides: { epochs: 1 },
+  });
+  r.model.dispose();
+  const best = JSON.parse(await Deno.readTextFile(`${dir}/best/model.json`)).userDefinedMetadata;
+  assertEquals(best.epoch, 1, "best/ rewritten from the checkpoint");
+});
+
+Deno.test("owner.json: concurrent takers get it once; a stale file (a dead process, or this pid reused) is taken over", async () => {
+  for (let i = 0; i < 30; i++) {
+    const dir = await Deno.makeTempDir();
+    if (i % 2 === 1) {
+      // a dead owner: this very pid, but another process start (a restarted container reuses small pids)
+      await Deno.writeTextFile(
+        `${dir}/${OWNER_FILE}`,
+        JSON.stringify({
+          pid: Deno.pid,
+          host: Deno.hostname(),
+          procStart: "1",
+          since: "",
+          purpose: "x",
+          token: "t",
+        }),
+      );
+    }
+    const got = await Promise.allSettled([acquireOwner(dir, "a"), acquireOwner(dir, "b")]);
+    const ok = got.filter((g) => g.status === "fulfilled") as PromiseFulfilledResult<
+      { release(): Promise<void> }
+    >[];
+    assertEquals(ok.length, 1, `trial ${i}: exactly one owner`);
+    await ok[0].value.release();
+    assertEquals([...Deno.readDirSync(dir)].length, 0, "no file left behind");
+    await Deno.remove(dir);
+  }
 });
 
 Deno.test("Ctrl-C prints how far the run got and how to continue, and releases the folder", async () => {

@@ -27,6 +27,7 @@ import { loadCorpus } from "../data/corpus.ts";
 import { encodeSplit, type Example, makeExamples } from "../data/prep.ts";
 import { evaluateExamples, type EvaluationOutput } from "../eval/evaluate.ts";
 import { metricsJson, writeEvalReport } from "../eval/report.ts";
+import { loadModelDir } from "../model/io.ts";
 import { evaluationConfig, prepareRunData, RunFolder } from "../run/folder.ts";
 import { InputError } from "./cli.ts";
 
@@ -73,7 +74,9 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
   });
   const backend = await initBackend({ backend: cfg.backend, blas: cfg.blas });
   log(formatBackendReport(backend));
-  const run = await folder.load();
+  // one read of the run: the weights loaded and the teacher-forced figures are those of the folder opened
+  const teacherForced = await folder.bestEpochLog();
+  const run = { ...opened, model: await loadModelDir(opened.bestDir) };
   try {
     let examples: Example[];
     let encIn: Int32Array;
@@ -151,7 +154,6 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
       beam: opts.beam ?? false,
       log,
     });
-    const teacherForced = await folder.bestEpochLog();
     const decodeSpeed: Record<string, number> = { model_greedy: evaluation.speed.batched };
     if (opts.beam) decodeSpeed.model_beam = evaluation.speed.beam;
     // written whole into a fresh folder and moved into place: two evaluations never mix their files

@@ -373,7 +373,7 @@ export interface EvalReportPaths {
 
 /**
  * Write `metrics.json`, `predictions.csv`, `examples.json` and `report.md` into `dir` (created if
- * missing), each atomically (`<file>.tmp` then rename). `extras.verdict` replaces the computed
+ * missing), each atomically (`<file>.tmp` then rename), `metrics.json` removed first and written last. `extras.verdict` replaces the computed
  * verdict; `extras.decodeSpeed` (summaries per second by system name) goes into the report and, for
  * names of evaluated systems, into `metrics.json`.
  */
@@ -396,10 +396,13 @@ export async function writeEvalReport(
     extras.teacherForced,
     extras.provenance,
   );
-  await writeTextAtomic(paths.metrics, JSON.stringify(metrics, null, 2) + "\n");
+  // metrics.json is what other tools read: it goes first and comes back last, so a write that fails in
+  // between (a full disk) never leaves new scores beside older predictions or report
+  await Deno.remove(paths.metrics).catch(() => {});
   await writeTextAtomic(paths.predictions, stringify(predictionRows(result)));
   await writeTextAtomic(paths.examples, JSON.stringify(bestAndWorst(result, 5), null, 2) + "\n");
   await writeTextAtomic(paths.report, reportMarkdown(result, extras) + "\n");
+  await writeTextAtomic(paths.metrics, JSON.stringify(metrics, null, 2) + "\n");
   return paths;
 }
 

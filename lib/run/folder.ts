@@ -39,8 +39,8 @@ import {
   sha256Hex,
 } from "../model/io.ts";
 import { expectedParamCounts, LAYER } from "../model/seq2seq.ts";
-import { completeDir, type EpochLog, savedEpoch, type TrainState } from "../train/checkpoint.ts";
-import { acquireOwner, OwnerError, type OwnerLock } from "./owner.ts";
+import { completeDir, type EpochLog, locateBest, type TrainState } from "../train/checkpoint.ts";
+import { acquireOwner, OWNER_FILE, OwnerError, type OwnerLock } from "./owner.ts";
 
 /** A run folder that is missing, incomplete or inconsistent for what was asked of it (one line in the CLIs). */
 export class RunError extends Error {
@@ -204,7 +204,7 @@ export interface CreateRunOptions {
 }
 
 /** The run's best epoch and finished epochs as `checkpoint/state.json` records them. */
-export type RunState = Pick<TrainState, "epoch" | "bestEpoch" | "stopped">;
+export type RunState = Pick<TrainState, "epoch" | "bestEpoch" | "stopped" | "history">;
 
 /**
  * One run folder and every file in it. Paths are properties; reading goes through methods that name the file
@@ -252,10 +252,15 @@ export class RunFolder {
           );
         }
         const lock = await folder.lock(`replacing the run (${purpose})`);
-        for await (const entry of Deno.readDir(folder.dir)) {
-          if (entry.name !== "owner.json") {
-            await Deno.remove(`${folder.dir}/${entry.name}`, { recursive: true });
+        try {
+          for await (const entry of Deno.readDir(folder.dir)) {
+            if (entry.name !== OWNER_FILE) {
+              await Deno.remove(`${folder.dir}/${entry.name}`, { recursive: true });
+            }
           }
+        } catch (e) {
+          await lock.release();
+          throw new RunError(`cannot empty ${folder.dir} to replace it: ${(e as Error).message}`);
         }
         return { folder, lock };
       }
@@ -301,7 +306,7 @@ export class RunFolder {
 
   /** The saved config with the allowed `overrides` of a resumed run ({@linkcode RESUME_KEYS}) applied. */
   async resumeConfig(overrides: Overrides = {}): Promise<Config> {
-    checkRunKeys(overrides, RESUME_POLICY, this.path("config.json"));
+    checkRunKeys(overrides, RESUME_POLICY, this.path("config.json")); // before reading: a missing run says so
     return runConfigWith(await readRunConfig(this.dir), overrides, RESUME_POLICY, this.path("config.json"));
   }
 
@@ -365,11 +370,14 @@ export class RunFolder {
     }
   }
 
-  /** The best epoch's figures: the epoch `state.json` names, else the lowest validation loss in the history. */
+  /**
+   * The best epoch's figures: the epoch `state.json` names, from the checkpoint's own history (written with it;
+   * `history.json` comes after `best/`), else the lowest validation loss in `history.json`.
+   */
   async bestEpochLog(): Promise<EpochLog | undefined> {
-    const history = await this.history();
     const state = await this.state().catch(() => null);
-    if (state) return history.find((h) => h.epoch === state.bestEpoch);
+    if (state && Array.isArray(state.history)) return state.history.find((h) => h.epoch === state.bestEpoch);
+    const history = await this.history();
     return history.reduce<EpochLog | undefined>((b, h) => (!b || h.valLoss < b.valLoss ? h : b), undefined);
   }
 
@@ -379,22 +387,17 @@ export class RunFolder {
    * that disagrees with `state.json` otherwise is a {@linkcode RunError}.
    */
   async bestModelDir(): Promise<string> {
-    const best = await completeDir(this.path("best"));
-    if (!best) throw new RunError(`${this.path("best")} holds no model: the run has not finished an epoch`);
     const state = await this.state();
-    if (state === null || state.bestEpoch === 0) return best;
-    const bestEpoch = await savedEpoch(best);
-    if (bestEpoch === null || bestEpoch === state.bestEpoch) return best; // older runs record no epoch
-    const ck = await completeDir(this.path("checkpoint"));
-    if (ck !== null && state.epoch === state.bestEpoch && (await savedEpoch(ck)) === state.bestEpoch) {
-      return ck;
+    if (state === null || state.bestEpoch === 0) {
+      const best = await completeDir(this.path("best"));
+      if (!best) throw new RunError(`${this.path("best")} holds no model: the run has not finished an epoch`);
+      return best;
     }
-    throw new RunError(
-      `${best}/model.json holds epoch ${bestEpoch}, but ${
-        this.path("checkpoint/state.json")
-      } says the best ` +
-        `epoch is ${state.bestEpoch}: continue the run with --resume ${this.id} to repair it`,
-    );
+    const where = await locateBest(this.dir, state);
+    if (where.dir === null) {
+      throw new RunError(`${where.problem}: continue the run with --resume ${this.id} to repair it`);
+    }
+    return where.dir;
   }
 
   /**

@@ -97,11 +97,15 @@ export function ownerAlive(rec: OwnerRecord): boolean {
   return rec.procStart === null || rec.procStart === start;
 }
 
-/** Read `dir/owner.json`: null when there is none (or it is unreadable: a writer died while creating it). */
-export async function readOwner(dir: string): Promise<OwnerRecord | null> {
+/** Read `dir/owner.json`: null when there is none or it is not an owner record. */
+export function readOwner(dir: string): Promise<OwnerRecord | null> {
+  return readOwnerFile(`${dir}/${OWNER_FILE}`);
+}
+
+async function readOwnerFile(path: string): Promise<OwnerRecord | null> {
   try {
-    const rec = JSON.parse(await Deno.readTextFile(`${dir}/${OWNER_FILE}`)) as OwnerRecord;
-    return typeof rec?.pid === "number" ? rec : null;
+    const rec = JSON.parse(await Deno.readTextFile(path)) as OwnerRecord;
+    return typeof rec?.pid === "number" && typeof rec.token === "string" ? rec : null;
   } catch {
     return null;
   }
@@ -121,7 +125,7 @@ export function ownerMessage(dir: string, rec: OwnerRecord): string {
  */
 export async function acquireOwner(dir: string, purpose: string): Promise<OwnerLock> {
   const path = `${dir}/${OWNER_FILE}`;
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < 5; attempt++) {
     const record: OwnerRecord = {
       pid: Deno.pid,
       host: hostname(),
@@ -130,29 +134,45 @@ export async function acquireOwner(dir: string, purpose: string): Promise<OwnerL
       purpose,
       token: crypto.randomUUID(),
     };
+    // written whole under a name of its own, then linked into place: a reader never sees a half-written file,
+    // and the link fails if another owner's file is there
+    const mine = `${path}.${record.token}`;
+    await Deno.writeTextFile(mine, JSON.stringify(record, null, 1));
+    let linked = false;
     try {
-      const file = await Deno.open(path, { write: true, createNew: true });
-      try {
-        await file.write(new TextEncoder().encode(JSON.stringify(record, null, 1)));
-      } finally {
-        file.close();
+      await Deno.link(mine, path);
+      linked = true;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) {
+        await Deno.remove(mine).catch(() => {});
+        throw e;
       }
+    }
+    await Deno.remove(mine).catch(() => {});
+    if (linked) {
       const lock = makeLock(path, record);
       held.add(lock);
       return lock;
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
     }
     const other = await readOwner(dir);
-    if (other !== null && (other.pid === Deno.pid || ownerAlive(other))) {
-      throw new OwnerError(ownerMessage(dir, other));
-    }
-    // the owner is gone (or died while writing the file): move its file aside and try again
-    const aside = `${path}.stale-${crypto.randomUUID().slice(0, 8)}`;
+    if (other === null) continue; // gone in between: try again
+    const heldHere = [...held].some((l) => l.record.token === other.token);
+    if (heldHere || ownerAlive(other)) throw new OwnerError(ownerMessage(dir, other));
+    // the owner is gone: move its file aside, and put it back if it was not the one judged dead (another
+    // process took the folder over in between)
+    const aside = `${path}.stale-${record.token}`;
     try {
       await Deno.rename(path, aside);
-      await Deno.remove(aside);
-    } catch { /* another process took it over first: the next attempt reads its file */ }
+    } catch {
+      continue;
+    }
+    const moved = await readOwnerFile(aside);
+    if (moved !== null && moved.token !== other.token) {
+      await Deno.link(aside, path).catch(() => {});
+      await Deno.remove(aside).catch(() => {});
+      throw new OwnerError(ownerMessage(dir, moved));
+    }
+    await Deno.remove(aside).catch(() => {});
   }
   throw new OwnerError(`${dir}: could not take ${OWNER_FILE} (other processes keep replacing it)`);
 }

@@ -106,6 +106,38 @@ export async function savedEpoch(dir: string): Promise<number | null> {
   }
 }
 
+/** Where the best epoch's weights of a run are, as {@linkcode locateBest} finds them. */
+export type BestLocation =
+  | { dir: string; fromCheckpoint: boolean }
+  | { dir: null; problem: string };
+
+/**
+ * The folder holding the weights of the epoch `state` names as best. `best/` records its epoch; the training
+ * loop writes the checkpoint before `best/`, so a run stopped between the two (a kill, a full disk) has a
+ * checkpoint of a new best epoch and a `best/` of an older one, or none yet: the checkpoint's weights are the
+ * best ones then (`fromCheckpoint`, and `best/` should be rewritten from them). Folders written before epochs
+ * were recorded are taken as they are. Anything else is a `problem`. Used by `--resume` and by every reader.
+ */
+export async function locateBest(
+  runDir: string,
+  state: Pick<TrainState, "epoch" | "bestEpoch">,
+): Promise<BestLocation> {
+  const best = await completeDir(`${runDir}/best`);
+  const bestEpoch = best ? await savedEpoch(best) : null;
+  if (best && (bestEpoch === null || bestEpoch === state.bestEpoch)) {
+    return { dir: best, fromCheckpoint: false };
+  }
+  const ck = await completeDir(`${runDir}/checkpoint`);
+  if (ck && state.epoch === state.bestEpoch && (await savedEpoch(ck)) === state.bestEpoch) {
+    return { dir: ck, fromCheckpoint: true };
+  }
+  return {
+    dir: null,
+    problem: `${runDir}/best holds ${best ? `epoch ${bestEpoch}` : "no model"}, but ` +
+      `${runDir}/checkpoint/state.json says epoch ${state.bestEpoch} was the best`,
+  };
+}
+
 /** Save model, optimizer state and loop state to `dir`. */
 export async function writeCheckpoint(
   dir: string,

@@ -39,10 +39,9 @@ import { loadModelDir, saveModelDir } from "../model/io.ts";
 import { isCopyModel, modelOutputs } from "../model/seq2seq.ts";
 import { type Batch, batchIndices, batchInputs, disposeBatch, makeBatch, type SeqData } from "./batches.ts";
 import {
-  completeDir,
   type EpochLog,
+  locateBest,
   readCheckpoint,
-  savedEpoch,
   type TrainState,
   writeCheckpoint,
   writeDirAtomic,
@@ -266,10 +265,10 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
         state = { ...state, stopped: "" };
       }
       if (state.bestEpoch > 0) {
-        const bestDir = await completeDir(`${runDir}/best`);
-        const bestEpoch = bestDir ? await savedEpoch(bestDir) : null;
-        if (state.bestEpoch === state.epoch && bestEpoch !== null && bestEpoch !== state.bestEpoch) {
-          // stopped between the checkpoint and best/ of a new best epoch: the checkpoint holds its weights
+        const where = await locateBest(runDir, state);
+        if (where.dir === null) throw new ResumeError(`cannot resume: ${where.problem}`);
+        if (where.fromCheckpoint) {
+          // stopped between the checkpoint and best/ of a new best epoch: the weights just loaded are the best
           best = model.getWeights().map((w) => w.clone());
           await writeDirAtomic(
             `${runDir}/best`,
@@ -277,13 +276,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
           );
           log(`repaired ${runDir}/best from the checkpoint (epoch ${state.bestEpoch})`);
         } else {
-          if (!bestDir || (bestEpoch !== null && bestEpoch !== state.bestEpoch)) {
-            throw new ResumeError(
-              `cannot resume: ${runDir}/best holds ${bestDir ? `epoch ${bestEpoch}` : "no model"}, but ` +
-                `${ck.dir}/state.json says epoch ${state.bestEpoch} was the best`,
-            );
-          }
-          const bestModel = await loadModelDir(bestDir);
+          const bestModel = await loadModelDir(where.dir);
           best = bestModel.getWeights().map((w) => w.clone());
           bestModel.dispose();
         }
