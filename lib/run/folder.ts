@@ -197,6 +197,8 @@ export interface CreateRunOptions {
   id?: string;
   /** With `id`: an existing folder of that id is emptied first (refused while another process writes it). */
   replace?: boolean;
+  /** With `replace`: entries of the old folder to keep (the notebooks keep the data figures in `figures/`). */
+  keep?: string[];
   /** The clock for generated ids (tests pass a fixed one). */
   now?: () => Date;
   /** What the owner does, shown to a second writer (default "training"). */
@@ -254,9 +256,8 @@ export class RunFolder {
         const lock = await folder.lock(`replacing the run (${purpose})`);
         try {
           for await (const entry of Deno.readDir(folder.dir)) {
-            if (entry.name !== OWNER_FILE) {
-              await Deno.remove(`${folder.dir}/${entry.name}`, { recursive: true });
-            }
+            if (entry.name === OWNER_FILE || opts.keep?.includes(entry.name)) continue;
+            await Deno.remove(`${folder.dir}/${entry.name}`, { recursive: true });
           }
         } catch (e) {
           await lock.release();
