@@ -26,8 +26,7 @@ import {
   summaryCsv,
   writeOutput,
 } from "../lib/commands/summarize.ts";
-import { loadModelDir } from "../lib/model/io.ts";
-import { evaluationConfig, openRun } from "../lib/run/folder.ts";
+import { evaluationConfig, loadOpenedModel, openRun } from "../lib/run/folder.ts";
 
 const HELP = `usage: deno task summarize --run=ID [--beam] [--resultsDir=DIR] "TEXT" ["TEXT" ...]
        deno task summarize --run=ID [--beam] --input=FILE.csv [--output=OUT.csv]
@@ -89,7 +88,7 @@ if (import.meta.main) {
     const cfg = evaluationConfig(run.cfg);
     const backend = await initBackend({ backend: cfg.backend, blas: cfg.blas });
     console.error(formatBackendReport(backend));
-    const model = await loadModelDir(run.bestDir);
+    const model = await loadOpenedModel(run);
     const summaries = await summarizeTexts({ cfg, model, tokenizer: run.tokenizer }, texts, {
       beam: flags.beam === true,
     });

@@ -34,7 +34,7 @@ import { formatSummary, modelSummary } from "./model/summary.ts";
 import { checkModelMatches, RunError, RunFolder } from "./run/folder.ts";
 import type { OwnerLock } from "./run/owner.ts";
 import { ResumeError, trainModel, type TrainResult } from "./train/loop.ts";
-import { completeDir, type EpochLog } from "./train/checkpoint.ts";
+import { completeDir } from "./train/checkpoint.ts";
 import { readModelDir } from "./model/io.ts";
 import { seedEverything } from "./train/seed.ts";
 import { evaluateModel, type EvaluationOutput } from "./eval/evaluate.ts";
@@ -55,8 +55,6 @@ export interface RunOptions {
   now?: () => Date;
   /** Told the run's id and folder once the folder is taken, before training. */
   onStart?: (run: { id: string; dir: string; resumed: boolean }) => void;
-  /** Told after every finished (and saved) epoch. */
-  onEpochEnd?: (entry: EpochLog) => void | Promise<void>;
   /** Where progress lines go (default console.log). */
   log?: (line: string) => void;
 }
@@ -199,7 +197,6 @@ async function trainAndEvaluate(
     runDir: dir,
     resume: opts.resume !== undefined,
     log,
-    ...(opts.onEpochEnd ? { onEpochEnd: (entry: EpochLog) => opts.onEpochEnd!(entry) } : {}),
   });
   log(
     `training ended (${train.stopped}); best epoch ${train.bestEpoch}, val_loss ${

@@ -414,7 +414,7 @@ Deno.test("a run stopped after its first checkpoint but before best/ existed is 
   assertEquals(best.epoch, 1, "best/ rewritten from the checkpoint");
 });
 
-Deno.test("owner.json: concurrent takers get it once; a stale file (a dead process, or this pid reused) is taken over", async () => {
+Deno.test("owner.json: concurrent takers get it once; a stale file (a dead process, this pid reused, debris) is taken over", async () => {
   for (let i = 0; i < 30; i++) {
     const dir = await Deno.makeTempDir();
     if (i % 2 === 1) {
@@ -431,6 +431,7 @@ Deno.test("owner.json: concurrent takers get it once; a stale file (a dead proce
         }),
       );
     }
+    if (i === 2) await Deno.writeTextFile(`${dir}/${OWNER_FILE}`, "{ not json"); // debris, not an owner
     const got = await Promise.allSettled([acquireOwner(dir, "a"), acquireOwner(dir, "b")]);
     const ok = got.filter((g) => g.status === "fulfilled") as PromiseFulfilledResult<
       { release(): Promise<void> }

@@ -27,8 +27,7 @@ import { loadCorpus } from "../data/corpus.ts";
 import { encodeSplit, type Example, makeExamples } from "../data/prep.ts";
 import { evaluateExamples, type EvaluationOutput } from "../eval/evaluate.ts";
 import { metricsJson, writeEvalReport } from "../eval/report.ts";
-import { loadModelDir } from "../model/io.ts";
-import { evaluationConfig, prepareRunData, RunFolder } from "../run/folder.ts";
+import { evaluationConfig, loadOpenedModel, prepareRunData, RunFolder } from "../run/folder.ts";
 import { InputError } from "./cli.ts";
 
 /** Options of {@linkcode evaluateRun}. */
@@ -76,7 +75,7 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
   log(formatBackendReport(backend));
   // one read of the run: the weights loaded and the teacher-forced figures are those of the folder opened
   const teacherForced = await folder.bestEpochLog();
-  const run = { ...opened, model: await loadModelDir(opened.bestDir) };
+  const run = { ...opened, model: await loadOpenedModel(opened) };
   try {
     let examples: Example[];
     let encIn: Int32Array;

@@ -209,7 +209,12 @@ export async function readModelDir(dir: string): Promise<ModelDir> {
  * {@linkcode ModelFileError} naming it.
  */
 export async function loadModelDir(dir: string): Promise<tf.LayersModel> {
-  const m = await readModelDir(dir);
+  return buildModel(await readModelDir(dir));
+}
+
+/** Build the tfjs model of a folder already read and checked by {@linkcode readModelDir} (no second read). */
+export async function buildModel(m: ModelDir): Promise<tf.LayersModel> {
+  const dir = m.dir;
   let model: tf.LayersModel;
   try {
     model = await tf.loadLayersModel(tf.io.fromMemory({

@@ -31,7 +31,7 @@ import { Tokenizer } from "../data/tokenizer.ts";
 import { replaceDir, writeTextAtomic } from "../io/atomic.ts";
 import { pathExists } from "../io/exists.ts";
 import {
-  loadModelDir,
+  buildModel,
   type ModelDir,
   ModelFileError,
   paramsPerLayer,
@@ -93,11 +93,18 @@ export async function readRunConfig(dir: string): Promise<Config> {
 
 /** The saved config, validated as a config the project can run (unknown keys or bad values name the file). */
 export async function readValidRunConfig(dir: string): Promise<Config> {
-  const raw = await readRunConfig(dir);
+  return validRunConfig(await readRunConfig(dir), `${dir}/config.json`);
+}
+
+/**
+ * A run's saved config (with any overrides merged in) validated as a config the project can run; a run made with
+ * a profile that no longer exists is validated against `paper`'s keys. Errors name `file`.
+ */
+function validRunConfig(cfg: Config, file: string): Config {
   try {
-    return resolveConfig(raw.profile in PROFILES ? raw.profile : "paper", raw);
+    return resolveConfig(cfg.profile in PROFILES ? cfg.profile : "paper", cfg);
   } catch (e) {
-    throw new RunError(`${dir}/config.json: ${(e as Error).message}`);
+    throw new RunError(`${file}: ${(e as Error).message}`);
   }
 }
 
@@ -128,6 +135,8 @@ export interface OpenedRun {
    * `checkpoint/` when the run stopped between saving the checkpoint and `best/` of the same, best, epoch.
    */
   bestDir: string;
+  /** The files of `bestDir`, read and checked once: {@linkcode loadOpenedModel} builds the model from them. */
+  saved: ModelDir;
 }
 
 /** A finished run's config, best model and tokenizer. */
@@ -426,13 +435,13 @@ export class RunFolder {
       config: this.path("config.json"),
       tokenizer: this.path("tokenizer.json"),
     });
-    return { id: this.id, dir: this.dir, cfg, tokenizer, bestDir };
+    return { id: this.id, dir: this.dir, cfg, tokenizer, bestDir, saved: m };
   }
 
   /** {@linkcode RunFolder.open} and load the best model (the backend must be ready). */
   async load(): Promise<LoadedRun> {
     const opened = await this.open();
-    return { ...opened, model: await loadModel(opened.bestDir) };
+    return { ...opened, model: await loadOpenedModel(opened) };
   }
 
   /**
@@ -463,9 +472,10 @@ export class RunFolder {
   }
 }
 
-async function loadModel(dir: string): Promise<tf.LayersModel> {
+/** The best model of an opened run, built from the files {@linkcode RunFolder.open} read and checked. */
+export async function loadOpenedModel(opened: Pick<OpenedRun, "saved">): Promise<tf.LayersModel> {
   try {
-    return await loadModelDir(dir);
+    return await buildModel(opened.saved);
   } catch (e) {
     if (e instanceof ModelFileError) throw new RunError(e.message);
     throw e;
@@ -483,7 +493,7 @@ export function openRun(resultsDirOrRun: string, id?: string): Promise<OpenedRun
 /** {@linkcode openRun} and load the best model (the backend must be ready). */
 export async function loadRun(resultsDirOrRun: string, id?: string): Promise<LoadedRun> {
   const opened = await openRun(resultsDirOrRun, id);
-  return { ...opened, model: await loadModel(opened.bestDir) };
+  return { ...opened, model: await loadOpenedModel(opened) };
 }
 
 /** A run's model and tokenizer with its data prepared again from its config (same splits, same vocabulary). */
@@ -500,7 +510,7 @@ export async function loadRunWithData(resultsDirOrRun: string, id?: string): Pro
   // the data first: a data error then leaves no model to dispose
   const opened = await openRun(resultsDirOrRun, id);
   const data = await prepareRunData(opened);
-  return { ...opened, model: await loadModel(opened.bestDir), data };
+  return { ...opened, model: await loadOpenedModel(opened), data };
 }
 
 /**
@@ -566,11 +576,7 @@ export function runConfigWith(
 ): Config {
   checkRunKeys(overrides, policy, file);
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-  try {
-    return resolveConfig(runCfg.profile in PROFILES ? runCfg.profile : "paper", { ...runCfg, ...defined });
-  } catch (e) {
-    throw new RunError(`${file}: ${(e as Error).message}`);
-  }
+  return validRunConfig({ ...runCfg, ...defined } as Config, file);
 }
 
 /** Which keys may change, and how a refusal reads. */

@@ -154,20 +154,22 @@ export async function acquireOwner(dir: string, purpose: string): Promise<OwnerL
       held.add(lock);
       return lock;
     }
+    // null: not an owner record (an owner writes its file whole before linking it, so this is debris) or gone
     const other = await readOwner(dir);
-    if (other === null) continue; // gone in between: try again
-    const heldHere = [...held].some((l) => l.record.token === other.token);
-    if (heldHere || ownerAlive(other)) throw new OwnerError(ownerMessage(dir, other));
+    if (other !== null) {
+      const heldHere = [...held].some((l) => l.record.token === other.token);
+      if (heldHere || ownerAlive(other)) throw new OwnerError(ownerMessage(dir, other));
+    }
     // the owner is gone: move its file aside, and put it back if it was not the one judged dead (another
     // process took the folder over in between)
     const aside = `${path}.stale-${record.token}`;
     try {
       await Deno.rename(path, aside);
     } catch {
-      continue;
+      continue; // gone in between: try again
     }
     const moved = await readOwnerFile(aside);
-    if (moved !== null && moved.token !== other.token) {
+    if (moved !== null && moved.token !== other?.token) {
       await Deno.link(aside, path).catch(() => {});
       await Deno.remove(aside).catch(() => {});
       throw new OwnerError(ownerMessage(dir, moved));
