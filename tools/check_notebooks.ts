@@ -152,13 +152,22 @@ async function lintModules(
       lint: { plugins: ["./lint_plugin.ts"], rules: { tags: ["recommended"], include: NOTEBOOK_LINT_RULES } },
     }),
   );
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["lint", "--json", "--config", config, ...files],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const lint = () =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["lint", "--json", "--config", config, ...files],
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  // deno 2.9.6's lint with a JS plugin now and then dies of SIGSEGV before checking anything (seen here in about
+  // 1 run of 6, on the commit before this line too): run it again then, at most twice; a lint that ran and
+  // found something is never retried
+  let out = await lint();
+  for (let retry = 0; retry < 2 && out.signal !== null; retry++) {
+    console.error(`deno lint died of ${out.signal} before linting the notebooks; running it again`);
+    out = await lint();
+  }
   const stdout = new TextDecoder().decode(out.stdout);
   let report: {
     diagnostics: { filename: string; range: { start: { line: number } }; message: string; code: string }[];
@@ -180,7 +189,11 @@ async function lintModules(
         : `${file}:${d.range.start.line}: lint(${d.code}) ${d.message}`,
     );
   }
-  if (out.code !== 0 && errors.length === 0) errors.push(`deno lint failed:\n${stdout.trim()}`);
+  if (out.code !== 0 && errors.length === 0) {
+    errors.push(
+      `deno lint failed (exit ${out.code}${out.signal ? `, ${out.signal}` : ""}):\n${stdout.trim()}`,
+    );
+  }
   return errors;
 }
 
