@@ -26,6 +26,7 @@ import { beamSearch, modelStepper } from "../lib/infer/beam.ts";
 import { type Decoded, greedyDecodeBatch, greedyDecodeLoop } from "../lib/infer/greedy.ts";
 import { extractInferenceModels, type InferenceModels } from "../lib/infer/models.ts";
 import { buildSeq2Seq, LAYER } from "../lib/model/seq2seq.ts";
+import { accelerate } from "../lib/speed/accelerate.ts";
 import { runTorchPeer } from "./peer.ts";
 import { peerShapeArgs } from "./train_step.ts";
 
@@ -71,7 +72,7 @@ export interface DecodeBenchOptions {
   batchSize?: number;
   backend?: BackendName;
   blas?: boolean;
-  /** Build the model with FastLSTM layers (lib/model/support/fast_lstm.ts) or tfjs's LSTM (default: the profile's). */
+  /** Build the model with FastLSTM layers (lib/speed/accelerate.ts) or tfjs's LSTM (default: the profile's). */
   fastLayers?: boolean;
   /** Model shapes (default: the `paper` profile). */
   config?: Config;
@@ -92,7 +93,7 @@ export function benchModel(cfg: Config, fastLayers: boolean): tf.LayersModel {
   orthogonal.prototype.apply = (shape, dtype) => tf.randomNormal(shape, 0, 1, dtype as "float32");
   let model: tf.LayersModel;
   try {
-    model = buildSeq2Seq(cfg, { fastLayers });
+    model = accelerate(buildSeq2Seq(cfg), { layers: fastLayers });
   } finally {
     orthogonal.prototype.apply = original;
   }

@@ -17,6 +17,7 @@ import * as tf from "@tensorflow/tfjs";
 import { formatBackendReport, initBackend } from "../lib/backend/choose.ts";
 import { resolveConfig } from "../lib/config.ts";
 import { buildSeq2Seq } from "../lib/model/seq2seq.ts";
+import { accelerate } from "../lib/speed/accelerate.ts";
 import { batchIndices, disposeBatch, makeBatch } from "../lib/train/batches.ts";
 import { makeOptimizer, makeTrainStep } from "../lib/train/loop.ts";
 import { seedEverything } from "../lib/train/seed.ts";
@@ -121,7 +122,9 @@ if (import.meta.main) {
   seedEverything(cfg.seed, 0);
   const fastLayers = opt("layers", "fast") === "fast";
   // decode: bench/decode.ts's model and inputs (every summary runs the full length)
-  const model = mode === "train" ? buildSeq2Seq(cfg, { fastLayers }) : benchModel(cfg, fastLayers);
+  const model = mode === "train"
+    ? accelerate(buildSeq2Seq(cfg), { layers: fastLayers })
+    : benchModel(cfg, fastLayers);
   const reps = Number(opt("steps", "3"));
   if (mode === "train") {
     const optimizer = makeOptimizer(cfg);

@@ -8,7 +8,7 @@
  *
  * - `ms_per_step`: median wall time of the timed steps (after `warmup` untimed ones); `cpu_ms_per_step`: median
  *   CPU time of the process over the same steps (all threads; less sensitive to other load on the machine).
- * - `gflops`: `3 * forwardFlops(cfg, batch)` (lib/model/seq2seq.ts) per step, divided by `ms_per_step`.
+ * - `gflops`: `3 * forwardFlops(cfg, batch)` (bench/flops.ts) per step, divided by `ms_per_step`.
  * - `peak_gflops`: the machine's sgemm peak (`measureSgemmPeak()`, bench/kernels.ts) measured in the same
  *   process, once before and twice after the steps; the largest of the three (a peak: on a shared machine a
  *   single measurement can come out low, which would flatter the ratio). `ratio` = gflops / peak_gflops.
@@ -22,7 +22,7 @@
  *   it. Profiles with `+copy` or `+coverage` are not compared (the peer has neither).
  *
  * Configurations (default): `paper` and `default` at their batch size, and `paper` at batch 120 (must not
- * abort), each with the fast layers (lib/model/support/fast_lstm.ts). `--layers=fast,stock` adds tfjs's own layers.
+ * abort), each with the fast layers (lib/speed/accelerate.ts). `--layers=fast,stock` adds tfjs's own layers.
  * A profile may carry `+copy` and `+coverage` (copy attention, coverage: lib/model/pointer.ts, attention.ts), e.g.
  * `--profiles=envnews,envnews+copy,envnews+copy+coverage` times the three side by side.
  *
@@ -37,7 +37,9 @@ import { wasmHeap } from "../lib/backend/kernel_registry.ts";
 import type { BackendWasm } from "../lib/backend/kernel_registry.ts";
 import { type BackendName, BACKENDS, type Config, resolveConfig } from "../lib/config.ts";
 import { mulberry32 } from "../lib/util/rng.ts";
-import { buildSeq2Seq, forwardFlops } from "../lib/model/seq2seq.ts";
+import { buildSeq2Seq } from "../lib/model/seq2seq.ts";
+import { forwardFlops } from "./flops.ts";
+import { accelerate } from "../lib/speed/accelerate.ts";
 import { batchIndices, disposeBatch, makeBatch, type SeqData } from "../lib/train/batches.ts";
 import { makeOptimizer, makeTrainStep } from "../lib/train/loop.ts";
 import { seedEverything } from "../lib/train/seed.ts";
@@ -162,7 +164,7 @@ export async function runTrainStepCase(c: TrainStepCase, opts: TrainStepOptions 
   const cfg = caseConfig(c.profile, c.batch);
   const b = cfg.batchSize;
   seedEverything(cfg.seed, 0);
-  const model = buildSeq2Seq(cfg, { fastLayers: c.layers === "fast" });
+  const model = accelerate(buildSeq2Seq(cfg), { layers: c.layers === "fast" });
   const optimizer = makeOptimizer(cfg);
   const data = syntheticData(b, cfg.maxInputLen, cfg.maxOutputLen, cfg.vocabSize, cfg.seed);
   const batch = makeBatch(data, batchIndices(b, b)[0], cfg.maxInputLen, cfg.maxOutputLen, cfg.copy);

@@ -64,7 +64,6 @@ export interface Config {
   units: number;
   encoderLayers: number;
   dropout: number;
-  recurrentDropout: number;
   /** Hidden size of the additive attention (W1, W2 project to this; v maps it to a score). */
   attentionUnits: number;
   /**
@@ -81,8 +80,9 @@ export interface Config {
    */
   coverage: boolean;
   /**
-   * Build the LSTMs and the time-distributed output with the project's fast layers (lib/model/support/fast_lstm.ts):
-   * the same weights and numbers as tfjs's own layers, faster to train on CPU. false = tfjs's layers.
+   * Train and decode with the project's fast layers (lib/speed/accelerate.ts turns the built model's LSTMs,
+   * attention and time-distributed output into them): the same weights and numbers as the stock layers, faster
+   * on CPU. false = tfjs's and lib/model's own layers.
    */
   fastLayers: boolean;
   batchSize: number;
@@ -129,7 +129,6 @@ const PAPER: Config = {
   units: 256,
   encoderLayers: 3,
   dropout: 0.4,
-  recurrentDropout: 0,
   attentionUnits: 256,
   copy: false,
   coverage: false,
@@ -258,7 +257,6 @@ const SCHEMA: Record<keyof Config, Kind> = {
   units: { type: "int", min: 1, max: 4096 },
   encoderLayers: { type: "int", min: 1, max: 8 },
   dropout: { type: "float", min: 0, max: 0.95 },
-  recurrentDropout: { type: "float", min: 0, max: 0 },
   // the additive scores pass through batch x maxOutputLen x maxInputLen x attentionUnits floats: 983 MB at
   // 4096 with the paper's batch 60, 20 and 50 steps
   attentionUnits: { type: "int", min: 1, max: 4096 },
@@ -294,6 +292,26 @@ const SCHEMA: Record<keyof Config, Kind> = {
   resultsDir: { type: "string" },
   png: { type: "bool" },
 };
+
+/**
+ * Keys the project no longer has, with the one value they could hold and why they went: a run folder saved before
+ * may carry them (with that value, they are dropped when it is read); any other value, or the key on a command
+ * line, is an error that says so.
+ */
+export const RETIRED_KEYS: Readonly<Record<string, { value: unknown; why: string }>> = {
+  recurrentDropout: {
+    value: 0,
+    why:
+      "it could only be 0: the model applies dropout to each LSTM's inputs (dropout), not to its recurrent state",
+  },
+};
+
+/** Drop a retired key holding its one value; throw a {@linkcode ConfigError} naming it otherwise. */
+function checkRetired(key: string, raw: unknown): void {
+  const r = RETIRED_KEYS[key];
+  if (raw === r.value || String(raw) === String(r.value)) return;
+  throw new ConfigError(`config: "${key}" was removed (${r.why}); got ${JSON.stringify(raw)}`);
+}
 
 /** Every config key, for help texts and validation messages. */
 export const CONFIG_KEYS = Object.keys(SCHEMA) as (keyof Config)[];
@@ -377,6 +395,10 @@ export function resolveConfig(profile = "default", overrides: Overrides = {}): C
   const cfg: Record<string, unknown> = { ...base };
   for (const [key, raw] of Object.entries(overrides)) {
     if (raw === undefined) continue;
+    if (key in RETIRED_KEYS) {
+      checkRetired(key, raw);
+      continue;
+    }
     if (!(key in SCHEMA)) {
       throw new ConfigError(`config: unknown key "${key}": expected one of ${CONFIG_KEYS.join(", ")}`);
     }
@@ -427,6 +449,9 @@ export function parseCliArgs(args: string[]): CliArgs {
       if (key === "profile") out.profile = value;
       else out.resume = value;
       continue;
+    }
+    if (key in RETIRED_KEYS) {
+      throw new ConfigError(`config: --${rawKey} was removed (${RETIRED_KEYS[key].why})`);
     }
     if (!(key in SCHEMA)) {
       throw new ConfigError(`config: unknown option --${rawKey}: expected one of ${CONFIG_KEYS.join(", ")}`);

@@ -31,6 +31,7 @@ import { encoderInputWords, prepareData, type PreparedData } from "./data/prep.t
 import { writeTextAtomic } from "./io/atomic.ts";
 import { buildSeq2Seq } from "./model/seq2seq.ts";
 import { formatSummary, modelSummary } from "./model/summary.ts";
+import { accelerate, formatFastPaths } from "./speed/accelerate.ts";
 import { checkModelMatches, RunError, RunFolder } from "./run/folder.ts";
 import type { OwnerLock } from "./run/owner.ts";
 import { ResumeError, trainModel, type TrainResult } from "./train/loop.ts";
@@ -72,10 +73,13 @@ export interface ExperimentResult {
   metrics: ReturnType<typeof metricsJson>;
 }
 
-/** Build a fresh, seeded model for the prepared data (vocabulary size from the fitted tokenizer). */
+/**
+ * Build a fresh, seeded model for the prepared data (vocabulary size from the fitted tokenizer), with the fast
+ * layers the config asks for (`fastLayers`: lib/speed/accelerate.ts) attached for training.
+ */
 export function buildModelFor(cfg: Config, data: Pick<PreparedData, "tokenizer">): tf.LayersModel {
   seedEverything(cfg.seed, 0);
-  return buildSeq2Seq({ ...cfg, vocabSize: data.tokenizer.size }, { fastLayers: cfg.fastLayers });
+  return accelerate(buildSeq2Seq({ ...cfg, vocabSize: data.tokenizer.size }), { layers: cfg.fastLayers });
 }
 
 /**
@@ -188,6 +192,7 @@ async function trainAndEvaluate(
   const summaryText = formatSummary(modelSummary(model));
   await writeTextAtomic(folder.path("summary.txt"), summaryText + "\n");
   log(`model: ${model.countParams().toLocaleString("en-US")} parameters (per layer in ${dir}/summary.txt)`);
+  log(formatFastPaths(model));
 
   const train = await trainModel({
     cfg,

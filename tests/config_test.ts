@@ -4,6 +4,7 @@ import {
   type Config,
   CONFIG_KEYS,
   ConfigError,
+  type Overrides,
   parseCliArgs,
   PROFILES,
   resolveConfig,
@@ -12,8 +13,8 @@ import {
 Deno.test("resolveConfig('paper') has the milestone report's hyperparameters", () => {
   const c = resolveConfig("paper");
   assertEquals(
-    [c.vocabSize, c.embeddingDim, c.encoderLayers, c.units, c.dropout, c.recurrentDropout],
-    [10000, 100, 3, 256, 0.4, 0],
+    [c.vocabSize, c.embeddingDim, c.encoderLayers, c.units, c.dropout],
+    [10000, 100, 3, 256, 0.4],
   );
   assertEquals([c.maxInputLen, c.maxOutputLen, c.batchSize, c.epochs, c.patience], [50, 20, 60, 40, 2]);
 });
@@ -143,4 +144,15 @@ Deno.test("checkKey() checks one value like resolveConfig(): kind, limits and th
     "a bare --bootstrap is no count",
   );
   assertThrows(() => checkKey("unitz" as keyof Config, 3), ConfigError, 'unknown key "unitz"');
+});
+
+Deno.test("a retired key (recurrentDropout) is dropped at the one value it could hold and refused otherwise, naming why", () => {
+  // run folders saved before it went carry "recurrentDropout": 0 in config.json
+  assertEquals("recurrentDropout" in resolveConfig("tiny", { recurrentDropout: 0 } as Overrides), false);
+  assertThrows(
+    () => resolveConfig("tiny", { recurrentDropout: 0.2 } as Overrides),
+    ConfigError,
+    'config: "recurrentDropout" was removed (it could only be 0',
+  );
+  assertThrows(() => parseCliArgs(["--recurrent-dropout=0"]), ConfigError, "--recurrent-dropout was removed");
 });

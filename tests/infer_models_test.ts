@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { decodeStep, encode, extractInferenceModels, type InferenceModels } from "../lib/infer/models.ts";
 import type { Config } from "../lib/config.ts";
 import { loadModelDir, saveModelDir } from "../lib/model/io.ts";
-import type { BuildOptions } from "../lib/model/seq2seq.ts";
+import type { SpeedOptions } from "../lib/speed/accelerate.ts";
 import {
   decoderRows,
   encoderRows,
@@ -58,13 +58,13 @@ function teacherForcingGap(
   });
 }
 
-const VARIANTS: [string, Partial<Record<keyof Config, unknown>>, BuildOptions][] = [
+const VARIANTS: [string, Partial<Record<keyof Config, unknown>>, SpeedOptions][] = [
   ["1 encoder layer", {}, {}],
   ["3 layers, shared embedding", { encoderLayers: 3, sharedEmbedding: true }, {}],
-  ["2 layers, FastLSTM layers", { encoderLayers: 2 }, { fastLayers: true }],
+  ["2 layers, FastLSTM layers", { encoderLayers: 2 }, { layers: true }],
   ["copy attention", { copy: true }, {}],
   ["coverage", { coverage: true }, {}],
-  ["copy attention and coverage, FastLSTM layers", { copy: true, coverage: true }, { fastLayers: true }],
+  ["copy attention and coverage, FastLSTM layers", { copy: true, coverage: true }, { layers: true }],
 ];
 
 for (const [label, overrides, buildOpts] of VARIANTS) {

@@ -1,17 +1,15 @@
-// FastLSTM and FastTimeDistributed (lib/model/support/fast_lstm.ts) against tfjs's own LSTM and TimeDistributed with
-// identical weights (forward and gradients, cpu and wasm), a plain-JS LSTM reference, and the full Seq2Seq model.
+// The fast layers of lib/speed (FastLSTM, FastTimeDistributed, FastBahdanauAttention) against tfjs's own LSTM and
+// TimeDistributed and lib/model's attention with identical weights (forward and gradients, cpu and wasm), a plain-JS
+// LSTM reference, and the full Seq2Seq model; accelerate() turns a model's layers into them in place.
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertLess, assertThrows } from "@std/assert";
 import { initBackend } from "../lib/backend/choose.ts";
 import { resolveConfig } from "../lib/config.ts";
-import {
-  FastLSTM,
-  fastLstm,
-  FastTimeDistributed,
-  fastTimeDistributed,
-  lstmSequence,
-  lstmStep,
-} from "../lib/model/support/fast_lstm.ts";
+import { FastLSTM, fastLstm, lstmSequence, lstmStep } from "../lib/speed/fast_lstm.ts";
+import { FastTimeDistributed } from "../lib/speed/fast_time_distributed.ts";
+import { FastBahdanauAttention } from "../lib/speed/fast_attention.ts";
+import { accelerate, fastPaths, formatFastPaths } from "../lib/speed/accelerate.ts";
+import { modelArtifacts } from "../lib/model/io.ts";
 import { decodeStep, encode, extractInferenceModels } from "../lib/infer/models.ts";
 import { buildSeq2Seq } from "../lib/model/seq2seq.ts";
 import { maskedLoss } from "../lib/train/loss.ts";
@@ -69,7 +67,9 @@ function compareWithStock(
   return tf.tidy(() => {
     const { b, t, d } = dims;
     const u = args.units;
+    args = { recurrentActivation: "sigmoid", ...args }; // the model's gates (lib/model/seq2seq.ts KERAS_LSTM)
     const stock = tf.layers.lstm(args), fast = fastLstm(args);
+    assertEquals(fast.fastPathBlocker(), "", "the fast path runs");
     const x = seeded([b, t, d], 1), h0 = seeded([b, u], 2), c0 = seeded([b, u], 3);
     const kw = (h: tf.Tensor, c: tf.Tensor) => withState ? { initialState: [h, c] } : {};
     stock.apply(x, kw(h0, c0));
@@ -112,18 +112,11 @@ function assertAllBelow(res: Record<string, number>, tol: number, what: string) 
 }
 
 for (const backend of ["cpu", "wasm"] as const) {
-  Deno.test(`FastLSTM outputs and gradients equal tfjs's LSTM within 1e-5 on ${backend} (hardSigmoid and sigmoid gates)`, async () => {
+  Deno.test(`FastLSTM outputs and gradients equal tfjs's LSTM within 1e-5 on ${backend} (sigmoid gates)`, async () => {
     await useBackend(backend);
     const n0 = tf.memory().numTensors;
-    for (const recurrentActivation of ["hardSigmoid", "sigmoid"] as const) {
-      const res = compareWithStock({
-        units: 6,
-        returnSequences: true,
-        returnState: true,
-        recurrentActivation,
-      });
-      assertAllBelow(res, 1e-5, `${backend} ${recurrentActivation}`);
-    }
+    const res = compareWithStock({ units: 6, returnSequences: true, returnState: true });
+    assertAllBelow(res, 1e-5, `${backend} sigmoid`);
     assertEquals(tf.memory().numTensors, n0);
   });
 }
@@ -146,7 +139,12 @@ Deno.test("FastLSTM on wasm with XNNPACK matmuls (no OpenBLAS) matches tfjs's LS
 Deno.test("FastLSTM runs a single time step from given states as the one-step decoder does (forward equals tfjs's LSTM)", async () => {
   // (tfjs's own LSTM cannot be differentiated at T=1: its Unpack gradient gets a lone tensor)
   await useBackend("wasm");
-  const args = { units: 4, returnSequences: true, returnState: true };
+  const args = {
+    units: 4,
+    recurrentActivation: "sigmoid",
+    returnSequences: true,
+    returnState: true,
+  } as const;
   const stock = tf.layers.lstm(args), fast = fastLstm(args);
   const x = seeded([3, 1, 5], 71), h0 = seeded([3, 4], 72), c0 = seeded([3, 4], 73);
   const kw = { initialState: [h0, c0] };
@@ -161,7 +159,7 @@ Deno.test("FastLSTM runs a single time step from given states as the one-step de
   fast.dispose();
 });
 
-/** A plain-JS LSTM (Keras equations, gate order i, f, c, o, hardSigmoid gates) for one batch row. */
+/** A plain-JS LSTM (Keras equations, gate order i, f, c, o, sigmoid gates) for one batch row. */
 function referenceLstm(
   x: number[][],
   w: number[][],
@@ -171,15 +169,15 @@ function referenceLstm(
   c0: number[],
 ): { hs: number[][]; c: number[] } {
   const u = h0.length;
-  const hardSigmoid = (v: number) => Math.min(1, Math.max(0, 0.2 * v + 0.5));
+  const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
   let h = h0.slice(), c = c0.slice();
   const hs: number[][] = [];
   for (const xt of x) {
     const z = bias.map((bv, j) =>
       bv + xt.reduce((s, xv, k) => s + xv * w[k][j], 0) + h.reduce((s, hv, k) => s + hv * rw[k][j], 0)
     );
-    const i = z.slice(0, u).map(hardSigmoid), f = z.slice(u, 2 * u).map(hardSigmoid);
-    const g = z.slice(2 * u, 3 * u).map(Math.tanh), o = z.slice(3 * u).map(hardSigmoid);
+    const i = z.slice(0, u).map(sigmoid), f = z.slice(u, 2 * u).map(sigmoid);
+    const g = z.slice(2 * u, 3 * u).map(Math.tanh), o = z.slice(3 * u).map(sigmoid);
     c = c.map((cv, j) => f[j] * cv + i[j] * g[j]);
     h = c.map((cv, j) => o[j] * Math.tanh(cv));
     hs.push(h);
@@ -187,7 +185,7 @@ function referenceLstm(
   return { hs, c };
 }
 
-Deno.test("lstmSequence() equals a plain-JS LSTM with Keras's gate order and hardSigmoid (h_1..h_T, then c_T)", async () => {
+Deno.test("lstmSequence() equals a plain-JS LSTM with Keras's gate order and sigmoid gates (h_1..h_T, then c_T)", async () => {
   await useBackend("wasm");
   const b = 2, t = 3, d = 2, u = 2;
   const x = seeded([b, t, d], 5),
@@ -248,7 +246,13 @@ Deno.test("lstmSequence() rejects weights that do not fit the input, naming the 
 
 Deno.test("FastLSTM in training draws its input-dropout masks as tfjs does: same seed, same outputs and gradients", async () => {
   await useBackend("wasm");
-  const args = { units: 6, returnSequences: true, returnState: true, dropout: 0.4 };
+  const args = {
+    units: 6,
+    recurrentActivation: "sigmoid",
+    returnSequences: true,
+    returnState: true,
+    dropout: 0.4,
+  } as const;
   const stock = tf.layers.lstm(args), fast = fastLstm(args);
   const x = seeded([3, 5, 4], 21);
   stock.apply(x);
@@ -277,31 +281,46 @@ Deno.test("FastLSTM in training draws its input-dropout masks as tfjs does: same
 
 Deno.test("FastLSTM reports why it cannot take the fast path and then uses tfjs's implementation", async () => {
   await useBackend("cpu");
-  const l = fastLstm({ units: 3, recurrentDropout: 0.2, returnSequences: true });
+  const l = fastLstm({
+    units: 3,
+    recurrentActivation: "sigmoid",
+    recurrentDropout: 0.2,
+    returnSequences: true,
+  });
   assertEquals(l.fastPathBlocker(), "recurrentDropout");
   assertEquals(fastLstm({ units: 3, activation: "relu" }).fastPathBlocker(), "activation relu");
-  assertEquals(fastLstm({ units: 3 }).fastPathBlocker(), "");
+  // tfjs's default gates (hardSigmoid, Keras before 2.3) are not the model's: tfjs's own implementation runs them
+  assertEquals(fastLstm({ units: 3 }).fastPathBlocker(), "recurrentActivation hardSigmoid");
+  assertEquals(fastLstm({ units: 3, recurrentActivation: "sigmoid" }).fastPathBlocker(), "");
   const y = l.apply(tf.ones([2, 4, 3])) as tf.Tensor;
   assertEquals(y.shape, [2, 4, 3]);
   tf.dispose(y);
   l.dispose();
 });
 
-Deno.test("FastLSTM and FastTimeDistributed serialize under their own class names; a model round-trips through JSON", async () => {
+Deno.test("a fast layer saves as its stock class: model.json names LSTM and TimeDistributed, and loads as tfjs's own", async () => {
   await useBackend("cpu");
   const inp = tf.input({ shape: [4, 3] });
-  const [seq] = fastLstm({ units: 5, returnSequences: true, returnState: true, name: "enc" }).apply(
-    inp,
-  ) as tf.SymbolicTensor[];
-  const out = fastTimeDistributed({ layer: tf.layers.dense({ units: 2, activation: "softmax" }), name: "td" })
+  const [seq] = tf.layers.lstm({
+    units: 5,
+    recurrentActivation: "sigmoid",
+    returnSequences: true,
+    returnState: true,
+    name: "enc",
+  }).apply(inp) as tf.SymbolicTensor[];
+  const out = tf.layers.timeDistributed({
+    layer: tf.layers.dense({ units: 2, activation: "softmax" }),
+    name: "td",
+  })
     .apply(seq) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: inp, outputs: out });
+  const model = accelerate(tf.model({ inputs: inp, outputs: out }));
+  assert(model.getLayer("enc") instanceof FastLSTM);
+  assert(model.getLayer("td") instanceof FastTimeDistributed);
   const json = model.toJSON(undefined, false) as {
     config: { layers: { class_name: string; name: string }[] };
   };
   const classes = Object.fromEntries(json.config.layers.map((l) => [l.name, l.class_name]));
-  assertEquals(classes.enc, "FastLSTM");
-  assertEquals(classes.td, "FastTimeDistributed");
+  assertEquals([classes.enc, classes.td], ["LSTM", "TimeDistributed"]);
   // weights keep the stock layers' names and shapes
   assertEquals(model.getLayer("enc").weights.map((w) => [w.originalName, w.shape]), [
     ["enc/kernel", [3, 20]],
@@ -311,21 +330,75 @@ Deno.test("FastLSTM and FastTimeDistributed serialize under their own class name
   const again = await tf.models.modelFromJSON({
     modelTopology: model.toJSON(undefined, false) as tf.io.ModelJSON["modelTopology"],
   });
-  assert(again.getLayer("enc") instanceof FastLSTM);
-  assert(again.getLayer("td") instanceof FastTimeDistributed);
+  assert(!(again.getLayer("enc") instanceof FastLSTM), "loads as tfjs's LSTM");
   again.setWeights(model.getWeights());
   const x = seeded([2, 4, 3], 31);
   const y1 = model.predict(x) as tf.Tensor, y2 = again.predict(x) as tf.Tensor;
-  assertEquals(relDiff(y1, y2), 0);
+  assertLess(relDiff(y1, y2), 1e-6);
   tf.dispose([x, y1, y2]);
   model.dispose();
   again.dispose();
 });
 
+Deno.test("accelerate() turns a built model's layers into their fast twins in place, keeping every weight, and back", async () => {
+  await useBackend("wasm");
+  const cfg = resolveConfig("tiny", { encoderLayers: 2 });
+  const model = buildSeq2Seq(cfg);
+  const weights = model.getWeights().map((w) => w.dataSync().slice());
+  const ids = model.getWeights().map((w) => w.id);
+  assertEquals(fastPaths(model).map((p) => p.implementation), [
+    "LSTM",
+    "LSTM",
+    "LSTM",
+    "BahdanauAttention",
+    "TimeDistributed",
+  ]);
+  assertEquals(formatFastPaths(model), "fast layers: none (tfjs's own layers)");
+  assert(accelerate(model) === model, "the same model object");
+  assertEquals(fastPaths(model).map((p) => [p.layer, p.implementation, p.savedAs]), [
+    ["encoder_lstm_1", "FastLSTM", "LSTM"],
+    ["encoder_lstm_2", "FastLSTM", "LSTM"],
+    ["decoder_lstm", "FastLSTM", "LSTM"],
+    ["attention", "FastBahdanauAttention", "BahdanauAttention"],
+    ["output_softmax", "FastTimeDistributed", "TimeDistributed"],
+  ]);
+  assert(model.getLayer("attention") instanceof FastBahdanauAttention);
+  assertEquals(
+    formatFastPaths(model),
+    "fast layers: FastLSTM (encoder_lstm_1, encoder_lstm_2, decoder_lstm), FastBahdanauAttention (attention), " +
+      "FastTimeDistributed (output_softmax)",
+  );
+  assertEquals(model.getWeights().map((w) => w.id), ids, "the same weight tensors");
+  assertEquals(model.getWeights().map((w) => w.dataSync().slice()), weights);
+  // what is saved is the stock model
+  const topology = JSON.stringify((await modelArtifacts(model)).modelTopology);
+  assert(!topology.includes("Fast"), "model.json names no fast class");
+  accelerate(model); // again: nothing changes
+  assertEquals(fastPaths(model).filter((p) => p.implementation.startsWith("Fast")).length, 5);
+  accelerate(model, { layers: false });
+  assertEquals(fastPaths(model).every((p) => p.implementation === p.savedAs), true);
+  model.dispose();
+});
+
+Deno.test("accelerate() leaves an LSTM whose configuration it does not implement stock, and says why", async () => {
+  await useBackend("cpu");
+  const inp = tf.input({ shape: [4, 3] });
+  const out = tf.layers.lstm({ units: 2, name: "hard" }).apply(inp) as tf.SymbolicTensor; // tfjs's hardSigmoid
+  const model = accelerate(tf.model({ inputs: inp, outputs: out }));
+  assertEquals(fastPaths(model), [
+    { layer: "hard", savedAs: "LSTM", implementation: "LSTM", why: "recurrentActivation hardSigmoid" },
+  ]);
+  assertEquals(
+    formatFastPaths(model),
+    "fast layers: none (tfjs's own layers); stock: hard (recurrentActivation hardSigmoid)",
+  );
+  model.dispose();
+});
+
 Deno.test("FastTimeDistributed(Dense softmax) equals tfjs's TimeDistributed: outputs and gradients", async () => {
   await useBackend("wasm");
   const stock = tf.layers.timeDistributed({ layer: tf.layers.dense({ units: 7, activation: "softmax" }) });
-  const fast = fastTimeDistributed({ layer: tf.layers.dense({ units: 7, activation: "softmax" }) });
+  const fast = new FastTimeDistributed({ layer: tf.layers.dense({ units: 7, activation: "softmax" }) });
   const x = seeded([3, 4, 5], 41), r = seeded([3, 4, 7], 42);
   stock.apply(x);
   fast.apply(x);
@@ -349,7 +422,7 @@ for (const backend of ["cpu", "wasm"] as const) {
   Deno.test(`Seq2Seq with fast layers gives the stock model's loss and gradients (same weights, dropout on, ${backend})`, async () => {
     await useBackend(backend);
     const cfg = resolveConfig("tiny", { maxInputLen: 12, maxOutputLen: 6, encoderLayers: 2, dropout: 0.3 });
-    const stock = buildSeq2Seq(cfg), fast = buildSeq2Seq(cfg, { fastLayers: true });
+    const stock = buildSeq2Seq(cfg), fast = accelerate(buildSeq2Seq(cfg), { layers: true });
     assert(fast.getLayer("encoder_lstm_1") instanceof FastLSTM);
     assert(fast.getLayer("output_softmax") instanceof FastTimeDistributed);
     assertEquals(fast.countParams(), stock.countParams());
@@ -387,7 +460,7 @@ for (const backend of ["cpu", "wasm"] as const) {
 Deno.test("Inference models extracted from a fast-layer Seq2Seq give the stock model's encoder states and decoder step", async () => {
   await useBackend("wasm");
   const cfg = resolveConfig("tiny", { maxInputLen: 9, maxOutputLen: 4 });
-  const stock = buildSeq2Seq(cfg), fast = buildSeq2Seq(cfg, { fastLayers: true });
+  const stock = buildSeq2Seq(cfg), fast = accelerate(buildSeq2Seq(cfg), { layers: true });
   fast.setWeights(stock.getWeights().map((w, i) => tf.add(w, seeded(w.shape, 80 + i, 0.05))));
   stock.setWeights(fast.getWeights());
   const tokens = tf.tensor2d([[5, 9, 13, 2, 0, 0, 0, 0, 0], [7, 7, 8, 21, 30, 4, 11, 3, 0]], [2, 9], "int32");
@@ -406,9 +479,9 @@ Deno.test("Inference models extracted from a fast-layer Seq2Seq give the stock m
   fast.dispose();
 });
 
-Deno.test("lstmStep() computes one step from the weights exactly as the layer does (stock and fast, both gates)", async () => {
+Deno.test("lstmStep() computes one step from the weights exactly as the layer does (stock and fast layers)", async () => {
   await initBackend({ backend: "wasm", blas: false, nodeModules: NO_NODE });
-  for (const gate of ["sigmoid", "hardSigmoid"] as const) {
+  for (const gate of ["sigmoid"] as const) {
     for (const make of [tf.layers.lstm, fastLstm]) {
       const layer = make({ units: 6, recurrentActivation: gate, returnSequences: true, returnState: true });
       tf.tidy(() => {
@@ -432,4 +505,7 @@ Deno.test("lstmStep() computes one step from the weights exactly as the layer do
   const relu = tf.layers.lstm({ units: 2, activation: "relu" });
   relu.apply(tf.zeros([1, 1, 3]));
   assertEquals(lstmStep(relu, tf.zeros([1, 3]), tf.zeros([1, 2]), tf.zeros([1, 2])), null); // not implemented here
+  const hard = tf.layers.lstm({ units: 2 }); // tfjs's default hardSigmoid gates: the caller applies the layer
+  hard.apply(tf.zeros([1, 1, 3]));
+  assertEquals(lstmStep(hard, tf.zeros([1, 3]), tf.zeros([1, 2]), tf.zeros([1, 2])), null);
 });

@@ -107,3 +107,30 @@ Deno.test("loadModelDir() on a folder without model.json names the missing file"
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a model.json written before the fast layers moved to lib/speed (class FastLSTM, FastTimeDistributed) loads as the stock model", async () => {
+  const cfg = tinyConfig();
+  const model = tinyModel(cfg, 5, 1);
+  const dir = await Deno.makeTempDir();
+  try {
+    await saveModelDir(model, dir);
+    const json = JSON.parse(await Deno.readTextFile(`${dir}/model.json`));
+    const text = JSON.stringify(json).replaceAll('"class_name":"LSTM"', '"class_name":"FastLSTM"')
+      .replaceAll('"class_name":"TimeDistributed"', '"class_name":"FastTimeDistributed"');
+    assertStringIncludes(text, '"FastLSTM"');
+    await Deno.writeTextFile(`${dir}/model.json`, text);
+    const loaded = await loadModelDir(dir);
+    assertEquals(loaded.getLayer(LAYER.decoderLstm).getClassName(), "LSTM");
+    assertEquals(loaded.getLayer(LAYER.output).getClassName(), "TimeDistributed");
+    const n = 2;
+    const enc = tf.tensor2d(encoderRows(n, cfg), [n, cfg.maxInputLen], "int32");
+    const dec = tf.tensor2d(decoderRows(n, cfg), [n, cfg.maxOutputLen], "int32");
+    const [a, b] = [model, loaded].map((m) => m.predict([enc, dec]) as tf.Tensor);
+    assertEquals(Array.from(b.dataSync()), Array.from(a.dataSync()));
+    tf.dispose([enc, dec, a, b]);
+    loaded.dispose();
+  } finally {
+    model.dispose();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

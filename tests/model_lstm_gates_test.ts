@@ -6,6 +6,7 @@ import { assertEquals, assertLess } from "@std/assert";
 import { initBackend } from "../lib/backend/choose.ts";
 import { resolveConfig } from "../lib/config.ts";
 import { buildSeq2Seq, KERAS_LSTM, LAYER } from "../lib/model/seq2seq.ts";
+import { accelerate } from "../lib/speed/accelerate.ts";
 import { loadModelDir, saveModelDir } from "../lib/model/io.ts";
 import { seedEverything } from "../lib/train/seed.ts";
 
@@ -39,7 +40,9 @@ for (const fastLayers of [true, false]) {
   Deno.test(`every LSTM of the model (fastLayers ${fastLayers}) has sigmoid gates and a forget bias of 1`, async () => {
     await initBackend({ backend: "cpu", nodeModules: NO_NODE });
     seedEverything(7, 0);
-    const model = buildSeq2Seq(resolveConfig("tiny", { encoderLayers: 2 }), { fastLayers });
+    const model = accelerate(buildSeq2Seq(resolveConfig("tiny", { encoderLayers: 2 })), {
+      layers: fastLayers,
+    });
     const names = [LAYER.encoderLstm(0), LAYER.encoderLstm(1), LAYER.decoderLstm];
     for (const name of names) {
       const cfg = model.getLayer(name).getConfig();
@@ -60,7 +63,7 @@ for (const fastLayers of [true, false]) {
   Deno.test(`the first encoder LSTM (fastLayers ${fastLayers}) equals a plain-JS Keras LSTM with sigmoid gates`, async () => {
     await initBackend({ backend: "cpu", nodeModules: NO_NODE });
     seedEverything(11, 0);
-    const model = buildSeq2Seq(resolveConfig("tiny"), { fastLayers });
+    const model = accelerate(buildSeq2Seq(resolveConfig("tiny")), { layers: fastLayers });
     const layer = model.getLayer(LAYER.encoderLstm(0));
     // non-trivial biases, so a wrong gate function or gate order would show
     const [w, rw, b] = layer.getWeights();
@@ -88,7 +91,7 @@ for (const fastLayers of [true, false]) {
 
 Deno.test("a saved model loads back with sigmoid gates", async () => {
   await initBackend({ backend: "cpu", nodeModules: NO_NODE });
-  const model = buildSeq2Seq(resolveConfig("tiny"), { fastLayers: true });
+  const model = accelerate(buildSeq2Seq(resolveConfig("tiny")), { layers: true });
   const dir = await Deno.makeTempDir();
   try {
     await saveModelDir(model, dir);
@@ -107,7 +110,7 @@ Deno.test("a saved model loads back with sigmoid gates", async () => {
 Deno.test("building the model leaves no tensor behind (tfjs's unitForgetBias initializer does, unless tidied)", async () => {
   await initBackend({ backend: "cpu", nodeModules: NO_NODE });
   const n0 = tf.memory().numTensors;
-  const model = buildSeq2Seq(resolveConfig("tiny", { encoderLayers: 2 }), { fastLayers: true });
+  const model = accelerate(buildSeq2Seq(resolveConfig("tiny", { encoderLayers: 2 })), { layers: true });
   const weights = model.getWeights().length;
   assertEquals(tf.memory().numTensors - n0, weights, "only the weights remain");
   model.dispose();

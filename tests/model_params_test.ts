@@ -7,7 +7,8 @@
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import * as tf from "@tensorflow/tfjs";
 import { type Config, resolveConfig } from "../lib/config.ts";
-import { type BuildOptions, buildSeq2Seq, expectedParamCounts, LAYER } from "../lib/model/seq2seq.ts";
+import { buildSeq2Seq, expectedParamCounts, LAYER } from "../lib/model/seq2seq.ts";
+import { accelerate } from "../lib/speed/accelerate.ts";
 import { formatSummary, modelSummary } from "../lib/model/summary.ts";
 
 await tf.setBackend("cpu");
@@ -18,14 +19,14 @@ await tf.setBackend("cpu");
 type InitializerLike = { prototype: { apply: (shape: number[], dtype?: tf.DataType) => tf.Tensor } };
 
 /** buildSeq2Seq(cfg) with the quick stand-in for the orthogonal initializer (restored afterwards). */
-function build(cfg: Config, opts: BuildOptions = {}): tf.LayersModel {
+function build(cfg: Config): tf.LayersModel {
   const orthogonal = (tf.serialization.SerializationMap.getMap().classNameMap as Record<string, unknown[]>)[
     "Orthogonal"
   ][0] as InitializerLike;
   const original = orthogonal.prototype.apply;
   orthogonal.prototype.apply = (shape, dtype) => tf.randomNormal(shape, 0, 1, dtype as "float32");
   try {
-    return buildSeq2Seq(cfg, opts);
+    return buildSeq2Seq(cfg);
   } finally {
     orthogonal.prototype.apply = original;
   }
@@ -100,7 +101,7 @@ for (const [profile, overrides] of CASES) {
 
 Deno.test("the FastLSTM variant (fastLayers) has the same per-layer counts as the hand formula", () => {
   const cfg = resolveConfig("tiny", { encoderLayers: 3 });
-  const model = build(cfg, { fastLayers: true });
+  const model = accelerate(build(cfg));
   try {
     assertEquals(layerCounts(model), handCounts(cfg));
   } finally {

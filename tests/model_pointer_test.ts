@@ -224,11 +224,11 @@ Deno.test("a copy model computes its attention once per forward pass (context an
   const cfg = tinyConfig({ copy: true });
   const model = tinyModel(cfg, 3, 1);
   const att = model.getLayer(LAYER.attention) as unknown as {
-    attentionWeights: (...a: unknown[]) => unknown;
+    scores: (...a: unknown[]) => unknown;
   };
   let calls = 0;
-  const original = att.attentionWeights.bind(att);
-  att.attentionWeights = (...a: unknown[]) => {
+  const original = att.scores.bind(att);
+  att.scores = (...a: unknown[]) => {
     calls++;
     return original(...a);
   };

@@ -4,6 +4,7 @@ import { initBackend } from "../lib/backend/choose.ts";
 import { resolveConfig } from "../lib/config.ts";
 import { loadModelDir } from "../lib/model/io.ts";
 import { buildSeq2Seq } from "../lib/model/seq2seq.ts";
+import { accelerate } from "../lib/speed/accelerate.ts";
 import { readCheckpoint, type TrainState } from "../lib/train/checkpoint.ts";
 import { evaluateLoss, TrainingDivergedError, trainModel } from "../lib/train/loop.ts";
 import { seedEverything } from "../lib/train/seed.ts";
@@ -41,7 +42,7 @@ Deno.test("trainModel() overfits a few dozen pairs: masked training accuracy nea
   const cfg = small({ epochs: 60, patience: 60, learningRate: 0.01, clipNorm: 5 });
   const data = syntheticPairs(36, cfg, 11);
   seedEverything(cfg.seed, 0);
-  const model = buildSeq2Seq(cfg, { fastLayers: cfg.fastLayers });
+  const model = accelerate(buildSeq2Seq(cfg), { layers: cfg.fastLayers });
   const r = await trainModel({ cfg, model, train: data, val: data, log: quiet });
   const fit = await evaluateLoss(model, data, cfg);
   assert(fit.acc > 0.95, `masked accuracy after overfitting was ${fit.acc}`);
@@ -53,7 +54,7 @@ Deno.test("trainModel() leaves tf.memory().numTensors the same after epoch 2 as 
   const cfg = small({ epochs: 3, patience: 5 });
   const data = syntheticPairs(30, cfg, 5);
   seedEverything(cfg.seed, 0);
-  const model = buildSeq2Seq(cfg, { fastLayers: cfg.fastLayers });
+  const model = accelerate(buildSeq2Seq(cfg), { layers: cfg.fastLayers });
   const counts: number[] = [];
   await trainModel({
     cfg,
@@ -77,7 +78,7 @@ Deno.test("trainModel() stops early on validation loss and restores the best epo
   const train = syntheticPairs(24, cfg, 21), val = syntheticPairs(24, cfg, 22);
   const runDir = await Deno.makeTempDir({ prefix: "early-" });
   seedEverything(cfg.seed, 0);
-  const model = buildSeq2Seq(cfg, { fastLayers: cfg.fastLayers });
+  const model = accelerate(buildSeq2Seq(cfg), { layers: cfg.fastLayers });
   const r = await trainModel({ cfg, model, train, val, runDir, log: quiet });
   assertEquals(r.stopped, "early_stopping");
   const losses = r.history.map((h) => h.valLoss);
@@ -98,7 +99,7 @@ Deno.test("trainModel() stops on a NaN loss with a clear error and keeps the las
   const data = syntheticPairs(24, cfg, 8);
   const runDir = await Deno.makeTempDir({ prefix: "nan-" });
   seedEverything(cfg.seed, 0);
-  const model = buildSeq2Seq(cfg, { fastLayers: cfg.fastLayers });
+  const model = accelerate(buildSeq2Seq(cfg), { layers: cfg.fastLayers });
   const err = await assertRejects(
     () =>
       trainModel({
@@ -186,7 +187,7 @@ Deno.test("a run paused after its best epoch and resumed in a new process's mode
   const train = syntheticPairs(24, cfg, 21), val = syntheticPairs(24, cfg, 22);
   const fresh = () => {
     seedEverything(cfg.seed, 0);
-    return buildSeq2Seq(cfg, { fastLayers: cfg.fastLayers });
+    return accelerate(buildSeq2Seq(cfg), { layers: cfg.fastLayers });
   };
   const base = await Deno.makeTempDir({ prefix: "resume-best-" });
   const whole = fresh();

@@ -35,7 +35,8 @@ import { BahdanauAttention } from "../model/attention.ts";
 import { OOV } from "../data/tokenizer.ts";
 import { PointerGenerator } from "../model/pointer.ts";
 import { LAYER } from "../model/seq2seq.ts";
-import { lstmStep } from "../model/support/fast_lstm.ts";
+import { lstmStep } from "../speed/fast_lstm.ts";
+import { withoutKnownTfjsWarnings } from "../model/support/warnings.ts";
 
 /** The two inference models and the shapes they were built for. */
 export interface InferenceModels {
@@ -82,8 +83,15 @@ function layer(model: tf.LayersModel, ...names: string[]): tf.layers.Layer {
   throw new Error(`extractInferenceModels: the model has no layer named ${names.join(" or ")}`);
 }
 
-/** Build the encoder and one-step decoder models from the trained model's layers (weights shared). */
+/**
+ * Build the encoder and one-step decoder models from the trained model's layers (weights shared). tfjs's harmless
+ * warning about the decoder LSTM's `initialState` is filtered while the graph is wired (lib/model/support).
+ */
 export function extractInferenceModels(model: tf.LayersModel): InferenceModels {
+  return withoutKnownTfjsWarnings(() => wireInferenceModels(model));
+}
+
+function wireInferenceModels(model: tf.LayersModel): InferenceModels {
   const encLstms = model.layers.filter((l) => /^encoder_lstm_\d+$/.test(l.name));
   if (encLstms.length === 0) throw new Error("extractInferenceModels: no encoder_lstm_* layers in the model");
   const lastEnc = encLstms.sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true })).at(-1)!;

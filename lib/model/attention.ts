@@ -41,7 +41,6 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { additiveScores } from "../backend/simd/ops.ts";
 
 /** Configuration of {@linkcode BahdanauAttention}. */
 export interface BahdanauAttentionArgs {
@@ -62,10 +61,10 @@ export class BahdanauAttention extends tf.layers.Layer {
   static className = "BahdanauAttention";
   readonly units: number;
   readonly coverage: boolean;
-  private wCov: tf.LayerVariable | null = null;
-  private w1: tf.LayerVariable | null = null;
-  private w2: tf.LayerVariable | null = null;
-  private v: tf.LayerVariable | null = null;
+  protected wCov: tf.LayerVariable | null = null;
+  protected w1: tf.LayerVariable | null = null;
+  protected w2: tf.LayerVariable | null = null;
+  protected v: tf.LayerVariable | null = null;
 
   constructor(args: BahdanauAttentionArgs) {
     super({ name: args.name, trainable: args.trainable });
@@ -96,31 +95,72 @@ export class BahdanauAttention extends tf.layers.Layer {
     return this.coverage ? [...out, [dec[0], dec[1]], [dec[0], enc[1]]] : out;
   }
 
+  /**
+   * `[context (B, Td, Ue), alpha (B, Td, Te)]` from `[h_dec (B, Td, Ud), h_enc (B, Te, Ue), tokens (B, Te)]`
+   * (with coverage: see {@linkcode callWithCoverage}).
+   */
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+    if (this.coverage) return this.callWithCoverage(inputs as tf.Tensor[]);
     return tf.tidy(() => {
-      const [dec, enc, tokens, cov0] = inputs as tf.Tensor[];
-      if (!this.coverage) {
-        const weights = this.attentionWeights(dec as tf.Tensor3D, enc as tf.Tensor3D, tokens as tf.Tensor2D);
-        const context = tf.matMul(weights, enc as tf.Tensor3D); // (B,Td,Te) x (B,Te,Ue)
-        return [context, weights];
-      }
-      // coverage: position t needs the weights of positions before it, so the positions go one at a time
-      const [b, td] = dec.shape;
-      const te = enc.shape[1]!;
-      const keys = this.encoderKeys(enc as tf.Tensor3D);
-      let cov = (cov0 as tf.Tensor2D | undefined) ?? tf.zeros([b, te]);
+      const [hDec, hEnc, tokens] = inputs as [tf.Tensor3D, tf.Tensor3D, tf.Tensor2D];
+      const query = this.project(hDec, this.w1!); // W1 h_dec: (B, Td, A)
+      const keys = this.project(hEnc, this.w2!); // W2 h_enc: (B, Te, A)
+      const score = this.scores(query, keys); // v^T tanh(W1 h_dec[t] + W2 h_enc[s]): (B, Td, Te)
+      const alpha = this.maskedSoftmax(score, tokens); // over s; padded positions get 0
+      const context = tf.matMul(alpha, hEnc); // sum_s alpha[t, s] h_enc[s]: (B, Td, Ue)
+      return [context, alpha];
+    });
+  }
+
+  /**
+   * `score[b, t, s] = v^T tanh(query[b, t] + keys[b, s])` for `query (B, Td, A)` and `keys (B, Te, A)`:
+   * broadcast to `(B, Td, Te, A)`, tanh, and a product with v.
+   */
+  scores(query: tf.Tensor3D, keys: tf.Tensor3D): tf.Tensor3D {
+    return tf.tidy(() => {
+      const [b, td, a] = query.shape;
+      const te = keys.shape[1];
+      const hidden = tf.tanh(tf.add(tf.reshape(query, [b, td, 1, a]), tf.reshape(keys, [b, 1, te, a])));
+      return tf.reshape(tf.matMul(tf.reshape(hidden, [b * td * te, a]), this.v!.read()), [b, td, te]);
+    });
+  }
+
+  /** Softmax over the encoder positions of `score (B, Td, Te)`, after giving padded positions (token 0) -1e9. */
+  maskedSoftmax(score: tf.Tensor3D, tokens: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => {
+      const [b, te] = tokens.shape;
+      const padded = tf.reshape(tf.cast(tf.equal(tokens, 0), "float32"), [b, 1, te]);
+      return tf.softmax(tf.add(score, tf.mul(padded, MASK_VALUE)), -1) as tf.Tensor3D;
+    });
+  }
+
+  /** `x W` for every row of `x (B, T, D)` and `w (D, A)`: `(B, T, A)`. */
+  private project(x: tf.Tensor3D, w: tf.LayerVariable): tf.Tensor3D {
+    const [b, t, d] = x.shape;
+    return tf.reshape(tf.matMul(tf.reshape(x, [b * t, d]), w.read()), [b, t, this.units]);
+  }
+
+  /**
+   * With coverage, position t needs the weights of the positions before it, so the positions go one at a time:
+   * `[context, alpha, coverageLoss (B, Td), coverage after the last position (B, Te)]`.
+   */
+  private callWithCoverage(inputs: tf.Tensor[]): tf.Tensor[] {
+    return tf.tidy(() => {
+      const [dec, enc, tokens, cov0] = inputs as [tf.Tensor3D, tf.Tensor3D, tf.Tensor2D, tf.Tensor2D?];
+      const [b, td, ud] = dec.shape;
+      const te = enc.shape[1];
+      const keys = this.encoderKeys(enc);
+      let cov = cov0 ?? tf.zeros([b, te]) as tf.Tensor2D;
       const steps: tf.Tensor3D[] = [], losses: tf.Tensor[] = [];
-      for (let t = 0; t < td!; t++) {
-        const dt = tf.slice(dec, [0, t, 0], [b, 1, dec.shape[2]!]) as tf.Tensor3D;
-        const w = this.weightsFromKeys(dt, keys, tokens as tf.Tensor2D, cov as tf.Tensor2D); // (B,1,Te)
-        const w2 = tf.reshape(w, [b, te]);
-        losses.push(tf.sum(tf.minimum(w2, cov), -1, true)); // (B,1)
+      for (let t = 0; t < td; t++) {
+        const w = this.weightsFromKeys(tf.slice(dec, [0, t, 0], [b, 1, ud]), keys, tokens, cov); // (B, 1, Te)
+        const w2 = tf.reshape(w, [b, te]) as tf.Tensor2D;
+        losses.push(tf.sum(tf.minimum(w2, cov), -1, true)); // (B, 1)
         cov = tf.add(cov, w2);
         steps.push(w);
       }
-      const weights = tf.concat(steps, 1);
-      const context = tf.matMul(weights, enc as tf.Tensor3D);
-      return [context, weights, tf.concat(losses, 1), cov];
+      const alpha = tf.concat(steps, 1);
+      return [tf.matMul(alpha, enc), alpha, tf.concat(losses, 1), cov];
     });
   }
 
@@ -137,32 +177,26 @@ export class BahdanauAttention extends tf.layers.Layer {
    * that runs one step at a time computes it once per input ({@linkcode weightsFromKeys}) instead of every step.
    */
   encoderKeys(enc: tf.Tensor3D): tf.Tensor3D {
-    return tf.tidy(() => {
-      const [b, te, ue] = enc.shape;
-      return tf.reshape(tf.matMul(tf.reshape(enc, [b * te, ue]), this.w2!.read()), [b, te, this.units]);
-    });
+    return tf.tidy(() => this.project(enc, this.w2!));
   }
 
   /**
    * The attention weights (B, Td, Te) given the encoder keys from {@linkcode encoderKeys}. With coverage, `cov`
-   * (B, Te) is the coverage before these positions (then Td is 1 in practice: see {@linkcode call}).
+   * (B, Te) is the coverage before these positions (then Td is 1 in practice: see {@linkcode call}), and
+   * `w_cov cov[s]` joins the keys.
    */
   weightsFromKeys(dec: tf.Tensor3D, keys: tf.Tensor3D, tokens: tf.Tensor2D, cov?: tf.Tensor2D): tf.Tensor3D {
     return tf.tidy(() => {
-      const [b, td, ud] = dec.shape;
-      const te = keys.shape[1];
-      const a = this.units;
-      const wd = tf.reshape(tf.matMul(tf.reshape(dec, [b * td, ud]), this.w1!.read()), [b, td, a]);
       let k: tf.Tensor3D = keys;
       if (this.coverage) {
         if (!cov) throw new Error("BahdanauAttention: a coverage layer needs the coverage so far");
-        k = tf.add(k, tf.reshape(tf.matMul(tf.reshape(cov, [b * te, 1]), this.wCov!.read()), [b, te, a]));
+        const [b, te] = cov.shape;
+        k = tf.add(
+          k,
+          tf.reshape(tf.matMul(tf.reshape(cov, [b * te, 1]), this.wCov!.read()), [b, te, this.units]),
+        );
       }
-      // v^T tanh(wd[t] + k[s]) for every (t, s): one fused kernel on wasm, where composed ops would build and
-      // differentiate a (B, Td, Te, A) tensor (lib/backend/simd/kernels.ts)
-      const score = additiveScores(wd as tf.Tensor3D, k, this.v!.read());
-      const padded = tf.reshape(tf.cast(tf.equal(tokens, 0), "float32"), [b, 1, te]);
-      return tf.softmax(tf.add(score, tf.mul(padded, MASK_VALUE)), -1) as tf.Tensor3D;
+      return this.maskedSoftmax(this.scores(this.project(dec, this.w1!), k), tokens);
     });
   }
 

@@ -1,7 +1,7 @@
 /**
  * Save and load a tfjs-layers model as `model.json` + `weights.bin` in a folder, the format stock
- * TensorFlow.js reads with `tf.loadLayersModel("…/model.json")` (the project's custom layers must be
- * registered first, which importing lib/model/attention.ts and lib/model/support/fast_lstm.ts does). Works without tfjs-node, whose
+ * TensorFlow.js reads with `tf.loadLayersModel("…/model.json")` (the project's two custom layers must be
+ * registered first, which importing lib/model/attention.ts and lib/model/pointer.ts does). Works without tfjs-node, whose
  * `file://` handler is not available here. Files are written atomically (write, then rename).
  *
  * @example
@@ -23,8 +23,30 @@
 import * as tf from "@tensorflow/tfjs";
 import { writeBytesAtomic, writeTextAtomic } from "../io/atomic.ts";
 import "./attention.ts";
-import "./support/fast_lstm.ts"; // registers FastLSTM and FastTimeDistributed for loading
-import { fixMultiOutputLayers } from "./support/tfjs_fixes.ts";
+import "./pointer.ts";
+import { loadWithFixes } from "./support/tfjs_fixes.ts";
+
+/**
+ * Class names that run folders written before the fast layers moved behind lib/speed (2026-12) carry in
+ * `model.json`, and the stock classes they hold the weights of (the same weights, by construction).
+ */
+const LEGACY_CLASS_NAMES: Record<string, string> = {
+  FastLSTM: "LSTM",
+  FastTimeDistributed: "TimeDistributed",
+};
+
+/** `topology` with every legacy class name (see {@linkcode LEGACY_CLASS_NAMES}) replaced by its stock one. */
+function withStockClassNames(topology: unknown): unknown {
+  if (Array.isArray(topology)) return topology.map(withStockClassNames);
+  if (topology === null || typeof topology !== "object") return topology;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(topology)) {
+    out[k] = k === "class_name" && typeof v === "string" && v in LEGACY_CLASS_NAMES
+      ? LEGACY_CLASS_NAMES[v]
+      : withStockClassNames(v);
+  }
+  return out;
+}
 
 /** The model artifacts of `model` (topology, weight specs, weight bytes) without writing anything. */
 export async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
@@ -215,19 +237,19 @@ export async function loadModelDir(dir: string): Promise<tf.LayersModel> {
 /** Build the tfjs model of a folder already read and checked by {@linkcode readModelDir} (no second read). */
 export async function buildModel(m: ModelDir): Promise<tf.LayersModel> {
   const dir = m.dir;
-  let model: tf.LayersModel;
   try {
-    model = await tf.loadLayersModel(tf.io.fromMemory({
-      modelTopology: m.topology,
-      weightSpecs: m.specs,
-      weightData: m.weights.byteOffset === 0 && m.weights.byteLength === m.weights.buffer.byteLength
-        ? m.weights.buffer as ArrayBuffer
-        : m.weights.slice().buffer as ArrayBuffer,
-    }));
+    return await loadWithFixes(() =>
+      tf.loadLayersModel(tf.io.fromMemory({
+        modelTopology: withStockClassNames(m.topology) as tf.io.ModelJSON["modelTopology"],
+        weightSpecs: m.specs,
+        weightData: m.weights.byteOffset === 0 && m.weights.byteLength === m.weights.buffer.byteLength
+          ? m.weights.buffer as ArrayBuffer
+          : m.weights.slice().buffer as ArrayBuffer,
+      }))
+    );
   } catch (e) {
     throw new ModelFileError(
       `${dir}/model.json: tfjs cannot build the saved model (${(e as Error).message})`,
     );
   }
-  return fixMultiOutputLayers(model);
 }

@@ -6,6 +6,10 @@
  * Layers carry fixed names ({@linkcode LAYER}) so the inference models (lib/infer) can find them in a trained
  * or loaded model and share their weights.
  *
+ * This file builds the model and nothing else: it uses tfjs's own layers and our two custom ones, in tfjs ops.
+ * The faster implementations that train and decode it on CPU attach afterwards, to the built model, without
+ * changing a weight or a number (lib/speed/accelerate.ts).
+ *
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
@@ -23,11 +27,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Config } from "../config.ts";
 import { BahdanauAttention } from "./attention.ts";
 import { PointerGenerator } from "./pointer.ts";
-import { fastLstm, fastTimeDistributed } from "./support/fast_lstm.ts";
-import { fixMultiOutputLayers } from "./support/tfjs_fixes.ts";
-import { silenceKnownTfjsWarnings } from "./support/warnings.ts";
-
-silenceKnownTfjsWarnings();
+import { buildWithFixes } from "./support/tfjs_fixes.ts";
 
 /** The model-shaping part of the config. */
 export type ModelConfig = Pick<
@@ -40,7 +40,6 @@ export type ModelConfig = Pick<
   | "units"
   | "encoderLayers"
   | "dropout"
-  | "recurrentDropout"
   | "attentionUnits"
   | "copy"
   | "coverage"
@@ -70,104 +69,84 @@ export const LAYER = {
  */
 export const KERAS_LSTM = { recurrentActivation: "sigmoid", unitForgetBias: true } as const;
 
-/** Options of {@linkcode buildSeq2Seq}. */
-export interface BuildOptions {
-  /**
-   * Use `FastLSTM` and `FastTimeDistributed` (lib/model/support/fast_lstm.ts) instead of tfjs's LSTM and TimeDistributed:
-   * same weights, same numbers, faster to train on CPU (see bench/train_step.ts). Default false.
-   */
-  fastLayers?: boolean;
-}
-
 /**
- * Build the training model: inputs `[encoderTokens (B, Tin), decoderTokens (B, Tout)]` (int32),
+ * Build the training model: inputs `[encoderTokens (B, Tin), decoderTokens (B, Tout)]` (int32, 0 = padding),
  * output next-token probabilities `(B, Tout, V)`. With `cfg.copy` (copy attention, lib/model/pointer.ts) a third
  * input `extendedTokens (B, Tin)` holds the encoder tokens in extended ids and the output is `(B, Tout, V + Tin)`.
  * With `cfg.coverage` the model has a second output, the coverage loss per decoder position `(B, Tout)`
- * (lib/model/attention.ts), which training adds to the cross-entropy ({@linkcode modelOutputs}). The model is not compiled: training uses a custom loop
- * with a padding-masked loss (lib/train).
+ * (lib/model/attention.ts), which training adds to the cross-entropy ({@linkcode modelOutputs}). The model is not
+ * compiled: training uses a custom loop with a padding-masked loss (lib/train).
  */
-export function buildSeq2Seq(cfg: ModelConfig, opts: BuildOptions = {}): tf.LayersModel {
-  // tidy: tfjs's unitForgetBias initializer leaves 4 tensors behind per LSTM it builds (the weights themselves
-  // are variables, which tidy keeps)
-  let model: tf.LayersModel | null = null;
-  tf.tidy(() => {
-    model = buildLayers(cfg, opts);
+export function buildSeq2Seq(cfg: ModelConfig): tf.LayersModel {
+  return buildWithFixes(() => {
+    const encoderTokens = tf.input({ shape: [cfg.maxInputLen], dtype: "int32", name: LAYER.encoderInput });
+    const decoderTokens = tf.input({ shape: [cfg.maxOutputLen], dtype: "int32", name: LAYER.decoderInput });
+    const embedEncoder = embedding(cfg, cfg.sharedEmbedding ? LAYER.sharedEmbedding : LAYER.encoderEmbedding);
+    const embedDecoder = cfg.sharedEmbedding ? embedEncoder : embedding(cfg, LAYER.decoderEmbedding);
+
+    // encoder: stacked LSTMs, each returning its whole sequence and its final states
+    let encoded = embedEncoder.apply(encoderTokens) as tf.SymbolicTensor; // (B, Tin, d)
+    let h: tf.SymbolicTensor | undefined, c: tf.SymbolicTensor | undefined;
+    for (let i = 0; i < cfg.encoderLayers; i++) {
+      [encoded, h, c] = lstm(cfg, LAYER.encoderLstm(i)).apply(encoded) as tf.SymbolicTensor[]; // (B, Tin, U)
+    }
+
+    // decoder: reads the label shifted right (teacher forcing), starting from the last encoder layer's (h, c)
+    const decoderEmbedded = embedDecoder.apply(decoderTokens) as tf.SymbolicTensor; // (B, Tout, d)
+    const [decoded] = lstm(cfg, LAYER.decoderLstm)
+      .apply(decoderEmbedded, { initialState: [h!, c!] }) as tf.SymbolicTensor[]; // (B, Tout, U)
+
+    // attention: for every decoder step, weights over the encoder steps and their weighted sum (the context)
+    const attention = new BahdanauAttention({
+      units: cfg.attentionUnits,
+      coverage: cfg.coverage,
+      name: LAYER.attention,
+    });
+    const [context, alpha, coverageLoss] = attention
+      .apply([decoded, encoded, encoderTokens]) as tf.SymbolicTensor[]; // (B, Tout, U), (B, Tout, Tin)
+
+    // [decoder output, context] -> softmax over the vocabulary, at every decoder step
+    const features = tf.layers.concatenate({ axis: -1, name: LAYER.concat })
+      .apply([decoded, context]) as tf.SymbolicTensor; // (B, Tout, 2U)
+    const dense = tf.layers.dense({ units: cfg.vocabSize, activation: "softmax" });
+    const probs = tf.layers.timeDistributed({ layer: dense, name: LAYER.output })
+      .apply(features) as tf.SymbolicTensor; // (B, Tout, V)
+    const outputs = (p: tf.SymbolicTensor) => (cfg.coverage ? [p, coverageLoss] : p);
+    if (!cfg.copy) {
+      return tf.model({
+        inputs: [encoderTokens, decoderTokens],
+        outputs: outputs(probs),
+        name: "seq2seq_bahdanau",
+      });
+    }
+
+    // copy attention: a gate mixes the vocabulary distribution with the attention over the input's words
+    const extendedTokens = tf.input({ shape: [cfg.maxInputLen], dtype: "int32", name: LAYER.extendedInput });
+    const mixed = new PointerGenerator({ name: LAYER.pointer })
+      .apply([probs, alpha, context, decoded, decoderEmbedded, extendedTokens]) as tf.SymbolicTensor;
+    return tf.model({
+      inputs: [encoderTokens, decoderTokens, extendedTokens],
+      outputs: outputs(mixed), // (B, Tout, V + Tin)
+      name: "seq2seq_bahdanau_copy",
+    });
   });
-  return model!;
 }
 
-function buildLayers(cfg: ModelConfig, opts: BuildOptions): tf.LayersModel {
-  const lstmLayer: typeof tf.layers.lstm = opts.fastLayers ? fastLstm : tf.layers.lstm;
-  const timeDistributed: typeof tf.layers.timeDistributed = opts.fastLayers
-    ? fastTimeDistributed
-    : tf.layers.timeDistributed;
-  const encIn = tf.input({ shape: [cfg.maxInputLen], dtype: "int32", name: LAYER.encoderInput });
-  const decIn = tf.input({ shape: [cfg.maxOutputLen], dtype: "int32", name: LAYER.decoderInput });
-  const embed = (name: string) =>
-    tf.layers.embedding({ inputDim: cfg.vocabSize, outputDim: cfg.embeddingDim, name });
-  const encEmb = embed(cfg.sharedEmbedding ? LAYER.sharedEmbedding : LAYER.encoderEmbedding);
-  const decEmb = cfg.sharedEmbedding ? encEmb : embed(LAYER.decoderEmbedding);
+/** A token embedding of the vocabulary into `embeddingDim` dimensions. */
+function embedding(cfg: ModelConfig, name: string) {
+  return tf.layers.embedding({ inputDim: cfg.vocabSize, outputDim: cfg.embeddingDim, name });
+}
 
-  let x = encEmb.apply(encIn) as tf.SymbolicTensor;
-  let h: tf.SymbolicTensor | undefined, c: tf.SymbolicTensor | undefined;
-  for (let i = 0; i < cfg.encoderLayers; i++) {
-    const lstm = lstmLayer({
-      ...KERAS_LSTM,
-      units: cfg.units,
-      returnSequences: true,
-      returnState: true,
-      dropout: cfg.dropout,
-      recurrentDropout: cfg.recurrentDropout,
-      name: LAYER.encoderLstm(i),
-    });
-    [x, h, c] = lstm.apply(x) as tf.SymbolicTensor[];
-  }
-  const encOut = x;
-
-  const decEmbedded = decEmb.apply(decIn) as tf.SymbolicTensor;
-  const decLstm = lstmLayer({
+/** An LSTM of the model: Keras 2 gates, input dropout, returning its sequence and its final (h, c). */
+function lstm(cfg: ModelConfig, name: string) {
+  return tf.layers.lstm({
     ...KERAS_LSTM,
     units: cfg.units,
+    dropout: cfg.dropout,
     returnSequences: true,
     returnState: true,
-    dropout: cfg.dropout,
-    recurrentDropout: cfg.recurrentDropout,
-    name: LAYER.decoderLstm,
+    name,
   });
-  const [decOut] = decLstm.apply(decEmbedded, { initialState: [h!, c!] }) as tf.SymbolicTensor[];
-  const [context, weights, coverageLoss] = new BahdanauAttention({
-    units: cfg.attentionUnits,
-    coverage: cfg.coverage,
-    name: LAYER.attention,
-  }).apply([decOut, encOut, encIn]) as tf.SymbolicTensor[];
-  const withCoverage = (out: tf.SymbolicTensor) => (cfg.coverage ? [out, coverageLoss] : out);
-  const cat = tf.layers.concatenate({ axis: -1, name: LAYER.concat }).apply([
-    decOut,
-    context,
-  ]) as tf.SymbolicTensor;
-  const dense = tf.layers.dense({ units: cfg.vocabSize, activation: "softmax" });
-  const probs = timeDistributed({ layer: dense, name: LAYER.output }).apply(
-    cat,
-  ) as tf.SymbolicTensor;
-  if (!cfg.copy) {
-    return fixMultiOutputLayers(
-      tf.model({ inputs: [encIn, decIn], outputs: withCoverage(probs), name: "seq2seq_bahdanau" }),
-    );
-  }
-  // copy attention: a gate mixes the vocabulary distribution with the attention over the input's words
-  const extIn = tf.input({ shape: [cfg.maxInputLen], dtype: "int32", name: LAYER.extendedInput });
-  const final = new PointerGenerator({ name: LAYER.pointer }).apply([
-    probs,
-    weights,
-    context,
-    decOut,
-    decEmbedded,
-    extIn,
-  ]) as tf.SymbolicTensor;
-  return fixMultiOutputLayers(
-    tf.model({ inputs: [encIn, decIn, extIn], outputs: withCoverage(final), name: "seq2seq_bahdanau_copy" }),
-  );
 }
 
 /**
@@ -208,24 +187,4 @@ export function expectedParamCounts(cfg: ModelConfig): Record<string, number> {
   out[LAYER.output] = (2 * u + 1) * v;
   if (cfg.copy) out[LAYER.pointer] = u + u + d + 1;
   return out;
-}
-
-/**
- * Forward-pass multiply-add FLOPs (x2) of the model's matmuls for one batch; a training step costs about
- * three times this (forward, and two matmuls per matmul in the backward pass).
- */
-export function forwardFlops(cfg: ModelConfig, batch: number): number {
-  const u = cfg.units,
-    d = cfg.embeddingDim,
-    a = cfg.attentionUnits,
-    te = cfg.maxInputLen,
-    td = cfg.maxOutputLen;
-  let f = 0;
-  for (let i = 0; i < cfg.encoderLayers; i++) f += 2 * batch * te * ((i === 0 ? d : u) + u) * 4 * u;
-  f += 2 * batch * td * (d + u) * 4 * u; // decoder LSTM
-  f += 2 * batch * (td + te) * u * a; // W1, W2
-  f += 2 * batch * td * te * a; // v
-  f += 2 * batch * td * te * u; // context
-  f += 2 * batch * td * 2 * u * cfg.vocabSize; // output dense
-  return f;
 }

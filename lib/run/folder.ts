@@ -39,6 +39,7 @@ import {
   sha256Hex,
 } from "../model/io.ts";
 import { expectedParamCounts, LAYER } from "../model/seq2seq.ts";
+import { accelerate } from "../speed/accelerate.ts";
 import { completeDir, type EpochLog, locateBest, type TrainState } from "../train/checkpoint.ts";
 import { acquireOwner, OWNER_FILE, OwnerError, type OwnerLock } from "./owner.ts";
 
@@ -472,10 +473,13 @@ export class RunFolder {
   }
 }
 
-/** The best model of an opened run, built from the files {@linkcode RunFolder.open} read and checked. */
-export async function loadOpenedModel(opened: Pick<OpenedRun, "saved">): Promise<tf.LayersModel> {
+/**
+ * The best model of an opened run, built from the files {@linkcode RunFolder.open} read and checked, with the fast
+ * layers its config asks for (`fastLayers`, lib/speed/accelerate.ts) attached for decoding.
+ */
+export async function loadOpenedModel(opened: Pick<OpenedRun, "saved" | "cfg">): Promise<tf.LayersModel> {
   try {
-    return await buildModel(opened.saved);
+    return accelerate(await buildModel(opened.saved), { layers: opened.cfg.fastLayers });
   } catch (e) {
     if (e instanceof ModelFileError) throw new RunError(e.message);
     throw e;

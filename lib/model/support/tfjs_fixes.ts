@@ -19,6 +19,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { withoutKnownTfjsWarnings } from "./warnings.ts";
 
 const PATCHED = Symbol.for("seq2seq.applyOncePerCall");
 
@@ -72,4 +73,25 @@ export function fixMultiOutputLayers(model: tf.LayersModel): tf.LayersModel {
     if (cfg.returnState === true || several) applyOncePerCall(layer);
   }
   return model;
+}
+
+/**
+ * Build a model with every tfjs work-around a build needs, so the build function itself shows only layers:
+ * the two known harmless warnings are filtered while it runs (./warnings.ts), a `tf.tidy` collects the 4 tensors
+ * tfjs's `unitForgetBias` initializer leaves behind per LSTM (the weights are variables, which tidy keeps), and
+ * the model's multi-output layers are fixed ({@linkcode fixMultiOutputLayers}).
+ */
+export function buildWithFixes(build: () => tf.LayersModel): tf.LayersModel {
+  let model: tf.LayersModel | null = null;
+  withoutKnownTfjsWarnings(() =>
+    tf.tidy(() => {
+      model = build();
+    })
+  );
+  return fixMultiOutputLayers(model!);
+}
+
+/** Load a model with the same work-arounds as {@linkcode buildWithFixes} (no tidy: loading leaks nothing). */
+export async function loadWithFixes(load: () => Promise<tf.LayersModel>): Promise<tf.LayersModel> {
+  return fixMultiOutputLayers(await withoutKnownTfjsWarnings(load));
 }
