@@ -177,14 +177,7 @@ async function trainAndEvaluate(
   log: (line: string) => void,
 ): Promise<ExperimentResult> {
   const { id, dir } = folder;
-  const c = data.report.counts;
-  log(
-    `data: ${data.report.source}${
-      data.report.dataDir ? ` (${data.report.dataDir})` : ""
-    }, ${c.rows} rows -> ` +
-      `${c.unique} unique examples (${c.duplicatesRemoved} duplicates removed) -> train ${c.train} / val ${c.val} / ` +
-      `test ${c.test}; vocabulary ${data.tokenizer.size} ids`,
-  );
+  log(dataLine(data));
   if (opts.resume) await checkResumable(folder, cfg, data);
   await folder.writeInputs(cfg, data, backend, { config: !opts.resume });
 
@@ -216,6 +209,39 @@ async function trainAndEvaluate(
   // the scores first: a write that fails below (a full disk) cannot hide what was measured
   log(scoreTable(metrics));
   log(evaluation.verdict);
+  await writeReports(cfg, folder, data, { train, evaluation, decodeSpeed, bestLog }, log);
+  return { id, dir, cfg, backend, data, model, train, evaluation, metrics };
+}
+
+/** The one line saying where the data came from and how it was split. */
+function dataLine(data: PreparedData): string {
+  const c = data.report.counts;
+  const where = data.report.dataDir ? ` (${data.report.dataDir})` : "";
+  return `data: ${data.report.source}${where}, ${c.rows} rows -> ${c.unique} unique examples ` +
+    `(${c.duplicatesRemoved} duplicates removed) -> train ${c.train} / val ${c.val} / test ${c.test}; ` +
+    `vocabulary ${data.tokenizer.size} ids`;
+}
+
+/** What a finished training and its evaluation leave in the run folder besides the model. */
+interface RunOutcome {
+  train: TrainResult;
+  evaluation: EvaluationOutput;
+  decodeSpeed: Parameters<typeof metricsJson>[2];
+  bestLog: Parameters<typeof metricsJson>[3];
+}
+
+/**
+ * Write the evaluation report, `attention.json` and the figures. A failed write is a {@linkcode RunError} saying
+ * that the trained model is kept and how to score it again.
+ */
+async function writeReports(
+  cfg: Config,
+  folder: RunFolder,
+  data: PreparedData,
+  { train, evaluation, decodeSpeed, bestLog }: RunOutcome,
+  log: (line: string) => void,
+): Promise<void> {
+  const { id, dir } = folder;
   const kept = `the model is trained (${dir}/best); score it again with deno task evaluate --run=${id}`;
   await writeStep(`the evaluation report of ${dir}`, kept, () =>
     writeEvalReport(dir, evaluation.result, {
@@ -248,5 +274,4 @@ async function trainAndEvaluate(
   );
   log(`figures: ${figures.length} files in ${dir}/figures`);
   log(`results: ${dir} (report.md, metrics.json, predictions.csv, best/model.json)`);
-  return { id, dir, cfg, backend, data, model, train, evaluation, metrics };
 }
