@@ -367,6 +367,23 @@ export class RunFolder {
     }
   }
 
+  /** `metrics.json` (the run's own evaluation, written last by the experiment), or null when it has none. */
+  async metrics(): Promise<MetricsJson | null> {
+    const path = this.path("metrics.json");
+    let json: unknown;
+    try {
+      json = await readJson(path);
+    } catch (e) {
+      throw new RunError((e as Error).message);
+    }
+    if (json === undefined) return null;
+    try {
+      return checkMetrics(json, path);
+    } catch (e) {
+      throw new RunError((e as Error).message);
+    }
+  }
+
   /** The training state of the last checkpoint (`checkpoint/state.json`), or null before the first epoch. */
   async state(): Promise<RunState | null> {
     const ck = await completeDir(this.path("checkpoint"));
