@@ -34,6 +34,7 @@
  */
 import type { Config } from "../config.ts";
 import type { MetricsJson } from "../eval/report.ts";
+import { pathExists } from "../io/exists.ts";
 import { type HistoryEntry, RESUME_KEYS, RunError, RunFolder } from "./folder.ts";
 import { ownerAlive, readOwner } from "./owner.ts";
 
@@ -135,7 +136,7 @@ async function statusOf(folder: RunFolder, epochs: number, evaluated: boolean): 
  */
 export async function readRunInfo(dir: string): Promise<RunInfo> {
   const folder = RunFolder.at(dir);
-  if (!(await mtime(folder.path("config.json")))) throw new RunError("no config.json: not a run folder");
+  if (!(await pathExists(folder.path("config.json")))) throw new RunError("no config.json: not a run folder");
   const config = await folder.config();
   const history = await folder.history();
   const metrics = await folder.metrics();
@@ -179,7 +180,7 @@ async function subfolders(dir: string): Promise<string[] | null> {
  * The runs in `resultsDir`, newest first, with the folders that are not runs and why: a folder without
  * `config.json` (executed notebooks, figures, a run removed half-way), or one whose config, history, checkpoint
  * state or metrics cannot be read. One bad folder never hides the others and is never thrown; a missing
- * `resultsDir` gives no runs.
+ * `resultsDir` gives no runs (one that exists but cannot be read is an error).
  */
 export async function listRuns(resultsDir: string, opts: ListRunsOptions = {}): Promise<RunList> {
   const runs: RunInfo[] = [];
@@ -196,7 +197,7 @@ export async function listRuns(resultsDir: string, opts: ListRunsOptions = {}): 
         const reason = (e as Error).message.replaceAll(`${path}/`, "");
         if (depth === 0 && opts.nested && reason.startsWith("no config.json")) {
           const before = runs.length;
-          await scan(path, 1);
+          await scan(path, 1).catch(() => {}); // an unreadable folder: skipped below, as no run folder
           if (runs.length > before) continue;
         }
         skipped.push({ id: name, dir: path, reason });
