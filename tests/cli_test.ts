@@ -2,7 +2,8 @@
 import { assert, assertEquals, assertFalse, assertStringIncludes } from "@std/assert";
 import { assertThrows } from "@std/assert";
 import { ConfigError } from "../lib/config.ts";
-import { parseFlags } from "../lib/commands/cli.ts";
+import { isKnownError, KNOWN_ERRORS, parseFlags } from "../lib/commands/cli.ts";
+import { ERRORS } from "./fixtures/cli_error_child.ts";
 
 async function experiment(...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -128,5 +129,43 @@ Deno.test("`evaluate --bootstrap=1000000000` (or a huge --evalExamples) exits 1 
     assertEquals([...Deno.readDirSync(resultsDir)], [], "nothing was written");
   } finally {
     await Deno.remove(resultsDir, { recursive: true });
+  }
+});
+
+Deno.test("isKnownError() matches every typed error by class: a renamed subclass is known, an Error that only carries the name is not", () => {
+  const typed = Object.entries(ERRORS).filter(([kind]) => kind !== "impostor" && kind !== "StaleRunError");
+  assertEquals(typed.length, KNOWN_ERRORS.length, "one fixture error per known class");
+  for (const [kind, make] of typed) {
+    const e = make("x");
+    assert(isKnownError(e), kind);
+    assertEquals(e.name, kind, `${kind} sets its name`);
+    assert(KNOWN_ERRORS.some((cls) => e.constructor === cls), `${kind} is one of KNOWN_ERRORS`);
+  }
+  const renamed = ERRORS.StaleRunError("x");
+  assertEquals(renamed.name, "StaleRunError");
+  assert(isKnownError(renamed));
+  assertFalse(isKnownError(ERRORS.impostor("x")));
+  assertFalse(isKnownError("RunError"));
+});
+
+Deno.test("each typed error, and a renamed subclass of one, ends a command with its one-line message and exit 1; an unknown error shows its stack", async () => {
+  const child = async (kind: string) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "tests/fixtures/cli_error_child.ts", kind],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return { kind, code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+  };
+  const results = await Promise.all(Object.keys(ERRORS).map(child));
+  for (const r of results) {
+    assertEquals(r.code, 1, `${r.kind}: ${r.stderr}`);
+    if (r.kind === "impostor") {
+      assertStringIncludes(r.stderr, "error: impostor happened\n");
+      assert(/^\s+at /m.test(r.stderr), `an unknown error shows its stack:\n${r.stderr}`);
+    } else {
+      assertEquals(r.stderr, `error: ${r.kind} happened\n`, r.kind);
+    }
   }
 });

@@ -1,6 +1,6 @@
-import { assertEquals, assertRejects } from "@std/assert";
-import { listRuns, readRun } from "../lib/run/folder.ts";
-import { runsTable, runSummary } from "../lib/plot/runs.ts";
+import { assertEquals } from "@std/assert";
+import { readRunInfo } from "../lib/run/discover.ts";
+import { runChoices, runsTable, runSummary } from "../lib/plot/runs.ts";
 
 const epoch = (e: number, valLoss: number) => ({
   epoch: e,
@@ -39,25 +39,7 @@ const metrics = (f1: number, copy: number) => ({
   },
 });
 
-Deno.test("listRuns() finds folders with a history, oldest first, keeping the most recent `limit`", async () => {
-  const root = await Deno.makeTempDir({ prefix: "list-runs-" });
-  try {
-    await writeRun(root, "b-new", { history: [epoch(1, 3)] }, new Date("2026-01-03T00:00:00Z"));
-    await writeRun(root, "a-old", { history: [epoch(1, 4)] }, new Date("2026-01-01T00:00:00Z"));
-    await writeRun(root, "c-mid", { history: [epoch(1, 5)] }, new Date("2026-01-02T00:00:00Z"));
-    await writeRun(root, "empty", { history: [] });
-    await writeRun(root, "notebooks", {}); // no history.json: not a run
-    await Deno.writeTextFile(`${root}/file.txt`, "not a folder");
-    assertEquals((await listRuns(root)).map((r) => r.id), ["a-old", "c-mid", "b-new"]);
-    assertEquals((await listRuns(root, { limit: 2 })).map((r) => r.id), ["c-mid", "b-new"]);
-    assertEquals((await listRuns(root, { filter: (id) => id.startsWith("a") })).map((r) => r.id), ["a-old"]);
-    assertEquals(await listRuns(`${root}/missing`), []);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-});
-
-Deno.test("readRun() reads history, config and metrics, and names a malformed file", async () => {
+Deno.test("runsTable() and runSummary() give a run's settings, best epoch and scores, null where it has none", async () => {
   const root = await Deno.makeTempDir({ prefix: "read-run-" });
   try {
     await writeRun(root, "r1", {
@@ -65,7 +47,7 @@ Deno.test("readRun() reads history, config and metrics, and names a malformed fi
       metrics: metrics(0.4, 0.5),
       config: { profile: "tiny", units: 32, encoderLayers: 1, vocabSize: 500 },
     });
-    const run = await readRun(`${root}/r1`);
+    const run = await readRunInfo(`${root}/r1`);
     assertEquals(run.id, "r1");
     assertEquals(run.history.length, 3);
     assertEquals(run.history[1], { epoch: 2, loss: 1, acc: 0.2, valLoss: 2.5, valAcc: 0.1, seconds: 1 }); // epoch time kept
@@ -89,17 +71,46 @@ Deno.test("readRun() reads history, config and metrics, and names a malformed fi
     assertEquals(s.metrics?.f1, 0.4);
     assertEquals(runSummary(run, "model_beam").metrics, undefined);
 
-    await writeRun(root, "bare", { history: [epoch(1, 3)] });
-    const bare = await readRun(`${root}/bare`);
-    assertEquals([bare.config, bare.metrics], [null, null]);
+    await writeRun(root, "bare", { history: [epoch(1, 3)], config: { profile: "tiny" } });
+    const bare = await readRunInfo(`${root}/bare`);
+    assertEquals(bare.metrics, null);
     assertEquals(runsTable([bare])[0].f1, null);
+    await writeRun(root, "none", { config: { profile: "tiny" } });
+    const none = runsTable([await readRunInfo(`${root}/none`)])[0];
+    assertEquals([none.epochs, none.bestEpoch, none.bestValLoss, none.bestValAcc], [0, null, null, null]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
 
-    await Deno.mkdir(`${root}/bad`);
-    await Deno.writeTextFile(`${root}/bad/history.json`, "[{");
-    await assertRejects(() => readRun(`${root}/bad`), Error, `${root}/bad/history.json: not valid JSON`);
-    await Deno.writeTextFile(`${root}/bad/history.json`, JSON.stringify([{ epoch: 1, loss: 1 }]));
-    await assertRejects(() => readRun(`${root}/bad`), Error, 'entry 0 has no number "acc"');
-    await assertRejects(() => readRun(`${root}/none`), Error, "history.json does not exist");
+Deno.test("runChoices() gives one picker row per run, marking the chosen one, with the corpus named when no data folder", async () => {
+  const root = await Deno.makeTempDir({ prefix: "run-choices-" });
+  try {
+    await writeRun(root, "20261128-074831Z-envnews", {
+      history: [epoch(1, 3), epoch(2, 2.5)],
+      metrics: metrics(0.4, 0.5),
+      config: { profile: "envnews", data: "/data/envnews" },
+    });
+    await writeRun(root, "bare", { config: { profile: "tiny" } });
+    const runs = [await readRunInfo(`${root}/20261128-074831Z-envnews`), await readRunInfo(`${root}/bare`)];
+    const rows = runChoices(runs, "bare");
+    assertEquals(rows[0], {
+      run: "20261128-074831Z-envnews",
+      status: "evaluated",
+      profile: "envnews",
+      data: "/data/envnews",
+      epochs: 2,
+      bestValLoss: 2.5,
+      testF1: 0.4,
+      copyInputF1: 0.5,
+      started: "2026-11-28 07:48",
+    });
+    assertEquals([rows[1].run, rows[1].status, rows[1].data, rows[1].testF1], [
+      "bare (shown)",
+      "unfinished",
+      "embedded corpus",
+      null,
+    ]);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -15,7 +15,14 @@
  * ```
  * @module
  */
+import { BackendError } from "../backend/choose.ts";
 import { ConfigError } from "../config.ts";
+import { CorpusError } from "../data/corpus.ts";
+import { WriteError } from "../io/atomic.ts";
+import { ModelFileError } from "../model/io.ts";
+import { RunError } from "../run/folder.ts";
+import { OwnerError } from "../run/owner.ts";
+import { ResumeError, TrainingDivergedError } from "../train/loop.ts";
 
 /** Bad input to a command (a file, a column, a flag): printed in one line. */
 export class InputError extends Error {
@@ -25,23 +32,29 @@ export class InputError extends Error {
   }
 }
 
-/** Error classes a command reports in one line, without a stack trace. */
-export const KNOWN_ERRORS: ReadonlySet<string> = new Set([
-  "ConfigError",
-  "CorpusError",
-  "RunError",
-  "InputError",
-  "BackendError",
-  "TrainingDivergedError",
-  "ResumeError",
-  "WriteError",
-  "ModelFileError",
-  "OwnerError",
-]);
+/** A class of errors (its constructor), as `instanceof` takes it. */
+export type ErrorClass = abstract new (...args: never[]) => Error;
 
-/** Whether `e` is an error the tools report in one line. */
+/**
+ * Error classes a command reports in one line, without a stack trace: an error is known when it is an instance of
+ * one of them (a subclass included, whatever its `name`); an error that only carries one of their names is not.
+ */
+export const KNOWN_ERRORS: readonly ErrorClass[] = [
+  ConfigError,
+  CorpusError,
+  RunError,
+  InputError,
+  BackendError,
+  TrainingDivergedError,
+  ResumeError,
+  WriteError,
+  ModelFileError,
+  OwnerError,
+];
+
+/** Whether `e` is an error the tools report in one line: an instance of a {@linkcode KNOWN_ERRORS} class. */
 export function isKnownError(e: unknown): boolean {
-  return e instanceof Error && KNOWN_ERRORS.has(e.name);
+  return KNOWN_ERRORS.some((cls) => e instanceof cls);
 }
 
 /**

@@ -368,6 +368,23 @@ export class RunFolder {
     }
   }
 
+  /** `metrics.json` (the run's own evaluation, written last by the experiment), or null when it has none. */
+  async metrics(): Promise<MetricsJson | null> {
+    const path = this.path("metrics.json");
+    let json: unknown;
+    try {
+      json = await readJson(path);
+    } catch (e) {
+      throw new RunError((e as Error).message);
+    }
+    if (json === undefined) return null;
+    try {
+      return checkMetrics(json, path);
+    } catch (e) {
+      throw new RunError((e as Error).message);
+    }
+  }
+
   /** The training state of the last checkpoint (`checkpoint/state.json`), or null before the first epoch. */
   async state(): Promise<RunState | null> {
     const ck = await completeDir(this.path("checkpoint"));
@@ -635,22 +652,6 @@ export type HistoryEntry =
   & Pick<EpochLog, "epoch" | "loss" | "acc" | "valLoss" | "valAcc">
   & Partial<Pick<EpochLog, "valAcc1" | "valAccRest" | "seconds">>;
 
-/** One run folder as read by {@linkcode readRun}. */
-export interface RunRecord {
-  /** The folder's name (the run id). */
-  id: string;
-  /** The folder's path as given (resultsDir joined with the id). */
-  dir: string;
-  /** `config.json`, or null when the folder has none. */
-  config: Partial<Config> | null;
-  /** `history.json`: one record per finished epoch. */
-  history: HistoryEntry[];
-  /** `metrics.json`, or null when the run was not evaluated. */
-  metrics: MetricsJson | null;
-  /** Modification time of `history.json` (the last finished epoch). */
-  modified: Date | null;
-}
-
 async function readJson(path: string): Promise<unknown | undefined> {
   let text: string;
   try {
@@ -696,68 +697,6 @@ function checkMetrics(value: unknown, path: string): MetricsJson {
     throw new Error(`${path}: expected an object with "systems"`);
   }
   return m as MetricsJson;
-}
-
-/**
- * Read one run folder. Throws when `history.json` is missing, and names the file when a JSON file
- * is malformed.
- */
-export async function readRun(dir: string): Promise<RunRecord> {
-  const historyPath = `${dir}/history.json`;
-  const history = await readJson(historyPath);
-  if (history === undefined) throw new Error(`readRun: ${historyPath} does not exist`);
-  const metrics = await readJson(`${dir}/metrics.json`);
-  const config = await readJson(`${dir}/config.json`);
-  let modified: Date | null = null;
-  try {
-    modified = (await Deno.stat(historyPath)).mtime;
-  } catch { /* no mtime on this file system */ }
-  return {
-    id: dir.replace(/\/+$/, "").split("/").pop()!,
-    dir,
-    config: config === undefined ? null : config as Partial<Config>,
-    history: checkHistory(history, historyPath),
-    metrics: metrics === undefined ? null : checkMetrics(metrics, `${dir}/metrics.json`),
-    modified,
-  };
-}
-
-/** Options of {@linkcode listRuns}. */
-export interface ListRunsOptions {
-  /** Keep only the most recent `limit` runs (by {@linkcode RunRecord.modified}; default all). */
-  limit?: number;
-  /** Keep only runs whose id passes this test. */
-  filter?: (id: string) => boolean;
-}
-
-/**
- * The runs in `resultsDir`: its sub-folders with a non-empty `history.json`, oldest first (by the
- * time of their last finished epoch, then by id). A missing `resultsDir` gives no runs.
- */
-export async function listRuns(resultsDir: string, opts: ListRunsOptions = {}): Promise<RunRecord[]> {
-  const ids: string[] = [];
-  try {
-    for await (const e of Deno.readDir(resultsDir)) {
-      if (e.isDirectory && (opts.filter?.(e.name) ?? true)) ids.push(e.name);
-    }
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return [];
-    throw err;
-  }
-  const runs: RunRecord[] = [];
-  for (const id of ids) {
-    try {
-      await Deno.stat(`${resultsDir}/${id}/history.json`);
-    } catch {
-      continue; // not a run folder (e.g. notebooks/, screenshots/)
-    }
-    const run = await readRun(`${resultsDir}/${id}`);
-    if (run.history.length > 0) runs.push(run);
-  }
-  runs.sort((a, b) =>
-    (a.modified?.getTime() ?? 0) - (b.modified?.getTime() ?? 0) || a.id.localeCompare(b.id)
-  );
-  return opts.limit !== undefined ? runs.slice(Math.max(0, runs.length - opts.limit)) : runs;
 }
 
 /** One row of {@linkcode listFiles}. */
