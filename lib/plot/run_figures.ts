@@ -35,6 +35,7 @@
  * ```
  * @module
  */
+import { words } from "../eval/metrics.ts";
 import type { EvalResult } from "../eval/score.ts";
 import {
   attentionHeatmap,
@@ -94,7 +95,7 @@ export async function saveRunFigures(dir: string, input: RunFigureInput): Promis
       `attention_${i + 1}`,
       attentionHeatmap(attentionInput({
         inputWords: input.inputWordsOf?.(input.result.examples[i]) ??
-          input.result.examples[i].input.split(" "),
+          words(input.result.examples[i].input),
         decoded: input.greedy[i],
         tokenOf: input.tokenOf,
         title: `attention, test example ${i + 1}`,

@@ -22,6 +22,8 @@
  * @module
  */
 
+import { words } from "../data/clean.ts";
+
 /** The folder is owned by another live writer (printed in one line by the CLIs). */
 export class OwnerError extends Error {
   constructor(message: string) {
