@@ -60,7 +60,7 @@ export interface RunFigureInput {
   tokenOf: (id: number, inputWords: readonly string[]) => string;
   /**
    * The words the encoder read for an example, one per attention column (default: `ex.input`'s words, right
-   * only without sentence boundaries; see `encoderInputWords` in lib/data/prep.ts).
+   * only without sentence boundaries; see `encoderInputWords` in lib/data/encoder_input.ts).
    */
   inputWordsOf?: (ex: EvalResult["examples"][number]) => string[];
   /** Heatmaps drawn (default 3). */
