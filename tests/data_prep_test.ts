@@ -3,7 +3,8 @@ import { resolveConfig } from "../lib/config.ts";
 import { corpusRow } from "./fixtures/rows.ts";
 import { cleanText, toWords } from "../lib/data/clean.ts";
 import { writeEmbeddedCsv } from "../lib/data/embedded.ts";
-import { isoDate, lengthStats, prepareData, prepReportTable } from "../lib/data/prep.ts";
+import { isoDate, lengthStats, prepareData } from "../lib/data/prep.ts";
+import { prepReportTable } from "../lib/data/prep_display.ts";
 import { pseudoSummary } from "../lib/data/pseudo_label.ts";
 import { EOS, OOV, SOS } from "../lib/data/tokenizer.ts";
 

@@ -23,11 +23,17 @@
  */
 import { resolve } from "node:path";
 import { formatBackendReport, initBackend } from "../backend/choose.ts";
-import { loadCorpus } from "../data/corpus.ts";
-import { encodeSplit, type Example, makeExamples } from "../data/prep.ts";
+import type { Config } from "../config.ts";
+import { cleanRows, encodeExamples, type Example, labelExamples, loadRows } from "../data/prep.ts";
 import { evaluateExamples, type EvaluationOutput } from "../eval/evaluate.ts";
 import { metricsJson, writeEvalReport } from "../eval/report.ts";
-import { evaluationConfig, loadOpenedModel, prepareRunData, RunFolder } from "../run/folder.ts";
+import {
+  evaluationConfig,
+  loadOpenedModel,
+  type OpenedRun,
+  prepareRunData,
+  RunFolder,
+} from "../run/folder.ts";
 import { InputError } from "./cli.ts";
 
 /** Options of {@linkcode evaluateRun}. */
@@ -61,6 +67,18 @@ export interface EvaluateResult {
   seenLeftOut: number | null;
 }
 
+/** A finished run opened, with its model loaded. */
+type LoadedRun = OpenedRun & { model: Awaited<ReturnType<typeof loadOpenedModel>> };
+
+/** The examples an evaluation scores, their encoder ids, its name and where they came from. */
+interface EvalInput {
+  name: string;
+  examples: Example[];
+  encIn: Int32Array;
+  provenance: Record<string, string | number | null>;
+  seenLeftOut: number | null;
+}
+
 /** Evaluate a finished run; see the module documentation. */
 export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult> {
   const log = opts.log ?? ((l: string) => console.error(l));
@@ -75,86 +93,18 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
   log(formatBackendReport(backend));
   // one read of the run: the weights loaded and the teacher-forced figures are those of the folder opened
   const teacherForced = await folder.bestEpochLog();
-  const run = { ...opened, model: await loadOpenedModel(opened) };
+  const run: LoadedRun = { ...opened, model: await loadOpenedModel(opened) };
   try {
-    let examples: Example[];
-    let encIn: Int32Array;
-    let name: string;
-    let seenLeftOut: number | null = null;
-    let provenance: Record<string, string | number | null> = { data: "the run's test split" };
-    if (opts.data === undefined) {
-      name = "test";
-      const data = await prepareRunData(
-        { ...run, cfg },
-        ", so its test split cannot be rebuilt; evaluate on a folder with --data",
-      );
-      const n = cfg.evalExamples > 0 ? Math.min(cfg.evalExamples, data.encoded.test.n) : data.encoded.test.n;
-      examples = data.splits.test.slice(0, n);
-      encIn = data.encoded.test.encIn.subarray(0, n * cfg.maxInputLen);
-    } else {
-      name = await RunFolder.evalName(opts.data);
-      const loaded = await loadCorpus(opts.data, { lenient: cfg.lenient });
-      const made = makeExamples(loaded.rows, cfg.labelSentences, cfg.sentenceBoundaries);
-      const seen = new Set<string>();
-      let distinct = made.examples.filter((e) => !seen.has(e.input) && seen.add(e.input));
-      log(
-        `data: ${loaded.report.dir}: ${loaded.rows.length} rows -> ${made.examples.length} with words -> ` +
-          `${distinct.length} distinct snippets`,
-      );
-      // leave out what the run learned from, when its own data can be read
-      try {
-        const own = await prepareRunData({ ...run, cfg });
-        const learned = new Set([...own.splits.train, ...own.splits.val].map((e) => e.input));
-        const before = distinct.length;
-        distinct = distinct.filter((e) => !learned.has(e.input));
-        seenLeftOut = before - distinct.length;
-        log(`left out ${seenLeftOut} snippets the run trained or validated on; ${distinct.length} remain`);
-      } catch (e) {
-        log(
-          `warning: could not read the run's own data (${
-            (e as Error).message
-          }); snippets the run trained on ` +
-            `are not left out`,
-        );
-      }
-      provenance = {
-        data: resolve(opts.data),
-        distinct_snippets: seenLeftOut === null ? distinct.length : distinct.length + seenLeftOut,
-        left_out_seen_in_training: seenLeftOut,
-        note: seenLeftOut === null
-          ? "the run's own data could not be read: snippets it trained on may be included"
-          : "snippets the run trained or validated on are left out",
-      };
-      if (distinct.length === 0) {
-        throw new InputError(
-          `${opts.data}: no snippet left to evaluate on (all were empty or seen in training)`,
-        );
-      }
-      const limit = opts.evalExamples !== undefined && opts.evalExamples > 0
-        ? opts.evalExamples
-        : distinct.length;
-      examples = distinct.slice(0, limit);
-      const enc = encodeSplit(
-        run.tokenizer,
-        examples,
-        cfg.maxInputLen,
-        cfg.maxOutputLen,
-        undefined,
-        cfg.sentenceBoundaries,
-      );
-      encIn = enc.encoded.encIn;
-      log(
-        `encoded ${examples.length} inputs with the run's vocabulary: ` +
-          `${(100 * enc.stats.inputOovRate).toFixed(2)}% of input tokens outside it`,
-      );
-    }
-
-    const evaluation = await evaluateExamples(cfg, run.model, run.tokenizer, examples, encIn, {
+    const input = opts.data === undefined
+      ? await testSplitInput(run, cfg)
+      : await folderInput(run, cfg, opts.data, opts.evalExamples, log);
+    const evaluation = await evaluateExamples(cfg, run.model, run.tokenizer, input.examples, input.encIn, {
       beam: opts.beam ?? false,
       log,
     });
     const decodeSpeed: Record<string, number> = { model_greedy: evaluation.speed.batched };
     if (opts.beam) decodeSpeed.model_beam = evaluation.speed.beam;
+    const { name, provenance, seenLeftOut } = input;
     // written whole into a fresh folder and moved into place: two evaluations never mix their files
     const dir = await folder.writeEval(name, (tmp) =>
       writeEvalReport(tmp, evaluation.result, {
@@ -168,5 +118,86 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
     return { dir, name, evaluation, metrics, seenLeftOut };
   } finally {
     run.model.dispose();
+  }
+}
+
+/** The run's own test split, rebuilt from its config (the first `cfg.evalExamples` examples when > 0). */
+async function testSplitInput(run: LoadedRun, cfg: Config): Promise<EvalInput> {
+  const data = await prepareRunData(
+    { ...run, cfg },
+    ", so its test split cannot be rebuilt; evaluate on a folder with --data",
+  );
+  const n = cfg.evalExamples > 0 ? Math.min(cfg.evalExamples, data.encoded.test.n) : data.encoded.test.n;
+  return {
+    name: "test",
+    examples: data.splits.test.slice(0, n),
+    encIn: data.encoded.test.encIn.subarray(0, n * cfg.maxInputLen),
+    provenance: { data: "the run's test split" },
+    seenLeftOut: null,
+  };
+}
+
+/**
+ * Every distinct snippet of the folder `data` that the run neither trained nor validated on (the first
+ * `evalExamples` when > 0), encoded with the run's vocabulary.
+ */
+async function folderInput(
+  run: LoadedRun,
+  cfg: Config,
+  data: string,
+  evalExamples: number | undefined,
+  log: (line: string) => void,
+): Promise<EvalInput> {
+  const name = await RunFolder.evalName(data);
+  const loaded = await loadRows({ ...cfg, data, useEnv: false });
+  const labelled = labelExamples(cleanRows(loaded), cfg);
+  const seen = new Set<string>();
+  const distinct = labelled.examples.filter((e) => !seen.has(e.input) && seen.add(e.input));
+  log(
+    `data: ${loaded.dataDir}: ${loaded.rows.length} rows -> ${labelled.examples.length} with words -> ` +
+      `${distinct.length} distinct snippets`,
+  );
+  const { unseen, seenLeftOut } = await leaveOutLearned(run, cfg, distinct, log);
+  const provenance = {
+    data: resolve(data),
+    distinct_snippets: seenLeftOut === null ? unseen.length : unseen.length + seenLeftOut,
+    left_out_seen_in_training: seenLeftOut,
+    note: seenLeftOut === null
+      ? "the run's own data could not be read: snippets it trained on may be included"
+      : "snippets the run trained or validated on are left out",
+  };
+  if (unseen.length === 0) {
+    throw new InputError(`${data}: no snippet left to evaluate on (all were empty or seen in training)`);
+  }
+  const limit = evalExamples !== undefined && evalExamples > 0 ? evalExamples : unseen.length;
+  const examples = unseen.slice(0, limit);
+  const enc = encodeExamples(examples, { ...cfg, tokenizer: run.tokenizer });
+  log(
+    `encoded ${examples.length} inputs with the run's vocabulary: ` +
+      `${(100 * enc.stats.inputOovRate).toFixed(2)}% of input tokens outside it`,
+  );
+  return { name, examples, encIn: enc.encoded.encIn, provenance, seenLeftOut };
+}
+
+/** Leave out what the run learned from, when its own data can be read (`seenLeftOut` null when it cannot). */
+async function leaveOutLearned(
+  run: LoadedRun,
+  cfg: Config,
+  distinct: Example[],
+  log: (line: string) => void,
+): Promise<{ unseen: Example[]; seenLeftOut: number | null }> {
+  try {
+    const own = await prepareRunData({ ...run, cfg });
+    const learned = new Set([...own.splits.train, ...own.splits.val].map((e) => e.input));
+    const unseen = distinct.filter((e) => !learned.has(e.input));
+    const seenLeftOut = distinct.length - unseen.length;
+    log(`left out ${seenLeftOut} snippets the run trained or validated on; ${unseen.length} remain`);
+    return { unseen, seenLeftOut };
+  } catch (e) {
+    log(
+      `warning: could not read the run's own data (${(e as Error).message}); snippets the run trained on ` +
+        `are not left out`,
+    );
+    return { unseen: distinct, seenLeftOut: null };
   }
 }

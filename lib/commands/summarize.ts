@@ -35,7 +35,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import { parse, stringify } from "@std/csv";
 import type { Config } from "../config.ts";
-import { textToEncoderWords } from "../data/prep.ts";
+import { textToEncoderWords } from "../data/encoder_input.ts";
 import { BOUNDARY, OOV, type Tokenizer } from "../data/tokenizer.ts";
 import { beamSearch, modelStepper } from "../infer/beam.ts";
 import { encodeSources, summarizeWords } from "../infer/text.ts";

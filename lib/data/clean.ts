@@ -139,15 +139,5 @@ export function toWords(cleaned: string): string {
     .trim();
 }
 
-const IRREGULAR_WS = /^\s|\s$|\s\s|[^\S ]/;
-
-/**
- * The words of a text (split on whitespace); an empty or blank text has no words. Fast path for
- * normalised text (single spaces, no leading or trailing space), which is what the pipeline produces.
- */
-export function words(text: string): string[] {
-  if (text === "") return [];
-  if (!IRREGULAR_WS.test(text)) return text.split(" ");
-  const t = text.trim();
-  return t === "" ? [] : t.split(/\s+/);
-}
+/** The words of a text (split on whitespace): {@linkcode words} of `lib/util/words.ts`, the project's one split. */
+export { words } from "../util/words.ts";

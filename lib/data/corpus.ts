@@ -250,6 +250,37 @@ export async function loadCorpus(
   const lenient = opts.lenient ?? false;
   const abs = absolute(dir);
   const sub = `${abs}/${CORPUS_SUBDIR}`;
+  const { names, ignoredEntries } = await listCsvFiles(abs, sub);
+  // readTextFile decodes in native code (fast) but replaces invalid bytes with U+FFFD (see decodedText)
+  const texts = await Promise.all(names.map((n) => Deno.readTextFile(`${sub}/${n}`)));
+  const rows: CorpusRow[] = [];
+  const report: LoadReport = {
+    dir: abs,
+    lenient,
+    files: names.length,
+    emptyFiles: [],
+    rows: 0,
+    skipped: 0,
+    skippedFiles: [],
+    ignoredEntries,
+    perFile: [],
+  };
+  for (let f = 0; f < names.length; f++) {
+    const { fr, skippedFile } = await loadFile({ sub, name: names[f], lenient }, texts[f], rows);
+    report.perFile.push(fr);
+    if (fr.empty) report.emptyFiles.push(fr.file);
+    if (skippedFile) report.skippedFiles.push(fr.file);
+    report.skipped += fr.skipped;
+  }
+  report.rows = rows.length;
+  return { rows, report };
+}
+
+/** The `.csv` files of `sub` and its other entries, both sorted; throws when there is no such folder or file. */
+async function listCsvFiles(
+  abs: string,
+  sub: string,
+): Promise<{ names: string[]; ignoredEntries: string[] }> {
   if (!isDirectory(sub)) throw new CorpusError(missingFolderMessage(abs, sub, isDirectory(abs)), sub, 0);
   const names: string[] = [];
   const ignoredEntries: string[] = [];
@@ -267,101 +298,119 @@ export async function loadCorpus(
       0,
     );
   }
-  // readTextFile decodes in native code (fast) but replaces invalid bytes with U+FFFD; a file that
-  // contains U+FFFD is decoded again strictly to tell real invalid bytes from a literal U+FFFD.
-  const texts = await Promise.all(names.map((n) => Deno.readTextFile(`${sub}/${n}`)));
-  const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+  return { names, ignoredEntries };
+}
 
-  const rows: CorpusRow[] = [];
-  const report: LoadReport = {
-    dir: abs,
-    lenient,
-    files: names.length,
-    emptyFiles: [],
-    rows: 0,
-    skipped: 0,
-    skippedFiles: [],
-    ignoredEntries,
-    perFile: [],
-  };
-  const fail = (file: string, line: number, what: string): never => {
-    const where = line > 0 ? `${sub}/${file}:${line}` : `${sub}/${file}`;
-    throw new CorpusError(
-      `corpus: ${where}: ${what} (use --lenient to skip and count such rows)`,
-      file,
-      line,
-    );
-  };
+/** One CSV file being read: its folder, its name, and whether bad rows are skipped (lenient) or fatal. */
+interface CsvFile {
+  sub: string;
+  name: string;
+  lenient: boolean;
+}
 
-  for (let f = 0; f < names.length; f++) {
-    const file = names[f];
-    const fr: FileReport = { file, rows: 0, skipped: 0, blankLines: 0, empty: false, problems: [] };
-    report.perFile.push(fr);
-    let text = texts[f];
-    if (text.includes("\ufffd")) {
-      try {
-        strictDecoder.decode(await Deno.readFile(`${sub}/${file}`));
-      } catch {
-        if (!lenient) fail(file, 0, "not valid UTF-8");
-        fr.fileProblem = "not valid UTF-8: invalid bytes replaced by U+FFFD";
-      }
+/** Strict mode: throw for a problem at `line` of `file` (0: the whole file). Lenient mode: return. */
+function failUnlessLenient(file: CsvFile, line: number, what: string): void {
+  if (file.lenient) return;
+  const where = line > 0 ? `${file.sub}/${file.name}:${line}` : `${file.sub}/${file.name}`;
+  throw new CorpusError(
+    `corpus: ${where}: ${what} (use --lenient to skip and count such rows)`,
+    file.name,
+    line,
+  );
+}
+
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The file's text without its BOM. A text holding U+FFFD is decoded again strictly, to tell real invalid bytes
+ * (strict: an error; lenient: noted in `fr.fileProblem`) from a literal U+FFFD.
+ */
+async function decodedText(file: CsvFile, text: string, fr: FileReport): Promise<string> {
+  if (text.includes("\ufffd")) {
+    try {
+      STRICT_UTF8.decode(await Deno.readFile(`${file.sub}/${file.name}`));
+    } catch {
+      failUnlessLenient(file, 0, "not valid UTF-8");
+      fr.fileProblem = "not valid UTF-8: invalid bytes replaced by U+FFFD";
     }
-    if (text.startsWith(BOM)) text = text.slice(1);
-    const { records, blankLines } = scanRecords(text);
-    fr.blankLines = blankLines;
-    if (records.length === 0) {
-      fr.empty = true;
-      report.emptyFiles.push(file);
-      continue;
-    }
-    const header = parseRecord(records[0]);
-    const headerFields = typeof header === "string" ? [] : header.map((h) => h.trim());
-    const col = CSV_COLUMNS.map((c) => headerFields.indexOf(c));
-    const missing = CSV_COLUMNS.filter((_, k) => col[k] < 0);
-    if (typeof header === "string" || missing.length > 0) {
-      const what = typeof header === "string"
-        ? `header is ${header}`
-        : `header lacks column(s) ${missing.join(", ")} (found: ${headerFields.join(", ")}; expected: ${
-          CSV_COLUMNS.join(", ")
-        })`;
-      if (!lenient) fail(file, 0, what);
-      fr.fileProblem = what;
-      fr.skipped = records.length - 1;
-      report.skippedFiles.push(file);
-      report.skipped += fr.skipped;
-      continue;
-    }
-    const width = headerFields.length;
-    for (let r = 1; r < records.length; r++) {
-      const rec = records[r];
-      const fields = parseRecord(rec);
-      if (typeof fields === "string" || fields.length !== width) {
-        const why = typeof fields === "string"
-          ? fields
-          : `row has ${fields.length} field(s), the header has ${width}` +
-            (fields.length < width ? ` (missing from ${headerFields[fields.length]} on)` : "");
-        if (!lenient) fail(file, rec.line, why);
-        fr.problems.push({ line: rec.line, reason: why });
-        fr.skipped++;
-        continue;
-      }
-      rows.push({
-        file,
-        line: rec.line,
-        url: fields[col[0]],
-        matchDateTime: fields[col[1]],
-        station: fields[col[2]],
-        show: fields[col[3]],
-        iaShowId: fields[col[4]],
-        iaPreviewThumb: fields[col[5]],
-        snippet: fields[col[6]],
-      });
-      fr.rows++;
-    }
-    report.skipped += fr.skipped;
   }
-  report.rows = rows.length;
-  return { rows, report };
+  return text.startsWith(BOM) ? text.slice(1) : text;
+}
+
+/** The header's fields and the position of each of {@linkcode CSV_COLUMNS} in them, or what is wrong with it. */
+function readHeader(rec: RawRecord): { fields: string[]; col: number[] } | string {
+  const header = parseRecord(rec);
+  if (typeof header === "string") return `header is ${header}`;
+  const fields = header.map((h) => h.trim());
+  const col = CSV_COLUMNS.map((c) => fields.indexOf(c));
+  const missing = CSV_COLUMNS.filter((_, k) => col[k] < 0);
+  if (missing.length === 0) return { fields, col };
+  return `header lacks column(s) ${missing.join(", ")} (found: ${fields.join(", ")}; expected: ${
+    CSV_COLUMNS.join(", ")
+  })`;
+}
+
+/**
+ * Read one file's rows into `rows`; returns its report and whether the whole file was skipped (a bad header,
+ * lenient mode). Strict mode throws at the first problem.
+ */
+async function loadFile(
+  file: CsvFile,
+  raw: string,
+  rows: CorpusRow[],
+): Promise<{ fr: FileReport; skippedFile: boolean }> {
+  const fr: FileReport = { file: file.name, rows: 0, skipped: 0, blankLines: 0, empty: false, problems: [] };
+  const { records, blankLines } = scanRecords(await decodedText(file, raw, fr));
+  fr.blankLines = blankLines;
+  if (records.length === 0) {
+    fr.empty = true;
+    return { fr, skippedFile: false };
+  }
+  const header = readHeader(records[0]);
+  if (typeof header === "string") {
+    failUnlessLenient(file, 0, header);
+    fr.fileProblem = header;
+    fr.skipped = records.length - 1;
+    return { fr, skippedFile: true };
+  }
+  for (let r = 1; r < records.length; r++) {
+    const rec = records[r];
+    const fields = parseRecord(rec);
+    const why = rowProblem(fields, header.fields);
+    if (why !== null) {
+      failUnlessLenient(file, rec.line, why);
+      fr.problems.push({ line: rec.line, reason: why });
+      fr.skipped++;
+      continue;
+    }
+    rows.push(corpusRow(file.name, rec.line, fields as string[], header.col));
+    fr.rows++;
+  }
+  return { fr, skippedFile: false };
+}
+
+/** Why a parsed record is not a row (unparsable, or not as many fields as the header), or null. */
+function rowProblem(fields: string[] | string, header: readonly string[]): string | null {
+  if (typeof fields === "string") return fields;
+  const width = header.length;
+  if (fields.length === width) return null;
+  return `row has ${fields.length} field(s), the header has ${width}` +
+    (fields.length < width ? ` (missing from ${header[fields.length]} on)` : "");
+}
+
+/** A row from its record's fields; `col[k]` is the position of `CSV_COLUMNS[k]`. */
+function corpusRow(file: string, line: number, fields: readonly string[], col: readonly number[]): CorpusRow {
+  return {
+    file,
+    line,
+    url: fields[col[0]],
+    matchDateTime: fields[col[1]],
+    station: fields[col[2]],
+    show: fields[col[3]],
+    iaShowId: fields[col[4]],
+    iaPreviewThumb: fields[col[5]],
+    snippet: fields[col[6]],
+  };
 }
 
 /**

@@ -32,7 +32,8 @@
  */
 
 import { stringify } from "@std/csv";
-import { cleanText, toWords, words } from "./clean.ts";
+import { cleanText, toWords } from "./clean.ts";
+import { words } from "../util/words.ts";
 import { CORPUS_SUBDIR, type CorpusRow, CSV_COLUMNS } from "./corpus.ts";
 import { pseudoSummary } from "./pseudo_label.ts";
 import { mulberry32, pick, randInt } from "../util/rng.ts";
@@ -617,14 +618,14 @@ function drawSlots(rand: Rand): Slots {
 
 /** Drop the first `k` words of a sentence (a caption window that starts mid-sentence). */
 function cutStart(rand: Rand, s: string): string {
-  const w = s.split(" ");
+  const w = words(s);
   if (w.length < 5) return s;
   return w.slice(1 + randInt(rand, Math.min(3, w.length - 4))).join(" ");
 }
 
 /** Keep only the first words of a sentence, without its period (a window that stops mid-way). */
 function cutEnd(rand: Rand, s: string): string {
-  const w = s.split(" ");
+  const w = words(s);
   if (w.length < 5) return s;
   return w.slice(0, 3 + randInt(rand, w.length - 4)).join(" ").replace(/[.?!,"]+$/, "");
 }

@@ -1,13 +1,23 @@
 /**
- * The data stage the rest of the project calls: corpus (files or embedded) -> cleaned examples with
- * pseudo-labels -> de-duplicated seeded splits -> tokenizer fitted on the training split -> padded id
- * matrices, plus a JSON-serialisable {@linkcode PrepReport} that accounts for every row.
+ * The data stage the rest of the project calls, in six steps that a notebook can also run one by one:
+ *
+ * 1. {@linkcode loadRows}: corpus rows from CSV files (`cfg.data` / `ENVNEWS_DIR`), rows passed in, or the
+ *    embedded generator;
+ * 2. {@linkcode cleanRows}: cleaned text and its sentences' words, rows without words dropped and counted;
+ * 3. {@linkcode labelExamples}: pseudo-labels and the encoder's words ({@linkcode encoderInputWords});
+ * 4. {@linkcode splitData}: de-duplicated, seeded train / validation / test splits;
+ * 5. {@linkcode encodeData}: the tokenizer fitted on the training split, padded id matrices;
+ * 6. {@linkcode prepReport}: a JSON-serialisable {@linkcode PrepReport} that accounts for every row.
+ *
+ * Each step takes the previous step's result and an options object whose fields have the names of the
+ * {@linkcode Config} keys (so a whole config can be passed). {@linkcode prepareData} runs the six.
+ * Tables of the report for a notebook are in `prep_display.ts`.
  *
  * @example
  * ```ts
- * import { assert, assertEquals } from "@std/assert";
+ * import { assertEquals } from "@std/assert";
  * import { resolveConfig } from "../config.ts";
- * import { prepareData, prepReportTable } from "./prep.ts";
+ * import { prepareData } from "./prep.ts";
  * const cfg = resolveConfig("tiny"); // the embedded corpus (ENVNEWS_DIR not consulted below)
  * const data = await prepareData(cfg, undefined, { useEnv: false });
  * assertEquals(data.report.source, "embedded");
@@ -17,18 +27,22 @@
  * assertEquals(train.n, data.splits.train.length); // one encoded row per example
  * const c = data.report.counts; // duplicates are removed before the split
  * assertEquals([train.n + val.n + test.n, c.train + c.val + c.test], [c.unique - c.cappedOut, c.unique - c.cappedOut]);
- * assert(prepReportTable(data.report).length > 0); // rows for console.table or a notebook table
  * ```
  * @module
  */
 
 import type { Config } from "../config.ts";
-import { type CleaningCounts, cleanText, words } from "./clean.ts";
+import { words } from "../util/words.ts";
+import { type CleaningCounts, cleanText } from "./clean.ts";
 import { CorpusError, type CorpusRow, loadCorpus, type LoadReport, resolveDataDir } from "./corpus.ts";
 import { generateCorpus } from "./embedded.ts";
-import { pseudoSummaryDetails } from "./pseudo_label.ts";
-import { splitExamples } from "./split.ts";
-import { BOUNDARY, OOV, Tokenizer } from "./tokenizer.ts";
+import { encoderInputWords } from "./encoder_input.ts";
+import { pseudoLabelWords } from "./pseudo_label.ts";
+import { sentenceWords } from "./sentences.ts";
+import { splitExamples, type SplitReport } from "./split.ts";
+import { OOV, Tokenizer } from "./tokenizer.ts";
+
+export { encoderInputWords, encoderWords, textToEncoderWords } from "./encoder_input.ts";
 
 /** One snippet ready for the model. */
 export interface Example {
@@ -179,137 +193,348 @@ export function isoDate(matchDateTime: string): string {
 }
 
 /**
- * The words of an example's encoder input and target: `input` is `words(e.input)`, with {@linkcode BOUNDARY}
- * between sentences when sentence boundaries are on; `target` is `words(e.target)`.
+ * The words of an example's encoder input and target: `input` is {@linkcode encoderInputWords} of the example
+ * (with `<sep>` between sentences when sentence boundaries are on); `target` is `words(e.target)`.
  */
 export interface ExampleWords {
   input: readonly string[];
   target: readonly string[];
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// 1. load
+
+/** Options of {@linkcode loadRows}: where the rows come from (the {@linkcode Config} keys of the same names). */
+export interface LoadRowsOptions extends Pick<Config, "data" | "lenient" | "embeddedSnippets" | "seed"> {
+  /** Rows to use as they are (source `rows`); `data` and the generator are then not consulted. */
+  rows?: readonly CorpusRow[];
+  /**
+   * Consult `ENVNEWS_DIR` when `data` is empty (default true). False for a run's saved config, where
+   * `data: ""` means the embedded corpus.
+   */
+  useEnv?: boolean;
+}
+
+/** What {@linkcode loadRows} gives. */
+export interface LoadedRows {
+  source: PrepReport["source"];
+  /** Absolute data folder for `files`, else null. */
+  dataDir: string | null;
+  /** The corpus loader's report (`files` source only). */
+  load: LoadReport | null;
+  rows: readonly CorpusRow[];
+  seconds: number;
+}
+
 /**
- * The encoder's words for a text split into sentences (each a word list): the sentences in order, with
- * {@linkcode BOUNDARY} between two sentences when `boundaries` is true (none before the first or after the
- * last; sentences without words add nothing).
+ * Step 1: the corpus rows. From `opts.rows` when given, else from the CSV files of `opts.data` (or
+ * `ENVNEWS_DIR`; strict, or skipping and counting bad rows with `opts.lenient`), else from the embedded
+ * generator (`opts.embeddedSnippets` snippets, `opts.seed`). Throws a `CorpusError` for bad files (strict).
  *
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { encoderWords } from "./prep.ts";
- * assertEquals(encoderWords([["ice", "melts"], ["seas", "rise"]], true), ["ice", "melts", "<sep>", "seas", "rise"]);
- * assertEquals(encoderWords([["ice", "melts"], ["seas", "rise"]], false), ["ice", "melts", "seas", "rise"]);
+ * import { loadRows } from "./prep.ts";
+ * const loaded = await loadRows({ data: "", lenient: false, embeddedSnippets: 40, seed: 1, useEnv: false });
+ * assertEquals([loaded.source, loaded.rows.length, loaded.dataDir], ["embedded", 40, null]);
  * ```
  */
-export function encoderWords(sentences: readonly (readonly string[])[], boundaries: boolean): string[] {
-  const out: string[] = [];
-  for (const s of sentences) {
-    if (s.length === 0) continue;
-    if (boundaries && out.length > 0) out.push(BOUNDARY);
-    for (const w of s) out.push(w);
+export async function loadRows(opts: LoadRowsOptions): Promise<LoadedRows> {
+  const t0 = performance.now();
+  const done = (r: Omit<LoadedRows, "seconds">): LoadedRows => ({
+    ...r,
+    seconds: (performance.now() - t0) / 1000,
+  });
+  if (opts.rows) return done({ source: "rows", dataDir: null, load: null, rows: opts.rows });
+  // a finished run's config says where its data was ("" = the embedded corpus): no ENVNEWS_DIR then
+  const dir = opts.useEnv === false
+    ? (opts.data.trim() === "" ? null : opts.data)
+    : resolveDataDir(opts.data);
+  if (dir === null) {
+    const rows = generateCorpus(opts.embeddedSnippets, opts.seed);
+    return done({ source: "embedded", dataDir: null, load: null, rows });
   }
-  return out;
+  const loaded = await loadCorpus(dir, { lenient: opts.lenient });
+  return done({ source: "files", dataDir: loaded.report.dir, load: loaded.report, rows: loaded.rows });
 }
 
-/**
- * The words the encoder reads for an example, position by position (with `<sep>` between sentences when
- * `boundaries` is on; cut to `maxInputLen`): the labels of attention columns. `Example.input` has no boundaries.
- */
-export function encoderInputWords(
-  ex: Pick<Example, "cleaned">,
-  boundaries: boolean,
-  maxInputLen: number,
-): string[] {
-  return textToEncoderWords(ex.cleaned, boundaries).slice(0, maxInputLen);
+// ---------------------------------------------------------------------------------------------------------
+// 2. clean
+
+/** One row after cleaning: its cleaned text and the words of each of its sentences. */
+export interface CleanText {
+  /** Position of the row in the loaded corpus (becomes `Example.id`). */
+  id: number;
+  row: CorpusRow;
+  /** `cleanText(row.snippet)`: lower case, accents folded, periods kept. */
+  cleaned: string;
+  /** `sentenceWords(cleaned)`: each sentence's words as the model sees them (at least one word in all). */
+  sentences: string[][];
 }
 
-/**
- * The encoder's words for any raw text, as the pipeline makes them for a snippet: {@linkcode cleanText},
- * sentences (the labeller's split), {@linkcode encoderWords}. What `summarize` feeds a trained model.
- */
-export function textToEncoderWords(raw: string, boundaries: boolean): string[] {
-  const label = pseudoSummaryDetails(cleanText(raw), 1);
-  return encoderWords(label.sentences.map((s) => s.words), boundaries);
-}
-
-/**
- * Clean and label rows. Rows whose cleaned text has no words are dropped and counted (`empty`).
- * With `boundaries`, the encoder words in `words` carry {@linkcode BOUNDARY} between sentences
- * (`Example.input` never does: it is the text baselines copy and reports show).
- * `wholeText` counts examples with no more than `labelSentences` sentences (label = whole text);
- * `sentences` and `words` run parallel to `examples` (sentence counts; input and target words);
- * `cleaning` counts what cleaning folded and dropped over all `rows` ({@linkcode CleaningCounts}).
- */
-export function makeExamples(
-  rows: readonly CorpusRow[],
-  labelSentences: number,
-  boundaries = false,
-): {
-  examples: Example[];
+/** What {@linkcode cleanRows} gives. */
+export interface CleanedRows {
+  loaded: LoadedRows;
+  /** The rows with words, in corpus order. */
+  texts: CleanText[];
+  /** Rows dropped because the cleaned snippet had no words. */
   empty: number;
-  wholeText: number;
-  sentences: number[];
-  words: ExampleWords[];
+  /** What cleaning folded and dropped beyond ASCII, over all rows ({@linkcode CleaningCounts}). */
   cleaning: CleaningCounts;
-} {
+  seconds: number;
+}
+
+/**
+ * Step 2: clean every row ({@linkcode cleanText}) and split it into sentences of words
+ * ({@linkcode sentenceWords}); rows left without words are dropped and counted (`empty`). No options: cleaning
+ * has no settings.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { cleanRows, loadRows } from "./prep.ts";
+ * const row = { file: "T.csv", line: 2, url: "u", matchDateTime: "3/7/2015", station: "CNN", show: "s", iaShowId: "i", iaPreviewThumb: "t" };
+ * const rows = ["Le café ferme. Ice melts!", "?!"].map((snippet) => ({ ...row, snippet }));
+ * const cleaned = cleanRows(await loadRows({ rows, data: "", lenient: false, embeddedSnippets: 0, seed: 0 }));
+ * assertEquals(cleaned.texts[0].cleaned, "le cafe ferme. ice melts");
+ * assertEquals(cleaned.texts[0].sentences, [["le", "cafe", "ferme"], ["ice", "melts"]]);
+ * assertEquals([cleaned.texts.length, cleaned.empty, cleaned.cleaning.foldedChars], [1, 1, 1]);
+ * ```
+ */
+export function cleanRows(loaded: LoadedRows): CleanedRows {
+  const t0 = performance.now();
+  const texts: CleanText[] = [];
+  const cleaning: CleaningCounts = { foldedChars: 0, droppedOtherScriptChars: 0 };
+  let empty = 0;
+  loaded.rows.forEach((row, id) => {
+    const cleaned = cleanText(row.snippet, cleaning);
+    const sentences = sentenceWords(cleaned);
+    if (sentences.every((s) => s.length === 0)) empty++;
+    else texts.push({ id, row, cleaned, sentences });
+  });
+  return { loaded, texts, empty, cleaning, seconds: (performance.now() - t0) / 1000 };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 3. label
+
+/** Options of {@linkcode labelExamples} (the {@linkcode Config} keys of the same names). */
+export type LabelOptions = Pick<Config, "labelSentences" | "sentenceBoundaries">;
+
+/** What {@linkcode labelExamples} gives; `sentences` and `words` run parallel to `examples`. */
+export interface LabelledExamples {
+  cleaned: CleanedRows;
+  examples: Example[];
+  /** Examples with no more than `labelSentences` sentences (label = whole text). */
+  wholeText: number;
+  /** Sentence count of each example. */
+  sentences: number[];
+  /** Encoder input and target words of each example (the input with `<sep>` under `sentenceBoundaries`). */
+  words: ExampleWords[];
+  seconds: number;
+}
+
+/**
+ * Step 3: one {@linkcode Example} per cleaned row: its pseudo-label (the `opts.labelSentences` highest-scoring
+ * sentences, {@linkcode pseudoLabelWords}) and its encoder words ({@linkcode encoderInputWords}, with `<sep>`
+ * between sentences under `opts.sentenceBoundaries`). `Example.input` never carries `<sep>`: it is the text
+ * baselines copy and reports show.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { cleanRows, labelExamples, loadRows } from "./prep.ts";
+ * const row = { file: "T.csv", line: 2, url: "u", matchDateTime: "3/7/2015", station: "CNN", show: "s", iaShowId: "i", iaPreviewThumb: "t" };
+ * const rows = [{ ...row, snippet: "The ice melts. The ice melts fast in the Arctic. OK." }];
+ * const cleaned = cleanRows(await loadRows({ rows, data: "", lenient: false, embeddedSnippets: 0, seed: 0 }));
+ * const labelled = labelExamples(cleaned, { labelSentences: 1, sentenceBoundaries: true });
+ * assertEquals(labelled.examples[0].target, "the ice melts fast in the arctic");
+ * assertEquals(labelled.examples[0].input, "the ice melts the ice melts fast in the arctic ok");
+ * assertEquals(labelled.words[0].input.filter((w) => w === "<sep>").length, 2);
+ * assertEquals([labelled.sentences[0], labelled.wholeText], [3, 0]);
+ * ```
+ */
+export function labelExamples(cleaned: CleanedRows, opts: LabelOptions): LabelledExamples {
+  const t0 = performance.now();
   const examples: Example[] = [];
   const sentences: number[] = [];
-  const split: ExampleWords[] = [];
-  let empty = 0;
+  const exampleWords: ExampleWords[] = [];
   let wholeText = 0;
-  const cleaning: CleaningCounts = { foldedChars: 0, droppedOtherScriptChars: 0 };
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i];
-    const cleaned = cleanText(r.snippet, cleaning);
-    // toWords acts inside tokens only, so the words of the text are the words of its sentences:
-    // input = toWords(cleaned) and target = toWords(summary) come from the labeller's word lists.
-    const label = pseudoSummaryDetails(cleaned, labelSentences);
-    const inputWords = label.sentences.flatMap((s) => s.words);
-    const input = inputWords.join(" ");
-    if (input === "") {
-      empty++;
-      continue;
-    }
-    const nSent = label.sentences.length;
-    if (nSent <= labelSentences) wholeText++;
-    sentences.push(nSent);
+  for (const text of cleaned.texts) {
+    const target = pseudoLabelWords(text.sentences, opts.labelSentences);
+    const input = encoderInputWords(text, opts.sentenceBoundaries);
+    const { row } = text;
     examples.push({
-      id: i,
-      station: r.station,
-      date: isoDate(r.matchDateTime),
-      snippet: r.snippet,
-      cleaned,
-      input,
-      target: label.summaryWords.join(" "),
+      id: text.id,
+      station: row.station,
+      date: isoDate(row.matchDateTime),
+      snippet: row.snippet,
+      cleaned: text.cleaned,
+      input: (opts.sentenceBoundaries ? encoderInputWords(text, false) : input).join(" "),
+      target: target.join(" "),
     });
-    split.push({
-      input: boundaries ? encoderWords(label.sentences.map((s) => s.words), true) : inputWords,
-      target: label.summaryWords,
-    });
+    exampleWords.push({ input, target });
+    sentences.push(text.sentences.length);
+    if (text.sentences.length <= opts.labelSentences) wholeText++;
   }
-  return { examples, empty, wholeText, sentences, words: split, cleaning };
+  return {
+    cleaned,
+    examples,
+    wholeText,
+    sentences,
+    words: exampleWords,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 4. split
+
+/** Options of {@linkcode splitData} (the {@linkcode Config} keys of the same names). */
+export type SplitDataOptions = Pick<Config, "valFraction" | "testFraction" | "seed" | "maxSnippets">;
+
+/** What {@linkcode splitData} gives. */
+export interface SplitData {
+  labelled: LabelledExamples;
+  train: Example[];
+  val: Example[];
+  test: Example[];
+  report: SplitReport;
+  seconds: number;
 }
 
 /**
- * Encode a split into row-major id matrices and gather its OOV and truncation counts, and the word
- * count of every input and target (before truncation). `wordsOf` may supply words already split
- * (a speed-up, and how sentence boundaries reach the encoder: see {@linkcode makeExamples}); without them
- * the encoder gets `words(e.input)`, or the boundary-marked words of `e.cleaned` when `boundaries` is true.
+ * Step 4: drop exact duplicates (same `input`), shuffle with `opts.seed`, keep at most `opts.maxSnippets`
+ * unique examples (when > 0) and split by `opts.valFraction` and `opts.testFraction` ({@linkcode splitExamples}).
+ * Throws a `CorpusError` when no example is left, or when a split would be empty.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { cleanRows, labelExamples, loadRows, splitData } from "./prep.ts";
+ * const loaded = await loadRows({ data: "", lenient: false, embeddedSnippets: 100, seed: 2, useEnv: false });
+ * const labelled = labelExamples(cleanRows(loaded), { labelSentences: 1, sentenceBoundaries: false });
+ * const split = splitData(labelled, { valFraction: 0.1, testFraction: 0.1, seed: 2, maxSnippets: 0 });
+ * assertEquals(split.train.length + split.val.length + split.test.length, split.report.unique);
+ * assertEquals(split.val.length, Math.round(split.report.unique * 0.1));
+ * ```
  */
-export function encodeSplit(
-  tok: Tokenizer,
-  examples: readonly Example[],
-  maxInputLen: number,
-  maxOutputLen: number,
-  wordsOf?: (e: Example) => ExampleWords | undefined,
-  boundaries = false,
-): { encoded: EncodedSplit; stats: SplitStats; inputWords: number[]; targetWords: number[] } {
+export function splitData(labelled: LabelledExamples, opts: SplitDataOptions): SplitData {
+  const t0 = performance.now();
+  const { loaded } = labelled.cleaned;
+  const origin = loaded.dataDir ?? loaded.source;
+  if (labelled.examples.length === 0) {
+    const why = `${loaded.rows.length} rows, ${labelled.cleaned.empty} empty after cleaning`;
+    throw new CorpusError(`no usable snippet in the data (${why})`, origin, 0);
+  }
+  const split = splitExamples(labelled.examples, {
+    valFraction: opts.valFraction,
+    testFraction: opts.testFraction,
+    seed: opts.seed,
+    maxExamples: opts.maxSnippets,
+  });
+  const empty = (["train", "val", "test"] as const).filter((k) => split[k].length === 0);
+  if (empty.length > 0) throw new CorpusError(emptySplitMessage(empty, split.report, opts), origin, 0);
+  const { train, val, test, report } = split;
+  return { labelled, train, val, test, report, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Why a split came out empty, and what to change. */
+function emptySplitMessage(empty: readonly string[], r: SplitReport, opts: SplitDataOptions): string {
+  return `the data gives an empty ${
+    empty.join(" and ")
+  } split: ${r.unique} unique examples -> train ${r.train} / ` +
+    `val ${r.val} / test ${r.test} (valFraction ${opts.valFraction}, testFraction ${opts.testFraction}` +
+    `${opts.maxSnippets > 0 ? `, maxSnippets ${opts.maxSnippets}` : ""}); use more snippets ` +
+    `(--embeddedSnippets, --maxSnippets, a larger --data folder) or larger fractions`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 5. encode
+
+/** Options of {@linkcode encodeExamples}. */
+export interface EncodeOptions extends Pick<Config, "maxInputLen" | "maxOutputLen" | "sentenceBoundaries"> {
+  tokenizer: Tokenizer;
+  /**
+   * The words of an example when already split (how the data stage passes on {@linkcode labelExamples}'s
+   * words); without them (or when it gives undefined) the encoder gets `encoderInputWords(e, sentenceBoundaries)`
+   * and the decoder `words(e.target)`: the same words, split again.
+   */
+  wordsOf?: (e: Example) => ExampleWords | undefined;
+}
+
+/** One split encoded: its matrices, its statistics, and every input's and target's word count (before cuts). */
+export interface EncodedExamples {
+  encoded: EncodedSplit;
+  stats: SplitStats;
+  inputWords: number[];
+  targetWords: number[];
+}
+
+/**
+ * Encode examples into row-major id matrices with `opts.tokenizer` (inputs cut to `opts.maxInputLen`, targets to
+ * `opts.maxOutputLen - 1` words plus `eostok`), and count their OOV words and cuts. Used for each split by
+ * {@linkcode encodeData}, and on its own to encode new examples with a trained run's tokenizer.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { encodeExamples } from "./prep.ts";
+ * import { Tokenizer } from "./tokenizer.ts";
+ * const tokenizer = Tokenizer.fromCounts(Tokenizer.countWords(["ice melts", "seas rise"]), 20);
+ * const ex = { id: 0, station: "", date: "", snippet: "", cleaned: "ice melts. seas fall.", input: "ice melts seas fall", target: "ice melts" };
+ * const out = encodeExamples([ex], { tokenizer, maxInputLen: 6, maxOutputLen: 4, sentenceBoundaries: true });
+ * assertEquals(out.encoded.n, 1);
+ * assertEquals(out.inputWords, [5]); // ice melts <sep> seas fall
+ * assertEquals([out.stats.inputOov, out.stats.targetOov], [2, 0]); // <sep> and "fall" are not in this vocabulary
+ * ```
+ */
+export function encodeExamples(examples: readonly Example[], opts: EncodeOptions): EncodedExamples {
+  const { tokenizer: tok, maxInputLen, maxOutputLen } = opts;
   const n = examples.length;
-  const encIn = new Int32Array(n * maxInputLen);
-  const decIn = new Int32Array(n * maxOutputLen);
-  const decOut = new Int32Array(n * maxOutputLen);
-  const encExt = new Int32Array(n * maxInputLen);
-  const decOutExt = new Int32Array(n * maxOutputLen);
-  const s: SplitStats = {
+  const encoded: EncodedSplit = {
+    n,
+    encIn: new Int32Array(n * maxInputLen),
+    decIn: new Int32Array(n * maxOutputLen),
+    decOut: new Int32Array(n * maxOutputLen),
+    encExt: new Int32Array(n * maxInputLen),
+    decOutExt: new Int32Array(n * maxOutputLen),
+  };
+  const s = emptySplitStats(n);
+  const inputWords = new Array<number>(n);
+  const targetWords = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const e = examples[i];
+    const ws = opts.wordsOf?.(e) ??
+      { input: encoderInputWords(e, opts.sentenceBoundaries), target: words(e.target) };
+    const a = tok.encodeInputInto(ws.input, maxInputLen, encoded.encIn, i * maxInputLen);
+    inputWords[i] = a.words;
+    s.inputTokens += Math.min(a.words, maxInputLen);
+    s.inputOov += a.oov;
+    if (a.truncated) s.inputsTruncated++;
+    const t = tok.encodeTargetInto(ws.target, maxOutputLen, encoded.decIn, encoded.decOut, i * maxOutputLen);
+    targetWords[i] = t.words;
+    s.targetTokens += Math.min(t.words, maxOutputLen - 1);
+    s.targetOov += t.oov;
+    if (t.truncated) s.targetsTruncated++;
+    const unknown = tok.extendInput(ws.input, maxInputLen, encoded.encExt, i * maxInputLen);
+    s.targetOovCopyable += tok.extendTarget(
+      ws.target,
+      maxOutputLen,
+      unknown,
+      encoded.decOut,
+      encoded.decOutExt,
+      i * maxOutputLen,
+    );
+  }
+  s.inputOovRate = s.inputTokens > 0 ? s.inputOov / s.inputTokens : 0;
+  s.targetOovRate = s.targetTokens > 0 ? s.targetOov / s.targetTokens : 0;
+  return { encoded, stats: s, inputWords, targetWords };
+}
+
+/** {@linkcode SplitStats} of `n` examples with every count at 0. */
+function emptySplitStats(n: number): SplitStats {
+  return {
     examples: n,
     inputTokens: 0,
     inputOov: 0,
@@ -321,37 +546,191 @@ export function encodeSplit(
     inputsTruncated: 0,
     targetsTruncated: 0,
   };
-  const inputWords = new Array<number>(n);
-  const targetWords = new Array<number>(n);
-  for (let i = 0; i < n; i++) {
-    const e = examples[i];
-    const ws = wordsOf?.(e) ?? {
-      input: boundaries ? textToEncoderWords(e.cleaned, true) : words(e.input),
-      target: words(e.target),
-    };
-    const a = tok.encodeInputInto(ws.input, maxInputLen, encIn, i * maxInputLen);
-    inputWords[i] = a.words;
-    s.inputTokens += Math.min(a.words, maxInputLen);
-    s.inputOov += a.oov;
-    if (a.truncated) s.inputsTruncated++;
-    const t = tok.encodeTargetInto(ws.target, maxOutputLen, decIn, decOut, i * maxOutputLen);
-    targetWords[i] = t.words;
-    s.targetTokens += Math.min(t.words, maxOutputLen - 1);
-    s.targetOov += t.oov;
-    if (t.truncated) s.targetsTruncated++;
-    const unknown = tok.extendInput(ws.input, maxInputLen, encExt, i * maxInputLen);
-    s.targetOovCopyable += tok.extendTarget(
-      ws.target,
-      maxOutputLen,
-      unknown,
-      decOut,
-      decOutExt,
-      i * maxOutputLen,
-    );
+}
+
+/** Options of {@linkcode encodeData} (the {@linkcode Config} keys of the same names). */
+export type EncodeDataOptions = Pick<
+  Config,
+  "vocabSize" | "maxInputLen" | "maxOutputLen" | "sentenceBoundaries"
+>;
+
+/** What {@linkcode encodeData} gives. */
+export interface EncodedData {
+  split: SplitData;
+  tokenizer: Tokenizer;
+  /** Occurrences of every word of the training inputs and targets (what the tokenizer was fitted on). */
+  trainCounts: Map<string, number>;
+  train: EncodedExamples;
+  val: EncodedExamples;
+  test: EncodedExamples;
+  seconds: number;
+}
+
+/**
+ * Step 5: fit the tokenizer on the words of the training inputs and targets (`opts.vocabSize` ids), then encode
+ * the three splits ({@linkcode encodeExamples}) with the words {@linkcode labelExamples} made.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { resolveConfig } from "../config.ts";
+ * import { cleanRows, encodeData, labelExamples, loadRows, splitData } from "./prep.ts";
+ * const cfg = resolveConfig("tiny", { embeddedSnippets: 100, vocabSize: 50 });
+ * const loaded = await loadRows({ ...cfg, useEnv: false });
+ * const split = splitData(labelExamples(cleanRows(loaded), cfg), cfg);
+ * const encoded = encodeData(split, cfg);
+ * assertEquals(encoded.tokenizer.size, 50);
+ * assertEquals(encoded.train.encoded.encIn.length, split.train.length * cfg.maxInputLen);
+ * ```
+ */
+export function encodeData(split: SplitData, opts: EncodeDataOptions): EncodedData {
+  const t0 = performance.now();
+  // the labeller already split every text into words: reuse them instead of splitting again
+  const { examples, words: exampleWords } = split.labelled;
+  const wordsByExample = new Map<Example, ExampleWords>();
+  examples.forEach((e, i) => wordsByExample.set(e, exampleWords[i]));
+  const wordsOf = (e: Example) => wordsByExample.get(e);
+  const trainCounts = Tokenizer.countWords(split.train.flatMap((e) => {
+    const ws = wordsByExample.get(e)!;
+    return [ws.input, ws.target];
+  }));
+  const tokenizer = Tokenizer.fromCounts(trainCounts, opts.vocabSize);
+  const encode = (part: readonly Example[]) => encodeExamples(part, { ...opts, tokenizer, wordsOf });
+  const [train, val, test] = [encode(split.train), encode(split.val), encode(split.test)];
+  return { split, tokenizer, trainCounts, train, val, test, seconds: (performance.now() - t0) / 1000 };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 6. report
+
+/** Options of {@linkcode prepReport}: the settings the report records (the {@linkcode Config} keys). */
+export type PrepSettings = PrepReport["settings"];
+
+/**
+ * Step 6: the {@linkcode PrepReport} of a finished data stage: where the rows came from, the settings, every
+ * count from rows to splits, what cleaning folded, length distributions, the vocabulary's coverage, each
+ * split's OOV rates and cuts, the first training examples, and the seconds each step took.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { resolveConfig } from "../config.ts";
+ * import { cleanRows, encodeData, labelExamples, loadRows, prepReport, splitData } from "./prep.ts";
+ * const cfg = resolveConfig("tiny", { embeddedSnippets: 100 });
+ * const loaded = await loadRows({ ...cfg, useEnv: false });
+ * const encoded = encodeData(splitData(labelExamples(cleanRows(loaded), cfg), cfg), cfg);
+ * const report = prepReport(encoded, cfg);
+ * assertEquals([report.source, report.counts.rows], ["embedded", 100]);
+ * assertEquals(report.counts.train + report.counts.val + report.counts.test, report.counts.unique);
+ * assertEquals(report.vocab.size, encoded.tokenizer.size);
+ * ```
+ */
+export function prepReport(encoded: EncodedData, opts: PrepSettings): PrepReport {
+  const { split } = encoded;
+  const { cleaned } = split.labelled;
+  const { loaded } = cleaned;
+  return {
+    source: loaded.source,
+    dataDir: loaded.dataDir,
+    settings: reportSettings(opts),
+    load: loaded.load,
+    counts: reportCounts(split),
+    cleaning: { ...cleaned.cleaning },
+    lengths: reportLengths(encoded),
+    vocab: reportVocab(encoded, opts.vocabSize),
+    splits: { train: encoded.train.stats, val: encoded.val.stats, test: encoded.test.stats },
+    examples: split.train.slice(0, 3).map(({ id, station, date, snippet, input, target }) => ({
+      id,
+      station,
+      date,
+      snippet,
+      input,
+      target,
+    })),
+    seconds: reportSeconds(encoded),
+  };
+}
+
+/** The settings, in the report's key order (a whole config may be passed: only these keys are kept). */
+function reportSettings(opts: PrepSettings): PrepSettings {
+  return {
+    lenient: opts.lenient,
+    embeddedSnippets: opts.embeddedSnippets,
+    maxSnippets: opts.maxSnippets,
+    labelSentences: opts.labelSentences,
+    sentenceBoundaries: opts.sentenceBoundaries,
+    valFraction: opts.valFraction,
+    testFraction: opts.testFraction,
+    seed: opts.seed,
+    vocabSize: opts.vocabSize,
+    maxInputLen: opts.maxInputLen,
+    maxOutputLen: opts.maxOutputLen,
+  };
+}
+
+/** Every row accounted for: loaded, skipped, empty, examples, duplicates, capped, split. */
+function reportCounts(split: SplitData): PrepReport["counts"] {
+  const { labelled, report: r } = split;
+  const { cleaned } = labelled;
+  const { load, rows } = cleaned.loaded;
+  return {
+    files: load?.files ?? 0,
+    rows: rows.length,
+    skippedRows: load?.skipped ?? 0,
+    emptyAfterCleaning: cleaned.empty,
+    examples: labelled.examples.length,
+    labelIsWholeText: labelled.wholeText,
+    duplicatesRemoved: r.duplicatesRemoved,
+    unique: r.unique,
+    cappedOut: r.cappedOut,
+    train: r.train,
+    val: r.val,
+    test: r.test,
+  };
+}
+
+/** Length distributions over the examples used (all three splits): input and target words, sentences. */
+function reportLengths(encoded: EncodedData): PrepReport["lengths"] {
+  const { train: tr, val: va, test: te, split } = encoded;
+  const { labelled } = split;
+  const sentencesById = new Map<number, number>();
+  labelled.examples.forEach((e, i) => sentencesById.set(e.id, labelled.sentences[i]));
+  const used = [...split.train, ...split.val, ...split.test];
+  return {
+    inputWords: lengthStats([...tr.inputWords, ...va.inputWords, ...te.inputWords]),
+    targetWords: lengthStats([...tr.targetWords, ...va.targetWords, ...te.targetWords]),
+    sentences: lengthStats(used.map((e) => sentencesById.get(e.id) ?? 0)),
+  };
+}
+
+/** The vocabulary: size asked and got, distinct training words, and the share of training words it covers. */
+function reportVocab(encoded: EncodedData, requested: number): PrepReport["vocab"] {
+  const { tokenizer, trainCounts } = encoded;
+  let all = 0;
+  let covered = 0;
+  for (const [w, c] of trainCounts) {
+    all += c;
+    if (tokenizer.idOf(w) !== OOV) covered += c;
   }
-  s.inputOovRate = s.inputTokens > 0 ? s.inputOov / s.inputTokens : 0;
-  s.targetOovRate = s.targetTokens > 0 ? s.targetOov / s.targetTokens : 0;
-  return { encoded: { n, encIn, decIn, decOut, encExt, decOutExt }, stats: s, inputWords, targetWords };
+  return {
+    requested,
+    size: tokenizer.size,
+    trainDistinctWords: trainCounts.size,
+    trainCoverage: all > 0 ? covered / all : 0,
+  };
+}
+
+/** Seconds per step (cleaning counts under `label`, fitting the tokenizer under `tokenize`); `total`: their sum. */
+function reportSeconds(encoded: EncodedData): PrepReport["seconds"] {
+  const { split } = encoded;
+  const { cleaned } = split.labelled;
+  const seconds = {
+    load: cleaned.loaded.seconds,
+    label: cleaned.seconds + split.labelled.seconds,
+    split: split.seconds,
+    tokenize: encoded.seconds,
+  };
+  return { ...seconds, total: seconds.load + seconds.label + seconds.split + seconds.tokenize };
 }
 
 /** min / median / p90 / max / mean and a count per length (nearest-rank percentiles). */
@@ -376,254 +755,29 @@ export function lengthStats(lengths: readonly number[]): LengthStats {
   return { min: rank(0), median: rank(0.5), p90: rank(0.9), max, mean: sum / lengths.length, counts };
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// all six
+
 /**
- * Run the data stage for `cfg`. Rows come from `rows` when given, else from `cfg.data` / `ENVNEWS_DIR`
- * (CSV files, strict or `cfg.lenient`), else from the embedded generator (`cfg.embeddedSnippets`,
- * `cfg.seed`). Then: clean, label (`cfg.labelSentences`), de-duplicate and split (`cfg.valFraction`,
- * `cfg.testFraction`, `cfg.seed`, at most `cfg.maxSnippets` unique examples when > 0), fit the
- * tokenizer on the training inputs and targets (`cfg.vocabSize`), encode (`cfg.maxInputLen`,
- * `cfg.maxOutputLen`). Throws when no example is left or a split is empty. With `opts.useEnv` false,
- * `ENVNEWS_DIR` is not consulted (a run's saved config: `data: ""` means the embedded corpus).
+ * Run the data stage for `cfg`: {@linkcode loadRows} (rows from `rows` when given, else from `cfg.data` /
+ * `ENVNEWS_DIR`, else the embedded generator), {@linkcode cleanRows}, {@linkcode labelExamples},
+ * {@linkcode splitData}, {@linkcode encodeData}, {@linkcode prepReport}. Throws when no example is left or a
+ * split is empty. With `opts.useEnv` false, `ENVNEWS_DIR` is not consulted (a run's saved config: `data: ""`
+ * means the embedded corpus).
  */
 export async function prepareData(
   cfg: Config,
   rows?: CorpusRow[],
   opts: { useEnv?: boolean } = {},
 ): Promise<PreparedData> {
-  const t0 = performance.now();
-  let source: PrepReport["source"];
-  let load: LoadReport | null = null;
-  let dataDir: string | null = null;
-  let corpus: CorpusRow[];
-  if (rows) {
-    source = "rows";
-    corpus = rows;
-  } else {
-    // a finished run's config says where its data was ("" = the embedded corpus): no ENVNEWS_DIR then
-    const dir = opts.useEnv === false ? (cfg.data.trim() === "" ? null : cfg.data) : resolveDataDir(cfg.data);
-    if (dir !== null) {
-      source = "files";
-      const loaded = await loadCorpus(dir, { lenient: cfg.lenient });
-      corpus = loaded.rows;
-      load = loaded.report;
-      dataDir = loaded.report.dir;
-    } else {
-      source = "embedded";
-      corpus = generateCorpus(cfg.embeddedSnippets, cfg.seed);
-    }
-  }
-  const t1 = performance.now();
-  const made = makeExamples(corpus, cfg.labelSentences, cfg.sentenceBoundaries);
-  if (made.examples.length === 0) {
-    throw new CorpusError(
-      `no usable snippet in the data (${corpus.length} rows, ${made.empty} empty after cleaning)`,
-      dataDir ?? source,
-      0,
-    );
-  }
-  const t2 = performance.now();
-  const split = splitExamples(made.examples, {
-    valFraction: cfg.valFraction,
-    testFraction: cfg.testFraction,
-    seed: cfg.seed,
-    maxExamples: cfg.maxSnippets,
-  });
-  const empty = (["train", "val", "test"] as const).filter((k) => split[k].length === 0);
-  if (empty.length > 0) {
-    const r = split.report;
-    throw new CorpusError(
-      `the data gives an empty ${
-        empty.join(" and ")
-      } split: ${r.unique} unique examples -> train ${r.train} / ` +
-        `val ${r.val} / test ${r.test} (valFraction ${cfg.valFraction}, testFraction ${cfg.testFraction}` +
-        `${cfg.maxSnippets > 0 ? `, maxSnippets ${cfg.maxSnippets}` : ""}); use more snippets ` +
-        `(--embeddedSnippets, --maxSnippets, a larger --data folder) or larger fractions`,
-      dataDir ?? source,
-      0,
-    );
-  }
-  const t3 = performance.now();
-  // the labeller already split every text into words: reuse them instead of splitting again
-  const wordsByExample = new Map<Example, ExampleWords>();
-  made.examples.forEach((e, i) => wordsByExample.set(e, made.words[i]));
-  const wordsOf = (e: Example) => wordsByExample.get(e);
-  const trainCounts = Tokenizer.countWords(split.train.flatMap((e) => {
-    const ws = wordsByExample.get(e)!;
-    return [ws.input, ws.target];
-  }));
-  const tokenizer = Tokenizer.fromCounts(trainCounts, cfg.vocabSize);
-  const tr = encodeSplit(
-    tokenizer,
-    split.train,
-    cfg.maxInputLen,
-    cfg.maxOutputLen,
-    wordsOf,
-    cfg.sentenceBoundaries,
-  );
-  const va = encodeSplit(
-    tokenizer,
-    split.val,
-    cfg.maxInputLen,
-    cfg.maxOutputLen,
-    wordsOf,
-    cfg.sentenceBoundaries,
-  );
-  const te = encodeSplit(
-    tokenizer,
-    split.test,
-    cfg.maxInputLen,
-    cfg.maxOutputLen,
-    wordsOf,
-    cfg.sentenceBoundaries,
-  );
-  const t4 = performance.now();
-
-  let all = 0;
-  let covered = 0;
-  for (const [w, c] of trainCounts) {
-    all += c;
-    if (tokenizer.idOf(w) !== OOV) covered += c;
-  }
-  const used = [...split.train, ...split.val, ...split.test];
-  const sentencesById = new Map<number, number>();
-  made.examples.forEach((e, i) => sentencesById.set(e.id, made.sentences[i]));
-  const splitReport = split.report;
-  const report: PrepReport = {
-    source,
-    dataDir,
-    settings: {
-      lenient: cfg.lenient,
-      embeddedSnippets: cfg.embeddedSnippets,
-      maxSnippets: cfg.maxSnippets,
-      labelSentences: cfg.labelSentences,
-      sentenceBoundaries: cfg.sentenceBoundaries,
-      valFraction: cfg.valFraction,
-      testFraction: cfg.testFraction,
-      seed: cfg.seed,
-      vocabSize: cfg.vocabSize,
-      maxInputLen: cfg.maxInputLen,
-      maxOutputLen: cfg.maxOutputLen,
-    },
-    load,
-    counts: {
-      files: load?.files ?? 0,
-      rows: corpus.length,
-      skippedRows: load?.skipped ?? 0,
-      emptyAfterCleaning: made.empty,
-      examples: made.examples.length,
-      labelIsWholeText: made.wholeText,
-      duplicatesRemoved: splitReport.duplicatesRemoved,
-      unique: splitReport.unique,
-      cappedOut: splitReport.cappedOut,
-      train: splitReport.train,
-      val: splitReport.val,
-      test: splitReport.test,
-    },
-    cleaning: { ...made.cleaning },
-    lengths: {
-      inputWords: lengthStats([...tr.inputWords, ...va.inputWords, ...te.inputWords]),
-      targetWords: lengthStats([...tr.targetWords, ...va.targetWords, ...te.targetWords]),
-      sentences: lengthStats(used.map((e) => sentencesById.get(e.id) ?? 0)),
-    },
-    vocab: {
-      requested: cfg.vocabSize,
-      size: tokenizer.size,
-      trainDistinctWords: trainCounts.size,
-      trainCoverage: all > 0 ? covered / all : 0,
-    },
-    splits: { train: tr.stats, val: va.stats, test: te.stats },
-    examples: split.train.slice(0, 3).map(({ id, station, date, snippet, input, target }) => ({
-      id,
-      station,
-      date,
-      snippet,
-      input,
-      target,
-    })),
-    seconds: {
-      load: (t1 - t0) / 1000,
-      label: (t2 - t1) / 1000,
-      split: (t3 - t2) / 1000,
-      tokenize: (t4 - t3) / 1000,
-      total: (performance.now() - t0) / 1000,
-    },
-  };
+  const loaded = await loadRows({ ...cfg, rows, useEnv: opts.useEnv });
+  const labelled = labelExamples(cleanRows(loaded), cfg);
+  const split = splitData(labelled, cfg);
+  const encoded = encodeData(split, cfg);
   return {
-    tokenizer,
+    tokenizer: encoded.tokenizer,
     splits: { train: split.train, val: split.val, test: split.test },
-    encoded: { train: tr.encoded, val: va.encoded, test: te.encoded },
-    report,
+    encoded: { train: encoded.train.encoded, val: encoded.val.encoded, test: encoded.test.encoded },
+    report: prepReport(encoded, cfg),
   };
-}
-
-/** One display row of {@linkcode prepReportTable}. */
-export interface ReportRow {
-  section: string;
-  item: string;
-  value: string | number;
-}
-
-const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-const dist = (d: LengthStats) =>
-  `min ${d.min} / median ${d.median} / p90 ${d.p90} / max ${d.max} (mean ${d.mean.toFixed(1)})`;
-
-/** The report as rows for a table (notebooks: `console.table` or a DataFrame). */
-export function prepReportTable(r: PrepReport): ReportRow[] {
-  const c = r.counts;
-  const rows: ReportRow[] = [
-    { section: "source", item: "source", value: r.source },
-    { section: "source", item: "data folder", value: r.dataDir ?? "(none)" },
-    { section: "counts", item: "files", value: c.files },
-    { section: "counts", item: "rows", value: c.rows },
-    { section: "counts", item: "rows skipped (lenient)", value: c.skippedRows },
-    { section: "counts", item: "empty after cleaning", value: c.emptyAfterCleaning },
-    { section: "counts", item: "examples", value: c.examples },
-    { section: "counts", item: "label = whole text", value: c.labelIsWholeText },
-    { section: "counts", item: "duplicates removed", value: c.duplicatesRemoved },
-    { section: "counts", item: "unique", value: c.unique },
-    { section: "counts", item: "left out by maxSnippets", value: c.cappedOut },
-    { section: "counts", item: "train / val / test", value: `${c.train} / ${c.val} / ${c.test}` },
-    { section: "cleaning", item: "characters folded to ASCII", value: r.cleaning.foldedChars },
-    {
-      section: "cleaning",
-      item: "other-script characters dropped",
-      value: r.cleaning.droppedOtherScriptChars,
-    },
-    { section: "lengths", item: "input words", value: dist(r.lengths.inputWords) },
-    { section: "lengths", item: "target words", value: dist(r.lengths.targetWords) },
-    { section: "lengths", item: "sentences", value: dist(r.lengths.sentences) },
-    { section: "vocab", item: "size (requested)", value: `${r.vocab.size} (${r.vocab.requested})` },
-    { section: "vocab", item: "distinct training words", value: r.vocab.trainDistinctWords },
-    { section: "vocab", item: "training coverage", value: pct(r.vocab.trainCoverage) },
-  ];
-  for (const name of ["train", "val", "test"] as const) {
-    const s = r.splits[name];
-    rows.push(
-      {
-        section: name,
-        item: "input OOV rate",
-        value: `${pct(s.inputOovRate)} (${s.inputOov}/${s.inputTokens})`,
-      },
-      {
-        section: name,
-        item: "target OOV rate",
-        value: `${pct(s.targetOovRate)} (${s.targetOov}/${s.targetTokens})`,
-      },
-      {
-        section: name,
-        item: "truncated inputs / targets",
-        value: `${s.inputsTruncated} (> ${r.settings.maxInputLen}) / ${s.targetsTruncated} (> ${
-          r.settings.maxOutputLen - 1
-        })`,
-      },
-    );
-  }
-  rows.push({ section: "time", item: "seconds (load/label/split/tokenize)", value: fmtSeconds(r.seconds) });
-  return rows;
-}
-
-function fmtSeconds(s: PrepReport["seconds"]): string {
-  return `${s.load.toFixed(2)} / ${s.label.toFixed(2)} / ${s.split.toFixed(2)} / ${
-    s.tokenize.toFixed(2)
-  } (total ${s.total.toFixed(2)})`;
 }

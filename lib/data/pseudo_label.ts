@@ -20,7 +20,8 @@
  * @module
  */
 
-import { toWords, words } from "./clean.ts";
+import { toWords } from "./clean.ts";
+import { words } from "../util/words.ts";
 import { splitSentences } from "./sentences.ts";
 
 /** One sentence of a snippet with its pseudo-label score. */
@@ -42,13 +43,52 @@ export function scoreSentences(text: string): ScoredSentence[] {
   const sentences = splitSentences(text);
   // The words of the whole text are the words of its sentences: toWords only acts inside tokens.
   const sentenceWords = sentences.map((s) => words(toWords(s)));
+  const scores = sentenceScores(sentenceWords);
+  return sentences.map((sentence, index) => ({
+    index,
+    sentence,
+    words: sentenceWords[index],
+    score: scores[index],
+  }));
+}
+
+/** Each sentence's score: the sum over its words of each word's count in the whole text. */
+function sentenceScores(sentenceWords: readonly (readonly string[])[]): number[] {
   const freq = new Map<string, number>();
   for (const ws of sentenceWords) for (const w of ws) freq.set(w, (freq.get(w) ?? 0) + 1);
-  return sentences.map((sentence, index) => {
+  return sentenceWords.map((ws) => {
     let score = 0;
-    for (const w of sentenceWords[index]) score += freq.get(w) ?? 0;
-    return { index, sentence, words: sentenceWords[index], score };
+    for (const w of ws) score += freq.get(w) ?? 0;
+    return score;
   });
+}
+
+/** Positions of the sentences the label keeps: all, in order, when there are at most `n`; else the best `n`. */
+function chosenSentences(scores: readonly number[], nSentences: number): number[] {
+  if (!Number.isInteger(nSentences) || nSentences < 1) {
+    throw new RangeError(`pseudoSummary: nSentences must be an integer >= 1 (got ${nSentences})`);
+  }
+  const order = scores.map((_, i) => i);
+  if (scores.length <= nSentences) return order;
+  return order.sort((a, b) => scores[b] - scores[a] || a - b).slice(0, nSentences);
+}
+
+/**
+ * The pseudo-label's words for a text already split into sentences, each a word list as the model sees it
+ * (`sentenceWords` of `sentences.ts`): the words of the `nSentences` best-scoring sentences, best first, or of
+ * every sentence when there are no more than `nSentences`. Equal to `pseudoSummaryDetails(text).summaryWords`.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { pseudoLabelWords } from "./pseudo_label.ts";
+ * const sentences = [["the", "ice", "melts"], ["the", "ice", "melts", "fast", "in", "the", "arctic"], ["ok"]];
+ * assertEquals(pseudoLabelWords(sentences), ["the", "ice", "melts", "fast", "in", "the", "arctic"]);
+ * assertEquals(pseudoLabelWords(sentences, 3), sentences.flat()); // no more sentences than asked: all of them
+ * ```
+ */
+export function pseudoLabelWords(sentenceWords: readonly (readonly string[])[], nSentences = 1): string[] {
+  return chosenSentences(sentenceScores(sentenceWords), nSentences).flatMap((i) => sentenceWords[i]);
 }
 
 /** What {@linkcode pseudoSummaryDetails} returns. */
@@ -66,13 +106,8 @@ export interface PseudoSummaryDetails {
  * See {@linkcode pseudoSummary}.
  */
 export function pseudoSummaryDetails(text: string, nSentences = 1): PseudoSummaryDetails {
-  if (!Number.isInteger(nSentences) || nSentences < 1) {
-    throw new RangeError(`pseudoSummary: nSentences must be an integer >= 1 (got ${nSentences})`);
-  }
   const sentences = scoreSentences(text);
-  const chosen = sentences.length <= nSentences
-    ? sentences
-    : [...sentences].sort((a, b) => b.score - a.score || a.index - b.index).slice(0, nSentences);
+  const chosen = chosenSentences(sentences.map((s) => s.score), nSentences).map((i) => sentences[i]);
   const summary = sentences.length <= nSentences ? text.trim() : chosen.map((s) => s.sentence).join(" ");
   return { summary, summaryWords: chosen.flatMap((s) => s.words), sentences };
 }

@@ -40,6 +40,9 @@
  * @module
  */
 
+import { toWords } from "./clean.ts";
+import { words } from "../util/words.ts";
+
 /** Abbreviations that never end a sentence when written with one final period (rule 4). */
 export const ABBREVIATIONS: ReadonlySet<string> = new Set([
   "mr",
@@ -112,7 +115,6 @@ const INITIAL = /^[a-z]\.$/;
 const STARTS_WITH_DIGIT = /^["'(\[“‘«$£€]*[0-9]/;
 /** Candidate boundaries: a run of terminators (plus closers) at the end of a token. */
 const CANDIDATE = /[.?!]+["')\]”’»]*(?=\s|$)/g;
-const WS_RUN = /\s+/;
 const IRREGULAR_WS = /\s{2,}|[^\S ]/g;
 const IRREGULAR_TEXT = /\s{2,}|[^\S ]/;
 
@@ -173,7 +175,7 @@ export function splitSentences(text: string): string[] {
     if (ONLY_TERMINATORS.test(token)) {
       // rule 7: a stray terminator ends the current sentence, else joins the previous one
       const before = text.slice(start, tokStart).trim();
-      if (before.split(WS_RUN).some((t) => t !== "" && !ONLY_TERMINATORS.test(t))) {
+      if (words(before).some((t) => !ONLY_TERMINATORS.test(t))) {
         out.push(normalize(text.slice(start, end)));
         start = end;
       } else if (out.length > 0 && before === "") {
@@ -190,4 +192,21 @@ export function splitSentences(text: string): string[] {
   const rest = normalize(text.slice(start));
   if (rest !== "") out.push(rest);
   return out;
+}
+
+/**
+ * The words of each sentence of cleaned text as the model sees them: {@linkcode splitSentences}, then each
+ * sentence's `words(toWords(sentence))` (periods removed by the rules of `clean.ts`). The pseudo-labeller and
+ * the encoder input are both made from these lists; flattened, they are `words(toWords(text))`.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { sentenceWords } from "./sentences.ts";
+ * assertEquals(sentenceWords("the u.s. warmed 1.5 degrees. seas rise"), [["the", "us", "warmed", "1", "5", "degrees"], ["seas", "rise"]]);
+ * assertEquals(sentenceWords(""), []);
+ * ```
+ */
+export function sentenceWords(text: string): string[][] {
+  return splitSentences(text).map((s) => words(toWords(s)));
 }

@@ -25,7 +25,7 @@
  * @module
  */
 
-import { words } from "./clean.ts";
+import { words } from "../util/words.ts";
 
 /** Padding id (also what padded positions hold). */
 export const PAD = 0;

@@ -27,6 +27,7 @@ import type { Example } from "../data/prep.ts";
 import { splitSentences } from "../data/sentences.ts";
 import { pseudoSummary } from "../data/pseudo_label.ts";
 import { toWords } from "../data/clean.ts";
+import { words } from "../util/words.ts";
 
 /** The whole model input (`ex.input`), copied as the summary. */
 export function copyInput(ex: Example): string {
@@ -36,7 +37,7 @@ export function copyInput(ex: Example): string {
 /** The first `k` whitespace tokens of the model input. */
 export function leadWords(ex: Example, k: number): string {
   if (!Number.isInteger(k) || k < 1) throw new Error(`leadWords: k must be an integer >= 1 (got ${k})`);
-  return ex.input.split(/\s+/).filter((t) => t.length > 0).slice(0, k).join(" ");
+  return words(ex.input).slice(0, k).join(" ");
 }
 
 /** The first sentence of `ex.cleaned` (by {@linkcode splitSentences}), as words; "" if there is none. */

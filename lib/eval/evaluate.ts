@@ -21,7 +21,8 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { Config } from "../config.ts";
-import { encoderInputWords, type Example, type PreparedData } from "../data/prep.ts";
+import { encoderInputWords } from "../data/encoder_input.ts";
+import type { Example, PreparedData } from "../data/prep.ts";
 import type { Tokenizer } from "../data/tokenizer.ts";
 import { beamSearch, modelStepper } from "../infer/beam.ts";
 import { type Decoded, greedyDecodeBatch } from "../infer/greedy.ts";

@@ -27,6 +27,11 @@
  * @module
  */
 
+import { words } from "../util/words.ts";
+
+/** The whitespace split, for the folders that reach `lib/util` only through `lib/eval` (figures). */
+export { words };
+
 /** Precision, recall and their harmonic mean, each in [0, 1]. */
 export interface PRF {
   precision: number;
@@ -61,10 +66,11 @@ function prf(overlap: number, predLen: number, refLen: number): PRF {
   return { precision, recall, f1 };
 }
 
-/** Split on runs of whitespace, dropping empty pieces (the report's tokenisation for token F1). */
-export function whitespaceTokens(s: string): string[] {
-  return s.split(/\s+/).filter((t) => t.length > 0);
-}
+/**
+ * Split on runs of whitespace, dropping empty pieces (the report's tokenisation for token F1): the project's one
+ * whitespace split, {@linkcode words} (`lib/util/words.ts`), under the name the metrics use.
+ */
+export const whitespaceTokens: (s: string) => string[] = words;
 
 /**
  * The ROUGE tokenisation: lower-case, split on whitespace, strip every character other than
@@ -72,7 +78,7 @@ export function whitespaceTokens(s: string): string[] {
  */
 export function rougeTokens(s: string): string[] {
   const out: string[] = [];
-  for (const t of s.toLowerCase().split(/\s+/)) {
+  for (const t of words(s.toLowerCase())) {
     const k = t.replace(/[^a-z0-9]/g, "");
     if (k.length > 0) out.push(k);
   }

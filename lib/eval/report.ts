@@ -259,12 +259,22 @@ export function reportMarkdown(
   extras: ReportExtras = {},
 ): string {
   const split = extras.split ?? "test";
-  const pct = Math.round(result.level * 100);
-  const hasCI = result.ciNote === null;
-  const cell = (ci: CI) => (hasCI ? `${f3(ci.mean)} [${f3(ci.lo)}, ${f3(ci.hi)}]` : f3(ci.mean));
-  const lines: string[] = [];
-  lines.push(`# Evaluation on the ${md(split)} split (n = ${result.n})`, "");
-  lines.push(`**Verdict.** ${extras.verdict ?? verdict(result)}`, "");
+  const bw = bestAndWorst(result, 5);
+  return [
+    `# Evaluation on the ${md(split)} split (n = ${result.n})`,
+    "",
+    ...headerLines(result, extras),
+    ...scoreTableLines(result),
+    ...precisionRecallLines(result),
+    ...decodeSpeedLines(extras.decodeSpeed ?? {}),
+    ...exampleLines(`Best examples (by ${md(bw.system)} F1)`, bw.best),
+    ...exampleLines(`Worst examples (by ${md(bw.system)} F1)`, bw.worst),
+  ].join("\n");
+}
+
+/** The verdict, where the examples came from, and the teacher-forced accuracy of the best epoch. */
+function headerLines(result: EvalResult, extras: ReportExtras): string[] {
+  const lines = [`**Verdict.** ${extras.verdict ?? verdict(result)}`, ""];
   if (extras.provenance) {
     lines.push(
       `**Examples.** ${
@@ -288,12 +298,20 @@ export function reportMarkdown(
       "",
     );
   }
-  lines.push(
+  return lines;
+}
+
+/** Systems × metrics (with confidence intervals when there are any) and output statistics, and their legend. */
+function scoreTableLines(result: EvalResult): string[] {
+  const pct = Math.round(result.level * 100);
+  const hasCI = result.ciNote === null;
+  const cell = (ci: CI) => (hasCI ? `${f3(ci.mean)} [${f3(ci.lo)}, ${f3(ci.hi)}]` : f3(ci.mean));
+  const lines = [
     `| system | kind | ${
       METRICS.map((m) => LABELS[m]).join(" | ")
     } | mean words | first word | first 3 words | <oov> | numbers in input | repeated trigram |`,
-  );
-  lines.push(`|---|---|---|---|---|---|---|---|---|---|---|---|`);
+    `|---|---|---|---|---|---|---|---|---|---|---|---|`,
+  ];
   for (const s of Object.values(result.systems)) {
     const cells = METRICS.map((m) => cell(s.ci[m])).join(" | ");
     lines.push(
@@ -311,56 +329,65 @@ export function reportMarkdown(
         `${result.seed}; the same resamples for every system).`
       : `Means over examples, without confidence intervals: ${md(result.ciNote ?? "")}.`,
   );
-  lines.push(
-    "F1 is the report's token F1 (clipped multiset overlap of whitespace tokens); ROUGE tokens are " +
-      "lower-cased, split on whitespace, stripped of characters other than [a-z0-9]; no stemming, no " +
-      "stopword removal; ROUGE-L is sentence-level LCS. References are the pseudo-labels (`label_rule` " +
-      "re-applies the labelling rule: an upper bound). *First word* / *first 3 words*: the share of " +
-      "predictions that start with the reference's first word / first three words, the decision that picks " +
-      "the sentence (teacher-forced accuracy hides it). *<oov>*: share of prediction tokens that are the " +
-      "unknown-word token. *Numbers in input*: share of the numbers (tokens with a digit) in the predictions " +
-      "that occur in the input (their count in brackets). *Repeated trigram*: share of predictions in which a " +
-      "word trigram occurs twice.",
-    "",
-  );
-  lines.push(
+  lines.push(SCORE_LEGEND, "");
+  return lines;
+}
+
+const SCORE_LEGEND =
+  "F1 is the report's token F1 (clipped multiset overlap of whitespace tokens); ROUGE tokens are " +
+  "lower-cased, split on whitespace, stripped of characters other than [a-z0-9]; no stemming, no " +
+  "stopword removal; ROUGE-L is sentence-level LCS. References are the pseudo-labels (`label_rule` " +
+  "re-applies the labelling rule: an upper bound). *First word* / *first 3 words*: the share of " +
+  "predictions that start with the reference's first word / first three words, the decision that picks " +
+  "the sentence (teacher-forced accuracy hides it). *<oov>*: share of prediction tokens that are the " +
+  "unknown-word token. *Numbers in input*: share of the numbers (tokens with a digit) in the predictions " +
+  "that occur in the input (their count in brackets). *Repeated trigram*: share of predictions in which a " +
+  "word trigram occurs twice.";
+
+/** Precision and recall of every system and metric. */
+function precisionRecallLines(result: EvalResult): string[] {
+  const lines = [
     `## Precision / recall`,
     "",
     `| system | ${METRICS.map((m) => `${LABELS[m]} P / R`).join(" | ")} |`,
-  );
-  lines.push(`|---|${METRICS.map(() => "---").join("|")}|`);
+    `|---|${METRICS.map(() => "---").join("|")}|`,
+  ];
   for (const s of Object.values(result.systems)) {
     const cells = METRICS.map((m) => `${f3(s.detail[m].precision)} / ${f3(s.detail[m].recall)}`).join(" | ");
     lines.push(`| ${md(s.name)} | ${cells} |`);
   }
   lines.push("");
-  const speed = Object.entries(extras.decodeSpeed ?? {});
-  if (speed.length > 0) {
-    lines.push(`## Decode speed`, "", `| decoder | summaries/s |`, `|---|---|`);
-    for (const [name, v] of speed) {
-      lines.push(`| ${md(name)} | ${Number.isFinite(v) ? v.toFixed(1) : "n/a"} |`);
+  return lines;
+}
+
+/** Summaries per second by decoder; nothing when no speed was measured. */
+function decodeSpeedLines(decodeSpeed: Record<string, number>): string[] {
+  const speed = Object.entries(decodeSpeed);
+  if (speed.length === 0) return [];
+  return [
+    `## Decode speed`,
+    "",
+    `| decoder | summaries/s |`,
+    `|---|---|`,
+    ...speed.map(([name, v]) => `| ${md(name)} | ${Number.isFinite(v) ? v.toFixed(1) : "n/a"} |`),
+    "",
+  ];
+}
+
+/** A titled list of examples: input, reference, prediction (and beam) with their scores. */
+function exampleLines(title: string, entries: readonly ExampleEntry[]): string[] {
+  const lines = [`## ${title}`, ""];
+  for (const e of entries) {
+    lines.push(`- **id ${e.id}** (${md(e.station)} ${md(e.date)}): F1 ${f3(e.f1)}, ROUGE-L ${f3(e.rougeL)}`);
+    lines.push(`  - input: ${md(e.input)}`);
+    lines.push(`  - reference: ${md(e.reference)}`);
+    lines.push(`  - prediction: ${md(e.prediction)}`);
+    if (e.prediction_beam !== undefined) {
+      lines.push(`  - beam (F1 ${f3(e.f1_beam ?? NaN)}): ${md(e.prediction_beam)}`);
     }
-    lines.push("");
   }
-  const bw = bestAndWorst(result, 5);
-  const listing = (title: string, entries: ExampleEntry[]) => {
-    lines.push(`## ${title} (by ${md(bw.system)} F1)`, "");
-    for (const e of entries) {
-      lines.push(
-        `- **id ${e.id}** (${md(e.station)} ${md(e.date)}): F1 ${f3(e.f1)}, ROUGE-L ${f3(e.rougeL)}`,
-      );
-      lines.push(`  - input: ${md(e.input)}`);
-      lines.push(`  - reference: ${md(e.reference)}`);
-      lines.push(`  - prediction: ${md(e.prediction)}`);
-      if (e.prediction_beam !== undefined) {
-        lines.push(`  - beam (F1 ${f3(e.f1_beam ?? NaN)}): ${md(e.prediction_beam)}`);
-      }
-    }
-    lines.push("");
-  };
-  listing("Best examples", bw.best);
-  listing("Worst examples", bw.worst);
-  return lines.join("\n");
+  lines.push("");
+  return lines;
 }
 
 /** Paths of the files written by {@linkcode writeEvalReport}. */

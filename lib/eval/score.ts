@@ -22,6 +22,7 @@
  */
 
 import type { Example } from "../data/prep.ts";
+import { words } from "../util/words.ts";
 import { BASELINE_NAMES, BASELINES } from "./baselines.ts";
 import { bootstrapCI, bootstrapCIMany, type CI } from "./bootstrap.ts";
 import { type DetailedScores, type MetricName, METRICS, scoreAllDetailed, type Scores } from "./metrics.ts";
@@ -75,8 +76,6 @@ export interface OutputStats {
   repeatedTrigrams: number;
 }
 
-const tokens = (s: string) => s.split(/\s+/).filter((t) => t.length > 0);
-
 /**
  * {@linkcode OutputStats} of `predictions` against the inputs they summarize (`inputs[i]` for prediction `i`),
  * pooled: token shares over all tokens, the trigram share over all predictions.
@@ -95,11 +94,11 @@ const tokens = (s: string) => s.split(/\s+/).filter((t) => t.length > 0);
  * ```
  */
 export function outputStats(predictions: readonly string[], inputs: readonly string[]): OutputStats {
-  let words = 0, oov = 0, numbers = 0, fromInput = 0, repeated = 0;
+  let total = 0, oov = 0, numbers = 0, fromInput = 0, repeated = 0;
   predictions.forEach((p, i) => {
-    const ws = tokens(p);
-    const input = new Set(tokens(inputs[i] ?? ""));
-    words += ws.length;
+    const ws = words(p);
+    const input = new Set(words(inputs[i] ?? ""));
+    total += ws.length;
     const seen = new Set<string>();
     let rep = false;
     ws.forEach((w, j) => {
@@ -117,7 +116,7 @@ export function outputStats(predictions: readonly string[], inputs: readonly str
     if (rep) repeated++;
   });
   return {
-    oovShare: words > 0 ? oov / words : 0,
+    oovShare: total > 0 ? oov / total : 0,
     numbersFromInput: numbers > 0 ? fromInput / numbers : NaN,
     numbers,
     repeatedTrigrams: predictions.length > 0 ? repeated / predictions.length : NaN,
@@ -181,10 +180,6 @@ function resamplesOf(n: number, bootstrap: number): number {
   return noCIReason(n, bootstrap) === null ? bootstrap : 0;
 }
 
-function countWords(s: string): number {
-  return s.split(/\s+/).filter((t) => t.length > 0).length;
-}
-
 function avg(xs: readonly number[]): number {
   let s = 0;
   for (const x of xs) s += x;
@@ -204,8 +199,8 @@ function avg(xs: readonly number[]): number {
  * ```
  */
 export function startsLike(pred: string, ref: string, k: number): boolean {
-  const p = pred.split(/\s+/).filter((t) => t.length > 0);
-  const r = ref.split(/\s+/).filter((t) => t.length > 0).slice(0, k);
+  const p = words(pred);
+  const r = words(ref).slice(0, k);
   if (r.length === 0) return p.length === 0;
   return r.every((w, i) => p[i] === w);
 }
@@ -249,7 +244,7 @@ function scoreSystem(
     mean,
     ci,
     detail,
-    meanWords: avg(predictions.map(countWords)),
+    meanWords: avg(predictions.map((p) => words(p).length)),
     firstWord: share(1),
     firstThree: share(3),
     output: outputStats(predictions, examples.map((ex) => ex.input)),
@@ -299,7 +294,7 @@ export function evaluateSystems(
     n: examples.length,
     examples,
     systems: out,
-    referenceWords: avg(examples.map((ex) => countWords(ex.target))),
+    referenceWords: avg(examples.map((ex) => words(ex.target).length)),
     bootstrap: opts.bootstrap,
     seed: opts.seed,
     level: LEVEL,

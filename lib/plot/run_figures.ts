@@ -35,6 +35,7 @@
  * ```
  * @module
  */
+import { words } from "../eval/metrics.ts";
 import type { EvalResult } from "../eval/score.ts";
 import {
   attentionHeatmap,
@@ -59,7 +60,7 @@ export interface RunFigureInput {
   tokenOf: (id: number, inputWords: readonly string[]) => string;
   /**
    * The words the encoder read for an example, one per attention column (default: `ex.input`'s words, right
-   * only without sentence boundaries; see `encoderInputWords` in lib/data/prep.ts).
+   * only without sentence boundaries; see `encoderInputWords` in lib/data/encoder_input.ts).
    */
   inputWordsOf?: (ex: EvalResult["examples"][number]) => string[];
   /** Heatmaps drawn (default 3). */
@@ -94,7 +95,7 @@ export async function saveRunFigures(dir: string, input: RunFigureInput): Promis
       `attention_${i + 1}`,
       attentionHeatmap(attentionInput({
         inputWords: input.inputWordsOf?.(input.result.examples[i]) ??
-          input.result.examples[i].input.split(" "),
+          words(input.result.examples[i].input),
         decoded: input.greedy[i],
         tokenOf: input.tokenOf,
         title: `attention, test example ${i + 1}`,

@@ -22,6 +22,8 @@
  * @module
  */
 
+import { words } from "../data/clean.ts";
+
 /** The folder is owned by another live writer (printed in one line by the CLIs). */
 export class OwnerError extends Error {
   constructor(message: string) {
@@ -65,7 +67,7 @@ function procStart(pid: number): string | null {
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     // the command name (field 2) may hold spaces and parentheses: count fields after its closing ")"
-    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const rest = words(stat.slice(stat.lastIndexOf(")") + 2));
     return rest[19] ?? null; // field 22 of the whole line
   } catch {
     return null;

@@ -227,173 +227,233 @@ export function makeTrainStep(
  * documentation for checkpoints, resume and reproducibility.
  */
 export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
-  const { cfg, model, train, val, runDir } = opts;
-  const log = opts.log ?? ((l: string) => console.log(l));
-  if (train.n === 0) throw new Error("trainModel: the training split is empty");
-  if (val.n === 0) throw new Error("trainModel: the validation split is empty (early stopping needs it)");
-  const optimizer = makeOptimizer(cfg);
-  const trainStep = makeTrainStep(model, optimizer, cfg);
-  const copy = isCopyModel(model);
-  let state: TrainState = {
-    epoch: 0,
-    history: [],
-    bestValLoss: Infinity,
-    bestEpoch: 0,
-    wait: 0,
-    stopped: "",
-  };
-  let best: tf.Tensor[] | null = null;
-  let resumedEpochs = 0;
-
-  if (opts.resume && runDir) {
-    const ck = await readCheckpoint(`${runDir}/checkpoint`);
-    if (ck) {
-      model.setWeights(ck.model.getWeights());
-      ck.model.dispose();
-      await optimizer.setWeights(ck.optimizer);
-      tf.dispose(ck.optimizer.map((o) => o.tensor));
-      state = ck.state;
-      resumedEpochs = state.epoch;
-      // a run resumed with more epochs or more patience than it ended with goes on
-      if (
-        (state.stopped === "completed" && state.epoch < cfg.epochs) ||
-        (state.stopped === "early_stopping" && state.wait < cfg.patience)
-      ) {
-        log(
-          `continuing a run that had ended (${state.stopped}) with epochs ${cfg.epochs}, patience ${cfg.patience}`,
-        );
-        state = { ...state, stopped: "" };
-      }
-      if (state.bestEpoch > 0) {
-        const where = await locateBest(runDir, state);
-        if (where.dir === null) throw new ResumeError(`cannot resume: ${where.problem}`);
-        if (where.fromCheckpoint) {
-          // stopped between the checkpoint and best/ of a new best epoch: the weights just loaded are the best
-          best = model.getWeights().map((w) => w.clone());
-          await writeDirAtomic(
-            `${runDir}/best`,
-            (tmp) => saveModelDir(model, tmp, { epoch: state.bestEpoch }),
-          );
-          log(`repaired ${runDir}/best from the checkpoint (epoch ${state.bestEpoch})`);
-        } else {
-          const bestModel = await loadModelDir(where.dir);
-          best = bestModel.getWeights().map((w) => w.clone());
-          bestModel.dispose();
-        }
-      }
-      // the kill may have come between the checkpoint and history.json: rewrite it from the checkpoint
-      await writeTextAtomic(`${runDir}/history.json`, JSON.stringify(state.history, null, 1));
-      log(`resumed from ${ck.dir} after epoch ${state.epoch} (best epoch ${state.bestEpoch})`);
-    } else {
-      log(`no checkpoint in ${runDir}/checkpoint: starting from epoch 1`);
-    }
+  if (opts.train.n === 0) throw new Error("trainModel: the training split is empty");
+  if (opts.val.n === 0) {
+    throw new Error("trainModel: the validation split is empty (early stopping needs it)");
   }
+  const run = newTrainingRun(opts);
+  try {
+    if (opts.resume && opts.runDir) await resumeFromCheckpoint(run, opts.runDir);
+    let epochsThisCall = 0;
+    while (run.state.epoch < run.cfg.epochs && run.state.stopped === "") {
+      if (opts.maxEpochsThisCall !== undefined && epochsThisCall >= opts.maxEpochsThisCall) {
+        return { ...summary(run.state), stopped: "paused", resumedEpochs: run.resumedEpochs };
+      }
+      const entry = await trainEpoch(run, run.state.epoch + 1, opts.onBatchEnd);
+      await recordEpoch(run, entry);
+      epochsThisCall++;
+      await opts.onEpochEnd?.(entry, run.state);
+    }
+    if (run.best) run.model.setWeights(run.best);
+    return { ...summary(run.state), stopped: run.state.stopped, resumedEpochs: run.resumedEpochs };
+  } finally {
+    if (run.best) tf.dispose(run.best);
+    run.optimizer.dispose();
+  }
+}
 
+/** A training run in progress: what {@linkcode trainModel}'s steps share and update. */
+interface TrainingRun {
+  cfg: TrainConfig;
+  model: tf.LayersModel;
+  train: SeqData;
+  val: SeqData;
+  runDir?: string;
+  log: (line: string) => void;
+  optimizer: tf.Optimizer;
+  trainStep: (b: Batch) => { loss: tf.Scalar; correct: tf.Scalar };
+  /** The model has copy attention (batches then carry extended ids). */
+  copy: boolean;
+  state: TrainState;
+  /** Weights of the best epoch so far (restored at the end), owned by the run. */
+  best: tf.Tensor[] | null;
+  /** Epochs restored from a checkpoint instead of trained in this call. */
+  resumedEpochs: number;
+}
+
+/** A fresh run: a new optimizer, no epoch done. */
+function newTrainingRun(opts: TrainOptions): TrainingRun {
+  const { cfg, model, train, val, runDir } = opts;
+  const optimizer = makeOptimizer(cfg);
+  return {
+    cfg,
+    model,
+    train,
+    val,
+    runDir,
+    log: opts.log ?? ((l: string) => console.log(l)),
+    optimizer,
+    trainStep: makeTrainStep(model, optimizer, cfg),
+    copy: isCopyModel(model),
+    state: { epoch: 0, history: [], bestValLoss: Infinity, bestEpoch: 0, wait: 0, stopped: "" },
+    best: null,
+    resumedEpochs: 0,
+  };
+}
+
+/**
+ * Continue from `runDir/checkpoint` when there is one: weights, optimizer state, training state and the best
+ * weights; `history.json` rewritten from the checkpoint. A run that had ended goes on when given more epochs or
+ * more patience.
+ */
+async function resumeFromCheckpoint(run: TrainingRun, runDir: string): Promise<void> {
+  const { cfg, model, log } = run;
+  const ck = await readCheckpoint(`${runDir}/checkpoint`);
+  if (!ck) {
+    log(`no checkpoint in ${runDir}/checkpoint: starting from epoch 1`);
+    return;
+  }
+  model.setWeights(ck.model.getWeights());
+  ck.model.dispose();
+  await run.optimizer.setWeights(ck.optimizer);
+  tf.dispose(ck.optimizer.map((o) => o.tensor));
+  run.state = ck.state;
+  run.resumedEpochs = run.state.epoch;
+  // a run resumed with more epochs or more patience than it ended with goes on
+  const { stopped, epoch, wait } = run.state;
+  if (
+    (stopped === "completed" && epoch < cfg.epochs) || (stopped === "early_stopping" && wait < cfg.patience)
+  ) {
+    log(`continuing a run that had ended (${stopped}) with epochs ${cfg.epochs}, patience ${cfg.patience}`);
+    run.state = { ...run.state, stopped: "" };
+  }
+  if (run.state.bestEpoch > 0) run.best = await bestWeights(run, runDir);
+  // the kill may have come between the checkpoint and history.json: rewrite it from the checkpoint
+  await writeTextAtomic(`${runDir}/history.json`, JSON.stringify(run.state.history, null, 1));
+  log(`resumed from ${ck.dir} after epoch ${run.state.epoch} (best epoch ${run.state.bestEpoch})`);
+}
+
+/** The best epoch's weights of a resumed run, from `best/`, or from the checkpoint (then `best/` is repaired). */
+async function bestWeights(run: TrainingRun, runDir: string): Promise<tf.Tensor[]> {
+  const { model, state } = run;
+  const where = await locateBest(runDir, state);
+  if (where.dir === null) throw new ResumeError(`cannot resume: ${where.problem}`);
+  if (!where.fromCheckpoint) {
+    const bestModel = await loadModelDir(where.dir);
+    const best = bestModel.getWeights().map((w) => w.clone());
+    bestModel.dispose();
+    return best;
+  }
+  // stopped between the checkpoint and best/ of a new best epoch: the weights just loaded are the best
+  const best = model.getWeights().map((w) => w.clone());
+  await writeDirAtomic(`${runDir}/best`, (tmp) => saveModelDir(model, tmp, { epoch: state.bestEpoch }));
+  run.log(`repaired ${runDir}/best from the checkpoint (epoch ${state.bestEpoch})`);
+  return best;
+}
+
+/**
+ * One epoch: re-seed from `(seed, epoch)`, a training step per shuffled batch (a progress line every tenth of
+ * a long epoch), then the validation loss and accuracies. Throws {@linkcode TrainingDivergedError} on a loss
+ * that is not finite.
+ */
+async function trainEpoch(
+  run: TrainingRun,
+  epoch: number,
+  onBatchEnd: TrainOptions["onBatchEnd"],
+): Promise<EpochLog> {
+  const { cfg, train } = run;
   const stepsPerEpoch = Math.ceil(train.n / cfg.batchSize);
   const logEvery = stepsPerEpoch >= 200 ? Math.ceil(stepsPerEpoch / 10) : 0;
-  let epochsThisCall = 0;
-  try {
-    while (state.epoch < cfg.epochs && state.stopped === "") {
-      if (opts.maxEpochsThisCall !== undefined && epochsThisCall >= opts.maxEpochsThisCall) {
-        return { ...summary(state), stopped: "paused", resumedEpochs };
-      }
-      const epoch = state.epoch + 1;
-      const t0 = performance.now();
-      seedEverything(cfg.seed, 1000 + epoch);
-      const order = permutation(train.n, mixSeed(cfg.seed, epoch));
-      let lossSum = 0, correct = 0, tokens = 0, step = 0;
-      for (const rows of batchIndices(train.n, cfg.batchSize, order)) {
-        step++;
-        const b = makeBatch(train, rows, cfg.maxInputLen, cfg.maxOutputLen, copy);
-        const count = b.tokens;
-        const { loss: lossT, correct: correctT } = trainStep(b);
-        const [lv, cv] = await Promise.all([lossT.data(), correctT.data()]);
-        tf.dispose([lossT, correctT]);
-        disposeBatch(b);
-        if (!Number.isFinite(lv[0])) {
-          throw new TrainingDivergedError(
-            `training loss became ${lv[0]} at epoch ${epoch}, step ${step}/${stepsPerEpoch}; ` +
-              (state.epoch > 0
-                ? `the last good checkpoint (epoch ${state.epoch}) is kept${
-                  runDir ? ` in ${runDir}/checkpoint` : ""
-                }`
-                : "no epoch had finished, so there is no checkpoint") +
-              `. Try a lower --learningRate (now ${cfg.learningRate}) or gradient clipping (--clipNorm=1).`,
-          );
-        }
-        await opts.onBatchEnd?.(epoch, step, lv[0]);
-        lossSum += lv[0] * count;
-        correct += cv[0];
-        tokens += count;
-        if (logEvery && step % logEvery === 0 && step < stepsPerEpoch) {
-          const el = (performance.now() - t0) / 1000;
-          log(
-            `  epoch ${epoch} step ${step}/${stepsPerEpoch}  loss ${(lossSum / tokens).toFixed(4)}  ` +
-              `acc ${(correct / tokens).toFixed(4)}  ${formatDuration(el)} (epoch ETA ${
-                formatDuration(el / step * (stepsPerEpoch - step))
-              })`,
-          );
-        }
-      }
-      const v = await evaluateLoss(model, val, cfg);
-      const entry: EpochLog = {
-        epoch,
-        loss: lossSum / Math.max(tokens, 1),
-        acc: correct / Math.max(tokens, 1),
-        valLoss: v.loss,
-        valAcc: v.acc,
-        valAcc1: v.acc1,
-        valAccRest: v.accRest,
-        seconds: (performance.now() - t0) / 1000,
-      };
-      if (!Number.isFinite(entry.valLoss)) {
-        throw new TrainingDivergedError(
-          `validation loss became ${entry.valLoss} after epoch ${epoch}; ` +
-            (state.epoch > 0
-              ? `the last good checkpoint (epoch ${state.epoch}) is kept${
-                runDir ? ` in ${runDir}/checkpoint` : ""
-              }. `
-              : "no epoch had finished, so there is no checkpoint. ") +
-            `Try a lower --learningRate (now ${cfg.learningRate}) or gradient clipping (--clipNorm=1).`,
-        );
-      }
-      const improved = entry.valLoss < state.bestValLoss;
-      state = {
-        ...state,
-        epoch,
-        history: [...state.history, entry],
-        bestValLoss: improved ? entry.valLoss : state.bestValLoss,
-        bestEpoch: improved ? epoch : state.bestEpoch,
-        wait: improved ? 0 : state.wait + 1,
-      };
-      if (improved) {
-        if (best) tf.dispose(best);
-        best = model.getWeights().map((w) => w.clone());
-      }
-      let note = improved ? "(best)" : `(no improvement ${state.wait}/${cfg.patience})`;
-      if (!improved && state.wait >= cfg.patience) {
-        state.stopped = "early_stopping";
-        note += `  early stopping: restoring epoch ${state.bestEpoch}`;
-      } else if (epoch >= cfg.epochs) state.stopped = "completed";
-      if (runDir) {
-        // the checkpoint first: if it cannot be written, best/ still holds the epoch state.json names as best;
-        // if best/ then fails, the checkpoint holds the new best weights and readers take them from there
-        await writeCheckpoint(`${runDir}/checkpoint`, model, optimizer, state);
-        if (improved) await writeDirAtomic(`${runDir}/best`, (tmp) => saveModelDir(model, tmp, { epoch }));
-        await writeTextAtomic(`${runDir}/history.json`, JSON.stringify(state.history, null, 1));
-      }
-      const mean = state.history.slice(resumedEpochs).reduce((s, h) => s + h.seconds, 0) /
-        Math.max(1, state.history.length - resumedEpochs);
-      log(epochLine(entry, cfg.epochs, mean * (cfg.epochs - epoch), note));
-      epochsThisCall++;
-      await opts.onEpochEnd?.(entry, state);
+  const t0 = performance.now();
+  seedEverything(cfg.seed, 1000 + epoch);
+  const order = permutation(train.n, mixSeed(cfg.seed, epoch));
+  let lossSum = 0, correct = 0, tokens = 0, step = 0;
+  for (const rows of batchIndices(train.n, cfg.batchSize, order)) {
+    step++;
+    const b = makeBatch(train, rows, cfg.maxInputLen, cfg.maxOutputLen, run.copy);
+    const count = b.tokens;
+    const { loss: lossT, correct: correctT } = run.trainStep(b);
+    const [lv, cv] = await Promise.all([lossT.data(), correctT.data()]);
+    tf.dispose([lossT, correctT]);
+    disposeBatch(b);
+    if (!Number.isFinite(lv[0])) {
+      throw new TrainingDivergedError(
+        `training loss became ${lv[0]} at epoch ${epoch}, step ${step}/${stepsPerEpoch}; ` +
+          keptCheckpoint(run, "") + `. ${lowerRateHint(cfg)}`,
+      );
     }
-    if (best) model.setWeights(best);
-    return { ...summary(state), stopped: state.stopped, resumedEpochs };
-  } finally {
-    if (best) tf.dispose(best);
-    optimizer.dispose();
+    await onBatchEnd?.(epoch, step, lv[0]);
+    lossSum += lv[0] * count;
+    correct += cv[0];
+    tokens += count;
+    if (logEvery && step % logEvery === 0 && step < stepsPerEpoch) {
+      const el = (performance.now() - t0) / 1000;
+      run.log(
+        `  epoch ${epoch} step ${step}/${stepsPerEpoch}  loss ${(lossSum / tokens).toFixed(4)}  ` +
+          `acc ${(correct / tokens).toFixed(4)}  ${formatDuration(el)} (epoch ETA ${
+            formatDuration(el / step * (stepsPerEpoch - step))
+          })`,
+      );
+    }
   }
+  const v = await evaluateLoss(run.model, run.val, cfg);
+  if (!Number.isFinite(v.loss)) {
+    throw new TrainingDivergedError(
+      `validation loss became ${v.loss} after epoch ${epoch}; ` + keptCheckpoint(run, ".") + ` ` +
+        lowerRateHint(cfg),
+    );
+  }
+  return {
+    epoch,
+    loss: lossSum / Math.max(tokens, 1),
+    acc: correct / Math.max(tokens, 1),
+    valLoss: v.loss,
+    valAcc: v.acc,
+    valAcc1: v.acc1,
+    valAccRest: v.accRest,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** What a divergence leaves on disk: the last good checkpoint, or none; `end` closes the sentence. */
+function keptCheckpoint(run: TrainingRun, end: string): string {
+  const { epoch } = run.state;
+  if (epoch === 0) return `no epoch had finished, so there is no checkpoint${end}`;
+  return `the last good checkpoint (epoch ${epoch}) is kept${
+    run.runDir ? ` in ${run.runDir}/checkpoint` : ""
+  }${end}`;
+}
+
+const lowerRateHint = (cfg: TrainConfig) =>
+  `Try a lower --learningRate (now ${cfg.learningRate}) or gradient clipping (--clipNorm=1).`;
+
+/**
+ * Record a finished epoch: the training state (best epoch, patience, early stopping or completion), the best
+ * weights, the checkpoint, `best/` and `history.json` (with a run folder), and the epoch's progress line.
+ */
+async function recordEpoch(run: TrainingRun, entry: EpochLog): Promise<void> {
+  const { cfg, model, runDir } = run;
+  const { epoch } = entry;
+  const improved = entry.valLoss < run.state.bestValLoss;
+  const state: TrainState = {
+    ...run.state,
+    epoch,
+    history: [...run.state.history, entry],
+    bestValLoss: improved ? entry.valLoss : run.state.bestValLoss,
+    bestEpoch: improved ? epoch : run.state.bestEpoch,
+    wait: improved ? 0 : run.state.wait + 1,
+  };
+  run.state = state;
+  if (improved) {
+    if (run.best) tf.dispose(run.best);
+    run.best = model.getWeights().map((w) => w.clone());
+  }
+  let note = improved ? "(best)" : `(no improvement ${state.wait}/${cfg.patience})`;
+  if (!improved && state.wait >= cfg.patience) {
+    state.stopped = "early_stopping";
+    note += `  early stopping: restoring epoch ${state.bestEpoch}`;
+  } else if (epoch >= cfg.epochs) state.stopped = "completed";
+  if (runDir) {
+    // the checkpoint first: if it cannot be written, best/ still holds the epoch state.json names as best;
+    // if best/ then fails, the checkpoint holds the new best weights and readers take them from there
+    await writeCheckpoint(`${runDir}/checkpoint`, model, run.optimizer, state);
+    if (improved) await writeDirAtomic(`${runDir}/best`, (tmp) => saveModelDir(model, tmp, { epoch }));
+    await writeTextAtomic(`${runDir}/history.json`, JSON.stringify(state.history, null, 1));
+  }
+  const timed = state.history.slice(run.resumedEpochs);
+  const mean = timed.reduce((s, h) => s + h.seconds, 0) /
+    Math.max(1, state.history.length - run.resumedEpochs);
+  run.log(epochLine(entry, cfg.epochs, mean * (cfg.epochs - epoch), note));
 }
 
 function summary(state: TrainState) {

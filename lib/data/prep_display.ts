@@ -1,0 +1,106 @@
+/**
+ * The data stage's report for people: rows for `console.table`, a notebook table (`table()` of
+ * `lib/plot/notebook.ts`) or a DataFrame. Display only: nothing here changes the data.
+ *
+ * @example
+ * ```ts
+ * import { assert } from "@std/assert";
+ * import { resolveConfig } from "../config.ts";
+ * import { prepareData } from "./prep.ts";
+ * import { prepReportTable } from "./prep_display.ts";
+ * const data = await prepareData(resolveConfig("tiny", { embeddedSnippets: 100 }), undefined, { useEnv: false });
+ * const rows = prepReportTable(data.report);
+ * assert(rows.some((r) => r.item === "duplicates removed" && r.value === data.report.counts.duplicatesRemoved));
+ * ```
+ * @module
+ */
+
+import type { LengthStats, PrepReport } from "./prep.ts";
+
+/** One display row of {@linkcode prepReportTable}. */
+export interface ReportRow {
+  section: string;
+  item: string;
+  value: string | number;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+const dist = (d: LengthStats) =>
+  `min ${d.min} / median ${d.median} / p90 ${d.p90} / max ${d.max} (mean ${d.mean.toFixed(1)})`;
+
+/** The report as rows for a table (notebooks: `console.table` or a DataFrame). */
+export function prepReportTable(r: PrepReport): ReportRow[] {
+  return [
+    ...sourceAndCountRows(r),
+    ...lengthAndVocabRows(r),
+    ...(["train", "val", "test"] as const).flatMap((name) => splitRows(r, name)),
+    { section: "time", item: "seconds (load/label/split/tokenize)", value: fmtSeconds(r.seconds) },
+  ];
+}
+
+/** Where the rows came from, and every count from rows to splits; what cleaning folded and dropped. */
+function sourceAndCountRows(r: PrepReport): ReportRow[] {
+  const c = r.counts;
+  return [
+    { section: "source", item: "source", value: r.source },
+    { section: "source", item: "data folder", value: r.dataDir ?? "(none)" },
+    { section: "counts", item: "files", value: c.files },
+    { section: "counts", item: "rows", value: c.rows },
+    { section: "counts", item: "rows skipped (lenient)", value: c.skippedRows },
+    { section: "counts", item: "empty after cleaning", value: c.emptyAfterCleaning },
+    { section: "counts", item: "examples", value: c.examples },
+    { section: "counts", item: "label = whole text", value: c.labelIsWholeText },
+    { section: "counts", item: "duplicates removed", value: c.duplicatesRemoved },
+    { section: "counts", item: "unique", value: c.unique },
+    { section: "counts", item: "left out by maxSnippets", value: c.cappedOut },
+    { section: "counts", item: "train / val / test", value: `${c.train} / ${c.val} / ${c.test}` },
+    { section: "cleaning", item: "characters folded to ASCII", value: r.cleaning.foldedChars },
+    {
+      section: "cleaning",
+      item: "other-script characters dropped",
+      value: r.cleaning.droppedOtherScriptChars,
+    },
+  ];
+}
+
+/** Length distributions and the vocabulary. */
+function lengthAndVocabRows(r: PrepReport): ReportRow[] {
+  return [
+    { section: "lengths", item: "input words", value: dist(r.lengths.inputWords) },
+    { section: "lengths", item: "target words", value: dist(r.lengths.targetWords) },
+    { section: "lengths", item: "sentences", value: dist(r.lengths.sentences) },
+    { section: "vocab", item: "size (requested)", value: `${r.vocab.size} (${r.vocab.requested})` },
+    { section: "vocab", item: "distinct training words", value: r.vocab.trainDistinctWords },
+    { section: "vocab", item: "training coverage", value: pct(r.vocab.trainCoverage) },
+  ];
+}
+
+/** One split's OOV rates and cuts. */
+function splitRows(r: PrepReport, name: "train" | "val" | "test"): ReportRow[] {
+  const s = r.splits[name];
+  return [
+    {
+      section: name,
+      item: "input OOV rate",
+      value: `${pct(s.inputOovRate)} (${s.inputOov}/${s.inputTokens})`,
+    },
+    {
+      section: name,
+      item: "target OOV rate",
+      value: `${pct(s.targetOovRate)} (${s.targetOov}/${s.targetTokens})`,
+    },
+    {
+      section: name,
+      item: "truncated inputs / targets",
+      value: `${s.inputsTruncated} (> ${r.settings.maxInputLen}) / ${s.targetsTruncated} (> ${
+        r.settings.maxOutputLen - 1
+      })`,
+    },
+  ];
+}
+
+function fmtSeconds(s: PrepReport["seconds"]): string {
+  return `${s.load.toFixed(2)} / ${s.label.toFixed(2)} / ${s.split.toFixed(2)} / ${
+    s.tokenize.toFixed(2)
+  } (total ${s.total.toFixed(2)})`;
+}
