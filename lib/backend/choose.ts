@@ -24,6 +24,7 @@
  *     { name: "wasm", ok: true, why: "" },
  *   ],
  *   kernels: [],
+ *   chains: {},
  *   blas: { enabled: true, why: "", lib: "libopenblas.so.0", threads: 2 },
  * });
  * assertEquals(line, "backend: wasm (tfjs-node not installed) + OpenBLAS matmul (libopenblas.so.0, 2 threads)");
@@ -33,26 +34,27 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { type BackendName, BACKENDS } from "../config.ts";
-import { installBlas, uninstallBlas } from "./blas.ts";
+import { openBlas } from "./blas.ts";
 import type { BlasStatus } from "./blas.ts";
-import { listReplacements } from "./kernel_registry.ts";
-import { installWasmFast, type WasmFastOptions } from "./wasm_fast.ts";
-import {
-  installSimdGemm,
-  installSimdKernels,
-  simdFma,
-  startSimdGemmThreads,
-  uninstallSimdGemm,
-  uninstallSimdKernels,
-} from "./simd/kernels.ts";
-import { installCpuFastKernels, installWasmFillIns } from "./wasm_kernels.ts";
+import { activeChains, installKernels } from "./install.ts";
+import type { KernelOptions } from "./table.ts";
+import type { WasmFastOptions } from "./wasm_fast.ts";
+import { simdFma, startSimdGemmThreads } from "./simd/kernels.ts";
 import { initWebGpu, probeWebGpu, type WebGpuAdapterInfo, type WebGpuProbe } from "./webgpu.ts";
 import { envVar } from "../util/env.ts";
 import { gemmThreadsStatus } from "./simd/gemm_threads.ts";
-import { installLstmSequence, uninstallLstmSequence } from "./lstm_sequence.ts";
+import { formatKernelUsage, type KernelUsage, kernelUsage, resetKernelUsage } from "./usage.ts";
 
-export type { BackendName, BlasStatus, WebGpuAdapterInfo, WebGpuProbe };
-export { probeWebGpu };
+export type {
+  BackendName,
+  BlasStatus,
+  KernelOptions,
+  KernelUsage,
+  WasmFastOptions,
+  WebGpuAdapterInfo,
+  WebGpuProbe,
+};
+export { formatKernelUsage, kernelUsage, probeWebGpu, resetKernelUsage };
 
 /** A backend that was tried, whether it worked, and why (not). */
 export interface BackendAttempt {
@@ -69,8 +71,13 @@ export interface BackendReport {
   reason: string;
   /** Every candidate tried, in order. */
   tried: BackendAttempt[];
-  /** Kernel fill-ins and overrides installed for the active backend, e.g. "BatchMatMul (blas)". */
+  /** Kernel fill-ins and overrides installed for the active backend, e.g. "BatchMatMul (blas)": each chain's head. */
   kernels: string[];
+  /**
+   * Every kernel we registered for the active backend and its implementation chain, tried in order, e.g.
+   * `BatchMatMul: ["blas", "fast", "native"]` (./table.ts names them).
+   */
+  chains: Record<string, string[]>;
   /** Native BLAS status (only ever enabled on wasm). */
   blas: BlasStatus;
   /** The WebGPU adapter in use (only when the active backend is webgpu). */
@@ -97,7 +104,10 @@ export interface InitBackendOptions {
    * (default true; env `SEQ2SEQ_GEMM=xnnpack` turns it off).
    */
   gemm?: boolean;
-  /** wasm speed overrides: true (default) = all, false = none, or a selection. */
+  /**
+   * wasm overrides and kernels of our own, by group (./table.ts): true (default) = all, false = none, or a selection
+   * (e.g. `{ lstm: false }`: FastLSTM composes tfjs ops).
+   */
   fast?: boolean | WasmFastOptions;
   /** Folders searched for `@tensorflow/tfjs-node*` (default: the project's and the cwd's node_modules). */
   nodeModules?: string[];
@@ -215,6 +225,25 @@ function quietCpuBanner(): void {
   if (cpu) cpu.firstUse = false;
 }
 
+/** The kernel options of `opts`: the override groups, OpenBLAS wanted, our GEMM (env `SEQ2SEQ_GEMM=xnnpack`: off). */
+function kernelOptions(opts: InitBackendOptions): KernelOptions {
+  const fast = opts.fast ?? true;
+  const groups: WasmFastOptions = fast === true ? {} : fast === false
+    ? {
+      matmul: false,
+      identity: false,
+      slice: false,
+      tanh: false,
+      gather: false,
+      attention: false,
+      lstm: false,
+      sum: false,
+      argmax: false,
+    }
+    : fast;
+  return { ...groups, blas: opts.blas ?? true, gemm: opts.gemm ?? envVar("SEQ2SEQ_GEMM") !== "xnnpack" };
+}
+
 async function tryWasm(opts: InitBackendOptions): Promise<{ attempt: BackendAttempt; blas: BlasStatus }> {
   const off: BlasStatus = { enabled: false, why: "off (blas=false)" };
   try {
@@ -224,35 +253,11 @@ async function tryWasm(opts: InitBackendOptions): Promise<{ attempt: BackendAtte
   } catch (e) {
     return { attempt: { name: "wasm", ok: false, why: `failed to initialise: ${firstLine(e)}` }, blas: off };
   }
-  installWasmFillIns();
-  const fast = opts.fast ?? true;
-  const fastOpts: WasmFastOptions = fast === true
-    ? {}
-    : fast === false
-    ? { matmul: false, identity: false, slice: false, tanh: false, gather: false, attention: false }
-    : fast;
-  let blas: BlasStatus = off;
-  uninstallSimdGemm(); // (a re-initialisation may switch between the two matmul paths)
-  if (opts.blas ?? true) {
-    blas = installBlas({ lib: opts.blasLib, threads: opts.blasThreads });
-    if (!blas.enabled) uninstallBlas();
-  } else {
-    uninstallBlas();
-  }
-  installWasmFast(fastOpts);
-  // without OpenBLAS, matmuls run on our SIMD GEMM (./simd/kernels.ts), XNNPACK behind it for what it skips
-  const gemm = opts.gemm ?? envVar("SEQ2SEQ_GEMM") !== "xnnpack";
-  if (!blas.enabled && gemm && (fastOpts.matmul ?? true)) {
-    installSimdGemm();
-    await startSimdGemmThreads();
-  }
-  if (fastOpts.attention ?? true) {
-    installSimdKernels();
-    installLstmSequence();
-  } else {
-    uninstallSimdKernels();
-    uninstallLstmSequence();
-  }
+  const kopts = kernelOptions(opts);
+  const blas = kopts.blas ? openBlas({ lib: opts.blasLib, threads: opts.blasThreads }) : off;
+  const chains = installKernels({ ...kopts, blas: blas.enabled });
+  // our GEMM on two threads where the product is big enough
+  if (chains.wasm?.BatchMatMul?.[0] === "simd-gemm") await startSimdGemmThreads();
   return { attempt: { name: "wasm", ok: true, why: "wasm (XNNPACK, SIMD)" }, blas };
 }
 
@@ -280,13 +285,9 @@ function howToGet(name: Exclude<BackendName, "auto">): string {
   }
 }
 
-function kernelsFor(backend: string): string[] {
-  return listReplacements()
-    .filter((r) => r.startsWith(`${backend}/`))
-    .map((r) => {
-      const [k, tag] = r.slice(backend.length + 1).split(":");
-      return `${k} (${tag})`;
-    });
+/** The chain heads of `backend`, as the report's `kernels` lists them: "BatchMatMul (blas)". */
+function kernelsFor(chains: Record<string, string[]>): string[] {
+  return Object.entries(chains).map(([k, chain]) => `${k} (${chain[0]})`).sort();
 }
 
 /**
@@ -317,7 +318,8 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   const tried: BackendAttempt[] = [];
   let blas: BlasStatus = { enabled: false, why: "only used with the wasm backend" };
   let adapter: WebGpuAdapterInfo | undefined;
-  installCpuFastKernels();
+  const kopts = kernelOptions(opts);
+  installKernels({ ...kopts, blas: false }); // cpu's (and wasm's until tryWasm knows whether OpenBLAS loads)
   quietCpuBanner();
 
   const attempt = async (name: Exclude<BackendName, "auto">): Promise<boolean> => {
@@ -334,6 +336,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       const { adapter: a, ...t } = await tryWebGpu(wanted === "webgpu");
       tried.push(t);
       adapter = a;
+      if (t.ok) installKernels({ ...kopts, blas: false }); // the package is loaded now: its rows too
       return t.ok;
     }
     if (name === "wasm") {
@@ -356,7 +359,15 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       const reason = wanted === "auto"
         ? (tried.length === 1 ? "first in the automatic order" : "first available in the automatic order")
         : `forced by ${source}`;
-      const report: BackendReport = { name: active, reason, tried, kernels: kernelsFor(active), blas };
+      const chains = activeChains(active);
+      const report: BackendReport = {
+        name: active,
+        reason,
+        tried,
+        kernels: kernelsFor(chains),
+        chains,
+        blas,
+      };
       if (active === "webgpu" && adapter) report.adapter = adapter;
       return report;
     }
@@ -373,6 +384,20 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   );
 }
 
+/** What the wasm matmuls run on, named by the head of BatchMatMul's chain, then the chain and how many others. */
+function matmulNote(r: BackendReport): string {
+  const chain = r.chains?.BatchMatMul ?? [];
+  const head = chain[0] ?? (r.blas.enabled ? "blas" : "native");
+  const path = head === "blas"
+    ? ` + OpenBLAS matmul (${r.blas.lib}${r.blas.threads ? `, ${r.blas.threads} threads` : ""})`
+    : head === "simd-gemm"
+    ? ` + SIMD GEMM matmul (WebAssembly${simdFma() ? ", relaxed-SIMD FMA" : ""}, ${gemmThreadsStatus()}; ` +
+      `no OpenBLAS: ${r.blas.why})`
+    : ` + XNNPACK matmul (no OpenBLAS: ${r.blas.why})`;
+  const others = Object.keys(r.chains ?? {}).length - (chain.length ? 1 : 0);
+  return chain.length ? `${path} [BatchMatMul: ${chain.join(" > ")}; ${others} more kernels]` : path;
+}
+
 /**
  * One line for logs, e.g. `backend: wasm (tfjs-node-gpu not installed; tfjs-node not installed;
  * webgpu: software adapter only (llvmpipe)) + OpenBLAS matmul`, or `backend: webgpu (forced by
@@ -385,15 +410,7 @@ export function formatBackendReport(r: BackendReport): string {
   const forced = r.reason.startsWith("forced") ? [r.reason] : [];
   const notes = [...forced, ...failed];
   let s = `backend: ${r.name}${notes.length ? ` (${notes.join("; ")})` : ""}`;
-  if (r.name === "wasm") {
-    const simd = r.kernels.includes("BatchMatMul (simd-gemm)");
-    s += r.blas.enabled
-      ? ` + OpenBLAS matmul (${r.blas.lib}${r.blas.threads ? `, ${r.blas.threads} threads` : ""})`
-      : simd
-      ? ` + SIMD GEMM matmul (WebAssembly${simdFma() ? ", relaxed-SIMD FMA" : ""}, ${gemmThreadsStatus()}; ` +
-        `no OpenBLAS: ${r.blas.why})`
-      : ` + XNNPACK matmul (no OpenBLAS: ${r.blas.why})`;
-  }
+  if (r.name === "wasm") s += matmulNote(r);
   if (r.name === "webgpu" && r.adapter) {
     s += ` on ${r.adapter.description}${r.adapter.software ? ", a software adapter (slow)" : ""}`;
   }

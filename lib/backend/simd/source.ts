@@ -481,20 +481,18 @@ export function kernelsWat(fma = false, shared = false): string {
 
   // one LSTM time step after the products: gates from z = z1 + z2 = [z_i z_f z_c z_o] (B, 4U) (the input and the
   // recurrent products), new cell and hidden state.
-  // A sigmoid gate is 0.5 + 0.5 tanh(z / 2); a hardSigmoid gate (its affine part folded into the weights) is
-  // clip(z, 0, 1). Writes a (B, 4U) (the gate activations; slot c holds g), g, c, tanh(c), h (B, U).
+  // A sigmoid gate is 0.5 + 0.5 tanh(z / 2) (the only gate kind here: the model's LSTMs gate with sigmoid; other
+  // gates are composed from tfjs ops by the caller). Writes a (B, 4U) (the gate activations; slot c holds g), g, c,
+  // tanh(c), h (B, U).
   const gateInto = (z: string, u: string) => `
-        (if (local.get $hard)
-          (then (local.set $h${u} (f32x4.pmin (f32x4.pmax ${z} (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))))
-          (else
-            ${tanhInto(`(f32x4.mul ${z} (local.get $half))`, u)}
-            (local.set $h${u} ${madd(`(local.get $h${u})`, "(local.get $half)", "(local.get $half)")})))`;
+        ${tanhInto(`(f32x4.mul ${z} (local.get $half))`, u)}
+        (local.set $h${u} ${madd(`(local.get $h${u})`, "(local.get $half)", "(local.get $half)")})`;
   // z1 + z2 at a byte offset within the row: the two products are added here rather than in a pass of their own
   const zAt = (off: string) =>
     `(f32x4.add (v128.load ${add(get("$zr"), off)}) (v128.load ${add(get("$zr2"), off)}))`;
   const lstmCell = `
   (func (export "lstm_cell") (param $z i32) (param $z2 i32) (param $cp i32) (param $a i32) (param $g i32) (param $c i32)
-    (param $tc i32) (param $hout i32) (param $B i32) (param $U i32) (param $hard i32)
+    (param $tc i32) (param $hout i32) (param $B i32) (param $U i32)
     (local $b i32) (local $j i32) (local $zr i32) (local $zr2 i32) (local $ar i32) (local $ur i32) (local $o i32)
     (local $u4 i32)
     (local $half v128) (local $vi v128) (local $vf v128) (local $vg v128) (local $vo v128) (local $vc v128)
