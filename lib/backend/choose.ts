@@ -44,6 +44,14 @@ import { initWebGpu, probeWebGpu, type WebGpuAdapterInfo, type WebGpuProbe } fro
 import { envVar } from "../util/env.ts";
 import { gemmThreadsStatus } from "./simd/gemm_threads.ts";
 import { formatKernelUsage, type KernelUsage, kernelUsage, resetKernelUsage } from "./usage.ts";
+import {
+  type BackendAttempt,
+  defaultNodeModules,
+  probeTfjsNode,
+  TFJS_VERSION,
+  type TfjsNodeProbe,
+  tryTensorflow,
+} from "./tfjs_node.ts";
 
 export type {
   BackendName,
@@ -54,14 +62,8 @@ export type {
   WebGpuAdapterInfo,
   WebGpuProbe,
 };
-export { formatKernelUsage, kernelUsage, probeWebGpu, resetKernelUsage };
-
-/** A backend that was tried, whether it worked, and why (not). */
-export interface BackendAttempt {
-  name: string;
-  ok: boolean;
-  why: string;
-}
+export type { BackendAttempt, TfjsNodeProbe };
+export { defaultNodeModules, formatKernelUsage, kernelUsage, probeTfjsNode, probeWebGpu, resetKernelUsage };
 
 /** What {@link initBackend} picked and why. */
 export interface BackendReport {
@@ -113,105 +115,8 @@ export interface InitBackendOptions {
   nodeModules?: string[];
 }
 
-/** The tfjs version our import map pins; a native backend must match it to share the engine. */
-const TFJS_VERSION = tf.version_core;
-
 function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split("\n")[0].trim();
-}
-
-/** The node_modules folders searched for native tfjs packages by default. */
-export function defaultNodeModules(): string[] {
-  const dirs: string[] = [];
-  const here = new URL("../../node_modules/", import.meta.url);
-  if (here.protocol === "file:") dirs.push(decodeURIComponent(here.pathname));
-  try {
-    dirs.push(`${Deno.cwd()}/node_modules/`);
-  } catch { /* no read permission for cwd */ }
-  return [...new Set(dirs.map((d) => d.replace(/\/+$/, "/")))];
-}
-
-/** Result of {@link probeTfjsNode}. */
-export interface TfjsNodeProbe {
-  present: boolean;
-  why: string;
-  /** Package folder and version when found. */
-  dir?: string;
-  version?: string;
-}
-
-/**
- * Is `@tensorflow/<pkg>` (tfjs-node or tfjs-node-gpu) installed with its native addon in one of
- * `dirs`? Looks at files only: nothing is imported or downloaded.
- */
-export function probeTfjsNode(
-  pkg: "tfjs-node" | "tfjs-node-gpu",
-  dirs = defaultNodeModules(),
-): TfjsNodeProbe {
-  for (const base of dirs) {
-    const dir = `${base.replace(/\/+$/, "")}/@tensorflow/${pkg}`;
-    let version: string;
-    try {
-      const meta = JSON.parse(Deno.readTextFileSync(`${dir}/package.json`)) as { version?: unknown };
-      version = String(meta.version ?? "?");
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) continue;
-      if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-        return { present: false, why: `not checked (no read permission for ${base})` };
-      }
-      return { present: false, why: `unreadable package.json in ${dir}: ${firstLine(e)}` };
-    }
-    let addon = false;
-    try {
-      for (const entry of Deno.readDirSync(`${dir}/lib`)) {
-        if (entry.isDirectory && entry.name.startsWith("napi-v")) {
-          try {
-            Deno.statSync(`${dir}/lib/${entry.name}/tfjs_binding.node`);
-            addon = true;
-          } catch { /* not in this one */ }
-        }
-      }
-    } catch { /* no lib folder */ }
-    if (!addon) {
-      return {
-        present: false,
-        dir,
-        version,
-        why: `installed (${version}) but its native addon lib/napi-v*/tfjs_binding.node is missing ` +
-          "(its install script downloads libtensorflow, which fails today: tensorflow/tfjs#8742)",
-      };
-    }
-    return { present: true, dir, version, why: `installed (${version})` };
-  }
-  return { present: false, why: "not installed" };
-}
-
-async function tryTensorflow(pkg: "tfjs-node" | "tfjs-node-gpu", dirs: string[]): Promise<BackendAttempt> {
-  const name = pkg;
-  const probe = probeTfjsNode(pkg, dirs);
-  if (!probe.present) return { name, ok: false, why: probe.why };
-  try {
-    // the package is present locally, so this resolves from node_modules without fetching
-    await import(`npm:@tensorflow/${pkg}@${probe.version}`);
-  } catch (e) {
-    return { name, ok: false, why: `installed (${probe.version}) but failed to load: ${firstLine(e)}` };
-  }
-  if (!tf.findBackendFactory("tensorflow")) {
-    return {
-      name,
-      ok: false,
-      why: `loaded (${probe.version}) but registered no 'tensorflow' backend with this tfjs ` +
-        `(${TFJS_VERSION}): versions must match`,
-    };
-  }
-  try {
-    if (!(await tf.setBackend("tensorflow"))) {
-      return { name, ok: false, why: `installed (${probe.version}) but the backend failed to initialise` };
-    }
-  } catch (e) {
-    return { name, ok: false, why: `installed (${probe.version}) but failed to initialise: ${firstLine(e)}` };
-  }
-  return { name, ok: true, why: `${pkg} ${probe.version}` };
 }
 
 async function tryWebGpu(allowSoftware: boolean): Promise<BackendAttempt & { adapter?: WebGpuAdapterInfo }> {
@@ -290,6 +195,22 @@ function kernelsFor(chains: Record<string, string[]>): string[] {
   return Object.entries(chains).map(([k, chain]) => `${k} (${chain[0]})`).sort();
 }
 
+/** The backend asked for (config `backend`, else env `SEQ2SEQ_BACKEND` when the config says "auto") and by what. */
+function wantedBackend(opts: InitBackendOptions): { wanted: BackendName; source: string } {
+  const wanted: BackendName = opts.backend ?? "auto";
+  if (!(BACKENDS as readonly string[]).includes(wanted)) {
+    throw new BackendError(`unknown backend "${wanted}": expected one of ${BACKENDS.join(", ")}`);
+  }
+  const env = wanted === "auto" ? envVar("SEQ2SEQ_BACKEND")?.trim() : undefined;
+  if (!env) return { wanted, source: "config" };
+  if (!(BACKENDS as readonly string[]).includes(env)) {
+    throw new BackendError(
+      `SEQ2SEQ_BACKEND="${env}" is not a backend: expected one of ${BACKENDS.join(", ")}`,
+    );
+  }
+  return { wanted: env as BackendName, source: "SEQ2SEQ_BACKEND" };
+}
+
 /**
  * Pick and initialise the backend (see the module doc for the order), install the kernels it
  * needs, and report what was picked and why. A forced backend that cannot be used throws a
@@ -297,23 +218,7 @@ function kernelsFor(chains: Record<string, string[]>): string[] {
  * another backend): kernel installs are idempotent.
  */
 export async function initBackend(opts: InitBackendOptions = {}): Promise<BackendReport> {
-  let wanted: BackendName = opts.backend ?? "auto";
-  let source = "config";
-  if (!(BACKENDS as readonly string[]).includes(wanted)) {
-    throw new BackendError(`unknown backend "${wanted}": expected one of ${BACKENDS.join(", ")}`);
-  }
-  if (wanted === "auto") {
-    const env = envVar("SEQ2SEQ_BACKEND")?.trim();
-    if (env) {
-      if (!(BACKENDS as readonly string[]).includes(env)) {
-        throw new BackendError(
-          `SEQ2SEQ_BACKEND="${env}" is not a backend: expected one of ${BACKENDS.join(", ")}`,
-        );
-      }
-      wanted = env as BackendName;
-      source = "SEQ2SEQ_BACKEND";
-    }
-  }
+  const { wanted, source } = wantedBackend(opts);
   const dirs = opts.nodeModules ?? defaultNodeModules();
   const tried: BackendAttempt[] = [];
   let blas: BlasStatus = { enabled: false, why: "only used with the wasm backend" };
