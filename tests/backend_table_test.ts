@@ -131,7 +131,12 @@ Deno.test("kernelUsage() counts the calls per implementation and every fallback 
     "hardSigmoid gates (the kernels gate with sigmoid)",
   ]);
   assertEquals(of("Sum").calls, { simd: 1, native: 1 });
-  assertEquals(of("Sum").fallbacks, [{ from: "simd", to: "native", reason: "not the leading axes", count: 1 }]);
+  assertEquals(of("Sum").fallbacks, [{
+    from: "simd",
+    to: "native",
+    reason: "not the leading axes",
+    count: 1,
+  }]);
   const text = formatKernelUsage();
   assertStringIncludes(text, "LstmCellForward: units 6 not a multiple of 4 -> composed tfjs ops (x1)");
   assertStringIncludes(text, "Sum simd: not the leading axes -> native (x1)");
