@@ -102,6 +102,32 @@ Deno.test("the backend report lists every kernel's chain, the native kernel last
   await initBackend({ backend: "wasm", blas: false, nodeModules: NO_NODE });
 });
 
+Deno.test("the LSTM kernels have their own option, apart from attention (initBackend's fast groups)", async () => {
+  const noLstm = await initBackend({
+    backend: "wasm",
+    blas: false,
+    fast: { lstm: false },
+    nodeModules: NO_NODE,
+  });
+  for (const k of ["LstmCellForward", "LstmSequence", "LstmSequenceBackward"]) {
+    assertEquals(noLstm.chains[k], undefined, k);
+    assertEquals(tf.getKernel(k, "wasm"), undefined, k);
+  }
+  assertEquals(noLstm.chains.AdditiveAttentionScores, ["simd"]);
+  const noAtt = await initBackend({
+    backend: "wasm",
+    blas: false,
+    fast: { attention: false },
+    nodeModules: NO_NODE,
+  });
+  assertEquals(noAtt.chains.AdditiveAttentionScores, undefined);
+  assertEquals(noAtt.chains.AdditiveAttentionScoresGrad, undefined);
+  assertEquals(noAtt.chains.LstmSequence, ["simd"]);
+  const none = await initBackend({ backend: "wasm", blas: false, fast: false, nodeModules: NO_NODE });
+  assertEquals(none.chains, { UnsortedSegmentSum: ["fill-in"] }); // training still needs the fill-in
+  await initBackend({ backend: "wasm", blas: false, nodeModules: NO_NODE });
+});
+
 Deno.test("kernelUsage() counts the calls per implementation and every fallback with its reason (units 6: composed ops)", async () => {
   await initBackend({ backend: "wasm", blas: false, nodeModules: NO_NODE });
   resetKernelUsage();

@@ -48,7 +48,6 @@ const installed = new Map<string, { backend: string; kernel: string; chain: stri
 export function chainKernel(backend: string, kernel: string, links: ChainLink[]): KernelFunc {
   const slots = links.map((l) => usageSlot(backend, kernel, l.name));
   return (args: KernelArgs) => {
-    const reasons: string[] = [];
     for (let i = 0; i < links.length; i++) {
       const why = links[i].guard ? links[i].guard!(args) : null;
       if (why === null) {
@@ -56,9 +55,9 @@ export function chainKernel(backend: string, kernel: string, links: ChainLink[])
         return links[i].run(args);
       }
       countFallback(slots[i], why, links[i + 1]?.name ?? "error");
-      reasons.push(`${links[i].name}: ${why}`);
     }
-    throw new Error(`${kernel} on ${backend}: no implementation takes this call (${reasons.join("; ")})`);
+    const reasons = links.map((l) => `${l.name}: ${l.guard!(args)}`).join("; ");
+    throw new Error(`${kernel} on ${backend}: no implementation takes this call (${reasons})`);
   };
 }
 
