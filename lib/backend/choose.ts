@@ -6,7 +6,10 @@
  * already installed with its native addon: never fetched), then `webgpu` (only with a hardware
  * adapter; a forced webgpu also runs on a software one such as Mesa llvmpipe, see ./webgpu.ts), then
  * `wasm` with the missing training kernels filled in, the speed overrides and optionally OpenBLAS
- * matmuls, then `cpu`.
+ * matmuls, then `cpu`. Every kernel we register, on every backend, comes from one table (./table.ts, installed by
+ * ./install.ts); the report names each kernel's implementation chain (`chains`), and {@linkcode kernelUsage} /
+ * {@linkcode formatKernelUsage} say afterwards which implementations served the calls and which fallbacks were
+ * taken, with their reasons.
  *
  * @example
  * ```ts
