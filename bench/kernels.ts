@@ -11,12 +11,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { makeBlasKernel, openBlas, sgemm } from "../lib/backend/blas.ts";
+import { openBlas, sgemm } from "../lib/backend/blas.ts";
 import { type BackendWasm, nativeKernel } from "../lib/backend/kernel_registry.ts";
 import { mulberry32 } from "../lib/util/rng.ts";
-import { makeFastKernel } from "../lib/backend/wasm_fast.ts";
-import { gemmBatchMatMul } from "../lib/backend/matmul.ts";
-import { simdGemm, simdGemv, startSimdGemmThreads } from "../lib/backend/simd/kernels.ts";
+import { chainOf } from "../lib/backend/install.ts";
+import { startSimdGemmThreads } from "../lib/backend/simd/kernels.ts";
 import { threadOptions } from "../lib/backend/simd/gemm_threads.ts";
 
 /** One measurement. */
@@ -187,14 +186,13 @@ export async function benchKernels(opts: { quiet?: boolean } = {}): Promise<Kern
     const a = input(b, m.a, 11), bb = input(b, m.b, 12);
     const M = m.tA ? m.a[2] : m.a[1], K = m.tA ? m.a[1] : m.a[2], N = m.tB ? m.b[1] : m.b[2];
     const flop = 2 * Math.max(m.a[0], m.b[0]) * M * N * K;
-    const variants: [string, tf.KernelFunc][] = [["native", native("BatchMatMul")], [
-      "fast",
-      makeFastKernel("BatchMatMul"),
-    ]];
-    const simd = gemmBatchMatMul(simdGemm, native("BatchMatMul"), simdGemv);
+    // each implementation of the kernel table (lib/backend/table.ts) in front of the native kernel
+    const impl = (name: string) => chainOf("wasm", "BatchMatMul", [name, "native"]);
+    const variants: [string, tf.KernelFunc][] = [["native", native("BatchMatMul")], ["fast", impl("fast")]];
+    const simd = impl("simd-gemm");
     // our SIMD GEMM (the path without OpenBLAS) on one thread, then on two where the product is big enough
     variants.push(["simd-1-thread", simd], ["simd", simd]);
-    if (blas.enabled) variants.push(["blas", makeBlasKernel("BatchMatMul")]);
+    if (blas.enabled) variants.push(["blas", impl("blas")]);
     for (const [variant, k] of variants) {
       threadOptions.enabled = variant !== "simd-1-thread";
       const ms = timeIt(() => runAndFree(b, k, { a, b: bb }, { transposeA: m.tA, transposeB: m.tB }));
@@ -251,7 +249,8 @@ export async function benchKernels(opts: { quiet?: boolean } = {}): Promise<Kern
   for (const c of memoryBound) {
     const x = input(b, c.shape, 21);
     const name = c.kernel === "Unpack" ? "value" : "x";
-    for (const [variant, k] of [["native", native(c.kernel)], ["fast", makeFastKernel(c.kernel)]] as const) {
+    const fast = chainOf("wasm", c.kernel, ["fast", "native"]);
+    for (const [variant, k] of [["native", native(c.kernel)], ["fast", fast]] as const) {
       const ms = timeIt(() => runAndFree(b, k, { [name]: x }, c.attrs));
       emit({ bench: "kernel", kernel: c.kernel, variant, case: c.case, ms, gbps: c.bytes / ms / 1e6 });
     }

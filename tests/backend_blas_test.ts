@@ -2,11 +2,12 @@
 // Skipped (ignored) where libopenblas is not installed; CI installs it so both paths are tested.
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertLessOrEqual, assertStringIncludes } from "@std/assert";
-import { blasStats, installBlas, openBlas, sgemm, uninstallBlas } from "../lib/backend/blas.ts";
+import { blasStats, openBlas, sgemm } from "../lib/backend/blas.ts";
 import { closeness, valuesOnBackends } from "./fixtures/equivalence.ts";
-import { nativeKernel, replacementTag } from "../lib/backend/kernel_registry.ts";
+import { nativeKernel } from "../lib/backend/kernel_registry.ts";
+import { activeChains, installKernels } from "../lib/backend/install.ts";
 import { mulberry32 } from "../lib/util/rng.ts";
-import { installWasmFast, matMulDims } from "../lib/backend/wasm_fast.ts";
+import { matMulDims } from "../lib/backend/wasm_fast.ts";
 
 await tf.setBackend("wasm");
 (tf.findBackend("cpu") as unknown as { firstUse: boolean }).firstUse = false; // no tfjs-node banner
@@ -57,9 +58,10 @@ Deno.test({
   name: "BLAS BatchMatMul matches cpu for every transpose and batch layout, gradients included",
   ignore,
   fn: async () => {
-    const s = installBlas();
+    const s = openBlas();
     assert(s.enabled, s.why);
-    assertEquals(replacementTag("BatchMatMul", "wasm"), "blas");
+    installKernels();
+    assertEquals(activeChains("wasm").BatchMatMul[0], "blas");
     const calls0 = blasStats.calls;
     for (const [i, c] of CASES.entries()) {
       const a = rand(size(c.a), 10 + i), b = rand(size(c.b), 50 + i);
@@ -91,7 +93,8 @@ Deno.test({
     "BLAS _FusedMatMul matches cpu with bias (vector and scalar) and relu, and falls back for other activations",
   ignore,
   fn: async () => {
-    installBlas();
+    openBlas();
+    installKernels();
     const a = rand(6 * 4, 1), b = rand(4 * 5, 2), bias = rand(5, 3);
     const cases: {
       bias?: number[];
@@ -122,7 +125,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "openBlas() reports a library that cannot be loaded, and uninstallBlas() restores the wasm kernels",
+  name:
+    "openBlas() reports a library that cannot be loaded, and installKernels() without OpenBLAS and matmul overrides restores the wasm kernels",
   ignore,
   fn: () => {
     const bad = openBlas({ lib: "/nonexistent/libopenblas-missing.so" });
@@ -130,13 +134,12 @@ Deno.test({
     assertStringIncludes(bad.why, "OpenBLAS not found");
     assertStringIncludes(bad.why, "libopenblas0");
     assert(openBlas().enabled); // back to the default library
-    installBlas();
-    uninstallBlas();
+    installKernels();
+    installKernels({ blas: false, matmul: false });
     assertEquals(tf.getKernel("BatchMatMul", "wasm"), nativeKernel("BatchMatMul", "wasm"));
     assertEquals(tf.getKernel("_FusedMatMul", "wasm"), nativeKernel("_FusedMatMul", "wasm"));
-    installWasmFast();
-    installBlas();
-    assertEquals(replacementTag("BatchMatMul", "wasm"), "blas");
+    installKernels();
+    assertEquals(activeChains("wasm").BatchMatMul, ["blas", "fast", "native"]);
   },
 });
 

@@ -26,6 +26,7 @@ Deno.test("initBackend({backend: 'cpu'}) activates cpu, says it was forced, and 
   assertEquals(r.reason, "forced by config");
   assertEquals(r.tried, [{ name: "cpu", ok: true, why: "pure JS" }]);
   assertEquals(r.kernels, ["UnsortedSegmentSum (scatter-add)"]);
+  assertEquals(r.chains, { UnsortedSegmentSum: ["scatter-add", "native"] });
   assertEquals(r.blas.enabled, false);
   assertEquals(formatBackendReport(r), "backend: cpu (forced by config)");
 });
@@ -44,8 +45,8 @@ Deno.test("initBackend({backend: 'wasm'}) installs the fill-ins and overrides an
       "GatherV2 (fast)",
       "Identity (fast)",
       "LstmCellForward (simd)",
+      "LstmSequence (simd)",
       "LstmSequenceBackward (simd)",
-      "LstmSequenceInference (simd)",
       "RowArgMax (simd)",
       "Slice (fast)",
       "SplitV (fast)",
@@ -60,8 +61,10 @@ Deno.test("initBackend({backend: 'wasm'}) installs the fill-ins and overrides an
       formatBackendReport(r),
       `backend: wasm (forced by config) + SIMD GEMM matmul (WebAssembly${
         simdFma() ? ", relaxed-SIMD FMA" : ""
-      }, ${gemmThreadsStatus()}; no OpenBLAS: off (blas=false))`,
+      }, ${gemmThreadsStatus()}; no OpenBLAS: off (blas=false)) [BatchMatMul: simd-gemm > fast > native; 15 more kernels]`,
     );
+    assertEquals(r.chains.BatchMatMul, ["simd-gemm", "fast", "native"]);
+    assertEquals(Object.keys(r.chains).length, r.kernels.length);
   }
   // training kernels work: the embedding gradient needs the fill-in
   const g = tf.tidy(() =>
@@ -189,6 +192,7 @@ Deno.test("formatBackendReport() gives one line: backend, failed candidates, mat
       { name: "wasm", ok: true, why: "wasm (XNNPACK, SIMD)" },
     ],
     kernels: [],
+    chains: {},
     blas: { enabled: true, why: "OpenBLAS", lib: "libopenblas.so.0", threads: 2 },
   };
   assertEquals(

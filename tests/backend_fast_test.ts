@@ -3,19 +3,15 @@ import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertLessOrEqual, assertThrows } from "@std/assert";
 import { closeness, valuesOnBackends } from "./fixtures/equivalence.ts";
 import { nativeKernel } from "../lib/backend/kernel_registry.ts";
-import { installWasmFillIns } from "../lib/backend/wasm_kernels.ts";
+import { activeChains, installKernels, uninstallKernels } from "../lib/backend/install.ts";
 import { mulberry32 } from "../lib/util/rng.ts";
-import {
-  FAST_KERNELS,
-  fastStats,
-  installWasmFast,
-  matMulDims,
-  uninstallWasmFast,
-} from "../lib/backend/wasm_fast.ts";
+import { FAST_KERNELS, fastStats, matMulDims } from "../lib/backend/wasm_fast.ts";
 
 await tf.setBackend("wasm");
 (tf.findBackend("cpu") as unknown as { firstUse: boolean }).firstUse = false; // no tfjs-node banner
-installWasmFast();
+/** The speed overrides of lib/backend/wasm_fast.ts only: BatchMatMul on the XNNPACK fold, no kernels of our own. */
+const FAST_ONLY = { blas: false, gemm: false, attention: false, lstm: false, sum: false, argmax: false };
+installKernels(FAST_ONLY);
 
 const rand = (n: number, seed: number) => {
   const r = mulberry32(seed);
@@ -184,20 +180,22 @@ Deno.test("Tanh override (one SIMD pass, rational approximation) matches cpu wit
   );
 });
 
-Deno.test("installWasmFast() is idempotent and uninstallWasmFast() restores every native kernel", () => {
+Deno.test("installKernels() is idempotent, an override group switched off gets the native kernel, uninstallKernels() restores them all", () => {
   const all = Object.values(FAST_KERNELS).flat();
-  assertEquals(installWasmFast().sort(), [...all].sort());
-  assertEquals(installWasmFast().sort(), [...all].sort());
+  const chains = installKernels(FAST_ONLY).wasm;
+  assertEquals(installKernels(FAST_ONLY).wasm, chains);
+  for (const k of all) assertEquals(chains[k], ["fast", "native"], k);
   for (const k of all) assert(tf.getKernel(k, "wasm") !== nativeKernel(k, "wasm"), k);
-  assertEquals(installWasmFast({ tanh: false }).sort(), all.filter((k) => k !== "Tanh").sort());
+  installKernels({ ...FAST_ONLY, tanh: false });
   assertEquals(tf.getKernel("Tanh", "wasm"), nativeKernel("Tanh", "wasm"));
-  uninstallWasmFast();
+  assertEquals(activeChains("wasm").Tanh, undefined);
+  uninstallKernels();
   for (const k of all) assertEquals(tf.getKernel(k, "wasm"), nativeKernel(k, "wasm"), k);
-  installWasmFast();
+  installKernels(FAST_ONLY);
 });
 
 Deno.test("GatherV2 override (axis 0 row copies) matches cpu for float and int tables, repeated and 2-D indices, gradient included", async () => {
-  installWasmFillIns(); // the gradient of a gather is an UnsortedSegmentSum
+  installKernels(FAST_ONLY); // the gradient of a gather is an UnsortedSegmentSum: the wasm fill-in
   const cases: [number[], number[], number[]][] = [
     [[10, 4], [3, 3, 0, 9], [4]],
     [[6, 2, 3], [5, 1, 1, 0, 2, 4], [2, 3]],

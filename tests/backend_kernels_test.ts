@@ -2,14 +2,12 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertLessOrEqual } from "@std/assert";
 import { closeness, valuesOnBackends } from "./fixtures/equivalence.ts";
-import { restoreKernel } from "../lib/backend/kernel_registry.ts";
+import { activeChains, installKernels } from "../lib/backend/install.ts";
 import { buildProbeModel, PROBE_TINY, probeTrainStep, type ProbeVariant } from "./fixtures/probe_model.ts";
 import {
   cpuDelegate,
   discoverMissingKernels,
   fillInCalls,
-  installCpuFastKernels,
-  installWasmFillIns,
   scatterAdd,
   WASM_FILL_INS,
 } from "../lib/backend/wasm_kernels.ts";
@@ -54,8 +52,10 @@ Deno.test("discoverMissingKernels() reports a kernel that no backend has", async
 });
 
 Deno.test("with the fill-ins installed the stand-in model trains on wasm and uses them", async () => {
-  assertEquals(installWasmFillIns(), [...WASM_FILL_INS]);
-  assertEquals(installWasmFillIns(), [...WASM_FILL_INS]); // idempotent
+  for (let i = 0; i < 2; i++) { // idempotent
+    installKernels();
+    for (const k of WASM_FILL_INS) assertEquals(activeChains("wasm")[k], ["fill-in"]);
+  }
   await tf.setBackend("wasm");
   const before = fillInCalls.UnsortedSegmentSum ?? 0;
   const n0 = tf.memory().numTensors;
@@ -82,11 +82,11 @@ Deno.test("scatterAdd() sums rows by segment and drops out-of-range ids", () => 
 });
 
 Deno.test("wasm UnsortedSegmentSum matches a reference and the native cpu kernel (float32, int32, 2-D ids)", async () => {
-  installWasmFillIns();
+  installKernels();
   const x = Array.from({ length: 6 * 2 * 3 }, (_, i) => (i * 7) % 11 - 5);
   const ids1 = [4, 0, 4, 9, -1, 2]; // 9 and -1 are out of range: dropped
   const expect = referenceSegmentSum(x, ids1, 6, 5);
-  restoreKernel("UnsortedSegmentSum", "cpu"); // compare against the original cpu kernel too
+  installKernels({ scatterAdd: false }); // compare against the original cpu kernel too
   for (const dtype of ["float32", "int32"] as const) {
     const [cpu, wasm] = await valuesOnBackends(() =>
       tf.unsortedSegmentSum(tf.tensor3d(x, [6, 2, 3], dtype), tf.tensor1d(ids1, "int32"), 5)
@@ -108,12 +108,12 @@ Deno.test("wasm UnsortedSegmentSum matches a reference and the native cpu kernel
 Deno.test("cpu scatter-add UnsortedSegmentSum equals the original cpu kernel", async () => {
   const x = Array.from({ length: 40 * 3 }, (_, i) => Math.sin(i));
   const ids = Array.from({ length: 40 }, (_, i) => (i * 13) % 17);
-  restoreKernel("UnsortedSegmentSum", "cpu");
+  installKernels({ scatterAdd: false });
   const [orig] = await valuesOnBackends(
     () => tf.unsortedSegmentSum(tf.tensor2d(x, [40, 3]), tf.tensor1d(ids, "int32"), 17),
     ["cpu"],
   );
-  assertEquals(installCpuFastKernels(), ["UnsortedSegmentSum"]);
+  assertEquals(installKernels().cpu, { UnsortedSegmentSum: ["scatter-add", "native"] });
   const [fast] = await valuesOnBackends(
     () => tf.unsortedSegmentSum(tf.tensor2d(x, [40, 3]), tf.tensor1d(ids, "int32"), 17),
     ["cpu"],
@@ -123,8 +123,7 @@ Deno.test("cpu scatter-add UnsortedSegmentSum equals the original cpu kernel", a
 });
 
 Deno.test("embedding gradient (gather) on wasm matches the cpu backend and finite differences", async () => {
-  installWasmFillIns();
-  installCpuFastKernels();
+  installKernels();
   const V = 7, D = 3;
   const table = Array.from({ length: V * D }, (_, i) => Math.cos(i) * 0.5);
   const ids = [3, 1, 3, 0, 6, 3, 1];

@@ -2,15 +2,14 @@
 // kernel's setupFunc, which binds the wasm functions the native kernel needs at initialisation.
 import * as tf from "@tensorflow/tfjs";
 import { assertAlmostEquals, assertEquals } from "@std/assert";
-import { installBlas } from "../lib/backend/blas.ts";
+import { openBlas } from "../lib/backend/blas.ts";
 import { nativeKernel } from "../lib/backend/kernel_registry.ts";
-import { FAST_KERNELS, installWasmFast } from "../lib/backend/wasm_fast.ts";
-import { installWasmFillIns } from "../lib/backend/wasm_kernels.ts";
+import { installKernels } from "../lib/backend/install.ts";
+import { FAST_KERNELS } from "../lib/backend/wasm_fast.ts";
 
 Deno.test("overrides installed before tf.setBackend('wasm') keep the native setupFunc and compute correctly", async () => {
   assertEquals(tf.findBackend("wasm"), null); // not initialised yet in this isolate
-  installWasmFillIns();
-  installWasmFast();
+  installKernels({ blas: false, gemm: false }); // the speed overrides, the fill-ins, our kernels
   for (const k of Object.values(FAST_KERNELS).flat()) {
     assertEquals(tf.getKernel(k, "wasm").setupFunc, nativeKernel(k, "wasm")!.setupFunc, k);
   }
@@ -26,7 +25,8 @@ Deno.test("overrides installed before tf.setBackend('wasm') keep the native setu
   const parts = tf.tidy(() => tf.unstack(a(), 1).map((p) => [...p.dataSync()]));
   assertEquals(parts, [[1, 3], [2, 4]]);
   // the BLAS kernels too (when available) keep the native setupFunc
-  if (installBlas().enabled) {
+  if (openBlas().enabled) {
+    installKernels();
     assertEquals(
       tf.getKernel("_FusedMatMul", "wasm").setupFunc,
       nativeKernel("_FusedMatMul", "wasm")!.setupFunc,

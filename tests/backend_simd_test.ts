@@ -4,12 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertLessOrEqual, assertStringIncludes, assertThrows } from "@std/assert";
 import { closeness, valuesOnBackends } from "./fixtures/equivalence.ts";
 import { initBackend } from "../lib/backend/choose.ts";
-import {
-  installSimdGemm,
-  installSimdKernels,
-  uninstallSimdGemm,
-  uninstallSimdKernels,
-} from "../lib/backend/simd/kernels.ts";
+import { activeChains, installKernels } from "../lib/backend/install.ts";
 import {
   additiveScores,
   ATT_SCORES,
@@ -17,9 +12,13 @@ import {
   lstmSequenceInference,
   rowArgMax,
 } from "../lib/backend/simd/ops.ts";
-import { replacementTag } from "../lib/backend/kernel_registry.ts";
 import { gemmThreadsStatus, threadStats } from "../lib/backend/simd/gemm_threads.ts";
-import { KERNELS_FMA_WASM_BASE64, KERNELS_WASM_BASE64 } from "../lib/backend/simd/kernels_wasm.ts";
+import {
+  KERNELS_FMA_WASM_BASE64,
+  KERNELS_SHARED_FMA_WASM_BASE64,
+  KERNELS_SHARED_WASM_BASE64,
+  KERNELS_WASM_BASE64,
+} from "../lib/backend/simd/kernels_wasm.ts";
 import { decodeBase64 } from "../lib/util/base64.ts";
 import { compileKernels } from "../tools/build_wasm.ts";
 import { mulberry32 } from "../lib/util/rng.ts";
@@ -39,9 +38,11 @@ function scoresByHand(q: number[][][], k: number[][][], v: number[]): number[][]
   );
 }
 
-Deno.test("the committed wasm binary is the compiled kernel source (run `deno task build:wasm` after editing it)", async () => {
+Deno.test("all four committed wasm binaries (plain, FMA, shared, shared+FMA) equal a fresh build of the kernel source (run `deno task build:wasm` after editing it)", async () => {
   assertEquals(decodeBase64(KERNELS_WASM_BASE64), await compileKernels(false));
   assertEquals(decodeBase64(KERNELS_FMA_WASM_BASE64), await compileKernels(true));
+  assertEquals(decodeBase64(KERNELS_SHARED_WASM_BASE64), await compileKernels(false, true));
+  assertEquals(decodeBase64(KERNELS_SHARED_FMA_WASM_BASE64), await compileKernels(true, true));
 });
 
 Deno.test("additiveScores() on wasm uses the fused kernel and matches the formula computed by hand", () => {
@@ -89,17 +90,17 @@ Deno.test("additiveScores() composes tfjs ops when A is not a multiple of 4 or t
   );
   const viaOps = additiveScores(q as tf.Tensor3D, k as tf.Tensor3D, v).arraySync();
   assertLessOrEqual(closeness(viaOps.flat(2), want.flat(2), 1e-5, 2e-6), 1);
-  uninstallSimdKernels();
+  installKernels({ blas: false, attention: false });
   try {
     assertEquals(tf.getKernel(ATT_SCORES, "wasm"), undefined);
     const [q4, k4, v4] = [rand([1, 2, 4], 23), rand([1, 3, 4], 24), rand([4], 25)];
     const composed = additiveScores(q4 as tf.Tensor3D, k4 as tf.Tensor3D, v4).arraySync();
-    installSimdKernels();
+    installKernels({ blas: false });
     const fused = additiveScores(q4 as tf.Tensor3D, k4 as tf.Tensor3D, v4).arraySync();
     assertLessOrEqual(closeness(fused.flat(2), composed.flat(2), 1e-5, 2e-6), 1);
     tf.dispose([q4, k4, v4]);
   } finally {
-    installSimdKernels();
+    installKernels({ blas: false });
   }
   tf.dispose([q, k, v]);
 });
@@ -138,9 +139,9 @@ const GEMM_CASES: { a: number[]; b: number[]; tA: boolean; tB: boolean }[] = [
 ];
 
 Deno.test("the SIMD GEMM path (no OpenBLAS) matches cpu for every transpose, batch and ragged size, gradients included", async () => {
-  installSimdGemm();
+  installKernels({ blas: false });
   try {
-    assertEquals(replacementTag("BatchMatMul", "wasm"), "simd-gemm");
+    assertEquals(activeChains("wasm").BatchMatMul[0], "simd-gemm");
     for (const [i, c] of GEMM_CASES.entries()) {
       const f = () => {
         const a = rand(c.a, 40 + i), b = rand(c.b, 60 + i);
@@ -169,7 +170,7 @@ Deno.test("the SIMD GEMM path (no OpenBLAS) matches cpu for every transpose, bat
 });
 
 Deno.test("the SIMD GEMM path computes fused matmuls with bias and relu like cpu", async () => {
-  installSimdGemm();
+  installKernels({ blas: false });
   try {
     for (const [m, k, n] of [[3, 5, 7], [10, 64, 20], [1, 3, 9]]) {
       const f = () =>
@@ -188,15 +189,15 @@ Deno.test("the SIMD GEMM path computes fused matmuls with bias and relu like cpu
 
 Deno.test("initBackend() without OpenBLAS routes matmuls to the SIMD GEMM, and SEQ2SEQ_GEMM=xnnpack or OpenBLAS do not", async () => {
   await initBackend({ backend: "wasm", blas: false });
-  assertEquals(replacementTag("BatchMatMul", "wasm"), "simd-gemm");
-  assertEquals(replacementTag("_FusedMatMul", "wasm"), "simd-gemm");
+  assertEquals(activeChains("wasm").BatchMatMul[0], "simd-gemm");
+  assertEquals(activeChains("wasm")._FusedMatMul[0], "simd-gemm");
   await initBackend({ backend: "wasm", blas: false, gemm: false });
-  assertEquals(replacementTag("BatchMatMul", "wasm"), "fast");
+  assertEquals(activeChains("wasm").BatchMatMul[0], "fast");
   await initBackend({ backend: "wasm", blas: false });
-  uninstallSimdGemm();
-  assertEquals(replacementTag("BatchMatMul", "wasm"), null);
+  installKernels({ blas: false, matmul: false });
+  assertEquals(activeChains("wasm").BatchMatMul, undefined); // the native kernel alone
   await initBackend({ backend: "wasm", blas: false });
-  assertEquals(replacementTag("BatchMatMul", "wasm"), "simd-gemm");
+  assertEquals(activeChains("wasm").BatchMatMul[0], "simd-gemm");
 });
 
 Deno.test("Sum over leading axes runs in one pass on wasm and matches cpu; other reductions still do", async () => {
@@ -221,7 +222,7 @@ Deno.test("Sum over leading axes runs in one pass on wasm and matches cpu; other
       assertLessOrEqual(closeness(wasm[j], want, 1e-5, atol), 1, `${shape} axis ${axis} output ${j}`);
     });
   }
-  assertEquals(replacementTag("Sum", "wasm"), "simd");
+  assertEquals(activeChains("wasm").Sum[0], "simd");
   assertEquals(tf.sum(tf.tensor2d([[1, 2], [3, 4]]), 0, true).shape, [1, 2]);
 });
 
@@ -275,7 +276,7 @@ Deno.test("rowArgMax() gives the first index of each row's largest value and the
   assertEquals([...wasm[0]], [1, 0, 1, 1, 2, 5, 0]); // ties: the first
   assertEquals([...wasm[1]], [...cpu[1]]);
   assertEquals([...cpu[0]], [...wasm[0]]);
-  assertEquals(replacementTag("RowArgMax", "wasm"), "simd");
+  assertEquals(activeChains("wasm").RowArgMax[0], "simd");
   const big = rand([3, 10000], 99);
   const { index, value } = rowArgMax(big as tf.Tensor2D);
   assertEquals([...index.dataSync()], [...tf.argMax(big, 1).dataSync()]);
@@ -310,7 +311,7 @@ Deno.test("the SIMD GEMM on two threads (big products) matches cpu, transposes a
 });
 
 Deno.test("the SIMD GEMM reuses a packed B only for the same tensor: a new B in the old one's memory is packed anew", () => {
-  installSimdGemm();
+  installKernels({ blas: false });
   try {
     const byHand = (a: number[][], b: number[][]) =>
       a.map((r) => b[0].map((_, j) => r.reduce((s, x, k) => s + x * b[k][j], 0)));
@@ -329,7 +330,7 @@ Deno.test("the SIMD GEMM reuses a packed B only for the same tensor: a new B in 
       tf.dispose(b);
     }
   } finally {
-    installSimdKernels();
+    installKernels({ blas: false });
   }
 });
 
@@ -363,7 +364,7 @@ Deno.test("lstmSequenceInference() on wasm (one kernel for every step) equals th
     }
   }
   await initBackend({ backend: "wasm", blas: false });
-  assertEquals(replacementTag("LstmSequenceInference", "wasm"), "simd");
+  assertEquals(activeChains("wasm").LstmSequence, ["simd"]);
 });
 
 Deno.test("a process that used the two-thread GEMM exits by itself (the worker never holds it open)", async () => {
@@ -433,11 +434,11 @@ Deno.test("FastLSTM's training step on wasm runs its recurrences in the sequence
     }
   }
   await initBackend({ backend: "wasm", blas: false });
-  assertEquals(replacementTag("LstmSequenceBackward", "wasm"), "simd");
+  assertEquals(activeChains("wasm").LstmSequenceBackward, ["simd"]);
 });
 
 Deno.test("the SIMD GEMM's packed-B cache sees a variable's new value after assign (same object, new data)", () => {
-  installSimdGemm();
+  installKernels({ blas: false });
   try {
     const w = tf.variable(rand([8, 12], 190));
     const a = rand([4, 8], 191);
@@ -450,6 +451,6 @@ Deno.test("the SIMD GEMM's packed-B cache sees a variable's new value after assi
     assert(JSON.stringify(after) !== JSON.stringify(before));
     tf.dispose([w, a]);
   } finally {
-    installSimdKernels();
+    installKernels({ blas: false });
   }
 });

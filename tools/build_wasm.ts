@@ -1,7 +1,8 @@
 /**
  * Compile the SIMD kernels' WebAssembly text (lib/backend/simd/source.ts) with wabt and write the binary, base64,
  * into lib/backend/simd/kernels_wasm.ts. Run after editing the source: `deno task build:wasm`
- * (tests/backend_simd_test.ts fails while the two disagree).
+ * (tests/backend_simd_test.ts rebuilds all four binaries, plain, FMA, shared and shared+FMA, and fails while any
+ * differs from the file).
  *
  * @module
  */

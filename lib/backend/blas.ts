@@ -1,6 +1,7 @@
 /**
- * Optional native BLAS for the `wasm` backend: `MatMul`/`BatchMatMul` and `_FusedMatMul` computed by
- * OpenBLAS's `cblas_sgemm` through Deno FFI, reading and writing the wasm heap in place (no copies).
+ * Optional native BLAS for the `wasm` backend: OpenBLAS's `cblas_sgemm` through Deno FFI as the {@link Gemm} of the
+ * `BatchMatMul`/`_FusedMatMul` kernels (./matmul.ts) and of the LSTM kernels (./lstm_sequence.ts), reading and
+ * writing the wasm heap in place (no copies); ./table.ts puts them first in the matmul chains when it is loaded.
  *
  * Used only when the process has FFI permission (`--allow-ffi` or `-A`) and the library loads
  * (Debian/Ubuntu: `apt-get install libopenblas0`; macOS: `brew install openblas`, then set
@@ -9,11 +10,8 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
-import "@tensorflow/tfjs-backend-wasm";
-import { type Gemm, gemmBatchMatMul, gemmFusedMatMul } from "./matmul.ts";
-import { simdGemv } from "./simd/kernels.ts";
-import { heapF32, nativeKernel, replaceKernel, replacementTag, restoreKernel } from "./kernel_registry.ts";
+import type { Gemm } from "./matmul.ts";
+import { heapF32 } from "./kernel_registry.ts";
 import { envVar } from "../util/env.ts";
 
 /** Whether the native BLAS path is available / in use, and why. */
@@ -187,45 +185,7 @@ export const blasGemm: Gemm = (backend, tA, tB, M, N, K, a, b, c, beta) =>
     beta,
   );
 
-// batches of one-row products go to our SIMD kernel: an FFI call per tiny product cost more than its arithmetic
-const blasBatchMatMul = (prev: tf.KernelFunc) => gemmBatchMatMul(blasGemm, prev, simdGemv);
-const blasFusedMatMul = (prev: tf.KernelFunc) => gemmFusedMatMul(blasGemm, prev, simdGemv);
-
-/**
- * The BLAS kernel function for `BatchMatMul` or `_FusedMatMul`, falling back to `fallback` (default:
- * the native wasm kernel), without registering it (for benchmarks and tests). Call {@link openBlas} first.
- */
-export function makeBlasKernel(
-  kernelName: "BatchMatMul" | "_FusedMatMul",
-  fallback?: tf.KernelFunc,
-): tf.KernelFunc {
-  const prev = fallback ?? nativeKernel(kernelName, "wasm")?.kernelFunc;
-  if (!prev) {
-    throw new Error(`wasm backend has no '${kernelName}' kernel (is @tensorflow/tfjs-backend-wasm loaded?)`);
-  }
-  return kernelName === "BatchMatMul" ? blasBatchMatMul(prev) : blasFusedMatMul(prev);
-}
-
-/** Kernels the BLAS path replaces on `wasm`. */
-export const BLAS_KERNELS: readonly string[] = ["BatchMatMul", "_FusedMatMul"];
-
-/**
- * Open OpenBLAS ({@link openBlas}) and route the wasm matmul kernels through it. Idempotent.
- * When it cannot be enabled, nothing is replaced and the status says why.
- */
-export function installBlas(opts: { lib?: string; threads?: number } = {}): BlasStatus {
-  const status = openBlas(opts);
-  if (!status.enabled) return status;
-  if (replacementTag("BatchMatMul", "wasm") !== "blas") {
-    replaceKernel("BatchMatMul", "wasm", "blas", (cur) => blasBatchMatMul(cur!.kernelFunc));
-  }
-  if (replacementTag("_FusedMatMul", "wasm") !== "blas") {
-    replaceKernel("_FusedMatMul", "wasm", "blas", (cur) => blasFusedMatMul(cur!.kernelFunc));
-  }
-  return status;
-}
-
-/** Put back the native wasm matmul kernels replaced by {@link installBlas}. */
-export function uninstallBlas(): void {
-  for (const k of BLAS_KERNELS) if (replacementTag(k, "wasm") === "blas") restoreKernel(k, "wasm");
+/** Whether OpenBLAS is loaded now (by {@link openBlas}): the kernel table (./table.ts) then offers its matmuls. */
+export function blasLoaded(): boolean {
+  return lib !== null;
 }

@@ -6,7 +6,10 @@
  * already installed with its native addon: never fetched), then `webgpu` (only with a hardware
  * adapter; a forced webgpu also runs on a software one such as Mesa llvmpipe, see ./webgpu.ts), then
  * `wasm` with the missing training kernels filled in, the speed overrides and optionally OpenBLAS
- * matmuls, then `cpu`.
+ * matmuls, then `cpu`. Every kernel we register, on every backend, comes from one table (./table.ts, installed by
+ * ./install.ts); the report names each kernel's implementation chain (`chains`), and {@linkcode kernelUsage} /
+ * {@linkcode formatKernelUsage} say afterwards which implementations served the calls and which fallbacks were
+ * taken, with their reasons.
  *
  * @example
  * ```ts
@@ -24,6 +27,7 @@
  *     { name: "wasm", ok: true, why: "" },
  *   ],
  *   kernels: [],
+ *   chains: {},
  *   blas: { enabled: true, why: "", lib: "libopenblas.so.0", threads: 2 },
  * });
  * assertEquals(line, "backend: wasm (tfjs-node not installed) + OpenBLAS matmul (libopenblas.so.0, 2 threads)");
@@ -33,33 +37,36 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { type BackendName, BACKENDS } from "../config.ts";
-import { installBlas, uninstallBlas } from "./blas.ts";
+import { openBlas } from "./blas.ts";
 import type { BlasStatus } from "./blas.ts";
-import { listReplacements } from "./kernel_registry.ts";
-import { installWasmFast, type WasmFastOptions } from "./wasm_fast.ts";
-import {
-  installSimdGemm,
-  installSimdKernels,
-  simdFma,
-  startSimdGemmThreads,
-  uninstallSimdGemm,
-  uninstallSimdKernels,
-} from "./simd/kernels.ts";
-import { installCpuFastKernels, installWasmFillIns } from "./wasm_kernels.ts";
+import { activeChains, installKernels } from "./install.ts";
+import type { KernelOptions } from "./table.ts";
+import type { WasmFastOptions } from "./wasm_fast.ts";
+import { simdFma, startSimdGemmThreads } from "./simd/kernels.ts";
 import { initWebGpu, probeWebGpu, type WebGpuAdapterInfo, type WebGpuProbe } from "./webgpu.ts";
 import { envVar } from "../util/env.ts";
 import { gemmThreadsStatus } from "./simd/gemm_threads.ts";
-import { installLstmSequence, uninstallLstmSequence } from "./lstm_sequence.ts";
+import { formatKernelUsage, type KernelUsage, kernelUsage, resetKernelUsage } from "./usage.ts";
+import {
+  type BackendAttempt,
+  defaultNodeModules,
+  probeTfjsNode,
+  TFJS_VERSION,
+  type TfjsNodeProbe,
+  tryTensorflow,
+} from "./tfjs_node.ts";
 
-export type { BackendName, BlasStatus, WebGpuAdapterInfo, WebGpuProbe };
-export { probeWebGpu };
-
-/** A backend that was tried, whether it worked, and why (not). */
-export interface BackendAttempt {
-  name: string;
-  ok: boolean;
-  why: string;
-}
+export type {
+  BackendName,
+  BlasStatus,
+  KernelOptions,
+  KernelUsage,
+  WasmFastOptions,
+  WebGpuAdapterInfo,
+  WebGpuProbe,
+};
+export type { BackendAttempt, TfjsNodeProbe };
+export { defaultNodeModules, formatKernelUsage, kernelUsage, probeTfjsNode, probeWebGpu, resetKernelUsage };
 
 /** What {@link initBackend} picked and why. */
 export interface BackendReport {
@@ -69,8 +76,13 @@ export interface BackendReport {
   reason: string;
   /** Every candidate tried, in order. */
   tried: BackendAttempt[];
-  /** Kernel fill-ins and overrides installed for the active backend, e.g. "BatchMatMul (blas)". */
+  /** Kernel fill-ins and overrides installed for the active backend, e.g. "BatchMatMul (blas)": each chain's head. */
   kernels: string[];
+  /**
+   * Every kernel we registered for the active backend and its implementation chain, tried in order, e.g.
+   * `BatchMatMul: ["blas", "fast", "native"]` (./table.ts names them).
+   */
+  chains: Record<string, string[]>;
   /** Native BLAS status (only ever enabled on wasm). */
   blas: BlasStatus;
   /** The WebGPU adapter in use (only when the active backend is webgpu). */
@@ -97,111 +109,17 @@ export interface InitBackendOptions {
    * (default true; env `SEQ2SEQ_GEMM=xnnpack` turns it off).
    */
   gemm?: boolean;
-  /** wasm speed overrides: true (default) = all, false = none, or a selection. */
+  /**
+   * wasm overrides and kernels of our own, by group (./table.ts): true (default) = all, false = none, or a selection
+   * (e.g. `{ lstm: false }`: FastLSTM composes tfjs ops).
+   */
   fast?: boolean | WasmFastOptions;
   /** Folders searched for `@tensorflow/tfjs-node*` (default: the project's and the cwd's node_modules). */
   nodeModules?: string[];
 }
 
-/** The tfjs version our import map pins; a native backend must match it to share the engine. */
-const TFJS_VERSION = tf.version_core;
-
 function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split("\n")[0].trim();
-}
-
-/** The node_modules folders searched for native tfjs packages by default. */
-export function defaultNodeModules(): string[] {
-  const dirs: string[] = [];
-  const here = new URL("../../node_modules/", import.meta.url);
-  if (here.protocol === "file:") dirs.push(decodeURIComponent(here.pathname));
-  try {
-    dirs.push(`${Deno.cwd()}/node_modules/`);
-  } catch { /* no read permission for cwd */ }
-  return [...new Set(dirs.map((d) => d.replace(/\/+$/, "/")))];
-}
-
-/** Result of {@link probeTfjsNode}. */
-export interface TfjsNodeProbe {
-  present: boolean;
-  why: string;
-  /** Package folder and version when found. */
-  dir?: string;
-  version?: string;
-}
-
-/**
- * Is `@tensorflow/<pkg>` (tfjs-node or tfjs-node-gpu) installed with its native addon in one of
- * `dirs`? Looks at files only: nothing is imported or downloaded.
- */
-export function probeTfjsNode(
-  pkg: "tfjs-node" | "tfjs-node-gpu",
-  dirs = defaultNodeModules(),
-): TfjsNodeProbe {
-  for (const base of dirs) {
-    const dir = `${base.replace(/\/+$/, "")}/@tensorflow/${pkg}`;
-    let version: string;
-    try {
-      const meta = JSON.parse(Deno.readTextFileSync(`${dir}/package.json`)) as { version?: unknown };
-      version = String(meta.version ?? "?");
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) continue;
-      if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-        return { present: false, why: `not checked (no read permission for ${base})` };
-      }
-      return { present: false, why: `unreadable package.json in ${dir}: ${firstLine(e)}` };
-    }
-    let addon = false;
-    try {
-      for (const entry of Deno.readDirSync(`${dir}/lib`)) {
-        if (entry.isDirectory && entry.name.startsWith("napi-v")) {
-          try {
-            Deno.statSync(`${dir}/lib/${entry.name}/tfjs_binding.node`);
-            addon = true;
-          } catch { /* not in this one */ }
-        }
-      }
-    } catch { /* no lib folder */ }
-    if (!addon) {
-      return {
-        present: false,
-        dir,
-        version,
-        why: `installed (${version}) but its native addon lib/napi-v*/tfjs_binding.node is missing ` +
-          "(its install script downloads libtensorflow, which fails today: tensorflow/tfjs#8742)",
-      };
-    }
-    return { present: true, dir, version, why: `installed (${version})` };
-  }
-  return { present: false, why: "not installed" };
-}
-
-async function tryTensorflow(pkg: "tfjs-node" | "tfjs-node-gpu", dirs: string[]): Promise<BackendAttempt> {
-  const name = pkg;
-  const probe = probeTfjsNode(pkg, dirs);
-  if (!probe.present) return { name, ok: false, why: probe.why };
-  try {
-    // the package is present locally, so this resolves from node_modules without fetching
-    await import(`npm:@tensorflow/${pkg}@${probe.version}`);
-  } catch (e) {
-    return { name, ok: false, why: `installed (${probe.version}) but failed to load: ${firstLine(e)}` };
-  }
-  if (!tf.findBackendFactory("tensorflow")) {
-    return {
-      name,
-      ok: false,
-      why: `loaded (${probe.version}) but registered no 'tensorflow' backend with this tfjs ` +
-        `(${TFJS_VERSION}): versions must match`,
-    };
-  }
-  try {
-    if (!(await tf.setBackend("tensorflow"))) {
-      return { name, ok: false, why: `installed (${probe.version}) but the backend failed to initialise` };
-    }
-  } catch (e) {
-    return { name, ok: false, why: `installed (${probe.version}) but failed to initialise: ${firstLine(e)}` };
-  }
-  return { name, ok: true, why: `${pkg} ${probe.version}` };
 }
 
 async function tryWebGpu(allowSoftware: boolean): Promise<BackendAttempt & { adapter?: WebGpuAdapterInfo }> {
@@ -215,6 +133,25 @@ function quietCpuBanner(): void {
   if (cpu) cpu.firstUse = false;
 }
 
+/** The kernel options of `opts`: the override groups, OpenBLAS wanted, our GEMM (env `SEQ2SEQ_GEMM=xnnpack`: off). */
+function kernelOptions(opts: InitBackendOptions): KernelOptions {
+  const fast = opts.fast ?? true;
+  const groups: WasmFastOptions = fast === true ? {} : fast === false
+    ? {
+      matmul: false,
+      identity: false,
+      slice: false,
+      tanh: false,
+      gather: false,
+      attention: false,
+      lstm: false,
+      sum: false,
+      argmax: false,
+    }
+    : fast;
+  return { ...groups, blas: opts.blas ?? true, gemm: opts.gemm ?? envVar("SEQ2SEQ_GEMM") !== "xnnpack" };
+}
+
 async function tryWasm(opts: InitBackendOptions): Promise<{ attempt: BackendAttempt; blas: BlasStatus }> {
   const off: BlasStatus = { enabled: false, why: "off (blas=false)" };
   try {
@@ -224,35 +161,11 @@ async function tryWasm(opts: InitBackendOptions): Promise<{ attempt: BackendAtte
   } catch (e) {
     return { attempt: { name: "wasm", ok: false, why: `failed to initialise: ${firstLine(e)}` }, blas: off };
   }
-  installWasmFillIns();
-  const fast = opts.fast ?? true;
-  const fastOpts: WasmFastOptions = fast === true
-    ? {}
-    : fast === false
-    ? { matmul: false, identity: false, slice: false, tanh: false, gather: false, attention: false }
-    : fast;
-  let blas: BlasStatus = off;
-  uninstallSimdGemm(); // (a re-initialisation may switch between the two matmul paths)
-  if (opts.blas ?? true) {
-    blas = installBlas({ lib: opts.blasLib, threads: opts.blasThreads });
-    if (!blas.enabled) uninstallBlas();
-  } else {
-    uninstallBlas();
-  }
-  installWasmFast(fastOpts);
-  // without OpenBLAS, matmuls run on our SIMD GEMM (./simd/kernels.ts), XNNPACK behind it for what it skips
-  const gemm = opts.gemm ?? envVar("SEQ2SEQ_GEMM") !== "xnnpack";
-  if (!blas.enabled && gemm && (fastOpts.matmul ?? true)) {
-    installSimdGemm();
-    await startSimdGemmThreads();
-  }
-  if (fastOpts.attention ?? true) {
-    installSimdKernels();
-    installLstmSequence();
-  } else {
-    uninstallSimdKernels();
-    uninstallLstmSequence();
-  }
+  const kopts = kernelOptions(opts);
+  const blas = kopts.blas ? openBlas({ lib: opts.blasLib, threads: opts.blasThreads }) : off;
+  const chains = installKernels({ ...kopts, blas: blas.enabled });
+  // our GEMM on two threads where the product is big enough
+  if (chains.wasm?.BatchMatMul?.[0] === "simd-gemm") await startSimdGemmThreads();
   return { attempt: { name: "wasm", ok: true, why: "wasm (XNNPACK, SIMD)" }, blas };
 }
 
@@ -280,13 +193,25 @@ function howToGet(name: Exclude<BackendName, "auto">): string {
   }
 }
 
-function kernelsFor(backend: string): string[] {
-  return listReplacements()
-    .filter((r) => r.startsWith(`${backend}/`))
-    .map((r) => {
-      const [k, tag] = r.slice(backend.length + 1).split(":");
-      return `${k} (${tag})`;
-    });
+/** The chain heads of `backend`, as the report's `kernels` lists them: "BatchMatMul (blas)". */
+function kernelsFor(chains: Record<string, string[]>): string[] {
+  return Object.entries(chains).map(([k, chain]) => `${k} (${chain[0]})`).sort();
+}
+
+/** The backend asked for (config `backend`, else env `SEQ2SEQ_BACKEND` when the config says "auto") and by what. */
+function wantedBackend(opts: InitBackendOptions): { wanted: BackendName; source: string } {
+  const wanted: BackendName = opts.backend ?? "auto";
+  if (!(BACKENDS as readonly string[]).includes(wanted)) {
+    throw new BackendError(`unknown backend "${wanted}": expected one of ${BACKENDS.join(", ")}`);
+  }
+  const env = wanted === "auto" ? envVar("SEQ2SEQ_BACKEND")?.trim() : undefined;
+  if (!env) return { wanted, source: "config" };
+  if (!(BACKENDS as readonly string[]).includes(env)) {
+    throw new BackendError(
+      `SEQ2SEQ_BACKEND="${env}" is not a backend: expected one of ${BACKENDS.join(", ")}`,
+    );
+  }
+  return { wanted: env as BackendName, source: "SEQ2SEQ_BACKEND" };
 }
 
 /**
@@ -296,28 +221,13 @@ function kernelsFor(backend: string): string[] {
  * another backend): kernel installs are idempotent.
  */
 export async function initBackend(opts: InitBackendOptions = {}): Promise<BackendReport> {
-  let wanted: BackendName = opts.backend ?? "auto";
-  let source = "config";
-  if (!(BACKENDS as readonly string[]).includes(wanted)) {
-    throw new BackendError(`unknown backend "${wanted}": expected one of ${BACKENDS.join(", ")}`);
-  }
-  if (wanted === "auto") {
-    const env = envVar("SEQ2SEQ_BACKEND")?.trim();
-    if (env) {
-      if (!(BACKENDS as readonly string[]).includes(env)) {
-        throw new BackendError(
-          `SEQ2SEQ_BACKEND="${env}" is not a backend: expected one of ${BACKENDS.join(", ")}`,
-        );
-      }
-      wanted = env as BackendName;
-      source = "SEQ2SEQ_BACKEND";
-    }
-  }
+  const { wanted, source } = wantedBackend(opts);
   const dirs = opts.nodeModules ?? defaultNodeModules();
   const tried: BackendAttempt[] = [];
   let blas: BlasStatus = { enabled: false, why: "only used with the wasm backend" };
   let adapter: WebGpuAdapterInfo | undefined;
-  installCpuFastKernels();
+  const kopts = kernelOptions(opts);
+  installKernels({ ...kopts, blas: false }); // cpu's (and wasm's until tryWasm knows whether OpenBLAS loads)
   quietCpuBanner();
 
   const attempt = async (name: Exclude<BackendName, "auto">): Promise<boolean> => {
@@ -334,6 +244,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       const { adapter: a, ...t } = await tryWebGpu(wanted === "webgpu");
       tried.push(t);
       adapter = a;
+      if (t.ok) installKernels({ ...kopts, blas: false }); // the package is loaded now: its rows too
       return t.ok;
     }
     if (name === "wasm") {
@@ -356,7 +267,15 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       const reason = wanted === "auto"
         ? (tried.length === 1 ? "first in the automatic order" : "first available in the automatic order")
         : `forced by ${source}`;
-      const report: BackendReport = { name: active, reason, tried, kernels: kernelsFor(active), blas };
+      const chains = activeChains(active);
+      const report: BackendReport = {
+        name: active,
+        reason,
+        tried,
+        kernels: kernelsFor(chains),
+        chains,
+        blas,
+      };
       if (active === "webgpu" && adapter) report.adapter = adapter;
       return report;
     }
@@ -373,6 +292,20 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   );
 }
 
+/** What the wasm matmuls run on, named by the head of BatchMatMul's chain, then the chain and how many others. */
+function matmulNote(r: BackendReport): string {
+  const chain = r.chains?.BatchMatMul ?? [];
+  const head = chain[0] ?? (r.blas.enabled ? "blas" : "native");
+  const path = head === "blas"
+    ? ` + OpenBLAS matmul (${r.blas.lib}${r.blas.threads ? `, ${r.blas.threads} threads` : ""})`
+    : head === "simd-gemm"
+    ? ` + SIMD GEMM matmul (WebAssembly${simdFma() ? ", relaxed-SIMD FMA" : ""}, ${gemmThreadsStatus()}; ` +
+      `no OpenBLAS: ${r.blas.why})`
+    : ` + XNNPACK matmul (no OpenBLAS: ${r.blas.why})`;
+  const others = Object.keys(r.chains ?? {}).length - (chain.length ? 1 : 0);
+  return chain.length ? `${path} [BatchMatMul: ${chain.join(" > ")}; ${others} more kernels]` : path;
+}
+
 /**
  * One line for logs, e.g. `backend: wasm (tfjs-node-gpu not installed; tfjs-node not installed;
  * webgpu: software adapter only (llvmpipe)) + OpenBLAS matmul`, or `backend: webgpu (forced by
@@ -385,15 +318,7 @@ export function formatBackendReport(r: BackendReport): string {
   const forced = r.reason.startsWith("forced") ? [r.reason] : [];
   const notes = [...forced, ...failed];
   let s = `backend: ${r.name}${notes.length ? ` (${notes.join("; ")})` : ""}`;
-  if (r.name === "wasm") {
-    const simd = r.kernels.includes("BatchMatMul (simd-gemm)");
-    s += r.blas.enabled
-      ? ` + OpenBLAS matmul (${r.blas.lib}${r.blas.threads ? `, ${r.blas.threads} threads` : ""})`
-      : simd
-      ? ` + SIMD GEMM matmul (WebAssembly${simdFma() ? ", relaxed-SIMD FMA" : ""}, ${gemmThreadsStatus()}; ` +
-        `no OpenBLAS: ${r.blas.why})`
-      : ` + XNNPACK matmul (no OpenBLAS: ${r.blas.why})`;
-  }
+  if (r.name === "wasm") s += matmulNote(r);
   if (r.name === "webgpu" && r.adapter) {
     s += ` on ${r.adapter.description}${r.adapter.software ? ", a software adapter (slow)" : ""}`;
   }

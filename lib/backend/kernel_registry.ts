@@ -1,11 +1,8 @@
 /**
- * Replace and restore TensorFlow.js kernels, keeping the backend's own implementation at hand.
- *
- * Kernel registration in tfjs is global to the process. Every replacement made here goes through
- * {@link replaceKernel}, which remembers the backend's native kernel the first time a name is
- * replaced, re-registers with the native `setupFunc` (so the native kernel still gets its wasm
- * bindings when the backend initialises later) and can put the native kernel back with
- * {@link restoreKernel}. Also: narrow types for the wasm backend's internals used by our kernels.
+ * Register our kernel functions in tfjs's (process-global) kernel registry, keeping the backend's own kernel at
+ * hand: {@link registerOwn} remembers the native kernel the first time a name is registered and keeps its
+ * `setupFunc`, {@link restoreNative} puts it back. Only ./install.ts registers (it builds every chain from the
+ * table in ./table.ts). Also: narrow types and heap views for the wasm backend's internals used by our kernels.
  *
  * @module
  */
@@ -19,43 +16,30 @@ export type KernelFunc = tf.KernelFunc;
 /** The arguments every kernel function receives. */
 export type KernelArgs = Parameters<KernelFunc>[0];
 
-interface Replacement {
-  /** The kernel the backend had before any replacement (null: the backend had none). */
-  native: tf.KernelConfig | null;
-  /** Short label of the replacement now registered (e.g. "fast", "blas", "fill-in"). */
-  tag: string;
-}
-
-const replaced = new Map<string, Replacement>();
+/** The kernel each backend had before we registered anything for it (null: none), per `backend/kernel`. */
+const natives = new Map<string, tf.KernelConfig | null>();
 const key = (kernelName: string, backendName: string) => `${backendName}/${kernelName}`;
 
 /**
- * The kernel `backendName` registered for `kernelName` before we replaced anything
- * (null if it has none). Use it as the reference in tests and as a fallback in overrides.
+ * The kernel `backendName` registered for `kernelName` before we registered anything for it (null if it has
+ * none). Use it as the reference in tests and as the last link of a chain.
  */
 export function nativeKernel(kernelName: string, backendName: string): tf.KernelConfig | null {
-  const r = replaced.get(key(kernelName, backendName));
-  if (r) return r.native;
+  const k = key(kernelName, backendName);
+  if (natives.has(k)) return natives.get(k)!;
   return tf.getKernel(kernelName, backendName) ?? null;
 }
 
 /**
- * Register `kernelFunc` for (`kernelName`, `backendName`) in place of whatever is registered now.
- * `make` receives the kernel registered right now (possibly an earlier replacement, or null) and
- * returns the new kernel function; the native kernel's `setupFunc`/`disposeFunc` are kept.
- * Returns the previous kernel config (null if none).
+ * Register `kernelFunc` for (`kernelName`, `backendName`) in place of whatever is registered now, keeping the
+ * native kernel's `setupFunc`/`disposeFunc` (so the native kernel still gets its wasm bindings when the backend
+ * initialises later). The native kernel is remembered the first time a name is registered here.
  */
-export function replaceKernel(
-  kernelName: string,
-  backendName: string,
-  tag: string,
-  make: (current: tf.KernelConfig | null) => KernelFunc,
-): tf.KernelConfig | null {
+export function registerOwn(kernelName: string, backendName: string, kernelFunc: KernelFunc): void {
   const k = key(kernelName, backendName);
   const current = tf.getKernel(kernelName, backendName) ?? null;
-  if (!replaced.has(k)) replaced.set(k, { native: current, tag });
-  const native = replaced.get(k)!.native;
-  const kernelFunc = make(current);
+  if (!natives.has(k)) natives.set(k, current);
+  const native = natives.get(k)!;
   if (current) tf.unregisterKernel(kernelName, backendName);
   tf.registerKernel({
     kernelName,
@@ -64,28 +48,16 @@ export function replaceKernel(
     setupFunc: native?.setupFunc,
     disposeFunc: native?.disposeFunc,
   });
-  replaced.get(k)!.tag = tag;
-  return current;
 }
 
-/** Put the native kernel back (or unregister a fill-in the backend never had). No-op if not replaced. */
-export function restoreKernel(kernelName: string, backendName: string): void {
+/** Put the native kernel back (or unregister a kernel the backend never had). No-op if never registered here. */
+export function restoreNative(kernelName: string, backendName: string): void {
   const k = key(kernelName, backendName);
-  const r = replaced.get(k);
-  if (!r) return;
+  if (!natives.has(k)) return;
+  const native = natives.get(k)!;
   if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);
-  if (r.native) tf.registerKernel(r.native);
-  replaced.delete(k);
-}
-
-/** The tag of our replacement currently registered for the kernel, or null if it is the native one. */
-export function replacementTag(kernelName: string, backendName: string): string | null {
-  return replaced.get(key(kernelName, backendName))?.tag ?? null;
-}
-
-/** Every replacement now in place, as `"<backend>/<kernel>:<tag>"` strings, sorted. */
-export function listReplacements(): string[] {
-  return [...replaced.entries()].map(([k, r]) => `${k}:${r.tag}`).sort();
+  if (native) tf.registerKernel(native);
+  natives.delete(k);
 }
 
 /** View a kernel's backend argument as the wasm backend (our wasm kernels only run on it). */

@@ -1,45 +1,41 @@
 /**
- * A whole LSTM layer's forward steps at inference in one kernel, `LstmSequenceInference`, for the `wasm` backend:
- * per time step the recurrent product (OpenBLAS where it is installed, else our SIMD GEMM) and the SIMD LSTM cell,
- * straight on heap buffers allocated once per call. Composed from tfjs ops the same steps cost an engine call, a
- * tidy scope and fresh tensors per step and per op, and a stack of the steps at the end.
+ * A whole LSTM layer's forward steps in one kernel, `LstmSequence`, and its backward recurrence,
+ * `LstmSequenceBackward`, for the `wasm` backend: per time step the recurrent product (the {@link Gemm} the kernel
+ * table gives: OpenBLAS where it is loaded, else our SIMD GEMM; see ../table.ts) and the SIMD LSTM cell (sigmoid
+ * gates), straight on heap buffers allocated once per call. Composed from tfjs ops the same steps cost an engine
+ * call, a tidy scope and fresh tensors per step and per op, and a stack of the steps at the end.
  *
- * Inputs: `xw (T*B, 4U)`, the input products of every step, time-major (step s is rows s*B .. s*B+B-1), bias
- * included; `rw (U, 4U)`; `h0, c0 (B, U)`. Attr `hard`: hardSigmoid gates (affine part folded into xw and rw).
- * Outputs: `hs (T, B, U)` time-major, `hT`, `cT (B, U)`. lib/model/support/fast_lstm.ts calls it through
- * `lstmSequenceInference` (./simd/ops.ts) outside a gradient tape.
+ * Forward inputs: `xw (T*B, 4U)`, the input products of every step, time-major (step s is rows s*B .. s*B+B-1),
+ * bias included; `rw (U, 4U)`; `h0, c0 (B, U)`. Outputs: `hs (T, B, U)` time-major, `hT`, `cT (B, U)`, and with
+ * attr `keep` (training) every step's gates, g, c and tanh(c) too. lib/model/support/fast_lstm.ts calls it through
+ * `lstmSequenceInference` and `lstmSequenceTrain` (./simd/ops.ts).
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import "@tensorflow/tfjs-backend-wasm";
-import {
-  asWasm,
-  heapOffset,
-  type KernelArgs,
-  replaceKernel,
-  replacementTag,
-  restoreKernel,
-} from "./kernel_registry.ts";
-import { blasGemm } from "./blas.ts";
-import { lstmCellRaw, simdGemm } from "./simd/kernels.ts";
+import { asWasm, heapOffset, type KernelArgs } from "./kernel_registry.ts";
+import { lstmCellRaw } from "./simd/kernels.ts";
 import type { Gemm } from "./matmul.ts";
 
 import { LSTM_BACKWARD, LSTM_SEQUENCE } from "./simd/ops.ts";
 export { LSTM_BACKWARD, LSTM_SEQUENCE };
 
-/** The recurrent products go where the matmuls go: OpenBLAS when it is installed, else our GEMM. */
-function recurrentGemm(): Gemm {
-  return replacementTag("BatchMatMul", "wasm") === "blas" ? blasGemm : simdGemm;
+/** The forward kernel function with its recurrent products on `gemm`. */
+export function lstmSequenceKernel(gemm: Gemm): tf.KernelFunc {
+  return ((args: KernelArgs) => lstmSequenceSteps(gemm, args)) as unknown as tf.KernelFunc;
 }
 
-function lstmSequenceKernel({ inputs, attrs, backend: b }: KernelArgs): tf.TensorInfo[] {
+/** The backward kernel function with its recurrent products on `gemm`. */
+export function lstmBackwardKernel(gemm: Gemm): tf.KernelFunc {
+  return ((args: KernelArgs) => lstmBackwardSteps(gemm, args)) as unknown as tf.KernelFunc;
+}
+
+function lstmSequenceSteps(gemm: Gemm, { inputs, attrs, backend: b }: KernelArgs): tf.TensorInfo[] {
   const { xw, rw, h0, c0 } = inputs as Record<string, tf.TensorInfo>;
   const backend = asWasm(b);
   const [B, u] = h0.shape;
   const T = xw.shape[0] / B;
   const keep = !!attrs!.keep; // training: every step's gates, g, c and tanh(c) are outputs too
-  const gemm = recurrentGemm();
   const hs = backend.makeOutput([T, B, u], "float32");
   const hT = backend.makeOutput([B, u], "float32"), cT = backend.makeOutput([B, u], "float32");
   const kept = keep
@@ -67,7 +63,6 @@ function lstmSequenceKernel({ inputs, attrs, backend: b }: KernelArgs): tf.Tenso
         addr(hs, s * B * u),
         B,
         u,
-        !!attrs!.hard,
       );
       hPrev = at(hs, s * B * u);
       cPrevPtr = cNew;
@@ -88,11 +83,10 @@ function lstmSequenceKernel({ inputs, attrs, backend: b }: KernelArgs): tf.Tenso
  * gradient left at step 0 `(B, U)`. Per step, from the last: `dh = dy_s + dz_{s+1} rw^T`,
  * `dc = dh q_s + dc_{s+1} f_{s+1}`, `dz_s = [dc, dc, dc, dh] p_s`.
  */
-function lstmBackwardKernel({ inputs, backend: b }: KernelArgs): tf.TensorInfo[] {
+function lstmBackwardSteps(gemm: Gemm, { inputs, backend: b }: KernelArgs): tf.TensorInfo[] {
   const { dy, rw, p, q, f } = inputs as Record<string, tf.TensorInfo>;
   const backend = asWasm(b);
   const [T, B, u4] = p.shape, u = u4 / 4, n = B * u;
-  const gemm = recurrentGemm();
   const dz = backend.makeOutput([T, B, u4], "float32"), dcOut = backend.makeOutput([B, u], "float32");
   const scratch = backend.makeOutput([2 * n], "float32"); // dh, then dc
   try {
@@ -127,21 +121,4 @@ function lstmBackwardKernel({ inputs, backend: b }: KernelArgs): tf.TensorInfo[]
     backend.disposeData(scratch.dataId);
   }
   return [dz, dcOut];
-}
-
-/** Register the kernels for `wasm` (idempotent; initBackend does it). */
-export function installLstmSequence(): void {
-  if (replacementTag(LSTM_SEQUENCE, "wasm") !== "simd") {
-    replaceKernel(LSTM_SEQUENCE, "wasm", "simd", () => lstmSequenceKernel as unknown as tf.KernelFunc);
-  }
-  if (replacementTag(LSTM_BACKWARD, "wasm") !== "simd") {
-    replaceKernel(LSTM_BACKWARD, "wasm", "simd", () => lstmBackwardKernel as unknown as tf.KernelFunc);
-  }
-}
-
-/** Unregister them (fast_lstm.ts then composes the steps from tfjs ops). */
-export function uninstallLstmSequence(): void {
-  for (const k of [LSTM_SEQUENCE, LSTM_BACKWARD]) {
-    if (replacementTag(k, "wasm") === "simd") restoreKernel(k, "wasm");
-  }
 }

@@ -1,6 +1,7 @@
 /**
  * Kernels that training needs and the `wasm` backend lacks, filled in with JS kernels that work
- * directly on the wasm heap; a fast scatter-add `UnsortedSegmentSum` for the `cpu` backend; and
+ * directly on the wasm heap; a fast scatter-add `UnsortedSegmentSum` for the `cpu` backend (both registered
+ * through the kernel table, ./table.ts); and
  * {@link discoverMissingKernels}, which finds by running code which kernels a backend lacks.
  *
  * Discovery on the stand-in model (forward, backward, RMSprop update, clipping by global norm,
@@ -11,14 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import {
-  asWasm,
-  type KernelArgs,
-  nativeKernel,
-  replaceKernel,
-  replacementTag,
-  sizeOf,
-} from "./kernel_registry.ts";
+import { asWasm, type KernelArgs, nativeKernel, sizeOf } from "./kernel_registry.ts";
 
 /** Kernels the wasm backend lacks and training needs, each filled in by this module. */
 export const WASM_FILL_INS: readonly string[] = ["UnsortedSegmentSum"];
@@ -63,7 +57,11 @@ function segmentShapes(x: tf.TensorInfo, segmentIds: tf.TensorInfo, numSegments:
   return { outShape: [numSegments, ...rest], inner: sizeOf(rest) };
 }
 
-function wasmUnsortedSegmentSum({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo {
+/**
+ * The wasm fill-in `UnsortedSegmentSum`, a scatter-add on the heap. Never delegates to the cpu kernel (that one
+ * loops over every segment: minutes per call for a 10k vocabulary).
+ */
+export function wasmUnsortedSegmentSum({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo {
   const b = asWasm(backend);
   const x = inputs.x!, segmentIds = inputs.segmentIds!;
   const numSegments = attrs!.numSegments as number;
@@ -84,7 +82,11 @@ interface CpuBackendLike {
   makeTensorInfo(shape: number[], dtype: tf.DataType, values?: tf.BackendValues): tf.TensorInfo;
 }
 
-function cpuUnsortedSegmentSum({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo {
+/**
+ * The cpu backend's `UnsortedSegmentSum` as a scatter-add (O(n x inner)); the native one builds a mask per segment
+ * (O(numSegments x n x inner)).
+ */
+export function cpuUnsortedSegmentSum({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo {
   const b = backend as CpuBackendLike;
   const x = inputs.x!, segmentIds = inputs.segmentIds!;
   const numSegments = attrs!.numSegments as number;
@@ -96,33 +98,6 @@ function cpuUnsortedSegmentSum({ inputs, attrs, backend }: KernelArgs): tf.Tenso
     : new Float32Array(numSegments * inner);
   scatterAdd(xv, ids, inner, numSegments, out);
   return b.makeTensorInfo(outShape, x.dtype, out);
-}
-
-/**
- * Register the wasm fill-ins ({@link WASM_FILL_INS}). Idempotent; returns the kernel names now
- * filled in. Never delegates to the cpu kernel (that one loops over every segment: minutes per
- * call for a 10k vocabulary).
- */
-export function installWasmFillIns(): string[] {
-  if (replacementTag("UnsortedSegmentSum", "wasm") !== "fill-in") {
-    if (nativeKernel("UnsortedSegmentSum", "wasm")) {
-      // a future tfjs release has its own: keep it
-      return [];
-    }
-    replaceKernel("UnsortedSegmentSum", "wasm", "fill-in", () => wasmUnsortedSegmentSum);
-  }
-  return [...WASM_FILL_INS];
-}
-
-/**
- * Replace the cpu backend's `UnsortedSegmentSum` (O(numSegments x n x inner): it builds a mask per
- * segment) by a scatter-add (O(n x inner)). Idempotent; returns the names of the kernels replaced.
- */
-export function installCpuFastKernels(): string[] {
-  if (replacementTag("UnsortedSegmentSum", "cpu") !== "scatter-add") {
-    replaceKernel("UnsortedSegmentSum", "cpu", "scatter-add", () => cpuUnsortedSegmentSum);
-  }
-  return ["UnsortedSegmentSum"];
 }
 
 /**

@@ -29,7 +29,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type KernelArgs, replaceKernel } from "./kernel_registry.ts";
+import type { KernelArgs } from "./kernel_registry.ts";
 
 /** The npm package providing the backend; its version must match `@tensorflow/tfjs`. */
 export const WEBGPU_PACKAGE = "@tensorflow/tfjs-backend-webgpu@4.22.0";
@@ -236,36 +236,37 @@ let loading: Promise<string | null> | null = null;
 /** Inputs the webgpu AddN kernel sums correctly (tfjs-backend-webgpu 4.22 ignores inputs past the 4th). */
 export const ADDN_MAX_INPUTS = 4;
 
+/** The guard of {@linkcode addNGroups}: more inputs than the native kernel sums. */
+export function addNGuard(args: KernelArgs): string | null {
+  return Object.keys(args.inputs).length > ADDN_MAX_INPUTS ? null : `at most ${ADDN_MAX_INPUTS} inputs`;
+}
+
 /**
  * tfjs-backend-webgpu 4.22's `AddN` silently sums only its first four inputs (`tf.addN` of 16 tensors returns
- * the sum of 4), which broke gradient clipping by global norm. Replace it with a kernel that sums groups of at
- * most four with the original kernel and then sums the partial results the same way. Idempotent.
+ * the sum of 4), which broke gradient clipping by global norm. This kernel sums groups of at most four with the
+ * `native` kernel and then sums the partial results the same way (registered through ./table.ts).
  */
-export function fixAddN(): void {
-  if (!tf.getKernel("AddN", "webgpu")) return;
-  replaceKernel("AddN", "webgpu", "addn-groups", (current) => {
-    const native = current!.kernelFunc;
-    // tfjs passes AddN its inputs as an array (typed as a named map)
-    const sum = (inputs: tf.TensorInfo[], backend: KernelArgs["backend"]): tf.TensorInfo => {
-      if (inputs.length <= ADDN_MAX_INPUTS) {
-        return native({
-          inputs: inputs as unknown as tf.NamedTensorInfoMap,
-          backend,
-          attrs: {},
-        }) as tf.TensorInfo;
-      }
-      const partial: tf.TensorInfo[] = [];
-      for (let i = 0; i < inputs.length; i += ADDN_MAX_INPUTS) {
-        partial.push(sum(inputs.slice(i, i + ADDN_MAX_INPUTS), backend));
-      }
-      const out = sum(partial, backend);
-      for (const t of partial) {
-        (backend as unknown as { disposeData(id: unknown): void }).disposeData(t.dataId);
-      }
-      return out;
-    };
-    return ({ inputs, backend }) => sum(Object.values(inputs) as tf.TensorInfo[], backend);
-  });
+export function addNGroups(native: tf.KernelFunc): tf.KernelFunc {
+  // tfjs passes AddN its inputs as an array (typed as a named map)
+  const sum = (inputs: tf.TensorInfo[], backend: KernelArgs["backend"]): tf.TensorInfo => {
+    if (inputs.length <= ADDN_MAX_INPUTS) {
+      return native({
+        inputs: inputs as unknown as tf.NamedTensorInfoMap,
+        backend,
+        attrs: {},
+      }) as tf.TensorInfo;
+    }
+    const partial: tf.TensorInfo[] = [];
+    for (let i = 0; i < inputs.length; i += ADDN_MAX_INPUTS) {
+      partial.push(sum(inputs.slice(i, i + ADDN_MAX_INPUTS), backend));
+    }
+    const out = sum(partial, backend);
+    for (const t of partial) {
+      (backend as unknown as { disposeData(id: unknown): void }).disposeData(t.dataId);
+    }
+    return out;
+  };
+  return ({ inputs, backend }) => sum(Object.values(inputs) as tf.TensorInfo[], backend);
 }
 
 /** Import the backend package once; returns null or why it failed. */
@@ -311,8 +312,7 @@ export async function initWebGpu(opts: { allowSoftware: boolean }): Promise<WebG
     if (previous) await tf.setBackend(previous);
     return { ok: false, why: `${adapter.description}: failed to initialise: ${firstLine(e)}`, adapter };
   }
-  guardSyncReads(tf.backend());
-  fixAddN();
+  guardSyncReads(tf.backend()); // (the AddN fix is in the kernel table: ./table.ts)
   return {
     ok: true,
     why: adapter.software ? `${adapter.description}, a software adapter (slow)` : adapter.description,

@@ -1,32 +1,53 @@
 /**
  * The ops our kernels implement (./kernels.ts, ../lstm_sequence.ts), as the model code calls them: each runs the
- * kernel where the active backend has registered it and otherwise composes tfjs ops or returns null for the caller
- * to do so. This module imports tfjs only, not the wasm backend, so that importing the model does not make wasm
- * the default backend.
+ * kernel where the active backend has registered it and the call is one the kernel takes (sizes a multiple of 4,
+ * sigmoid gates), and otherwise composes tfjs ops or returns null for the caller to do so; every such fallback is
+ * counted with its reason (see `kernelUsage` in ../usage.ts). This module imports tfjs only, not the wasm backend,
+ * so that importing the model does not make wasm the default backend.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { countOpFallback } from "../usage.ts";
 
 /** Name of the fused additive-attention scores kernel (inputs q, k, v). */
 export const ATT_SCORES = "AdditiveAttentionScores";
 /** Name of its gradient kernel (inputs dy, q, k, v; outputs dq, dk, dv). */
 export const ATT_SCORES_GRAD = "AdditiveAttentionScoresGrad";
-/** Name of the LSTM cell kernel (inputs z1, z2, c; attr hard; outputs a, g, c, tanh(c), h): {@linkcode lstmCell}. */
+/** Name of the LSTM cell kernel (inputs z1, z2, c; attr z1Row; outputs a, g, c, tanh(c), h): {@linkcode lstmCell}. */
 export const LSTM_CELL = "LstmCellForward";
 /** Name of the row arg-max kernel (input x (R, C); outputs the index (R) int32 and the value (R)). */
 export const ROW_ARGMAX = "RowArgMax";
-/** Name of the LSTM layer's forward kernel (../lstm_sequence.ts). */
-export const LSTM_SEQUENCE = "LstmSequenceInference";
+/** Name of the LSTM layer's forward kernel, for inference and training (../lstm_sequence.ts). */
+export const LSTM_SEQUENCE = "LstmSequence";
 /** Name of the LSTM layer's backward recurrence kernel (../lstm_sequence.ts). */
 export const LSTM_BACKWARD = "LstmSequenceBackward";
+
+/**
+ * Why `kernel` does not run this call on the active backend (and count that fallback), or null when it does:
+ * `refusal` is the call's own reason (a shape, a gate kind), checked once the kernel is known to be there.
+ */
+function skipKernel(kernel: string, refusal: () => string | null): string | null {
+  const backend = tf.getBackend();
+  const why = tf.getKernel(kernel, backend) === undefined ? `no kernel on ${backend}` : refusal();
+  if (why !== null) countOpFallback(backend, kernel, why);
+  return why;
+}
+
+/** The gate kind the LSTM kernels compute (sigmoid), or why not. */
+const gateRefusal = (gate: string) =>
+  gate === "sigmoid" ? null : `${gate} gates (the kernels gate with sigmoid)`;
+
+/** `units` a multiple of 4 (the kernels' SIMD width), or why not. */
+const unitsRefusal = (u: number) => u % 4 === 0 ? null : `units ${u} not a multiple of 4`;
 
 /**
  * For each row of `x (R, C)` (C > 0) the first index of its largest value (int32) and that value: one pass on wasm,
  * `tf.argMax` and `tf.max` elsewhere. Not differentiable.
  */
 export function rowArgMax(x: tf.Tensor2D): { index: tf.Tensor1D; value: tf.Tensor1D } {
-  if (x.dtype === "float32" && x.shape[1] > 0 && tf.getKernel(ROW_ARGMAX, tf.getBackend()) !== undefined) {
+  const refusal = () => x.dtype !== "float32" ? `dtype ${x.dtype}` : x.shape[1] === 0 ? "no columns" : null;
+  if (skipKernel(ROW_ARGMAX, refusal) === null) {
     const [index, value] = tf.engine().runKernel(ROW_ARGMAX, { x }, {}) as tf.Tensor1D[];
     return { index, value };
   }
@@ -41,9 +62,9 @@ export function rowArgMax(x: tf.Tensor2D): { index: tf.Tensor1D; value: tf.Tenso
  * 4): from the pre-activations `z = z1 + z2 (B, 4U)` (the input and the recurrent products, gate order i, f, c, o;
  * z1's rows are read from row `z1Row` on, so that one step of a time-major (T*B, 4U) product is used in place)
  * and the cell state `c (B, U)`, returns `[a (B, 4U), g, c', tanh(c'), h' (B, U)]`: the gate activations
- * (`sigmoid`, or `hardSigmoid` with its affine part already folded into z, i.e. clip(z, 0, 1); the c slot of `a`
- * holds g), `g = tanh(z_c)`, `c' = f c + i g`, `h' = o tanh(c')`. Not differentiable (the LSTM's own backward pass
- * uses the outputs). Returns null where the kernel is not available; the caller composes tfjs ops.
+ * (`sigmoid`; the c slot of `a` holds g), `g = tanh(z_c)`, `c' = f c + i g`, `h' = o tanh(c')`. Not differentiable
+ * (the LSTM's own backward pass uses the outputs). Returns null where the kernel is not available, U is not a
+ * multiple of 4 or `gate` is `hardSigmoid` (no kernel gates with it); the caller composes tfjs ops.
  */
 export function lstmCell(
   z1: tf.Tensor2D,
@@ -52,14 +73,11 @@ export function lstmCell(
   gate: "sigmoid" | "hardSigmoid",
   z1Row = 0,
 ): tf.Tensor2D[] | null {
-  if (c.shape[1] % 4 !== 0 || tf.getKernel(LSTM_CELL, tf.getBackend()) === undefined) return null;
+  if (skipKernel(LSTM_CELL, () => gateRefusal(gate) ?? unitsRefusal(c.shape[1])) !== null) return null;
   if (z1Row < 0 || z1Row + c.shape[0] > z1.shape[0]) {
     throw new RangeError(`lstmCell: rows ${z1Row}..${z1Row + c.shape[0] - 1} are outside z1 [${z1.shape}]`);
   }
-  return tf.engine().runKernel(LSTM_CELL, { z1, z2, c }, {
-    hard: gate === "hardSigmoid",
-    z1Row,
-  }) as tf.Tensor2D[];
+  return tf.engine().runKernel(LSTM_CELL, { z1, z2, c }, { z1Row }) as tf.Tensor2D[];
 }
 
 /** The fused scores as a differentiable op: the kernel forward, its gradient kernel backward (built once). */
@@ -88,7 +106,8 @@ const fusedScores = tf.customGrad((qi, ki, vi, save) => {
 export function additiveScores(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor): tf.Tensor3D {
   const [b, td, a] = q.shape;
   const te = k.shape[1];
-  const fused = a % 4 === 0 && tf.getKernel(ATT_SCORES, tf.getBackend()) !== undefined;
+  const fused =
+    skipKernel(ATT_SCORES, () => a % 4 === 0 ? null : `attention units ${a} not a multiple of 4`) === null;
   if (!fused) {
     return tf.tidy(() => {
       const hidden = tf.tanh(tf.add(tf.reshape(q, [b, td, 1, a]), tf.reshape(k, [b, 1, te, a])));
@@ -98,9 +117,18 @@ export function additiveScores(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor): tf
   return tf.tidy(() => fusedScores(q, k, tf.reshape(v, [a])) as tf.Tensor3D);
 }
 
+/** Why the sequence kernel does not take these operands, or null. */
+function sequenceRefusal(xw: tf.Tensor2D, rw: tf.Tensor2D, h0: tf.Tensor2D, gate: string): string | null {
+  const [b, u] = h0.shape;
+  if (xw.shape[0] === 0) return "no time steps";
+  if (xw.shape[0] % b !== 0 || rw.size !== 4 * u * u) return "operand shapes do not fit";
+  return gateRefusal(gate) ?? unitsRefusal(u);
+}
+
 /**
- * The kernel's outputs `[hs (T, B, U) time-major, hT, cT]`, or null where the active backend lacks it (or U is not a
- * multiple of 4, or there are no steps). Not differentiable: inference only.
+ * The kernel's outputs `[hs (T, B, U) time-major, hT, cT]`, or null where the active backend lacks it, U is not a
+ * multiple of 4, there are no steps or `gate` is `hardSigmoid` (no kernel gates with it). Not differentiable:
+ * inference only.
  */
 export function lstmSequenceInference(
   xw: tf.Tensor2D,
@@ -109,12 +137,8 @@ export function lstmSequenceInference(
   c0: tf.Tensor2D,
   gate: "sigmoid" | "hardSigmoid",
 ): [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D] | null {
-  const [b, u] = h0.shape;
-  if (u % 4 !== 0 || xw.shape[0] === 0 || xw.shape[0] % b !== 0 || rw.size !== 4 * u * u) {
-    return null;
-  }
-  if (tf.getKernel(LSTM_SEQUENCE, tf.getBackend()) === undefined) return null;
-  return tf.engine().runKernel(LSTM_SEQUENCE, { xw, rw, h0, c0 }, { hard: gate === "hardSigmoid" }) as [
+  if (skipKernel(LSTM_SEQUENCE, () => sequenceRefusal(xw, rw, h0, gate)) !== null) return null;
+  return tf.engine().runKernel(LSTM_SEQUENCE, { xw, rw, h0, c0 }, {}) as [
     tf.Tensor3D,
     tf.Tensor2D,
     tf.Tensor2D,
@@ -123,7 +147,8 @@ export function lstmSequenceInference(
 
 /**
  * The LSTM layer's forward steps keeping what the backward pass needs: `[hs (T, B, U), hT, cT, a (T, B, 4U), g, c,
- * tanh(c) (T, B, U)]`, all time-major (c holds c_1..c_T), or null where the active backend lacks the kernel.
+ * tanh(c) (T, B, U)]`, all time-major (c holds c_1..c_T), or null where the active backend lacks the kernel or the
+ * call is not one it takes (as {@linkcode lstmSequenceInference}).
  */
 export function lstmSequenceTrain(
   xw: tf.Tensor2D,
@@ -132,13 +157,8 @@ export function lstmSequenceTrain(
   c0: tf.Tensor2D,
   gate: "sigmoid" | "hardSigmoid",
 ): tf.Tensor[] | null {
-  const [b, u] = h0.shape;
-  if (u % 4 !== 0 || xw.shape[0] === 0 || xw.shape[0] % b !== 0 || rw.size !== 4 * u * u) return null;
-  if (tf.getKernel(LSTM_SEQUENCE, tf.getBackend()) === undefined) return null;
-  return tf.engine().runKernel(LSTM_SEQUENCE, { xw, rw, h0, c0 }, {
-    hard: gate === "hardSigmoid",
-    keep: true,
-  }) as tf.Tensor[];
+  if (skipKernel(LSTM_SEQUENCE, () => sequenceRefusal(xw, rw, h0, gate)) !== null) return null;
+  return tf.engine().runKernel(LSTM_SEQUENCE, { xw, rw, h0, c0 }, { keep: true }) as tf.Tensor[];
 }
 
 /**
@@ -152,6 +172,6 @@ export function lstmBackwardSteps(
   q: tf.Tensor3D,
   f: tf.Tensor3D,
 ): [tf.Tensor3D, tf.Tensor2D] | null {
-  if (tf.getKernel(LSTM_BACKWARD, tf.getBackend()) === undefined) return null;
+  if (skipKernel(LSTM_BACKWARD, () => null) !== null) return null;
   return tf.engine().runKernel(LSTM_BACKWARD, { dy, rw, p, q, f }, {}) as [tf.Tensor3D, tf.Tensor2D];
 }

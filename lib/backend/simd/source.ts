@@ -130,6 +130,71 @@ const hsum = (v: string) =>
 export const GEMM_MR = 6;
 export const GEMM_NR = 8;
 
+/** The micro-kernel's accumulators: `MR` rows x two v128 of C. */
+const GEMM_ACCS = [...Array(GEMM_MR * 2).keys()].map((i) => `$c${i}`);
+// store one row-half of the block: C[i + r, j + 4h .. +3] (= acc, or += acc when beta)
+const storeFull = (r: number, h: number) => {
+  const addr = `(i32.add (local.get $crow${r}) (i32.const ${16 * h}))`;
+  return `(if (local.get $beta)
+      (then (v128.store ${addr} (f32x4.add (v128.load ${addr}) (local.get $c${2 * r + h}))))
+      (else (v128.store ${addr} (local.get $c${2 * r + h}))))`;
+};
+// a partial panel (N % NR columns): through the 32-byte scratch at $tmp, then one float at a time
+const storePartial = (r: number) => `
+      (v128.store (local.get $tmp) (local.get $c${2 * r}))
+      (v128.store offset=16 (local.get $tmp) (local.get $c${2 * r + 1}))
+      (local.set $x (i32.const 0))
+      (block $pd${r} (loop $pl${r}
+        (br_if $pd${r} (i32.ge_u (local.get $x) (local.get $nv)))
+        (local.set $addr (i32.add (local.get $crow${r}) (i32.shl (local.get $x) (i32.const 2))))
+        (f32.store (local.get $addr) (f32.add
+          (f32.load (i32.add (local.get $tmp) (i32.shl (local.get $x) (i32.const 2))))
+          (select (f32.load (local.get $addr)) (f32.const 0) (local.get $beta))))
+        (local.set $x (i32.add (local.get $x) (i32.const 1)))
+        (br $pl${r})))`;
+const gemmBlock = (rows: number) => `
+    ;; ${rows} row(s) x one panel
+    ${GEMM_ACCS.slice(0, 2 * rows).map((c) => `(local.set ${c} (v128.const f32x4 0 0 0 0))`).join("\n      ")}
+    (local.set $pk (local.get $panel))
+    ${[...Array(rows).keys()].map((r) => `(local.set $ap${r} (local.get $arow${r}))`).join("\n      ")}
+    (local.set $k (local.get $K))
+    (block $kd${rows} (loop $kl${rows}
+      (br_if $kd${rows} (i32.eqz (local.get $k)))
+      (local.set $b0 (v128.load (local.get $pk)))
+      (local.set $b1 (v128.load offset=16 (local.get $pk)))
+      ${
+  [...Array(rows).keys()].map((r) => `
+      (local.set $av (v128.load32_splat (local.get $ap${r})))
+      (local.set $c${2 * r} ${madd("(local.get $av)", "(local.get $b0)", `(local.get $c${2 * r})`)})
+      (local.set $c${2 * r + 1} ${madd("(local.get $av)", "(local.get $b1)", `(local.get $c${2 * r + 1})`)})
+      (local.set $ap${r} (i32.add (local.get $ap${r}) (local.get $ksA)))`).join("")
+}
+      (local.set $pk (i32.add (local.get $pk) (i32.const ${4 * GEMM_NR})))
+      (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+      (br $kl${rows})))
+    (if (i32.eq (local.get $nv) (i32.const ${GEMM_NR}))
+      (then ${
+  [...Array(rows).keys()].map((r) => `${storeFull(r, 0)} ${storeFull(r, 1)}`).join("\n          ")
+})
+      (else ${[...Array(rows).keys()].map((r) => storePartial(r)).join("\n")}))`;
+const rowPtrs = (rows: number) =>
+  [...Array(rows).keys()].map((r) =>
+    `(local.set $arow${r} (i32.add (local.get $a) (i32.mul (i32.add (local.get $i) (i32.const ${r})) (local.get $rsA))))
+    (local.set $crow${r} (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (i32.add (local.get $i) (i32.const ${r})) (local.get $ldc)) (local.get $j)) (i32.const 2))))`
+  ).join("\n      ");
+const panelLoop = (rows: number) => `
+  (local.set $j (i32.const 0))
+  (local.set $panel (local.get $pb))
+  (block $jd${rows} (loop $jl${rows}
+    (br_if $jd${rows} (i32.ge_u (local.get $j) (local.get $N)))
+    (local.set $nv (i32.sub (local.get $N) (local.get $j)))
+    (if (i32.gt_u (local.get $nv) (i32.const ${GEMM_NR})) (then (local.set $nv (i32.const ${GEMM_NR}))))
+    ${rowPtrs(rows)}
+    ${gemmBlock(rows)}
+    (local.set $j (i32.add (local.get $j) (i32.const ${GEMM_NR})))
+    (local.set $panel (i32.add (local.get $panel) (i32.mul (local.get $K) (i32.const ${4 * GEMM_NR}))))
+    (br $jl${rows})))`;
+
 /**
  * GEMM: `C = op(A) op(B) (+ C when beta is 1)`, op(A) `M x K`, op(B) `K x N`, all row-major. A is addressed through
  * strides so that a transposed A needs no copy: element (i, k) of op(A) is at `a + i * rsA + k * ksA` (bytes).
@@ -139,71 +204,8 @@ export const GEMM_NR = 8;
  * fused instruction where the CPU has FMA), otherwise a multiply and an add.
  */
 function gemmWat(): string {
-  const accs = [...Array(GEMM_MR * 2).keys()].map((i) => `$c${i}`);
-  // store one row-half of the block: C[i + r, j + 4h .. +3] (= acc, or += acc when beta)
-  const storeFull = (r: number, h: number) => {
-    const addr = `(i32.add (local.get $crow${r}) (i32.const ${16 * h}))`;
-    return `(if (local.get $beta)
-        (then (v128.store ${addr} (f32x4.add (v128.load ${addr}) (local.get $c${2 * r + h}))))
-        (else (v128.store ${addr} (local.get $c${2 * r + h}))))`;
-  };
-  // a partial panel (N % NR columns): through the 32-byte scratch at $tmp, then one float at a time
-  const storePartial = (r: number) => `
-        (v128.store (local.get $tmp) (local.get $c${2 * r}))
-        (v128.store offset=16 (local.get $tmp) (local.get $c${2 * r + 1}))
-        (local.set $x (i32.const 0))
-        (block $pd${r} (loop $pl${r}
-          (br_if $pd${r} (i32.ge_u (local.get $x) (local.get $nv)))
-          (local.set $addr (i32.add (local.get $crow${r}) (i32.shl (local.get $x) (i32.const 2))))
-          (f32.store (local.get $addr) (f32.add
-            (f32.load (i32.add (local.get $tmp) (i32.shl (local.get $x) (i32.const 2))))
-            (select (f32.load (local.get $addr)) (f32.const 0) (local.get $beta))))
-          (local.set $x (i32.add (local.get $x) (i32.const 1)))
-          (br $pl${r})))`;
-  const block = (rows: number) => `
-      ;; ${rows} row(s) x one panel
-      ${accs.slice(0, 2 * rows).map((c) => `(local.set ${c} (v128.const f32x4 0 0 0 0))`).join("\n      ")}
-      (local.set $pk (local.get $panel))
-      ${[...Array(rows).keys()].map((r) => `(local.set $ap${r} (local.get $arow${r}))`).join("\n      ")}
-      (local.set $k (local.get $K))
-      (block $kd${rows} (loop $kl${rows}
-        (br_if $kd${rows} (i32.eqz (local.get $k)))
-        (local.set $b0 (v128.load (local.get $pk)))
-        (local.set $b1 (v128.load offset=16 (local.get $pk)))
-        ${
-    [...Array(rows).keys()].map((r) => `
-        (local.set $av (v128.load32_splat (local.get $ap${r})))
-        (local.set $c${2 * r} ${madd("(local.get $av)", "(local.get $b0)", `(local.get $c${2 * r})`)})
-        (local.set $c${2 * r + 1} ${madd("(local.get $av)", "(local.get $b1)", `(local.get $c${2 * r + 1})`)})
-        (local.set $ap${r} (i32.add (local.get $ap${r}) (local.get $ksA)))`).join("")
-  }
-        (local.set $pk (i32.add (local.get $pk) (i32.const ${4 * GEMM_NR})))
-        (local.set $k (i32.sub (local.get $k) (i32.const 1)))
-        (br $kl${rows})))
-      (if (i32.eq (local.get $nv) (i32.const ${GEMM_NR}))
-        (then ${
-    [...Array(rows).keys()].map((r) => `${storeFull(r, 0)} ${storeFull(r, 1)}`).join("\n          ")
-  })
-        (else ${[...Array(rows).keys()].map((r) => storePartial(r)).join("\n")}))`;
-  const rowPtrs = (rows: number) =>
-    [...Array(rows).keys()].map((r) =>
-      `(local.set $arow${r} (i32.add (local.get $a) (i32.mul (i32.add (local.get $i) (i32.const ${r})) (local.get $rsA))))
-      (local.set $crow${r} (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (i32.add (local.get $i) (i32.const ${r})) (local.get $ldc)) (local.get $j)) (i32.const 2))))`
-    ).join("\n      ");
-  const panelLoop = (rows: number) => `
-    (local.set $j (i32.const 0))
-    (local.set $panel (local.get $pb))
-    (block $jd${rows} (loop $jl${rows}
-      (br_if $jd${rows} (i32.ge_u (local.get $j) (local.get $N)))
-      (local.set $nv (i32.sub (local.get $N) (local.get $j)))
-      (if (i32.gt_u (local.get $nv) (i32.const ${GEMM_NR})) (then (local.set $nv (i32.const ${GEMM_NR}))))
-      ${rowPtrs(rows)}
-      ${block(rows)}
-      (local.set $j (i32.add (local.get $j) (i32.const ${GEMM_NR})))
-      (local.set $panel (i32.add (local.get $panel) (i32.mul (local.get $K) (i32.const ${4 * GEMM_NR}))))
-      (br $jl${rows})))`;
   const locals = [
-    ...accs.map((c) => `(local ${c} v128)`),
+    ...GEMM_ACCS.map((c) => `(local ${c} v128)`),
     "(local $b0 v128) (local $b1 v128) (local $av v128)",
     "(local $i i32) (local $j i32) (local $k i32) (local $x i32) (local $nv i32) (local $pk i32) (local $panel i32)",
     "(local $addr i32)",
@@ -259,46 +261,43 @@ function gemmWat(): string {
       (br $rl))))`;
 }
 
-/**
- * The module's WebAssembly text; `fma`: the GEMM uses relaxed SIMD's fused multiply-add; `shared`: the imported
- * memory is a shared one (the GEMM's worker thread and the main thread on one memory: ./gemm_threads.ts).
- */
-export function kernelsWat(fma = false, shared = false): string {
-  madd = fma ? fusedMadd : plainMadd;
-  const tanh = `
-  (func (export "tanh") (param $in i32) (param $out i32) (param $n i32)
-    (local $i i32) (local $n8 i32) ${tanhLocals(["", "b"])}
-    ${TANH_INIT}
-    ;; eight at a time: two independent chains keep the CPU busy during each one's latency
-    (local.set $n8 (i32.and (local.get $n) (i32.const -8)))
-    ${
+function tanhWat(): string {
+  return `
+(func (export "tanh") (param $in i32) (param $out i32) (param $n i32)
+  (local $i i32) (local $n8 i32) ${tanhLocals(["", "b"])}
+  ${TANH_INIT}
+  ;; eight at a time: two independent chains keep the CPU busy during each one's latency
+  (local.set $n8 (i32.and (local.get $n) (i32.const -8)))
+  ${
     loop(
       "$i",
       get("$n8"),
       8,
       `${tanhInto(`(v128.load ${add(get("$in"), x4(get("$i")))})`)}
-      ${tanhInto(`(v128.load offset=16 ${add(get("$in"), x4(get("$i")))})`, "b")}
-      (v128.store ${add(get("$out"), x4(get("$i")))} (local.get $h))
-      (v128.store offset=16 ${add(get("$out"), x4(get("$i")))} (local.get $hb))`,
+    ${tanhInto(`(v128.load offset=16 ${add(get("$in"), x4(get("$i")))})`, "b")}
+    (v128.store ${add(get("$out"), x4(get("$i")))} (local.get $h))
+    (v128.store offset=16 ${add(get("$out"), x4(get("$i")))} (local.get $hb))`,
     )
   }
-    ;; the last n % 8 elements one at a time, through lane 0
-    (local.set $i (local.get $n8))
-    (block $done (loop $tail
-      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-      ${tanhInto(`(f32x4.splat (f32.load ${add(get("$in"), x4(get("$i")))}))`)}
-      (f32.store ${add(get("$out"), x4(get("$i")))} (f32x4.extract_lane 0 (local.get $h)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $tail))))`;
+  ;; the last n % 8 elements one at a time, through lane 0
+  (local.set $i (local.get $n8))
+  (block $done (loop $tail
+    (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+    ${tanhInto(`(f32x4.splat (f32.load ${add(get("$in"), x4(get("$i")))}))`)}
+    (f32.store ${add(get("$out"), x4(get("$i")))} (f32x4.extract_lane 0 (local.get $h)))
+    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+    (br $tail))))`;
+}
 
-  const attFwd = `
-  (func (export "att_fwd") (param $q i32) (param $k i32) (param $v i32) (param $out i32)
-    (param $B i32) (param $Td i32) (param $Te i32) (param $A i32)
-    (local $b i32) (local $t i32) (local $s i32) (local $a i32)
-    (local $qrow i32) (local $krow i32) (local $o i32) (local $acc v128) ${TANH_LOCALS}
-    ${TANH_INIT}
-    (local.set $o (local.get $out))
-    ${
+function attFwdWat(): string {
+  return `
+(func (export "att_fwd") (param $q i32) (param $k i32) (param $v i32) (param $out i32)
+  (param $B i32) (param $Td i32) (param $Te i32) (param $A i32)
+  (local $b i32) (local $t i32) (local $s i32) (local $a i32)
+  (local $qrow i32) (local $krow i32) (local $o i32) (local $acc v128) ${TANH_LOCALS}
+  ${TANH_INIT}
+  (local.set $o (local.get $out))
+  ${
     loop(
       "$b",
       get("$B"),
@@ -308,7 +307,7 @@ export function kernelsWat(fma = false, shared = false): string {
         get("$Td"),
         1,
         `(local.set $qrow ${add(get("$q"), x4(mul(add(mul(get("$b"), get("$Td")), get("$t")), get("$A"))))})
-        ${
+      ${
           loop(
             "$s",
             get("$Te"),
@@ -316,8 +315,8 @@ export function kernelsWat(fma = false, shared = false): string {
             `(local.set $krow ${
               add(get("$k"), x4(mul(add(mul(get("$b"), get("$Te")), get("$s")), get("$A"))))
             })
-            (local.set $acc (v128.const f32x4 0 0 0 0))
-            ${
+          (local.set $acc (v128.const f32x4 0 0 0 0))
+          ${
               loop(
                 "$a",
                 get("$A"),
@@ -328,28 +327,30 @@ export function kernelsWat(fma = false, shared = false): string {
                       `(v128.load ${add(get("$krow"), x4(get("$a")))}))`,
                   )
                 }
-                (local.set $acc (f32x4.add (local.get $acc)
-                  (f32x4.mul (local.get $h) (v128.load ${add(get("$v"), x4(get("$a")))}))))`,
+              (local.set $acc (f32x4.add (local.get $acc)
+                (f32x4.mul (local.get $h) (v128.load ${add(get("$v"), x4(get("$a")))}))))`,
               )
             }
-            (f32.store (local.get $o) ${hsum("(local.get $acc)")})
-            (local.set $o (i32.add (local.get $o) (i32.const 4)))`,
+          (f32.store (local.get $o) ${hsum("(local.get $acc)")})
+          (local.set $o (i32.add (local.get $o) (i32.const 4)))`,
           )
         }`,
       ),
     )
   })`;
+}
 
-  const attBwd = `
-  (func (export "att_bwd") (param $g i32) (param $q i32) (param $k i32) (param $v i32)
-    (param $dq i32) (param $dk i32) (param $dv i32)
-    (param $B i32) (param $Td i32) (param $Te i32) (param $A i32)
-    (local $b i32) (local $t i32) (local $s i32) (local $a i32)
-    (local $qrow i32) (local $krow i32) (local $dqrow i32) (local $dkrow i32) (local $gi i32) (local $off i32)
-    (local $gs f32) (local $gv v128) (local $d v128) ${TANH_LOCALS}
-    ${TANH_INIT}
-    (local.set $gi (local.get $g))
-    ${
+function attBwdWat(): string {
+  return `
+(func (export "att_bwd") (param $g i32) (param $q i32) (param $k i32) (param $v i32)
+  (param $dq i32) (param $dk i32) (param $dv i32)
+  (param $B i32) (param $Td i32) (param $Te i32) (param $A i32)
+  (local $b i32) (local $t i32) (local $s i32) (local $a i32)
+  (local $qrow i32) (local $krow i32) (local $dqrow i32) (local $dkrow i32) (local $gi i32) (local $off i32)
+  (local $gs f32) (local $gv v128) (local $d v128) ${TANH_LOCALS}
+  ${TANH_INIT}
+  (local.set $gi (local.get $g))
+  ${
     loop(
       "$b",
       get("$B"),
@@ -359,21 +360,21 @@ export function kernelsWat(fma = false, shared = false): string {
         get("$Td"),
         1,
         `(local.set $off ${x4(mul(add(mul(get("$b"), get("$Td")), get("$t")), get("$A")))})
-        (local.set $qrow ${add(get("$q"), get("$off"))})
-        (local.set $dqrow ${add(get("$dq"), get("$off"))})
-        ${
+      (local.set $qrow ${add(get("$q"), get("$off"))})
+      (local.set $dqrow ${add(get("$dq"), get("$off"))})
+      ${
           loop(
             "$s",
             get("$Te"),
             1,
             `(local.set $gs (f32.load (local.get $gi)))
-            (local.set $gi (i32.add (local.get $gi) (i32.const 4)))
-            (if (f32.ne (local.get $gs) (f32.const 0)) (then
-              (local.set $off ${x4(mul(add(mul(get("$b"), get("$Te")), get("$s")), get("$A")))})
-              (local.set $krow ${add(get("$k"), get("$off"))})
-              (local.set $dkrow ${add(get("$dk"), get("$off"))})
-              (local.set $gv (f32x4.splat (local.get $gs)))
-              ${
+          (local.set $gi (i32.add (local.get $gi) (i32.const 4)))
+          (if (f32.ne (local.get $gs) (f32.const 0)) (then
+            (local.set $off ${x4(mul(add(mul(get("$b"), get("$Te")), get("$s")), get("$A")))})
+            (local.set $krow ${add(get("$k"), get("$off"))})
+            (local.set $dkrow ${add(get("$dk"), get("$off"))})
+            (local.set $gv (f32x4.splat (local.get $gs)))
+            ${
               loop(
                 "$a",
                 get("$A"),
@@ -384,17 +385,15 @@ export function kernelsWat(fma = false, shared = false): string {
                       `(v128.load ${add(get("$krow"), x4(get("$a")))}))`,
                   )
                 }
-                (local.set $off ${x4(get("$a"))})
-                (v128.store ${add(get("$dv"), get("$off"))} (f32x4.add
-                  (v128.load ${add(get("$dv"), get("$off"))}) (f32x4.mul (local.get $gv) (local.get $h))))
-                (local.set $d (f32x4.mul (f32x4.mul (local.get $gv) (v128.load ${
-                  add(get("$v"), get("$off"))
-                }))
-                  (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $h) (local.get $h)))))
-                (v128.store ${add(get("$dqrow"), get("$off"))}
-                  (f32x4.add (v128.load ${add(get("$dqrow"), get("$off"))}) (local.get $d)))
-                (v128.store ${add(get("$dkrow"), get("$off"))}
-                  (f32x4.add (v128.load ${add(get("$dkrow"), get("$off"))}) (local.get $d)))`,
+              (local.set $off ${x4(get("$a"))})
+              (v128.store ${add(get("$dv"), get("$off"))} (f32x4.add
+                (v128.load ${add(get("$dv"), get("$off"))}) (f32x4.mul (local.get $gv) (local.get $h))))
+              (local.set $d (f32x4.mul (f32x4.mul (local.get $gv) (v128.load ${add(get("$v"), get("$off"))}))
+                (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $h) (local.get $h)))))
+              (v128.store ${add(get("$dqrow"), get("$off"))}
+                (f32x4.add (v128.load ${add(get("$dqrow"), get("$off"))}) (local.get $d)))
+              (v128.store ${add(get("$dkrow"), get("$off"))}
+                (f32x4.add (v128.load ${add(get("$dkrow"), get("$off"))}) (local.get $d)))`,
               )
             }))`,
           )
@@ -402,32 +401,34 @@ export function kernelsWat(fma = false, shared = false): string {
       ),
     )
   })`;
+}
 
-  // c (1 x N) = a (1 x K) . B (K x N) (+ c when beta): a sum of B's rows weighted by a, SIMD across N; for the
-  // many tiny products of a batched matmul with one row (the attention's context at decode time: 64 products of
-  // 1 x 50 x 256 per step, where a library call each costs more than the arithmetic)
-  const gemvRows = `
-  (func (export "gemv_rows") (param $a i32) (param $b i32) (param $c i32) (param $K i32) (param $N i32)
-    (param $beta i32)
-    (local $k i32) (local $j i32) (local $n4 i32) (local $av v128) (local $af f32) (local $br i32)
-    (local.set $n4 (i32.and (local.get $N) (i32.const -4)))
-    (if (i32.eqz (local.get $beta)) (then
-      (memory.fill (local.get $c) (i32.const 0) (i32.shl (local.get $N) (i32.const 2)))))
-    (local.set $br (local.get $b))
-    ${
+// c (1 x N) = a (1 x K) . B (K x N) (+ c when beta): a sum of B's rows weighted by a, SIMD across N; for the
+// many tiny products of a batched matmul with one row (the attention's context at decode time: 64 products of
+// 1 x 50 x 256 per step, where a library call each costs more than the arithmetic)
+function gemvRowsWat(): string {
+  return `
+(func (export "gemv_rows") (param $a i32) (param $b i32) (param $c i32) (param $K i32) (param $N i32)
+  (param $beta i32)
+  (local $k i32) (local $j i32) (local $n4 i32) (local $av v128) (local $af f32) (local $br i32)
+  (local.set $n4 (i32.and (local.get $N) (i32.const -4)))
+  (if (i32.eqz (local.get $beta)) (then
+    (memory.fill (local.get $c) (i32.const 0) (i32.shl (local.get $N) (i32.const 2)))))
+  (local.set $br (local.get $b))
+  ${
     loop(
       "$k",
       get("$K"),
       1,
       `(local.set $af (f32.load ${add(get("$a"), x4(get("$k")))}))
-      (local.set $av (f32x4.splat (local.get $af)))
-      ${
+    (local.set $av (f32x4.splat (local.get $af)))
+    ${
         loop(
           "$j",
           get("$n4"),
           4,
           `(v128.store ${add(get("$c"), x4(get("$j")))}
-            ${
+          ${
             madd(
               "(local.get $av)",
               `(v128.load ${add(get("$br"), x4(get("$j")))})`,
@@ -436,183 +437,192 @@ export function kernelsWat(fma = false, shared = false): string {
           })`,
         )
       }
-      (block $td (loop $tl
-        (br_if $td (i32.ge_u (local.get $j) (local.get $N)))
-        (f32.store ${add(get("$c"), x4(get("$j")))} (f32.add (f32.load ${add(get("$c"), x4(get("$j")))})
-          (f32.mul (local.get $af) (f32.load ${add(get("$br"), x4(get("$j")))}))))
-        (local.set $j (i32.add (local.get $j) (i32.const 1)))
-        (br $tl)))
-      (local.set $br ${add(get("$br"), x4(get("$N")))})`,
+    (block $td (loop $tl
+      (br_if $td (i32.ge_u (local.get $j) (local.get $N)))
+      (f32.store ${add(get("$c"), x4(get("$j")))} (f32.add (f32.load ${add(get("$c"), x4(get("$j")))})
+        (f32.mul (local.get $af) (f32.load ${add(get("$br"), x4(get("$j")))}))))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $tl)))
+    (local.set $br ${add(get("$br"), x4(get("$N")))})`,
     )
   })`;
+}
 
-  const sumRows = `
-  ;; out[c] = sum_r x[r, c] for x (rows x cols): a reduction over leading axes, one pass over x in memory order
-  (func (export "sum_rows") (param $x i32) (param $out i32) (param $rows i32) (param $cols i32)
-    (local $r i32) (local $c i32) (local $c4 i32) (local $src i32) (local $dst i32)
-    (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $cols) (i32.const 2)))
-    (local.set $c4 (i32.and (local.get $cols) (i32.const -4)))
-    (local.set $src (local.get $x))
-    ${
+function sumRowsWat(): string {
+  return `
+;; out[c] = sum_r x[r, c] for x (rows x cols): a reduction over leading axes, one pass over x in memory order
+(func (export "sum_rows") (param $x i32) (param $out i32) (param $rows i32) (param $cols i32)
+  (local $r i32) (local $c i32) (local $c4 i32) (local $src i32) (local $dst i32)
+  (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $cols) (i32.const 2)))
+  (local.set $c4 (i32.and (local.get $cols) (i32.const -4)))
+  (local.set $src (local.get $x))
+  ${
     loop(
       "$r",
       get("$rows"),
       1,
       `(local.set $dst (local.get $out))
-      ${
+    ${
         loop(
           "$c",
           get("$c4"),
           4,
           `(v128.store (local.get $dst) (f32x4.add (v128.load (local.get $dst)) (v128.load (local.get $src))))
-          (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
-          (local.set $src (i32.add (local.get $src) (i32.const 16)))`,
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))`,
         )
       }
-      (block $td (loop $tl
-        (br_if $td (i32.ge_u (local.get $c) (local.get $cols)))
-        (f32.store (local.get $dst) (f32.add (f32.load (local.get $dst)) (f32.load (local.get $src))))
-        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
-        (local.set $src (i32.add (local.get $src) (i32.const 4)))
-        (local.set $c (i32.add (local.get $c) (i32.const 1)))
-        (br $tl)))`,
+    (block $td (loop $tl
+      (br_if $td (i32.ge_u (local.get $c) (local.get $cols)))
+      (f32.store (local.get $dst) (f32.add (f32.load (local.get $dst)) (f32.load (local.get $src))))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+      (local.set $src (i32.add (local.get $src) (i32.const 4)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br $tl)))`,
     )
   })`;
+}
 
-  // one LSTM time step after the products: gates from z = z1 + z2 = [z_i z_f z_c z_o] (B, 4U) (the input and the
-  // recurrent products), new cell and hidden state.
-  // A sigmoid gate is 0.5 + 0.5 tanh(z / 2); a hardSigmoid gate (its affine part folded into the weights) is
-  // clip(z, 0, 1). Writes a (B, 4U) (the gate activations; slot c holds g), g, c, tanh(c), h (B, U).
-  const gateInto = (z: string, u: string) => `
-        (if (local.get $hard)
-          (then (local.set $h${u} (f32x4.pmin (f32x4.pmax ${z} (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))))
-          (else
-            ${tanhInto(`(f32x4.mul ${z} (local.get $half))`, u)}
-            (local.set $h${u} ${madd(`(local.get $h${u})`, "(local.get $half)", "(local.get $half)")})))`;
-  // z1 + z2 at a byte offset within the row: the two products are added here rather than in a pass of their own
-  const zAt = (off: string) =>
-    `(f32x4.add (v128.load ${add(get("$zr"), off)}) (v128.load ${add(get("$zr2"), off)}))`;
-  const lstmCell = `
-  (func (export "lstm_cell") (param $z i32) (param $z2 i32) (param $cp i32) (param $a i32) (param $g i32) (param $c i32)
-    (param $tc i32) (param $hout i32) (param $B i32) (param $U i32) (param $hard i32)
-    (local $b i32) (local $j i32) (local $zr i32) (local $zr2 i32) (local $ar i32) (local $ur i32) (local $o i32)
-    (local $u4 i32)
-    (local $half v128) (local $vi v128) (local $vf v128) (local $vg v128) (local $vo v128) (local $vc v128)
-    ${tanhLocals(["", "i", "f", "o"])}
-    ${TANH_INIT}
-    (local.set $half (v128.const f32x4 0.5 0.5 0.5 0.5))
-    (local.set $u4 (i32.shl (local.get $U) (i32.const 2)))
-    ${
+// one LSTM time step after the products: gates from z = z1 + z2 = [z_i z_f z_c z_o] (B, 4U) (the input and the
+// recurrent products), new cell and hidden state.
+// A sigmoid gate is 0.5 + 0.5 tanh(z / 2) (the only gate kind here: the model's LSTMs gate with sigmoid; other
+// gates are composed from tfjs ops by the caller). Writes a (B, 4U) (the gate activations; slot c holds g), g, c,
+// tanh(c), h (B, U).
+const gateInto = (z: string, u: string) => `
+      ${tanhInto(`(f32x4.mul ${z} (local.get $half))`, u)}
+      (local.set $h${u} ${madd(`(local.get $h${u})`, "(local.get $half)", "(local.get $half)")})`;
+// z1 + z2 at a byte offset within the row: the two products are added here rather than in a pass of their own
+const zAt = (off: string) =>
+  `(f32x4.add (v128.load ${add(get("$zr"), off)}) (v128.load ${add(get("$zr2"), off)}))`;
+function lstmCellWat(): string {
+  return `
+(func (export "lstm_cell") (param $z i32) (param $z2 i32) (param $cp i32) (param $a i32) (param $g i32) (param $c i32)
+  (param $tc i32) (param $hout i32) (param $B i32) (param $U i32)
+  (local $b i32) (local $j i32) (local $zr i32) (local $zr2 i32) (local $ar i32) (local $ur i32) (local $o i32)
+  (local $u4 i32)
+  (local $half v128) (local $vi v128) (local $vf v128) (local $vg v128) (local $vo v128) (local $vc v128)
+  ${tanhLocals(["", "i", "f", "o"])}
+  ${TANH_INIT}
+  (local.set $half (v128.const f32x4 0.5 0.5 0.5 0.5))
+  (local.set $u4 (i32.shl (local.get $U) (i32.const 2)))
+  ${
     loop(
       "$b",
       get("$B"),
       1,
       `(local.set $zr ${add(get("$z"), mul(get("$b"), `(i32.shl ${get("$u4")} (i32.const 2))`))})
-      (local.set $zr2 ${add(get("$z2"), mul(get("$b"), `(i32.shl ${get("$u4")} (i32.const 2))`))})
-      (local.set $ar ${add(get("$a"), mul(get("$b"), `(i32.shl ${get("$u4")} (i32.const 2))`))})
-      (local.set $ur ${mul(get("$b"), get("$u4"))})
-      ${
+    (local.set $zr2 ${add(get("$z2"), mul(get("$b"), `(i32.shl ${get("$u4")} (i32.const 2))`))})
+    (local.set $ar ${add(get("$a"), mul(get("$b"), `(i32.shl ${get("$u4")} (i32.const 2))`))})
+    (local.set $ur ${mul(get("$b"), get("$u4"))})
+    ${
         loop(
           "$j",
           get("$U"),
           4,
           `(local.set $o ${x4(get("$j"))})
-          ${gateInto(zAt(get("$o")), "i")}
-          ${gateInto(zAt(add(get("$u4"), get("$o"))), "f")}
-          ${gateInto(zAt(add(get("$u4"), get("$u4"), get("$u4"), get("$o"))), "o")}
-          ${tanhInto(zAt(add(get("$u4"), get("$u4"), get("$o"))))}
-          (local.set $vg (local.get $h))
-          (local.set $vc ${
+        ${gateInto(zAt(get("$o")), "i")}
+        ${gateInto(zAt(add(get("$u4"), get("$o"))), "f")}
+        ${gateInto(zAt(add(get("$u4"), get("$u4"), get("$u4"), get("$o"))), "o")}
+        ${tanhInto(zAt(add(get("$u4"), get("$u4"), get("$o"))))}
+        (local.set $vg (local.get $h))
+        (local.set $vc ${
             madd(
               "(local.get $hf)",
               `(v128.load ${add(get("$cp"), get("$ur"), get("$o"))})`,
               "(f32x4.mul (local.get $hi) (local.get $vg))",
             )
           })
-          ${tanhInto("(local.get $vc)")}
-          (v128.store ${add(get("$ar"), get("$o"))} (local.get $hi))
-          (v128.store ${add(get("$ar"), get("$u4"), get("$o"))} (local.get $hf))
-          (v128.store ${add(get("$ar"), get("$u4"), get("$u4"), get("$o"))} (local.get $vg))
-          (v128.store ${add(get("$ar"), get("$u4"), get("$u4"), get("$u4"), get("$o"))} (local.get $ho))
-          (v128.store ${add(get("$g"), get("$ur"), get("$o"))} (local.get $vg))
-          (v128.store ${add(get("$c"), get("$ur"), get("$o"))} (local.get $vc))
-          (v128.store ${add(get("$tc"), get("$ur"), get("$o"))} (local.get $h))
-          (v128.store ${
-            add(get("$hout"), get("$ur"), get("$o"))
-          } (f32x4.mul (local.get $ho) (local.get $h)))`,
+        ${tanhInto("(local.get $vc)")}
+        (v128.store ${add(get("$ar"), get("$o"))} (local.get $hi))
+        (v128.store ${add(get("$ar"), get("$u4"), get("$o"))} (local.get $hf))
+        (v128.store ${add(get("$ar"), get("$u4"), get("$u4"), get("$o"))} (local.get $vg))
+        (v128.store ${add(get("$ar"), get("$u4"), get("$u4"), get("$u4"), get("$o"))} (local.get $ho))
+        (v128.store ${add(get("$g"), get("$ur"), get("$o"))} (local.get $vg))
+        (v128.store ${add(get("$c"), get("$ur"), get("$o"))} (local.get $vc))
+        (v128.store ${add(get("$tc"), get("$ur"), get("$o"))} (local.get $h))
+        (v128.store ${add(get("$hout"), get("$ur"), get("$o"))} (f32x4.mul (local.get $ho) (local.get $h)))`,
         )
       }`,
     )
   })`;
+}
 
-  // per row of x (rows x cols): the first index of the largest value, and that value (greedy decoding's choice).
-  // Four lanes each keep their best value and its column; the lanes are merged at the end of the row.
-  const argmaxRows = `
-  (func (export "argmax_rows") (param $x i32) (param $rows i32) (param $cols i32) (param $idx i32) (param $val i32)
-    (local $r i32) (local $c i32) (local $c4 i32) (local $p i32) (local $best f32) (local $bi i32) (local $v f32)
-    (local $l i32) (local $vb v128) (local $vi v128) (local $vc v128) (local $m v128) (local $xv v128)
-    (local.set $p (local.get $x))
-    (local.set $c4 (i32.and (local.get $cols) (i32.const -4)))
-    ${
+// per row of x (rows x cols): the first index of the largest value, and that value (greedy decoding's choice).
+// Four lanes each keep their best value and its column; the lanes are merged at the end of the row.
+function argmaxRowsWat(): string {
+  return `
+(func (export "argmax_rows") (param $x i32) (param $rows i32) (param $cols i32) (param $idx i32) (param $val i32)
+  (local $r i32) (local $c i32) (local $c4 i32) (local $p i32) (local $best f32) (local $bi i32) (local $v f32)
+  (local $l i32) (local $vb v128) (local $vi v128) (local $vc v128) (local $m v128) (local $xv v128)
+  (local.set $p (local.get $x))
+  (local.set $c4 (i32.and (local.get $cols) (i32.const -4)))
+  ${
     loop(
       "$r",
       get("$rows"),
       1,
       `(local.set $vb (f32x4.splat (f32.const -inf)))
-      (local.set $vi (i32x4.splat (i32.const 0x7fffffff)))
-      (local.set $vc (v128.const i32x4 0 1 2 3))
-      ${
+    (local.set $vi (i32x4.splat (i32.const 0x7fffffff)))
+    (local.set $vc (v128.const i32x4 0 1 2 3))
+    ${
         loop(
           "$c",
           get("$c4"),
           4,
           `(local.set $xv (v128.load (local.get $p)))
-          (local.set $m (f32x4.gt (local.get $xv) (local.get $vb)))
-          (local.set $vb (v128.bitselect (local.get $xv) (local.get $vb) (local.get $m)))
-          (local.set $vi (v128.bitselect (local.get $vc) (local.get $vi) (local.get $m)))
-          (local.set $vc (i32x4.add (local.get $vc) (v128.const i32x4 4 4 4 4)))
-          (local.set $p (i32.add (local.get $p) (i32.const 16)))`,
+        (local.set $m (f32x4.gt (local.get $xv) (local.get $vb)))
+        (local.set $vb (v128.bitselect (local.get $xv) (local.get $vb) (local.get $m)))
+        (local.set $vi (v128.bitselect (local.get $vc) (local.get $vi) (local.get $m)))
+        (local.set $vc (i32x4.add (local.get $vc) (v128.const i32x4 4 4 4 4)))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))`,
         )
       }
-      ;; merge the lanes: the largest value, the smallest column among equal ones
-      (local.set $best (f32.const -inf))
-      (local.set $bi (i32.const 0x7fffffff))
-      ${
+    ;; merge the lanes: the largest value, the smallest column among equal ones
+    (local.set $best (f32.const -inf))
+    (local.set $bi (i32.const 0x7fffffff))
+    ${
         [0, 1, 2, 3].map((l) => `
-      (local.set $v (f32x4.extract_lane ${l} (local.get $vb)))
-      (local.set $l (i32x4.extract_lane ${l} (local.get $vi)))
-      (if (i32.or (f32.gt (local.get $v) (local.get $best))
-            (i32.and (f32.eq (local.get $v) (local.get $best)) (i32.lt_u (local.get $l) (local.get $bi))))
-        (then (local.set $best (local.get $v)) (local.set $bi (local.get $l))))`).join("")
+    (local.set $v (f32x4.extract_lane ${l} (local.get $vb)))
+    (local.set $l (i32x4.extract_lane ${l} (local.get $vi)))
+    (if (i32.or (f32.gt (local.get $v) (local.get $best))
+          (i32.and (f32.eq (local.get $v) (local.get $best)) (i32.lt_u (local.get $l) (local.get $bi))))
+      (then (local.set $best (local.get $v)) (local.set $bi (local.get $l))))`).join("")
       }
-      ;; the last cols % 4 columns
-      (block $td (loop $tl
-        (br_if $td (i32.ge_u (local.get $c) (local.get $cols)))
-        (local.set $v (f32.load (local.get $p)))
-        (if (f32.gt (local.get $v) (local.get $best)) (then
-          (local.set $best (local.get $v))
-          (local.set $bi (local.get $c))))
-        (local.set $p (i32.add (local.get $p) (i32.const 4)))
-        (local.set $c (i32.add (local.get $c) (i32.const 1)))
-        (br $tl)))
-      ;; a row of NaN or -inf only: column 0, as a scan from the first column would give
-      (if (i32.eq (local.get $bi) (i32.const 0x7fffffff)) (then
-        (local.set $bi (i32.const 0))
-        (local.set $best (f32.load ${add(get("$x"), x4(mul(get("$r"), get("$cols"))))}))))
-      (i32.store ${add(get("$idx"), x4(get("$r")))} (local.get $bi))
-      (f32.store ${add(get("$val"), x4(get("$r")))} (local.get $best))`,
+    ;; the last cols % 4 columns
+    (block $td (loop $tl
+      (br_if $td (i32.ge_u (local.get $c) (local.get $cols)))
+      (local.set $v (f32.load (local.get $p)))
+      (if (f32.gt (local.get $v) (local.get $best)) (then
+        (local.set $best (local.get $v))
+        (local.set $bi (local.get $c))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br $tl)))
+    ;; a row of NaN or -inf only: column 0, as a scan from the first column would give
+    (if (i32.eq (local.get $bi) (i32.const 0x7fffffff)) (then
+      (local.set $bi (i32.const 0))
+      (local.set $best (f32.load ${add(get("$x"), x4(mul(get("$r"), get("$cols"))))}))))
+    (i32.store ${add(get("$idx"), x4(get("$r")))} (local.get $bi))
+    (f32.store ${add(get("$val"), x4(get("$r")))} (local.get $best))`,
     )
   })`;
+}
 
+/**
+ * The module's WebAssembly text; `fma`: the GEMM uses relaxed SIMD's fused multiply-add; `shared`: the imported
+ * memory is a shared one (the GEMM's worker thread and the main thread on one memory: ./gemm_threads.ts).
+ */
+export function kernelsWat(fma = false, shared = false): string {
+  madd = fma ? fusedMadd : plainMadd;
   return `(module
   (import "env" "memory" (memory 1${shared ? " 65536 shared" : ""}))
-  ${gemvRows}
-  ${sumRows}
-  ${argmaxRows}
-  ${lstmCell}
-  ${tanh}
-  ${attFwd}
-  ${attBwd}
+  ${gemvRowsWat()}
+  ${sumRowsWat()}
+  ${argmaxRowsWat()}
+  ${lstmCellWat()}
+  ${tanhWat()}
+  ${attFwdWat()}
+  ${attBwdWat()}
   ${gemmWat()})
 `;
 }
