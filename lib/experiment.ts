@@ -23,7 +23,13 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type BackendReport, formatBackendReport, initBackend } from "./backend/choose.ts";
+import {
+  type BackendReport,
+  formatBackendReport,
+  initBackend,
+  kernelUsage,
+  resetKernelUsage,
+} from "./backend/choose.ts";
 import { resolve as resolvePath } from "node:path";
 import type { Config, Overrides } from "./config.ts";
 import { resolveDataDir } from "./data/corpus.ts";
@@ -31,7 +37,7 @@ import { encoderInputWords, prepareData, type PreparedData } from "./data/prep.t
 import { writeTextAtomic } from "./io/atomic.ts";
 import { buildSeq2Seq } from "./model/seq2seq.ts";
 import { formatSummary, modelSummary } from "./model/summary.ts";
-import { accelerate, formatFastPaths } from "./speed/accelerate.ts";
+import { accelerate, fastPaths, formatFastPaths } from "./speed/accelerate.ts";
 import { checkModelMatches, RunError, RunFolder } from "./run/folder.ts";
 import type { OwnerLock } from "./run/owner.ts";
 import { ResumeError, trainModel, type TrainResult } from "./train/loop.ts";
@@ -107,6 +113,7 @@ export async function runExperiment(cfgIn: Config, opts: RunOptions = {}): Promi
   // the backend first: a forced backend that cannot load fails before anything is written
   const backend = await initBackend({ backend: cfg.backend, blas: cfg.blas });
   log(formatBackendReport(backend));
+  resetKernelUsage(); // backend.json counts this run's kernel calls and fallbacks
   // the data before the folder: a bad data path or corpus leaves nothing behind
   const data = await prepareData(cfg, undefined, { useEnv: false });
   let folder: RunFolder, lock: OwnerLock;
@@ -210,6 +217,7 @@ async function trainAndEvaluate(
   log(scoreTable(metrics));
   log(evaluation.verdict);
   await writeReports(cfg, folder, data, { train, evaluation, decodeSpeed, bestLog }, log);
+  await writeSpeedPaths(folder, backend, model, log);
   return { id, dir, cfg, backend, data, model, train, evaluation, metrics };
 }
 
@@ -274,4 +282,30 @@ async function writeReports(
   );
   log(`figures: ${figures.length} files in ${dir}/figures`);
   log(`results: ${dir} (report.md, metrics.json, predictions.csv, best/model.json)`);
+}
+
+/**
+ * Complete `backend.json` (written before training with the backend's kernel chains) with what ran: the fast layers
+ * (lib/speed) and every kernel's calls and fallbacks with their reasons (lib/backend's counters), and log the
+ * fallbacks, so a run that silently fell off a fast path says so.
+ */
+async function writeSpeedPaths(
+  folder: RunFolder,
+  backend: BackendReport,
+  model: tf.LayersModel,
+  log: (line: string) => void,
+): Promise<void> {
+  const usage = kernelUsage();
+  const record = { ...backend, fastLayers: fastPaths(model), kernelUsage: usage };
+  await writeStep(
+    folder.path("backend.json"),
+    "the scores and the model are written",
+    () => writeTextAtomic(folder.path("backend.json"), JSON.stringify(record, null, 1)),
+  );
+  const fallbacks = usage.flatMap((u) =>
+    u.fallbacks.map((f) =>
+      `${u.kernel}${f.from === "kernel" ? "" : ` ${f.from}`} -> ${f.to} x${f.count} (${f.reason})`
+    )
+  );
+  if (fallbacks.length > 0) log(`kernel fallbacks: ${fallbacks.join("; ")} (all calls: backend.json)`);
 }

@@ -226,17 +226,17 @@ Deno.test("Sum over leading axes runs in one pass on wasm and matches cpu; other
   assertEquals(tf.sum(tf.tensor2d([[1, 2], [3, 4]]), 0, true).shape, [1, 2]);
 });
 
-Deno.test("lstmCell() on wasm gives the gates, cell and hidden state of the formulas computed on cpu (both gate kinds)", async () => {
-  for (const gate of ["sigmoid", "hardSigmoid"] as const) {
+Deno.test("lstmCell() on wasm gives the gates, cell and hidden state of the formulas computed on cpu", async () => {
+  for (const gate of ["sigmoid"] as const) {
     for (const [b, u] of [[3, 4], [5, 12], [2, 256]]) {
       const f = () => {
         const z1 = rand([b, 4 * u], 90 + u, 2) as tf.Tensor2D,
           z2 = rand([b, 4 * u], 92 + u, 2) as tf.Tensor2D;
         const c = rand([b, u], 91 + u, 2) as tf.Tensor2D, z = tf.add(z1, z2);
-        const fused = lstmCell(z1, z2, c, gate);
+        const fused = lstmCell(z1, z2, c);
         if (fused) return fused;
         // the formulas, on a backend without the kernel
-        const act = (t: tf.Tensor) => gate === "sigmoid" ? tf.sigmoid(t) : tf.clipByValue(t, 0, 1);
+        const act = (t: tf.Tensor) => tf.sigmoid(t);
         const [zi, zf, zc, zo] = tf.split(z, 4, 1);
         const [i, fg, o] = [act(zi), act(zf), act(zo)], g = tf.tanh(zc);
         const c2 = tf.add(tf.mul(fg, c), tf.mul(i, g)), tc = tf.tanh(c2);
@@ -249,13 +249,13 @@ Deno.test("lstmCell() on wasm gives the gates, cell and hidden state of the form
     }
   }
   const z0 = tf.zeros([1, 12]) as tf.Tensor2D;
-  assertEquals(lstmCell(z0, z0, tf.zeros([1, 3]) as tf.Tensor2D, "sigmoid"), null); // U % 4
+  assertEquals(lstmCell(z0, z0, tf.zeros([1, 3]) as tf.Tensor2D), null); // U % 4
   // z1's rows from an offset: step 1 of a time-major (T*B, 4U) product, in place
   const [zAll, z2, c] = [rand([3 * 2, 16], 120), rand([2, 16], 121), rand([2, 4], 122)] as tf.Tensor2D[];
-  const [, , cAt, , hAt] = lstmCell(zAll, z2, c, "sigmoid", 2)!;
-  const [, , cCut, , hCut] = lstmCell(tf.slice(zAll, [2, 0], [2, 16]), z2, c, "sigmoid")!;
+  const [, , cAt, , hAt] = lstmCell(zAll, z2, c, 2)!;
+  const [, , cCut, , hCut] = lstmCell(tf.slice(zAll, [2, 0], [2, 16]), z2, c)!;
   assertEquals([cAt.dataSync(), hAt.dataSync()], [cCut.dataSync(), hCut.dataSync()]);
-  assertThrows(() => lstmCell(zAll, z2, c, "sigmoid", 5), RangeError, "outside z1");
+  assertThrows(() => lstmCell(zAll, z2, c, 5), RangeError, "outside z1");
 });
 
 Deno.test("rowArgMax() gives the first index of each row's largest value and the value, like tf.argMax and tf.max", async () => {
@@ -337,15 +337,15 @@ Deno.test("the SIMD GEMM reuses a packed B only for the same tensor: a new B in 
 Deno.test("lstmSequenceInference() on wasm (one kernel for every step) equals the steps composed on cpu, OpenBLAS or not", async () => {
   for (const blas of [false, true]) {
     await initBackend({ backend: "wasm", blas });
-    for (const gate of ["sigmoid", "hardSigmoid"] as const) {
+    for (const gate of ["sigmoid"] as const) {
       const [t, b, u] = [7, 5, 8];
       const f = () => {
         const xw = rand([t * b, 4 * u], 160, 2) as tf.Tensor2D, rw = rand([u, 4 * u], 161) as tf.Tensor2D;
         const h0 = rand([b, u], 162) as tf.Tensor2D, c0 = rand([b, u], 163) as tf.Tensor2D;
-        const whole = lstmSequenceInference(xw, rw, h0, c0, gate);
+        const whole = lstmSequenceInference(xw, rw, h0, c0);
         if (whole) return whole;
         // the formulas step by step, where the kernel is not registered (cpu)
-        const act = (z: tf.Tensor) => gate === "sigmoid" ? tf.sigmoid(z) : tf.clipByValue(z, 0, 1);
+        const act = (z: tf.Tensor) => tf.sigmoid(z);
         let h: tf.Tensor = h0, c: tf.Tensor = c0;
         const hs: tf.Tensor[] = [];
         for (let s = 0; s < t; s++) {

@@ -25,6 +25,7 @@ import { writeBytesAtomic, writeTextAtomic } from "../io/atomic.ts";
 import "./attention.ts";
 import "./pointer.ts";
 import { loadWithFixes } from "./support/tfjs_fixes.ts";
+import { withoutKnownTfjsWarnings } from "./support/warnings.ts";
 
 /**
  * Class names that run folders written before the fast layers moved behind lib/speed (2026-12) carry in
@@ -51,10 +52,13 @@ function withStockClassNames(topology: unknown): unknown {
 /** The model artifacts of `model` (topology, weight specs, weight bytes) without writing anything. */
 export async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
   let captured: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler((artifacts) => {
-    captured = artifacts;
-    return Promise.resolve({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } });
-  }));
+  // serializing the decoder's node prints tfjs's harmless initialState warning (./support/warnings.ts)
+  await withoutKnownTfjsWarnings(() =>
+    model.save(tf.io.withSaveHandler((artifacts) => {
+      captured = artifacts;
+      return Promise.resolve({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } });
+    }))
+  );
   if (!captured) throw new Error("modelArtifacts: the save handler was not called");
   return captured;
 }

@@ -121,7 +121,7 @@ function lstmInference(
   const [b, t, d] = x.shape;
   const xt = tf.reshape(tf.transpose(x, [1, 0, 2]), [t * b, d]) as tf.Tensor2D;
   const xw = tf.fused.matMul({ a: xt, b: cell.kernel.read() as tf.Tensor2D, bias }) as tf.Tensor2D; // (T*B, 4u)
-  const whole = lstmSequenceInference(xw, cell.recurrentKernel.read() as tf.Tensor2D, h0, c0, "sigmoid");
+  const whole = lstmSequenceInference(xw, cell.recurrentKernel.read() as tf.Tensor2D, h0, c0);
   return whole ? { hsTimeMajor: whole[0], hT: whole[1], c: whole[2] } : null;
 }
 
@@ -164,7 +164,7 @@ function lstmForward(
   const gradFunc = (dy: tf.Tensor3D, saved: tf.Tensor[]) => lstmBackward(dy, saved, { b, t, d, u });
 
   // every step in one kernel on wasm (lib/backend/lstm_sequence.ts), keeping what the backward pass needs
-  const whole = lstmSequenceTrain(xw as tf.Tensor2D, rw, h0, c0, "sigmoid");
+  const whole = lstmSequenceTrain(xw as tf.Tensor2D, rw, h0, c0);
   if (whole) {
     const [hsT, , cT, aAll, gAll, cAll, tcAll] = whole;
     const value = tf.concat([tf.transpose(hsT, [1, 0, 2]), tf.expandDims(cT, 1)], 1) as tf.Tensor3D;
@@ -210,7 +210,7 @@ function forwardSteps(
     const [a, g, cNew, tc, hNew] = tf.tidy(() => {
       const hw = tf.matMul(hPrev, rw) as tf.Tensor2D;
       // one SIMD kernel on wasm (lib/backend/simd) reading step s's rows of xw in place; the formulas otherwise
-      const fused = lstmCell(xw, hw, cPrev as tf.Tensor2D, "sigmoid", s * b);
+      const fused = lstmCell(xw, hw, cPrev as tf.Tensor2D, s * b);
       if (fused) return fused;
       return cellStep(tf.add(tf.slice(xw, [s * b, 0], [b, 4 * u]), hw), cPrev, u);
     });
@@ -428,7 +428,7 @@ export function lstmStep(
     const bias = cell.useBias && cell.bias ? cell.bias.read() : undefined;
     const xw = tf.fused.matMul({ a: x, b: cell.kernel.read() as tf.Tensor2D, bias }) as tf.Tensor2D;
     const hw = tf.matMul(h, cell.recurrentKernel.read() as tf.Tensor2D) as tf.Tensor2D;
-    const fused = lstmCell(xw, hw, c, "sigmoid"); // one SIMD kernel on wasm
+    const fused = lstmCell(xw, hw, c); // one SIMD kernel on wasm
     if (fused) return { h: fused[4], c: fused[2] };
     const [, , c2, , h2] = cellStep(tf.add(xw, hw), c, cell.units);
     return { h: h2 as tf.Tensor2D, c: c2 as tf.Tensor2D };

@@ -1,9 +1,9 @@
 /**
- * The ops our kernels implement (./kernels.ts, ../lstm_sequence.ts), as the model code calls them: each runs the
- * kernel where the active backend has registered it and the call is one the kernel takes (sizes a multiple of 4,
- * sigmoid gates), and otherwise composes tfjs ops or returns null for the caller to do so; every such fallback is
+ * The ops our kernels implement (./kernels.ts, ../lstm_sequence.ts), as lib/speed's fast layers call them: each
+ * runs the kernel where the active backend has registered it and the call is one the kernel takes (sizes a multiple
+ * of 4; the LSTM kernels gate with sigmoid, as every LSTM of the model does), and otherwise composes tfjs ops or returns null for the caller to do so; every such fallback is
  * counted with its reason (see `kernelUsage` in ../usage.ts). This module imports tfjs only, not the wasm backend,
- * so that importing the model does not make wasm the default backend.
+ * so that importing it does not make wasm the default backend.
  *
  * @module
  */
@@ -25,7 +25,7 @@ export const LSTM_BACKWARD = "LstmSequenceBackward";
 
 /**
  * Why `kernel` does not run this call on the active backend (and count that fallback), or null when it does:
- * `refusal` is the call's own reason (a shape, a gate kind), checked once the kernel is known to be there.
+ * `refusal` is the call's own reason (a shape), checked once the kernel is known to be there.
  */
 function skipKernel(kernel: string, refusal: () => string | null): string | null {
   const backend = tf.getBackend();
@@ -33,10 +33,6 @@ function skipKernel(kernel: string, refusal: () => string | null): string | null
   if (why !== null) countOpFallback(backend, kernel, why);
   return why;
 }
-
-/** The gate kind the LSTM kernels compute (sigmoid), or why not. */
-const gateRefusal = (gate: string) =>
-  gate === "sigmoid" ? null : `${gate} gates (the kernels gate with sigmoid)`;
 
 /** `units` a multiple of 4 (the kernels' SIMD width), or why not. */
 const unitsRefusal = (u: number) => u % 4 === 0 ? null : `units ${u} not a multiple of 4`;
@@ -64,16 +60,15 @@ export function rowArgMax(x: tf.Tensor2D): { index: tf.Tensor1D; value: tf.Tenso
  * and the cell state `c (B, U)`, returns `[a (B, 4U), g, c', tanh(c'), h' (B, U)]`: the gate activations
  * (`sigmoid`; the c slot of `a` holds g), `g = tanh(z_c)`, `c' = f c + i g`, `h' = o tanh(c')`. Not differentiable
  * (the LSTM's own backward pass uses the outputs). Returns null where the kernel is not available, U is not a
- * multiple of 4 or `gate` is `hardSigmoid` (no kernel gates with it); the caller composes tfjs ops.
+ * multiple of 4; the caller composes tfjs ops.
  */
 export function lstmCell(
   z1: tf.Tensor2D,
   z2: tf.Tensor2D,
   c: tf.Tensor2D,
-  gate: "sigmoid" | "hardSigmoid",
   z1Row = 0,
 ): tf.Tensor2D[] | null {
-  if (skipKernel(LSTM_CELL, () => gateRefusal(gate) ?? unitsRefusal(c.shape[1])) !== null) return null;
+  if (skipKernel(LSTM_CELL, () => unitsRefusal(c.shape[1])) !== null) return null;
   if (z1Row < 0 || z1Row + c.shape[0] > z1.shape[0]) {
     throw new RangeError(`lstmCell: rows ${z1Row}..${z1Row + c.shape[0] - 1} are outside z1 [${z1.shape}]`);
   }
@@ -118,26 +113,24 @@ export function additiveScores(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor): tf
 }
 
 /** Why the sequence kernel does not take these operands, or null. */
-function sequenceRefusal(xw: tf.Tensor2D, rw: tf.Tensor2D, h0: tf.Tensor2D, gate: string): string | null {
+function sequenceRefusal(xw: tf.Tensor2D, rw: tf.Tensor2D, h0: tf.Tensor2D): string | null {
   const [b, u] = h0.shape;
   if (xw.shape[0] === 0) return "no time steps";
   if (xw.shape[0] % b !== 0 || rw.size !== 4 * u * u) return "operand shapes do not fit";
-  return gateRefusal(gate) ?? unitsRefusal(u);
+  return unitsRefusal(u);
 }
 
 /**
  * The kernel's outputs `[hs (T, B, U) time-major, hT, cT]`, or null where the active backend lacks it, U is not a
- * multiple of 4, there are no steps or `gate` is `hardSigmoid` (no kernel gates with it). Not differentiable:
- * inference only.
+ * multiple of 4, or there are no steps. Not differentiable: inference only.
  */
 export function lstmSequenceInference(
   xw: tf.Tensor2D,
   rw: tf.Tensor2D,
   h0: tf.Tensor2D,
   c0: tf.Tensor2D,
-  gate: "sigmoid" | "hardSigmoid",
 ): [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D] | null {
-  if (skipKernel(LSTM_SEQUENCE, () => sequenceRefusal(xw, rw, h0, gate)) !== null) return null;
+  if (skipKernel(LSTM_SEQUENCE, () => sequenceRefusal(xw, rw, h0)) !== null) return null;
   return tf.engine().runKernel(LSTM_SEQUENCE, { xw, rw, h0, c0 }, {}) as [
     tf.Tensor3D,
     tf.Tensor2D,
@@ -155,9 +148,8 @@ export function lstmSequenceTrain(
   rw: tf.Tensor2D,
   h0: tf.Tensor2D,
   c0: tf.Tensor2D,
-  gate: "sigmoid" | "hardSigmoid",
 ): tf.Tensor[] | null {
-  if (skipKernel(LSTM_SEQUENCE, () => sequenceRefusal(xw, rw, h0, gate)) !== null) return null;
+  if (skipKernel(LSTM_SEQUENCE, () => sequenceRefusal(xw, rw, h0)) !== null) return null;
   return tf.engine().runKernel(LSTM_SEQUENCE, { xw, rw, h0, c0 }, { keep: true }) as tf.Tensor[];
 }
 
