@@ -59,11 +59,11 @@ function teacherForcingGap(
 }
 
 const VARIANTS: [string, Partial<Record<keyof Config, unknown>>, SpeedOptions][] = [
-  ["1 encoder layer", {}, {}],
-  ["3 layers, shared embedding", { encoderLayers: 3, sharedEmbedding: true }, {}],
+  ["1 encoder layer", {}, { layers: false }],
+  ["3 layers, shared embedding", { encoderLayers: 3, sharedEmbedding: true }, { layers: false }],
   ["2 layers, FastLSTM layers", { encoderLayers: 2 }, { layers: true }],
-  ["copy attention", { copy: true }, {}],
-  ["coverage", { coverage: true }, {}],
+  ["copy attention", { copy: true }, { layers: false }],
+  ["coverage", { coverage: true }, { layers: false }],
   ["copy attention and coverage, FastLSTM layers", { copy: true, coverage: true }, { layers: true }],
 ];
 

@@ -12,7 +12,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   model: ["config", "io"],
   speed: ["backend", "model"],
   train: ["config", "io", "model", "util"],
-  infer: ["backend", "data", "model", "speed"],
+  infer: ["backend", "data", "model"],
   eval: ["config", "data", "infer", "io", "util"],
   run: ["config", "data", "eval", "io", "model", "speed", "train"],
   plot: ["eval", "io", "run"],

@@ -2,7 +2,7 @@
 // TimeDistributed and lib/model's attention with identical weights (forward and gradients, cpu and wasm), a plain-JS
 // LSTM reference, and the full Seq2Seq model; accelerate() turns a model's layers into them in place.
 import * as tf from "@tensorflow/tfjs";
-import { assert, assertEquals, assertLess, assertThrows } from "@std/assert";
+import { assert, assertEquals, assertLess, assertStringIncludes, assertThrows } from "@std/assert";
 import { initBackend } from "../lib/backend/choose.ts";
 import { resolveConfig } from "../lib/config.ts";
 import { FastLSTM, fastLstm, lstmSequence, lstmStep } from "../lib/speed/fast_lstm.ts";
@@ -386,12 +386,41 @@ Deno.test("accelerate() leaves an LSTM whose configuration it does not implement
   const out = tf.layers.lstm({ units: 2, name: "hard" }).apply(inp) as tf.SymbolicTensor; // tfjs's hardSigmoid
   const model = accelerate(tf.model({ inputs: inp, outputs: out }));
   assertEquals(fastPaths(model), [
-    { layer: "hard", savedAs: "LSTM", implementation: "LSTM", why: "recurrentActivation hardSigmoid" },
+    {
+      layer: "hard",
+      savedAs: "LSTM",
+      implementation: "LSTM",
+      why: "recurrentActivation hardSigmoid",
+      kernel: "",
+    },
   ]);
   assertEquals(
     formatFastPaths(model),
     "fast layers: none (tfjs's own layers); stock: hard (recurrentActivation hardSigmoid)",
   );
+  model.dispose();
+});
+
+Deno.test("fastPaths() says which fast layers compose ops for want of a kernel, and keeps attention of odd units stock", async () => {
+  await useBackend("wasm");
+  const model = accelerate(buildSeq2Seq(resolveConfig("tiny", { attentionUnits: 6 })));
+  const byLayer = Object.fromEntries(fastPaths(model).map((p) => [p.layer, p]));
+  assertEquals(byLayer["decoder_lstm"].kernel, "LstmSequence");
+  assertEquals(byLayer["attention"], {
+    layer: "attention",
+    savedAs: "BahdanauAttention",
+    implementation: "BahdanauAttention",
+    why: "attention units 6 not a multiple of 4",
+    kernel: "",
+  });
+  assertEquals(
+    formatFastPaths(model).endsWith("; stock: attention (attention units 6 not a multiple of 4)"),
+    true,
+  );
+  await useBackend("cpu"); // no kernels of ours on tfjs's cpu backend: the fast LSTM composes tfjs ops
+  assertEquals(byLayer["decoder_lstm"].implementation, "FastLSTM");
+  assertEquals(fastPaths(model).find((p) => p.layer === "decoder_lstm")!.kernel, "");
+  assertStringIncludes(formatFastPaths(model), "composed ops: no LstmSequence kernel on cpu");
   model.dispose();
 });
 

@@ -35,7 +35,6 @@ import { BahdanauAttention } from "../model/attention.ts";
 import { OOV } from "../data/tokenizer.ts";
 import { PointerGenerator } from "../model/pointer.ts";
 import { LAYER } from "../model/seq2seq.ts";
-import { lstmStep } from "../speed/fast_lstm.ts";
 import { withoutKnownTfjsWarnings } from "../model/support/warnings.ts";
 
 /** The two inference models and the shapes they were built for. */
@@ -220,6 +219,11 @@ function denseSoftmax(dense: tf.layers.Layer, x: tf.Tensor2D): tf.Tensor {
   return tf.softmax(tf.fused.matMul({ a: x, b: d.kernel.read() as tf.Tensor2D, bias: d.bias?.read() }));
 }
 
+/** A recurrent layer that can take one inference step from its weights, or says null where it cannot. */
+interface SteppingLayer {
+  step(x: tf.Tensor2D, h: tf.Tensor2D, c: tf.Tensor2D): { h: tf.Tensor2D; c: tf.Tensor2D } | null;
+}
+
 /**
  * One decoder step for `B` rows: returns next-token probabilities (B, V), new states and attention (B, Tin).
  * The same computation as the one-step decoder model, with the trained layers called directly and the
@@ -243,11 +247,12 @@ export function decodeStep(
   return tf.tidy(() => {
     const { embedding, lstm, attention, concat, dense, pointer } = models.layers;
     const b = prev.shape[0];
-    // the embedding and the LSTM step straight from their weights: layer.apply's bookkeeping cost more than the
-    // step itself at decode time (the one-step decoder model above computes the same through the layers)
+    // the embedding straight from its table, and the LSTM step from its weights where the layer offers it
+    // (lib/speed's FastLSTM does): layer.apply's bookkeeping cost more than the step itself at decode time (the
+    // one-step decoder model above computes the same through the layers)
     const table = embedding.weights[0].read();
     const emb = tf.reshape(tf.gather(table, tf.reshape(prev, [b])), [b, 1, table.shape[1]!]) as tf.Tensor3D;
-    const step = lstmStep(lstm, tf.reshape(emb, [b, -1]), h, c);
+    const step = (lstm as Partial<SteppingLayer>).step?.(tf.reshape(emb, [b, -1]), h, c);
     const [out, h2, c2] = step
       ? [tf.reshape(step.h, [b, 1, -1]), step.h, step.c]
       : lstm.apply(emb, { initialState: [h, c], training: false }) as tf.Tensor[];

@@ -30,7 +30,8 @@
  * ```
  * @module
  */
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
+import { ATT_SCORES, LSTM_SEQUENCE } from "../backend/simd/ops.ts";
 import { BahdanauAttention } from "../model/attention.ts";
 import { FastBahdanauAttention } from "./fast_attention.ts";
 import { FastLSTM, fastPathBlocker, stockClass } from "./fast_lstm.ts";
@@ -51,6 +52,11 @@ export interface FastPath {
   implementation: string;
   /** Why the stock implementation runs ("" when the fast one does, or when fast layers were not asked for). */
   why: string;
+  /**
+   * For a fast layer: the kernel it calls where the active backend has it, or "" when the backend has none and
+   * the layer composes tfjs ops (the run's kernel usage counts every such call).
+   */
+  kernel: string;
 }
 
 interface Twin {
@@ -59,6 +65,8 @@ interface Twin {
   stock: () => object;
   /** Why the fast twin cannot run this layer ("" when it can). */
   blocker: (layer: tf.layers.Layer) => string;
+  /** The kernel the fast twin calls ("" for one that only reorganises tfjs ops). */
+  kernel: string;
 }
 
 /** The stock layers with a fast twin, by the class name they save as. */
@@ -68,6 +76,7 @@ const TWINS: Twin[] = [
     fast: FastLSTM,
     stock: () => stockClass<{ prototype: object }>("LSTM").prototype,
     blocker: fastPathBlocker,
+    kernel: LSTM_SEQUENCE,
   },
   {
     savedAs: "TimeDistributed",
@@ -77,12 +86,18 @@ const TWINS: Twin[] = [
       const inner = (layer as unknown as { layer: tf.layers.Layer }).layer.getClassName();
       return ROW_WISE_LAYERS.includes(inner) ? "" : `${inner} is not row-wise`;
     },
+    kernel: "",
   },
   {
     savedAs: BahdanauAttention.className,
     fast: FastBahdanauAttention,
     stock: () => BahdanauAttention.prototype,
-    blocker: () => "",
+    // the fused kernel computes 4 attention units at a time
+    blocker: (layer) => {
+      const units = (layer as BahdanauAttention).units;
+      return units % 4 === 0 ? "" : `attention units ${units} not a multiple of 4`;
+    },
+    kernel: ATT_SCORES,
   },
 ];
 
@@ -114,19 +129,30 @@ export function fastPaths(model: tf.LayersModel): FastPath[] {
       savedAs: twin.savedAs,
       implementation: fast ? twin.fast.name : twin.savedAs,
       why: fast ? "" : twin.blocker(layer),
+      kernel: fast && twin.kernel !== "" && tf.getKernel(twin.kernel, tf.getBackend()) !== undefined
+        ? twin.kernel
+        : "",
     });
   }
   return out;
 }
 
-/** One line for logs: which layers run fast twins, and which stay stock and why. */
+/**
+ * One line for logs: which layers run fast twins (and, for those that call a kernel of ours, whether the active
+ * backend has it), and which stay stock and why.
+ */
 export function formatFastPaths(model: tf.LayersModel): string {
   const paths = fastPaths(model);
   const fast = paths.filter((p) => p.implementation !== p.savedAs);
   const blocked = paths.filter((p) => p.implementation === p.savedAs && p.why !== "");
   const byClass = new Map<string, string[]>();
   for (const p of fast) byClass.set(p.implementation, [...(byClass.get(p.implementation) ?? []), p.layer]);
-  const parts = [...byClass].map(([cls, names]) => `${cls} (${names.join(", ")})`);
+  const composed = (cls: string) => {
+    const twin = TWINS.find((t) => t.fast.name === cls)!;
+    const missing = twin.kernel !== "" && fast.some((p) => p.implementation === cls && p.kernel === "");
+    return missing ? `; composed ops: no ${twin.kernel} kernel on ${tf.getBackend()}` : "";
+  };
+  const parts = [...byClass].map(([cls, names]) => `${cls} (${names.join(", ")}${composed(cls)})`);
   const line = `fast layers: ${parts.length ? parts.join(", ") : "none (tfjs's own layers)"}`;
   return blocked.length ? `${line}; stock: ${blocked.map((p) => `${p.layer} (${p.why})`).join(", ")}` : line;
 }

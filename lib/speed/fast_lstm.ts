@@ -352,6 +352,14 @@ export class FastLSTM extends LSTMBase {
     return fastPathBlocker(this);
   }
 
+  /**
+   * One decode step from the weights (see {@linkcode lstmStep}); lib/infer's `decodeStep` calls it when the
+   * layer has it, and applies the layer otherwise. Null where this configuration is not implemented.
+   */
+  step(x: tf.Tensor2D, h: tf.Tensor2D, c: tf.Tensor2D): { h: tf.Tensor2D; c: tf.Tensor2D } | null {
+    return lstmStep(this, x, h, c);
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
     const mask = kwargs?.["mask"];
     if (mask != null || this.fastPathBlocker() !== "") return super.call(inputs, kwargs);
