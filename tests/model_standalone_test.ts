@@ -54,6 +54,11 @@ Deno.test("a model trained with fast layers saves as the stock model: a process 
   const dir = await Deno.makeTempDir();
   try {
     await saveModelDir(model, `${dir}/best`);
+    const saved = await Deno.readTextFile(`${dir}/best/model.json`);
+    assert(
+      saved.includes('"class_name":"LSTM"') && !saved.includes('"class_name":"Fast'),
+      "model.json names stock classes",
+    );
     const enc = tf.tensor2d(
       [[5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0]],
       undefined,
