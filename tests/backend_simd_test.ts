@@ -227,26 +227,24 @@ Deno.test("Sum over leading axes runs in one pass on wasm and matches cpu; other
 });
 
 Deno.test("lstmCell() on wasm gives the gates, cell and hidden state of the formulas computed on cpu", async () => {
-  for (const gate of ["sigmoid"] as const) {
-    for (const [b, u] of [[3, 4], [5, 12], [2, 256]]) {
-      const f = () => {
-        const z1 = rand([b, 4 * u], 90 + u, 2) as tf.Tensor2D,
-          z2 = rand([b, 4 * u], 92 + u, 2) as tf.Tensor2D;
-        const c = rand([b, u], 91 + u, 2) as tf.Tensor2D, z = tf.add(z1, z2);
-        const fused = lstmCell(z1, z2, c);
-        if (fused) return fused;
-        // the formulas, on a backend without the kernel
-        const act = (t: tf.Tensor) => tf.sigmoid(t);
-        const [zi, zf, zc, zo] = tf.split(z, 4, 1);
-        const [i, fg, o] = [act(zi), act(zf), act(zo)], g = tf.tanh(zc);
-        const c2 = tf.add(tf.mul(fg, c), tf.mul(i, g)), tc = tf.tanh(c2);
-        return [tf.concat([i, fg, g, o], 1), g, c2, tc, tf.mul(o, tc)];
-      };
-      const [cpu, wasm] = await valuesOnBackends(f);
-      ["a", "g", "c", "tanh(c)", "h"].forEach((name, j) =>
-        assertLessOrEqual(closeness(wasm[j], cpu[j], 1e-5, 1e-6), 1, `${gate} B=${b} U=${u}: ${name}`)
-      );
-    }
+  for (const [b, u] of [[3, 4], [5, 12], [2, 256]]) {
+    const f = () => {
+      const z1 = rand([b, 4 * u], 90 + u, 2) as tf.Tensor2D,
+        z2 = rand([b, 4 * u], 92 + u, 2) as tf.Tensor2D;
+      const c = rand([b, u], 91 + u, 2) as tf.Tensor2D, z = tf.add(z1, z2);
+      const fused = lstmCell(z1, z2, c);
+      if (fused) return fused;
+      // the formulas, on a backend without the kernel
+      const act = (t: tf.Tensor) => tf.sigmoid(t);
+      const [zi, zf, zc, zo] = tf.split(z, 4, 1);
+      const [i, fg, o] = [act(zi), act(zf), act(zo)], g = tf.tanh(zc);
+      const c2 = tf.add(tf.mul(fg, c), tf.mul(i, g)), tc = tf.tanh(c2);
+      return [tf.concat([i, fg, g, o], 1), g, c2, tc, tf.mul(o, tc)];
+    };
+    const [cpu, wasm] = await valuesOnBackends(f);
+    ["a", "g", "c", "tanh(c)", "h"].forEach((name, j) =>
+      assertLessOrEqual(closeness(wasm[j], cpu[j], 1e-5, 1e-6), 1, `B=${b} U=${u}: ${name}`)
+    );
   }
   const z0 = tf.zeros([1, 12]) as tf.Tensor2D;
   assertEquals(lstmCell(z0, z0, tf.zeros([1, 3]) as tf.Tensor2D), null); // U % 4
@@ -337,31 +335,29 @@ Deno.test("the SIMD GEMM reuses a packed B only for the same tensor: a new B in 
 Deno.test("lstmSequenceInference() on wasm (one kernel for every step) equals the steps composed on cpu, OpenBLAS or not", async () => {
   for (const blas of [false, true]) {
     await initBackend({ backend: "wasm", blas });
-    for (const gate of ["sigmoid"] as const) {
-      const [t, b, u] = [7, 5, 8];
-      const f = () => {
-        const xw = rand([t * b, 4 * u], 160, 2) as tf.Tensor2D, rw = rand([u, 4 * u], 161) as tf.Tensor2D;
-        const h0 = rand([b, u], 162) as tf.Tensor2D, c0 = rand([b, u], 163) as tf.Tensor2D;
-        const whole = lstmSequenceInference(xw, rw, h0, c0);
-        if (whole) return whole;
-        // the formulas step by step, where the kernel is not registered (cpu)
-        const act = (z: tf.Tensor) => tf.sigmoid(z);
-        let h: tf.Tensor = h0, c: tf.Tensor = c0;
-        const hs: tf.Tensor[] = [];
-        for (let s = 0; s < t; s++) {
-          const z = tf.add(tf.slice(xw, [s * b, 0], [b, 4 * u]), tf.matMul(h, rw));
-          const [zi, zf, zc, zo] = tf.split(z, 4, 1);
-          c = tf.add(tf.mul(act(zf), c), tf.mul(act(zi), tf.tanh(zc)));
-          h = tf.mul(act(zo), tf.tanh(c));
-          hs.push(h);
-        }
-        return [tf.stack(hs), h, c];
-      };
-      const [cpu, wasm] = await valuesOnBackends(f);
-      ["hs", "hT", "cT"].forEach((name, j) =>
-        assertLessOrEqual(closeness(wasm[j], cpu[j], 1e-5, 1e-6), 1, `blas=${blas} ${gate}: ${name}`)
-      );
-    }
+    const [t, b, u] = [7, 5, 8];
+    const f = () => {
+      const xw = rand([t * b, 4 * u], 160, 2) as tf.Tensor2D, rw = rand([u, 4 * u], 161) as tf.Tensor2D;
+      const h0 = rand([b, u], 162) as tf.Tensor2D, c0 = rand([b, u], 163) as tf.Tensor2D;
+      const whole = lstmSequenceInference(xw, rw, h0, c0);
+      if (whole) return whole;
+      // the formulas step by step, where the kernel is not registered (cpu)
+      const act = (z: tf.Tensor) => tf.sigmoid(z);
+      let h: tf.Tensor = h0, c: tf.Tensor = c0;
+      const hs: tf.Tensor[] = [];
+      for (let s = 0; s < t; s++) {
+        const z = tf.add(tf.slice(xw, [s * b, 0], [b, 4 * u]), tf.matMul(h, rw));
+        const [zi, zf, zc, zo] = tf.split(z, 4, 1);
+        c = tf.add(tf.mul(act(zf), c), tf.mul(act(zi), tf.tanh(zc)));
+        h = tf.mul(act(zo), tf.tanh(c));
+        hs.push(h);
+      }
+      return [tf.stack(hs), h, c];
+    };
+    const [cpu, wasm] = await valuesOnBackends(f);
+    ["hs", "hT", "cT"].forEach((name, j) =>
+      assertLessOrEqual(closeness(wasm[j], cpu[j], 1e-5, 1e-6), 1, `blas=${blas}: ${name}`)
+    );
   }
   await initBackend({ backend: "wasm", blas: false });
   assertEquals(activeChains("wasm").LstmSequence, ["simd"]);
@@ -395,43 +391,41 @@ Deno.test("a process that used the two-thread GEMM exits by itself (the worker n
 
 Deno.test("FastLSTM's training step on wasm runs its recurrences in the sequence kernels and gives cpu's gradients", async () => {
   const { fastLstm } = await import("../lib/speed/fast_lstm.ts");
-  for (const gate of ["sigmoid"] as const) {
-    for (const blas of [false, true]) {
-      await initBackend({ backend: "wasm", blas });
-      const f = () => {
-        const layer = fastLstm({
-          units: 8,
-          recurrentActivation: gate,
-          returnSequences: true,
-          returnState: true,
-        });
-        const x = rand([3, 6, 5], 170);
-        const h0 = rand([3, 8], 171), c0 = rand([3, 8], 172);
-        layer.apply(x, { initialState: [h0, c0] }); // build
-        const weights = layer.getWeights();
-        weights.forEach((w, i) => layer.weights[i].write(rand(w.shape, 180 + i, 0.5)));
-        const loss = (xi: tf.Tensor, hi: tf.Tensor, ci: tf.Tensor) => {
-          const [seq, h, c] = layer.apply(xi, { initialState: [hi, ci] }) as tf.Tensor[];
-          return tf.add(tf.add(tf.sum(tf.square(seq)), tf.sum(tf.mul(h, 3))), tf.sum(tf.mul(c, c)));
-        };
-        const { value, grads } = tf.variableGrads(
-          () => loss(x, h0, c0) as tf.Scalar,
-          layer.trainableWeights.map((w) => w.read() as tf.Variable),
-        );
-        const inputGrads = tf.grads(loss)([x, h0, c0]);
-        const out = [value, ...Object.values(grads), ...inputGrads];
-        layer.dispose();
-        return out;
+  for (const blas of [false, true]) {
+    await initBackend({ backend: "wasm", blas });
+    const f = () => {
+      const layer = fastLstm({
+        units: 8,
+        recurrentActivation: "sigmoid",
+        returnSequences: true,
+        returnState: true,
+      });
+      const x = rand([3, 6, 5], 170);
+      const h0 = rand([3, 8], 171), c0 = rand([3, 8], 172);
+      layer.apply(x, { initialState: [h0, c0] }); // build
+      const weights = layer.getWeights();
+      weights.forEach((w, i) => layer.weights[i].write(rand(w.shape, 180 + i, 0.5)));
+      const loss = (xi: tf.Tensor, hi: tf.Tensor, ci: tf.Tensor) => {
+        const [seq, h, c] = layer.apply(xi, { initialState: [hi, ci] }) as tf.Tensor[];
+        return tf.add(tf.add(tf.sum(tf.square(seq)), tf.sum(tf.mul(h, 3))), tf.sum(tf.mul(c, c)));
       };
-      const [cpu, wasm] = await valuesOnBackends(f);
-      cpu.forEach((want, j) =>
-        assertLessOrEqual(
-          closeness(wasm[j], want, 1e-5, 1e-5),
-          1,
-          `${gate} blas=${blas} output ${j}: ${wasm[j].slice(0, 3)} vs ${want.slice(0, 3)}`,
-        )
+      const { value, grads } = tf.variableGrads(
+        () => loss(x, h0, c0) as tf.Scalar,
+        layer.trainableWeights.map((w) => w.read() as tf.Variable),
       );
-    }
+      const inputGrads = tf.grads(loss)([x, h0, c0]);
+      const out = [value, ...Object.values(grads), ...inputGrads];
+      layer.dispose();
+      return out;
+    };
+    const [cpu, wasm] = await valuesOnBackends(f);
+    cpu.forEach((want, j) =>
+      assertLessOrEqual(
+        closeness(wasm[j], want, 1e-5, 1e-5),
+        1,
+        `blas=${blas} output ${j}: ${wasm[j].slice(0, 3)} vs ${want.slice(0, 3)}`,
+      )
+    );
   }
   await initBackend({ backend: "wasm", blas: false });
   assertEquals(activeChains("wasm").LstmSequenceBackward, ["simd"]);

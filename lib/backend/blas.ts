@@ -6,7 +6,7 @@
  * Used only when the process has FFI permission (`--allow-ffi` or `-A`) and the library loads
  * (Debian/Ubuntu: `apt-get install libopenblas0`; macOS: `brew install openblas`, then set
  * `SEQ2SEQ_BLAS_LIB` to the dylib). Otherwise {@link openBlas} says why, and matmuls run on our SIMD GEMM
- * (./simd/kernels.ts; XNNPACK with `SEQ2SEQ_GEMM=xnnpack`).
+ * (./simd/gemm.ts; XNNPACK with `SEQ2SEQ_GEMM=xnnpack`).
  *
  * @module
  */

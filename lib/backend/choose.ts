@@ -105,7 +105,7 @@ export interface InitBackendOptions {
   /** OpenBLAS library path or name (default: `SEQ2SEQ_BLAS_LIB`, then the usual names). */
   blasLib?: string;
   /**
-   * Without OpenBLAS, run wasm matmuls on our WebAssembly SIMD GEMM (./simd/kernels.ts) rather than tfjs's XNNPACK
+   * Without OpenBLAS, run wasm matmuls on our WebAssembly SIMD GEMM (./simd/gemm.ts) rather than tfjs's XNNPACK
    * (default true; env `SEQ2SEQ_GEMM=xnnpack` turns it off).
    */
   gemm?: boolean;

@@ -7,7 +7,7 @@
  *
  * Forward inputs: `xw (T*B, 4U)`, the input products of every step, time-major (step s is rows s*B .. s*B+B-1),
  * bias included; `rw (U, 4U)`; `h0, c0 (B, U)`. Outputs: `hs (T, B, U)` time-major, `hT`, `cT (B, U)`, and with
- * attr `keep` (training) every step's gates, g, c and tanh(c) too. lib/model/support/fast_lstm.ts calls it through
+ * attr `keep` (training) every step's gates, g, c and tanh(c) too. lib/speed/fast_lstm.ts calls it through
  * `lstmSequenceInference` and `lstmSequenceTrain` (./simd/ops.ts).
  *
  * @module
@@ -77,7 +77,7 @@ function lstmSequenceSteps(gemm: Gemm, { inputs, attrs, backend: b }: KernelArgs
 }
 
 /**
- * The LSTM's backward recurrence over all steps (`LstmSequenceBackward`), for lib/model/support/fast_lstm.ts:
+ * The LSTM's backward recurrence over all steps (`LstmSequenceBackward`), for lib/speed/fast_lstm.ts:
  * inputs `dy (T+1, B, U)` time-major (the gradients of h_1..h_T and of c_T), `rw (U, 4U)`, and the per-step
  * factors `p (T, B, 4U)`, `q (T, B, U)`, `f (T, B, U)` (the forget gates); outputs `dz (T, B, 4U)` and the cell
  * gradient left at step 0 `(B, U)`. Per step, from the last: `dh = dy_s + dz_{s+1} rw^T`,

@@ -1,6 +1,6 @@
 /**
  * `BatchMatMul` and `_FusedMatMul` kernels for the `wasm` backend over any GEMM that reads and writes the wasm
- * heap in place: OpenBLAS through FFI (./blas.ts) or our WebAssembly SIMD GEMM (./simd/kernels.ts). Transposes are
+ * heap in place: OpenBLAS through FFI (./blas.ts) or our WebAssembly SIMD GEMM (./simd/gemm.ts). Transposes are
  * the GEMM's business (no copies), a batch of `a` against a shared `b` is folded into rows (one call), and a batch
  * on both sides is one call per item. Anything else (broadcast batches, other dtypes, prelu activations) is refused
  * by the guards ({@linkcode gemmMatMulGuard}, {@linkcode gemmFusedGuard}): the chain (./table.ts) passes it on.

@@ -1,7 +1,7 @@
 /**
  * Counters of which implementation served each kernel call, and of every fallback taken with its reason: the chain
  * walker of ./install.ts counts its own (an implementation whose guard refused a call), the ops of ./simd/ops.ts
- * theirs (a shape or gate kind the kernel does not take, so tfjs ops are composed instead). Plain counters, cheap
+ * theirs (a shape the kernel does not take, or a backend without it, so tfjs ops are composed instead). Plain counters, cheap
  * enough for every kernel call; {@linkcode kernelUsage} reads them, {@linkcode formatKernelUsage} prints a few lines.
  * Imports nothing, so that every module of lib/backend may count.
  *

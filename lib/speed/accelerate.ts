@@ -7,7 +7,7 @@
  * `loadOpenedModel`); the model file knows nothing of it. Each fast class extends the stock one, adds no state
  * and overrides only how `call` computes (./fast_lstm.ts, ./fast_time_distributed.ts, ./fast_attention.ts), so
  * a layer changes class without changing a weight, a node of the graph, or a number beyond float rounding (the
- * equivalence tests check outputs and gradients against the stock layers on every backend). A fast layer still
+ * equivalence tests check outputs and gradients against the stock layers on cpu and wasm). A fast layer still
  * saves under its stock class name, so a saved `model.json` loads with lib/model alone.
  *
  * The kernels the fast layers call, and the backends' own kernel overrides, are chosen by lib/backend's table

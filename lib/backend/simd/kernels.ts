@@ -6,8 +6,8 @@
  * - {@linkcode simdTanh}: `Tanh` in one pass (rational approximation; the native kernel is scalar libm, and
  *   `2 sigmoid(2x) - 1` on XNNPACK took four passes); {@linkcode simdSum}: `Sum` over leading axes.
  * - `AdditiveAttentionScores` and its gradient `AdditiveAttentionScoresGrad`, `LstmCellForward`, `RowArgMax`:
- *   kernels of our own (no tfjs op has them). lib/model calls them through ./ops.ts when the active backend has
- *   them, and composes tfjs ops otherwise.
+ *   kernels of our own (no tfjs op has them). lib/speed's fast layers call them through ./ops.ts where the
+ *   backend has them, and compose tfjs ops otherwise.
  * - The GEMM (./gemm.ts) and the module's build (./module.ts) are re-exported here.
  *
  * @example
