@@ -1,6 +1,6 @@
 // The data stage's steps, called one by one as notebooks 01 and 02 call them, and the one source of the
 // encoder's words and of the whitespace split.
-import { assertEquals, assertThrows } from "@std/assert";
+import { assertEquals, assertNotEquals, assertThrows } from "@std/assert";
 import { resolveConfig } from "../lib/config.ts";
 import { CorpusError } from "../lib/data/corpus.ts";
 import { encoderInputWords, textToEncoderWords } from "../lib/data/encoder_input.ts";
@@ -14,6 +14,7 @@ import {
   prepReport,
   splitData,
 } from "../lib/data/prep.ts";
+import { BOUNDARY, OOV } from "../lib/data/tokenizer.ts";
 import { pseudoLabelWords, pseudoSummaryDetails } from "../lib/data/pseudo_label.ts";
 import { sentenceWords } from "../lib/data/sentences.ts";
 import { mulberry32 } from "../lib/util/rng.ts";
@@ -111,4 +112,15 @@ Deno.test("words() splits on runs of any whitespace as split(/\\s+/) does, with 
       .join(rand() < 0.5 ? " " : "");
     assertEquals(words(text), text.split(/\s+/).filter((w) => w !== ""), JSON.stringify(text));
   }
+});
+
+Deno.test("encodeData() encodes the words labelExamples made, <sep> or not, whatever config it is given", async () => {
+  const loaded = await loadRows({ ...CFG, useEnv: false });
+  const labelled = labelExamples(cleanRows(loaded), CFG); // sentenceBoundaries: true
+  const split = splitData(labelled, CFG);
+  assertEquals(labelled.sentenceBoundaries, true);
+  const encoded = encodeData(split, { ...CFG, sentenceBoundaries: false } as typeof CFG);
+  const sep = encoded.tokenizer.idOf(BOUNDARY);
+  assertNotEquals(sep, OOV);
+  assertEquals(encoded.train.encoded.encIn.includes(sep), true);
 });

@@ -331,6 +331,8 @@ export interface LabelledExamples {
   sentences: number[];
   /** Encoder input and target words of each example (the input with `<sep>` under `sentenceBoundaries`). */
   words: ExampleWords[];
+  /** Whether the encoder words carry `<sep>` (the option they were made with; {@linkcode encodeData} follows it). */
+  sentenceBoundaries: boolean;
   seconds: number;
 }
 
@@ -383,6 +385,7 @@ export function labelExamples(cleaned: CleanedRows, opts: LabelOptions): Labelle
     wholeText,
     sentences,
     words: exampleWords,
+    sentenceBoundaries: opts.sentenceBoundaries,
     seconds: (performance.now() - t0) / 1000,
   };
 }
@@ -548,11 +551,11 @@ function emptySplitStats(n: number): SplitStats {
   };
 }
 
-/** Options of {@linkcode encodeData} (the {@linkcode Config} keys of the same names). */
-export type EncodeDataOptions = Pick<
-  Config,
-  "vocabSize" | "maxInputLen" | "maxOutputLen" | "sentenceBoundaries"
->;
+/**
+ * Options of {@linkcode encodeData} (the {@linkcode Config} keys of the same names). Whether the encoder input
+ * carries `<sep>` was decided by {@linkcode labelExamples}, whose words are encoded.
+ */
+export type EncodeDataOptions = Pick<Config, "vocabSize" | "maxInputLen" | "maxOutputLen">;
 
 /** What {@linkcode encodeData} gives. */
 export interface EncodedData {
@@ -595,7 +598,9 @@ export function encodeData(split: SplitData, opts: EncodeDataOptions): EncodedDa
     return [ws.input, ws.target];
   }));
   const tokenizer = Tokenizer.fromCounts(trainCounts, opts.vocabSize);
-  const encode = (part: readonly Example[]) => encodeExamples(part, { ...opts, tokenizer, wordsOf });
+  const { sentenceBoundaries } = split.labelled;
+  const encode = (part: readonly Example[]) =>
+    encodeExamples(part, { ...opts, sentenceBoundaries, tokenizer, wordsOf });
   const [train, val, test] = [encode(split.train), encode(split.val), encode(split.test)];
   return { split, tokenizer, trainCounts, train, val, test, seconds: (performance.now() - t0) / 1000 };
 }
