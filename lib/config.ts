@@ -375,7 +375,7 @@ function parseValue(key: keyof Config, raw: unknown): unknown {
  * ```
  */
 export function checkKey<K extends keyof Config>(key: K, raw: unknown): Config[K] {
-  if (!(key in SCHEMA)) {
+  if (!Object.hasOwn(SCHEMA, key)) {
     throw new ConfigError(`config: unknown key "${key}": expected one of ${CONFIG_KEYS.join(", ")}`);
   }
   return parseValue(key, raw) as Config[K];
@@ -386,7 +386,7 @@ export function checkKey<K extends keyof Config>(key: K, raw: unknown): Config[K
  * Throws on an unknown profile, an unknown key, or a value of the wrong kind.
  */
 export function resolveConfig(profile = "default", overrides: Overrides = {}): Config {
-  const base = PROFILES[profile];
+  const base = Object.hasOwn(PROFILES, profile) ? PROFILES[profile] : undefined;
   if (!base) {
     throw new ConfigError(
       `config: unknown profile "${profile}": expected one of ${Object.keys(PROFILES).join(", ")}`,
@@ -395,11 +395,11 @@ export function resolveConfig(profile = "default", overrides: Overrides = {}): C
   const cfg: Record<string, unknown> = { ...base };
   for (const [key, raw] of Object.entries(overrides)) {
     if (raw === undefined) continue;
-    if (key in RETIRED_KEYS) {
+    if (Object.hasOwn(RETIRED_KEYS, key)) {
       checkRetired(key, raw);
       continue;
     }
-    if (!(key in SCHEMA)) {
+    if (!Object.hasOwn(SCHEMA, key)) {
       throw new ConfigError(`config: unknown key "${key}": expected one of ${CONFIG_KEYS.join(", ")}`);
     }
     cfg[key] = parseValue(key as keyof Config, raw);
@@ -450,10 +450,10 @@ export function parseCliArgs(args: string[]): CliArgs {
       else out.resume = value;
       continue;
     }
-    if (key in RETIRED_KEYS) {
+    if (Object.hasOwn(RETIRED_KEYS, key)) {
       throw new ConfigError(`config: --${rawKey} was removed (${RETIRED_KEYS[key].why})`);
     }
-    if (!(key in SCHEMA)) {
+    if (!Object.hasOwn(SCHEMA, key)) {
       throw new ConfigError(`config: unknown option --${rawKey}: expected one of ${CONFIG_KEYS.join(", ")}`);
     }
     if (value === undefined) {

@@ -156,3 +156,16 @@ Deno.test("a retired key (recurrentDropout) is dropped at the one value it could
   );
   assertThrows(() => parseCliArgs(["--recurrent-dropout=0"]), ConfigError, "--recurrent-dropout was removed");
 });
+
+Deno.test("resolveConfig() treats names of Object's own properties as unknown keys and profiles", () => {
+  for (const key of ["toString", "constructor", "__proto__", "hasOwnProperty"]) {
+    const e = assertThrows(() => resolveConfig("tiny", { [key]: "1" } as Overrides), ConfigError);
+    assertStringIncludes(e.message, `unknown key "${key}"`);
+    const e2 = assertThrows(() => {
+      const cli = parseCliArgs([`--${key}=1`]);
+      resolveConfig(cli.profile, cli.overrides);
+    });
+    assertStringIncludes(String(e2), key);
+  }
+  assertThrows(() => resolveConfig("constructor"), ConfigError, 'unknown profile "constructor"');
+});

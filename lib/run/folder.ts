@@ -103,7 +103,7 @@ export async function readValidRunConfig(dir: string): Promise<Config> {
  */
 function validRunConfig(cfg: Config, file: string): Config {
   try {
-    return resolveConfig(cfg.profile in PROFILES ? cfg.profile : "paper", cfg);
+    return resolveConfig(Object.hasOwn(PROFILES, cfg.profile) ? cfg.profile : "paper", cfg);
   } catch (e) {
     throw new RunError(`${file}: ${(e as Error).message}`);
   }
