@@ -15,18 +15,43 @@ const KNOWN = [
   /^Orthogonal initializer is being called on a matrix with more than/,
 ];
 
+/** Calls of {@linkcode withoutKnownTfjsWarnings} running now (async ones overlap), and the `console.warn` before the first. */
+let active = 0;
+let original: typeof console.warn = console.warn;
+
+function filter(...args: unknown[]): void {
+  if (typeof args[0] === "string" && KNOWN.some((re) => re.test(args[0] as string))) return;
+  original(...args);
+}
+
 /**
  * Run `f` with the two known harmless tfjs warnings filtered out of `console.warn`, only while `f` runs (until
- * its promise settles when it returns one).
+ * its promise settles when it returns one). Calls may overlap (two saves at once): the filter is installed by the
+ * first and removed by the last to finish, so `console.warn` is always itself again afterwards.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { withoutKnownTfjsWarnings } from "./warnings.ts";
+ * const warn = console.warn;
+ * const releases: (() => void)[] = [];
+ * const run = () => withoutKnownTfjsWarnings(() => new Promise<void>((r) => releases.push(r)));
+ * const [a, b] = [run(), run()]; // two saves at once
+ * releases[0]();
+ * await a; // the first ends while the second still runs: still filtered
+ * assertEquals(console.warn === warn, false);
+ * releases[1]();
+ * await b;
+ * assertEquals(console.warn === warn, true);
+ * ```
  */
 export function withoutKnownTfjsWarnings<T>(f: () => T): T {
-  const warn = console.warn;
-  console.warn = (...args: unknown[]) => {
-    if (typeof args[0] === "string" && KNOWN.some((re) => re.test(args[0] as string))) return;
-    warn(...args);
-  };
+  if (active++ === 0) {
+    original = console.warn;
+    console.warn = filter;
+  }
   const restore = () => {
-    console.warn = warn;
+    if (--active === 0) console.warn = original;
   };
   let result: T;
   try {
