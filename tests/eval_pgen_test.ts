@@ -65,3 +65,13 @@ Deno.test("copyStats() names a summary whose gates do not match its words, or th
   );
   assertThrows(() => copyStats([{ ids: [4] }], 10), Error, "summary 0 has 1 words but no gates");
 });
+
+Deno.test("binPGen() puts a gate on a bin's lower edge into that bin, whatever g * bins rounds to", () => {
+  // 0.57 * 100 = 56.99999999999999 and 0.29 * 100 = 28.999999999999996 in floating point
+  for (
+    const [g, bins, want] of [[0.57, 100, 57], [0.29, 100, 29], [0.3, 10, 3], [0.999, 100, 99], [1, 7, 6]]
+  ) {
+    const counts = binPGen([g], bins).map((b) => b.count);
+    assertEquals(counts.indexOf(1), want, `p_gen ${g} in ${bins} bins`);
+  }
+});

@@ -78,3 +78,16 @@ Deno.test("showSource() displays the model's build function as a ts code block t
   assertStringIncludes(bundle["text/markdown"], "```ts\n/**");
   assertStringIncludes(bundle["text/html"], "new BahdanauAttention(");
 });
+
+Deno.test("sourceOf() ends at the file's end when a declaration runs into a comment that never ends", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    for (const tail of ["// no newline after this comment", "/* never closed"]) {
+      await Deno.writeTextFile(file, `export function cut(): void {\n  const a = 1; ${tail}`);
+      const s = sourceOf(file, "cut");
+      assert(s.text.endsWith(tail), s.text);
+    }
+  } finally {
+    await Deno.remove(file);
+  }
+});

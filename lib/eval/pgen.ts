@@ -42,7 +42,7 @@ export function binPGen(gates: Iterable<number>, bins = 10): PGenBin[] {
   let total = 0;
   for (const g of gates) {
     if (!(g >= 0 && g <= 1)) throw new RangeError(`binPGen: p_gen ${g} is not in [0, 1]`);
-    counts[Math.min(bins - 1, Math.floor(g * bins))]++;
+    counts[binOf(g, bins)]++;
     total++;
   }
   // one decimal when every bound is exact with one (10 bins), else two
@@ -111,4 +111,12 @@ export function copyStats(decoded: readonly GatedIds[], vocabSize: number): Copy
     outsideVocabulary,
     oovWritten,
   };
+}
+
+/** The bin of `g`: `b/bins <= g < (b+1)/bins` compared exactly (0.57 * 100 is 56.99999999999999), 1 in the last. */
+function binOf(g: number, bins: number): number {
+  let b = Math.min(bins - 1, Math.floor(g * bins));
+  if (b + 1 < bins && (b + 1) / bins <= g) b++;
+  else if (b > 0 && b / bins > g) b--;
+  return b;
 }

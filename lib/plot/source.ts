@@ -106,13 +106,19 @@ function blockEnd(src: string, open: number): number {
   let depth = 0;
   for (let i = open; i < src.length; i++) {
     const ch = src[i];
-    if (ch === "/" && src[i + 1] === "/") i = src.indexOf("\n", i);
-    else if (ch === "/" && src[i + 1] === "*") i = src.indexOf("*/", i + 2) + 1;
+    // a comment that never ends (the file's last line, an unclosed /*) ends the search, not restarts it
+    if (ch === "/" && src[i + 1] === "/") i = endOrLength(src.indexOf("\n", i), src);
+    else if (ch === "/" && src[i + 1] === "*") i = endOrLength(src.indexOf("*/", i + 2), src) + 1;
     else if (ch === '"' || ch === "'" || ch === "`") i = stringEnd(src, i);
     else if (ch === "{") depth++;
     else if (ch === "}" && --depth === 0) return i + 1;
   }
   return src.length;
+}
+
+/** `index`, or the source's length when the search found nothing (-1). */
+function endOrLength(index: number, src: string): number {
+  return index < 0 ? src.length : index;
 }
 
 /** Index of the quote that closes the string or template literal opened at `i` (templates' `${}` nest). */
