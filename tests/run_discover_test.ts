@@ -259,7 +259,13 @@ Deno.test("pairRuns() pairs runs that differ in exactly the given keys, ignoring
       config: { profile: "envnews", sentenceBoundaries: true },
     });
     await makeRun(root, "20261202-080000Z-envnews", {
-      config: { profile: "envnews", sentenceBoundaries: false, epochs: 3, resultsDir: "elsewhere" },
+      config: {
+        profile: "envnews",
+        sentenceBoundaries: false,
+        epochs: 3,
+        resultsDir: "elsewhere",
+        fastLayers: false,
+      },
     });
     await makeRun(root, "20261203-080000Z-envnews", {
       config: { profile: "envnews", sentenceBoundaries: false, units: 64 },
@@ -270,7 +276,7 @@ Deno.test("pairRuns() pairs runs that differ in exactly the given keys, ignoring
       ps.map((p) => [p.a.id.slice(6, 8), p.b.id.slice(6, 8), p.differ]);
     assertEquals(ids(pairRuns(runs, "sentenceBoundaries")), [
       ["04", "03", ["sentenceBoundaries"]],
-      ["02", "01", ["sentenceBoundaries"]], // epochs and resultsDir differ too: ignored
+      ["02", "01", ["sentenceBoundaries"]], // epochs, resultsDir and fastLayers differ too: ignored
     ]);
     assertEquals(ids(pairRuns(runs, "units")), [["04", "01", ["units"]], ["03", "02", ["units"]]]);
     assertEquals(ids(pairRuns(runs, ["units", "sentenceBoundaries"])), [["04", "02", [
@@ -283,6 +289,7 @@ Deno.test("pairRuns() pairs runs that differ in exactly the given keys, ignoring
     ]]);
     // asked for, an incidental key counts; told to ignore nothing, every difference counts
     assertEquals(ids(pairRuns(runs, "epochs")), []);
+    assertEquals(ids(pairRuns(runs, "fastLayers")), []);
     assertEquals(ids(pairRuns(runs, "sentenceBoundaries", { ignore: [] })), [["04", "03", [
       "sentenceBoundaries",
     ]]]);

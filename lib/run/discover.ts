@@ -264,10 +264,11 @@ export function latestRun(runs: readonly RunInfo[], ...preferences: RunCriteria[
 
 /**
  * Settings that change where and how long a run trains or how it is scored, not the data or the model it
- * starts from: {@linkcode pairRuns} ignores them unless told otherwise (`resultsDir` and the keys a resumed run
- * may change, lib/run/folder.ts).
+ * starts from: {@linkcode pairRuns} ignores them unless told otherwise (`resultsDir`, the keys a resumed run
+ * may change, lib/run/folder.ts, and `fastLayers`, which changes the speed and not the numbers beyond float
+ * rounding).
  */
-export const INCIDENTAL_KEYS: readonly string[] = ["resultsDir", ...RESUME_KEYS];
+export const INCIDENTAL_KEYS: readonly string[] = ["resultsDir", "fastLayers", ...RESUME_KEYS];
 
 /** The keys whose values differ between two configs (compared as JSON; a key missing on one side differs), sorted. */
 export function configDiff(
