@@ -63,8 +63,19 @@ function sentenceScores(sentenceWords: readonly (readonly string[])[]): number[]
   });
 }
 
-/** Positions of the sentences the label keeps: all, in order, when there are at most `n`; else the best `n`. */
-function chosenSentences(scores: readonly number[], nSentences: number): number[] {
+/**
+ * Positions of the sentences the label keeps, given every sentence's score: all, in order, when there are at
+ * most `nSentences`; else the best `nSentences`, best first (ties: the earlier sentence first).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { chosenSentences } from "./pseudo_label.ts";
+ * assertEquals(chosenSentences([7, 13, 13, 1], 1), [1]); // a tie goes to the earlier sentence
+ * assertEquals(chosenSentences([7, 13], 2), [0, 1]);
+ * ```
+ */
+export function chosenSentences(scores: readonly number[], nSentences: number): number[] {
   if (!Number.isInteger(nSentences) || nSentences < 1) {
     throw new RangeError(`pseudoSummary: nSentences must be an integer >= 1 (got ${nSentences})`);
   }

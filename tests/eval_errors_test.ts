@@ -1,0 +1,181 @@
+// The error analysis (lib/eval/errors.ts, lib/run/errors.ts): each class on hand-made summaries, the label
+// sentence and its input span against the data stage's own rule, the totals, two analyses compared, and a run.
+import { assert, assertAlmostEquals, assertEquals, assertRejects } from "@std/assert";
+import { resolveConfig } from "../lib/config.ts";
+import { writeEmbeddedCsv } from "../lib/data/embedded.ts";
+import { encoderInputWords } from "../lib/data/encoder_input.ts";
+import { prepareData } from "../lib/data/prep.ts";
+import { chosenSentences } from "../lib/data/pseudo_label.ts";
+import {
+  analyseErrors,
+  classExamples,
+  classifySummary,
+  compareErrors,
+  ERROR_CLASSES,
+  type ErrorOptions,
+  sentenceSpans,
+} from "../lib/eval/errors.ts";
+import { words } from "../lib/eval/metrics.ts";
+import { runExperiment } from "../lib/experiment.ts";
+import { runErrorAnalysis } from "../lib/run/errors.ts";
+import { RunError } from "../lib/run/folder.ts";
+
+const OPTS: ErrorOptions = {
+  maxInputLen: 50,
+  maxOutputLen: 20,
+  sentenceBoundaries: false,
+  labelSentences: 1,
+};
+// sentence scores (sums of the snippet counts of their words; "the" is 3 times in the snippet, "ice" and
+// "melts" twice): "the ice melts" 3 + 2 + 2 = 7, "the ice melts fast in the arctic" 7 + 1 + 1 + 3 + 1 = 13, "ok" 1
+const SNIPPET = "the ice melts. the ice melts fast in the arctic. ok.";
+const LABEL = "the ice melts fast in the arctic";
+const classOf = (prediction: string, opts: Partial<ErrorOptions> = {}, cleaned = SNIPPET, label = LABEL) =>
+  classifySummary({ id: 1, cleaned, label, prediction }, { ...OPTS, ...opts });
+
+Deno.test("classifySummary() sorts hand-made summaries into each class", () => {
+  assertEquals(classOf(LABEL).errorClass, "exact");
+  assertEquals(classOf("the ice melts fast in the arctic ok").errorClass, "runs_on");
+  assertEquals(classOf("the ice melts fast in").errorClass, "stops_early");
+  assertEquals(classOf("").errorClass, "stops_early");
+  assertEquals(classOf("the ice ice melts fast in the arctic").errorClass, "repeats");
+  assertEquals(classOf("the snow melts fast in the arctic").errorClass, "miscopied");
+  // 5 words may be written (maxOutputLen 6 keeps one step for eostok): the label's first 5 is all it can write
+  assertEquals(classOf("the ice melts fast in", { maxOutputLen: 6 }).errorClass, "output_limit");
+  // the label sentence spans input positions 3..9: a cut at 5 cuts it partly, at 3 wholly
+  assertEquals([
+    classOf("the ice melts", { maxInputLen: 5 }).errorClass,
+    classOf("x", { maxInputLen: 5 }).cut,
+  ], [
+    "input_cut",
+    "part",
+  ]);
+  assertEquals(classOf("the ice melts", { maxInputLen: 3 }).cut, "whole");
+  // with sentence boundaries, <sep> takes a position: the label starts at 4
+  assertEquals(sentenceSpans(SNIPPET, true).map((s) => [s.start, s.end]), [[0, 3], [4, 11], [12, 13]]);
+  assertEquals(classOf("the ice melts", { maxInputLen: 4, sentenceBoundaries: true }).cut, "whole");
+});
+
+Deno.test("classifySummary() calls another sentence a wrong sentence, with the rule's margin computed by hand", () => {
+  const c = classOf("the ice melts");
+  assertEquals([c.errorClass, c.labelSentence, c.matchedSentence], ["wrong_sentence", 1, 0]);
+  assertAlmostEquals(c.margin!, (13 - 7) / 13, 1e-12);
+  assertEquals(classOf("ok").margin! > 0.9, true);
+  // a one-sentence snippet has no other sentence to choose
+  const one = classOf("melts", {}, "the ice melts.", "the ice melts");
+  assertEquals(one.errorClass, "stops_early");
+});
+
+Deno.test("classifySummary() flags repeats on any class and counts a label's own repeats as no error", () => {
+  const runsOn = classOf("the ice melts fast in the arctic arctic arctic");
+  assertEquals([runsOn.errorClass, runsOn.repeats], ["runs_on", true]);
+  // the label itself has "the" three times in the snippet, twice in the label: no repeat
+  assertEquals(classOf(LABEL).repeats, false);
+  const label = "rain rain go away";
+  assertEquals(classOf(label, {}, "rain rain go away.", label).repeats, false);
+});
+
+Deno.test("sentenceSpans() finds the labeller's sentence at its place in the encoder's words, on 300 snippets", async () => {
+  for (const sentenceBoundaries of [false, true]) {
+    const cfg = resolveConfig("tiny", { embeddedSnippets: 300, sentenceBoundaries, seed: 3 });
+    const data = await prepareData(cfg, undefined, { useEnv: false });
+    let several = 0;
+    for (const e of [...data.splits.train, ...data.splits.test]) {
+      const spans = sentenceSpans(e.cleaned, sentenceBoundaries);
+      const input = encoderInputWords(e, sentenceBoundaries);
+      for (const s of spans) assertEquals(input.slice(s.start, s.end), s.words);
+      const chosen = chosenSentences(spans.map((s) => s.score), cfg.labelSentences);
+      assertEquals(chosen.flatMap((i) => spans[i].words), words(e.target), `example ${e.id}`);
+      if (spans.length > 1) several++;
+      // the label classified against itself is exact; cut to the input, it is an input cut or still exact
+      assertEquals(
+        classifySummary({ id: e.id, cleaned: e.cleaned, label: e.target, prediction: e.target }, cfg)
+          .errorClass,
+        "exact",
+      );
+    }
+    assert(several > 100, `${several} snippets with more than one sentence`);
+  }
+});
+
+Deno.test("analyseErrors() totals: counts add to n, lost shares to 1, lost points to 1 - mean F1", () => {
+  const preds = [
+    LABEL,
+    "the ice melts",
+    "ok",
+    "the ice melts fast",
+    "the snow melts fast in the arctic",
+    LABEL,
+  ];
+  const a = analyseErrors(
+    preds.map((prediction, id) => ({ id, cleaned: SNIPPET, label: LABEL, prediction })),
+    OPTS,
+  );
+  assertEquals(a.n, 6);
+  assertEquals(a.table.map((r) => r.errorClass), [...ERROR_CLASSES]);
+  assertEquals(a.table.reduce((s, r) => s + r.count, 0), 6);
+  assertEquals(Object.fromEntries(a.table.filter((r) => r.count).map((r) => [r.errorClass, r.count])), {
+    exact: 2,
+    wrong_sentence: 2,
+    stops_early: 1,
+    miscopied: 1,
+  });
+  assertAlmostEquals(a.table.reduce((s, r) => s + r.lostShare, 0), 1, 1e-12);
+  assertAlmostEquals(a.table.reduce((s, r) => s + r.lostPoints, 0), 1 - a.meanF1, 1e-12);
+  assertEquals(a.margins, { nearTie: 0, close: 0, clear: 2 });
+  assertEquals(classExamples(a, "wrong_sentence").map((s) => s.prediction), ["ok", "the ice melts"]);
+});
+
+Deno.test("compareErrors() lines two analyses up class by class and counts where each common summary moved", () => {
+  const item = (id: number, prediction: string) => ({ id, cleaned: SNIPPET, label: LABEL, prediction });
+  const a = analyseErrors([item(1, "the ice melts"), item(2, LABEL), item(3, "ok")], OPTS);
+  const b = analyseErrors([item(1, LABEL), item(2, LABEL), item(3, LABEL), item(4, "ok")], OPTS);
+  const c = compareErrors(a, b);
+  assertEquals(c.common, 3);
+  assertEquals(c.moves, [{ from: "wrong_sentence", to: "exact", count: 2 }]);
+  const wrong = c.rows.find((r) => r.errorClass === "wrong_sentence")!;
+  assertEquals([wrong.countA, wrong.countB], [2, 1]);
+  assertAlmostEquals(wrong.change, wrong.lostPointsB - wrong.lostPointsA, 1e-12);
+});
+
+Deno.test("runErrorAnalysis() classifies a trained run's test summaries; an unevaluated run is one RunError", async () => {
+  const resultsDir = await Deno.makeTempDir({ prefix: "errors_test_" });
+  const dataDir = await Deno.makeTempDir({ prefix: "errors_data_" });
+  try {
+    await writeEmbeddedCsv(dataDir, 300, 5);
+    const cfg = resolveConfig("tiny", {
+      data: dataDir,
+      epochs: 1,
+      evalExamples: 12,
+      bootstrap: 20,
+      resultsDir,
+    });
+    const run = await runExperiment(cfg, { log: () => {} });
+    const a = await runErrorAnalysis(run.dir);
+    assertEquals([a.n, a.system, a.runId], [12, "greedy", run.id]);
+    assertAlmostEquals(a.table.reduce((s, r) => s + r.lostPoints, 0), 1 - a.meanF1, 1e-9);
+    const metrics = JSON.parse(await Deno.readTextFile(`${run.dir}/metrics.json`));
+    assertAlmostEquals(a.meanF1, metrics.systems.model_greedy.f1, 1e-9);
+    const beam = await runErrorAnalysis(run.dir, { system: "beam" });
+    assertAlmostEquals(beam.meanF1, metrics.systems.model_beam.f1, 1e-9);
+    // a predictions.csv with the greedy columns only: beam summaries are asked for and missing
+    const csv = (await Deno.readTextFile(`${run.dir}/predictions.csv`)).split("\n");
+    assert(csv[0].startsWith("id,input,reference,prediction,f1,rougeL,prediction_beam"), csv[0]);
+    await Deno.writeTextFile(`${run.dir}/predictions.csv`, "id,input,reference,prediction\n1,a,b,c\n");
+    await assertRejects(
+      () => runErrorAnalysis(run.dir, { system: "beam" }),
+      RunError,
+      "no prediction_beam column",
+    );
+    await assertRejects(
+      () => runErrorAnalysis(run.dir),
+      RunError,
+      "example 1 is not in the run's test split",
+    );
+    await Deno.remove(`${run.dir}/predictions.csv`);
+    await assertRejects(() => runErrorAnalysis(run.dir), RunError, "predictions.csv: not found");
+  } finally {
+    await Deno.remove(resultsDir, { recursive: true });
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
