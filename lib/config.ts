@@ -63,6 +63,12 @@ export interface Config {
   sharedEmbedding: boolean;
   units: number;
   encoderLayers: number;
+  /**
+   * Each encoder layer reads both ways (Bahdanau et al. 2015; Keras `Bidirectional`, `merge_mode="concat"`): the
+   * annotations are 2 x units wide and a dense bridge maps both directions' final states to the decoder's (h, c).
+   * Off in `paper`, as the report's encoder.
+   */
+  encoderBidirectional: boolean;
   dropout: number;
   /** Hidden size of the additive attention (W1, W2 project to this; v maps it to a score). */
   attentionUnits: number;
@@ -128,6 +134,7 @@ const PAPER: Config = {
   sharedEmbedding: false,
   units: 256,
   encoderLayers: 3,
+  encoderBidirectional: false,
   dropout: 0.4,
   attentionUnits: 256,
   copy: false,
@@ -256,6 +263,7 @@ const SCHEMA: Record<keyof Config, Kind> = {
   // every step is a batch x 4096 by 4096 x 16384 matmul
   units: { type: "int", min: 1, max: 4096 },
   encoderLayers: { type: "int", min: 1, max: 8 },
+  encoderBidirectional: { type: "bool" },
   dropout: { type: "float", min: 0, max: 0.95 },
   // the additive scores pass through batch x maxOutputLen x maxInputLen x attentionUnits floats: 983 MB at
   // 4096 with the paper's batch 60, 20 and 50 steps

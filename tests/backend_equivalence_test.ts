@@ -91,7 +91,11 @@ for (const blas of [false, true]) {
   });
 }
 
-for (const extra of [{ copy: true }, { coverage: true }, { copy: true, coverage: true }]) {
+for (
+  const extra of [{ copy: true }, { coverage: true }, { copy: true, coverage: true }, {
+    encoderBidirectional: true,
+  }]
+) {
   Deno.test(`3 training steps of the seq2seq model with ${JSON.stringify(extra)} on wasm match cpu within 1e-5`, async () => {
     await initBackend({ backend: "wasm", blas: false, nodeModules: NO_NODE });
     const n0 = tf.memory().numTensors;

@@ -65,6 +65,12 @@ const VARIANTS: [string, Partial<Record<keyof Config, unknown>>, SpeedOptions][]
   ["copy attention", { copy: true }, { layers: false }],
   ["coverage", { coverage: true }, { layers: false }],
   ["copy attention and coverage, FastLSTM layers", { copy: true, coverage: true }, { layers: true }],
+  ["bidirectional encoder, 2 layers", { encoderBidirectional: true, encoderLayers: 2 }, { layers: false }],
+  [
+    "bidirectional encoder, copy attention, FastLSTM layers",
+    { encoderBidirectional: true, copy: true },
+    { layers: true },
+  ],
 ];
 
 for (const [label, overrides, buildOpts] of VARIANTS) {
@@ -173,6 +179,6 @@ Deno.test("decodeStep() returns (B, V) probabilities and (B, Tin) attention that
 Deno.test("extractInferenceModels() names what is missing from a model that is not a Seq2Seq", () => {
   const x = tf.input({ shape: [3] });
   const m = tf.model({ inputs: x, outputs: tf.layers.dense({ units: 2 }).apply(x) as tf.SymbolicTensor });
-  assertThrows(() => extractInferenceModels(m), Error, "no encoder_lstm_* layers");
+  assertThrows(() => extractInferenceModels(m), Error, "the model has no layer named");
   m.dispose();
 });

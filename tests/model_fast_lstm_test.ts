@@ -10,6 +10,7 @@ import { FastTimeDistributed } from "../lib/speed/fast_time_distributed.ts";
 import { FastBahdanauAttention } from "../lib/speed/fast_attention.ts";
 import { accelerate, fastPaths, formatFastPaths } from "../lib/speed/accelerate.ts";
 import { modelArtifacts } from "../lib/model/io.ts";
+import { referenceLstm } from "./fixtures/reference_lstm.ts";
 import { decodeStep, encode, extractInferenceModels } from "../lib/infer/models.ts";
 import { buildSeq2Seq } from "../lib/model/seq2seq.ts";
 import { maskedLoss } from "../lib/train/loss.ts";
@@ -158,32 +159,6 @@ Deno.test("FastLSTM runs a single time step from given states as the one-step de
   stock.dispose();
   fast.dispose();
 });
-
-/** A plain-JS LSTM (Keras equations, gate order i, f, c, o, sigmoid gates) for one batch row. */
-function referenceLstm(
-  x: number[][],
-  w: number[][],
-  rw: number[][],
-  bias: number[],
-  h0: number[],
-  c0: number[],
-): { hs: number[][]; c: number[] } {
-  const u = h0.length;
-  const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
-  let h = h0.slice(), c = c0.slice();
-  const hs: number[][] = [];
-  for (const xt of x) {
-    const z = bias.map((bv, j) =>
-      bv + xt.reduce((s, xv, k) => s + xv * w[k][j], 0) + h.reduce((s, hv, k) => s + hv * rw[k][j], 0)
-    );
-    const i = z.slice(0, u).map(sigmoid), f = z.slice(u, 2 * u).map(sigmoid);
-    const g = z.slice(2 * u, 3 * u).map(Math.tanh), o = z.slice(3 * u).map(sigmoid);
-    c = c.map((cv, j) => f[j] * cv + i[j] * g[j]);
-    h = c.map((cv, j) => o[j] * Math.tanh(cv));
-    hs.push(h);
-  }
-  return { hs, c };
-}
 
 Deno.test("lstmSequence() equals a plain-JS LSTM with Keras's gate order and sigmoid gates (h_1..h_T, then c_T)", async () => {
   await useBackend("wasm");

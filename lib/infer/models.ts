@@ -55,7 +55,10 @@ export interface InferenceModels {
     pointer: PointerGenerator | null;
   };
   inputLen: number;
+  /** The decoder's units (the width of h and c). */
   units: number;
+  /** The width of the encoder's annotations: the units, or twice them for a bidirectional encoder. */
+  encoderUnits: number;
   /** Vocabulary size V (the output dense layer's width). */
   vocabSize: number;
   /** Width of the output distribution: V, or V + Tin with copy attention (extended ids). */
@@ -90,25 +93,35 @@ export function extractInferenceModels(model: tf.LayersModel): InferenceModels {
   return withoutKnownTfjsWarnings(() => wireInferenceModels(model));
 }
 
-function wireInferenceModels(model: tf.LayersModel): InferenceModels {
-  const encLstms = model.layers.filter((l) => /^encoder_lstm_\d+$/.test(l.name));
-  if (encLstms.length === 0) throw new Error("extractInferenceModels: no encoder_lstm_* layers in the model");
-  const lastEnc = encLstms.sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true })).at(-1)!;
-  const encInput = model.inputs[0];
-  const encOutputs = lastEnc.output as tf.SymbolicTensor[];
-  if (!Array.isArray(encOutputs) || encOutputs.length !== 3) {
-    throw new Error(`extractInferenceModels: ${lastEnc.name} must return [sequences, h, c]`);
-  }
-  const encoder = tf.model({ inputs: encInput, outputs: encOutputs, name: "inference_encoder" });
+/** The symbolic tensors the training graph fed `layer` with (its first call). */
+function inputsOf(layer: tf.layers.Layer): tf.SymbolicTensor[] {
+  const node =
+    (layer as unknown as { inboundNodes: { inputTensors: tf.SymbolicTensor[] }[] }).inboundNodes[0];
+  return node?.inputTensors ?? [];
+}
 
-  const inputLen = encInput.shape[1]!;
-  const units = encOutputs[1].shape[1]!;
+function wireInferenceModels(model: tf.LayersModel): InferenceModels {
   const decEmb = layer(model, LAYER.decoderEmbedding, LAYER.sharedEmbedding);
   const decLstm = layer(model, LAYER.decoderLstm);
   const attention = layer(model, LAYER.attention);
   if (!(attention instanceof BahdanauAttention)) {
     throw new Error(`extractInferenceModels: layer ${LAYER.attention} is not a BahdanauAttention`);
   }
+  // the encoder model's outputs are what the training graph feeds the decoder: the annotations the attention
+  // reads (the last encoder layer's sequence) and the decoder LSTM's initial (h, c) (the last layer's final
+  // states, or the bridge's for a bidirectional encoder)
+  const [, h0, c0] = inputsOf(decLstm);
+  const annotations = inputsOf(attention)[1];
+  if (!h0 || !c0 || !annotations) {
+    throw new Error(`extractInferenceModels: ${LAYER.decoderLstm} must start from the encoder's (h, c)`);
+  }
+  const encInput = model.inputs[0];
+  const encOutputs = [annotations, h0, c0];
+  const encoder = tf.model({ inputs: encInput, outputs: encOutputs, name: "inference_encoder" });
+
+  const inputLen = encInput.shape[1]!;
+  const units = h0.shape[1]!;
+  const encoderUnits = annotations.shape[2]!;
   const concat = layer(model, LAYER.concat);
   const output = layer(model, LAYER.output);
   const vocabSize = (output.outputShape as number[])[2];
@@ -119,7 +132,7 @@ function wireInferenceModels(model: tf.LayersModel): InferenceModels {
   const pointer = pointerLayer as PointerGenerator | null;
 
   const tok = tf.input({ shape: [1], dtype: "int32", name: STEP_INPUT.token });
-  const encStates = tf.input({ shape: [inputLen, units], name: STEP_INPUT.encoderStates });
+  const encStates = tf.input({ shape: [inputLen, encoderUnits], name: STEP_INPUT.encoderStates });
   const hIn = tf.input({ shape: [units], name: STEP_INPUT.h });
   const cIn = tf.input({ shape: [units], name: STEP_INPUT.c });
   const encTokens = tf.input({ shape: [inputLen], dtype: "int32", name: STEP_INPUT.encoderTokens });
@@ -151,6 +164,7 @@ function wireInferenceModels(model: tf.LayersModel): InferenceModels {
     layers: { embedding: decEmb, lstm: decLstm, attention, concat, dense, pointer },
     inputLen,
     units,
+    encoderUnits,
     vocabSize,
     outputSize: pointer ? vocabSize + inputLen : vocabSize,
   };

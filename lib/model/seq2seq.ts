@@ -27,6 +27,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Config } from "../config.ts";
 import { BahdanauAttention } from "./attention.ts";
 import { PointerGenerator } from "./pointer.ts";
+import { ReverseValid } from "./reverse.ts";
 import { buildWithFixes } from "./support/tfjs_fixes.ts";
 
 /** The model-shaping part of the config. */
@@ -39,6 +40,7 @@ export type ModelConfig = Pick<
   | "sharedEmbedding"
   | "units"
   | "encoderLayers"
+  | "encoderBidirectional"
   | "dropout"
   | "attentionUnits"
   | "copy"
@@ -55,6 +57,13 @@ export const LAYER = {
   encoderEmbedding: "encoder_embedding",
   decoderEmbedding: "decoder_embedding",
   encoderLstm: (i: number) => `encoder_lstm_${i + 1}`,
+  /** Bidirectional encoder only: the backward LSTM of layer i, the reversals around it, the two halves joined. */
+  encoderLstmBackward: (i: number) => `encoder_lstm_${i + 1}_backward`,
+  encoderReverse: (i: number, side: "in" | "out") => `encoder_reverse_${side}_${i + 1}`,
+  encoderConcat: (i: number) => `encoder_concat_${i + 1}`,
+  /** Bidirectional encoder only: the dense bridge from both directions' final states to the decoder's (h, c). */
+  bridgeH: "bridge_h",
+  bridgeC: "bridge_c",
   decoderLstm: "decoder_lstm",
   attention: "attention",
   concat: "concat",
@@ -88,7 +97,16 @@ export function buildSeq2Seq(cfg: ModelConfig): tf.LayersModel {
     let encoded = embedEncoder.apply(encoderTokens) as tf.SymbolicTensor; // (B, Tin, d)
     let h: tf.SymbolicTensor | undefined, c: tf.SymbolicTensor | undefined;
     for (let i = 0; i < cfg.encoderLayers; i++) {
-      [encoded, h, c] = lstm(cfg, LAYER.encoderLstm(i)).apply(encoded) as tf.SymbolicTensor[]; // (B, Tin, U)
+      [encoded, h, c] = cfg.encoderBidirectional
+        ? bidirectionalLayer(cfg, i, encoded, encoderTokens) // (B, Tin, 2U), (B, 2U), (B, 2U)
+        : lstm(cfg, LAYER.encoderLstm(i)).apply(encoded) as tf.SymbolicTensor[]; // (B, Tin, U), (B, U), (B, U)
+    }
+    if (cfg.encoderBidirectional) {
+      // the bridge: the decoder (U units) starts from both directions' final states, joined (2U) and projected
+      h = tf.layers.dense({ units: cfg.units, activation: "tanh", name: LAYER.bridgeH }).apply(
+        h!,
+      ) as tf.SymbolicTensor;
+      c = tf.layers.dense({ units: cfg.units, name: LAYER.bridgeC }).apply(c!) as tf.SymbolicTensor;
     }
 
     // decoder: reads the label shifted right (teacher forcing), starting from the last encoder layer's (h, c)
@@ -103,11 +121,11 @@ export function buildSeq2Seq(cfg: ModelConfig): tf.LayersModel {
       name: LAYER.attention,
     });
     const [context, alpha, coverageLoss] = attention
-      .apply([decoded, encoded, encoderTokens]) as tf.SymbolicTensor[]; // (B, Tout, U), (B, Tout, Tin)
+      .apply([decoded, encoded, encoderTokens]) as tf.SymbolicTensor[]; // (B, Tout, Ue), (B, Tout, Tin)
 
     // [decoder output, context] -> softmax over the vocabulary, at every decoder step
     const features = tf.layers.concatenate({ axis: -1, name: LAYER.concat })
-      .apply([decoded, context]) as tf.SymbolicTensor; // (B, Tout, 2U)
+      .apply([decoded, context]) as tf.SymbolicTensor; // (B, Tout, U + Ue); Ue = U, or 2U bidirectional
     const dense = tf.layers.dense({ units: cfg.vocabSize, activation: "softmax" });
     const probs = tf.layers.timeDistributed({ layer: dense, name: LAYER.output })
       .apply(features) as tf.SymbolicTensor; // (B, Tout, V)
@@ -130,6 +148,37 @@ export function buildSeq2Seq(cfg: ModelConfig): tf.LayersModel {
       name: "seq2seq_bahdanau_copy",
     });
   });
+}
+
+/**
+ * One bidirectional encoder layer, as Bahdanau, Cho and Bengio (2015) encode: a forward LSTM reads the row, a
+ * backward LSTM reads its words last to first ({@linkcode ReverseValid}: the padding stays at the end, so neither
+ * direction's annotation of a word has seen padding before it), and each position's two annotations are joined
+ * (Keras `merge_mode="concat"`). Returns the sequence `(B, Tin, 2U)` and the joined final states `(B, 2U)`.
+ */
+function bidirectionalLayer(
+  cfg: ModelConfig,
+  i: number,
+  x: tf.SymbolicTensor,
+  tokens: tf.SymbolicTensor,
+): tf.SymbolicTensor[] {
+  const [fwd, hf, cf] = lstm(cfg, LAYER.encoderLstm(i)).apply(x) as tf.SymbolicTensor[];
+  const reversed = new ReverseValid({ name: LAYER.encoderReverse(i, "in") }).apply([
+    x,
+    tokens,
+  ]) as tf.SymbolicTensor;
+  const [bwdReversed, hb, cb] = lstm(cfg, LAYER.encoderLstmBackward(i)).apply(
+    reversed,
+  ) as tf.SymbolicTensor[];
+  const bwd = new ReverseValid({ name: LAYER.encoderReverse(i, "out") })
+    .apply([bwdReversed, tokens]) as tf.SymbolicTensor; // back in word order
+  const join = (name: string, a: tf.SymbolicTensor, b: tf.SymbolicTensor) =>
+    tf.layers.concatenate({ axis: -1, name }).apply([a, b]) as tf.SymbolicTensor;
+  return [
+    join(LAYER.encoderConcat(i), fwd, bwd),
+    join(`${LAYER.encoderConcat(i)}_h`, hf, hb),
+    join(`${LAYER.encoderConcat(i)}_c`, cf, cb),
+  ];
 }
 
 /** A token embedding of the vocabulary into `embeddingDim` dimensions. */
@@ -169,10 +218,12 @@ export function isCopyModel(model: tf.LayersModel): boolean {
 /**
  * Parameter counts by the Keras formulas, per named layer, computed from the config alone (an independent
  * reference for {@linkcode buildSeq2Seq}): embedding `V*d`; LSTM `4*(u*(in+u)+u)`; attention `A*(Ud+Ue+1)`;
- * dense `(in+1)*V`.
+ * dense `(in+1)*V`; with a bidirectional encoder, a backward LSTM per layer and the bridge `2 * (2u+1)*u`.
  */
 export function expectedParamCounts(cfg: ModelConfig): Record<string, number> {
   const v = cfg.vocabSize, d = cfg.embeddingDim, u = cfg.units, a = cfg.attentionUnits;
+  const bi = cfg.encoderBidirectional;
+  const ue = bi ? 2 * u : u; // the encoder's annotation width
   const lstm = (inDim: number) => 4 * (u * (inDim + u) + u);
   const out: Record<string, number> = {};
   if (cfg.sharedEmbedding) out[LAYER.sharedEmbedding] = v * d;
@@ -180,11 +231,15 @@ export function expectedParamCounts(cfg: ModelConfig): Record<string, number> {
     out[LAYER.encoderEmbedding] = v * d;
     out[LAYER.decoderEmbedding] = v * d;
   }
-  for (let i = 0; i < cfg.encoderLayers; i++) out[LAYER.encoderLstm(i)] = lstm(i === 0 ? d : u);
+  for (let i = 0; i < cfg.encoderLayers; i++) {
+    out[LAYER.encoderLstm(i)] = lstm(i === 0 ? d : ue);
+    if (bi) out[LAYER.encoderLstmBackward(i)] = lstm(i === 0 ? d : ue);
+  }
+  if (bi) out[LAYER.bridgeH] = out[LAYER.bridgeC] = (2 * u + 1) * u;
   out[LAYER.decoderLstm] = lstm(d);
-  out[LAYER.attention] = a * (u + u + 1) + (cfg.coverage ? a : 0);
+  out[LAYER.attention] = a * (u + ue + 1) + (cfg.coverage ? a : 0);
   out[LAYER.concat] = 0;
-  out[LAYER.output] = (2 * u + 1) * v;
-  if (cfg.copy) out[LAYER.pointer] = u + u + d + 1;
+  out[LAYER.output] = (u + ue + 1) * v;
+  if (cfg.copy) out[LAYER.pointer] = ue + u + d + 1;
   return out;
 }

@@ -42,7 +42,8 @@ export function errorClassBars(analyses: readonly NamedErrorAnalysis[], title = 
       y: rows.map((r) => Math.round(r.lostPoints * 1e6) / 1e6),
       customdata: rows.map((r) => [r.count, Math.round(r.share * 1000) / 10]),
       marker: { color: PALETTE[i % PALETTE.length] },
-      hovertemplate: `${name}: %{y:.3f} F1 points, %{customdata[0]} summaries (%{customdata[1]}%)<extra></extra>`,
+      hovertemplate:
+        `${name}: %{y:.3f} F1 points, %{customdata[0]} summaries (%{customdata[1]}%)<extra></extra>`,
     };
   });
   return {
