@@ -46,28 +46,34 @@ Deno.test("importing lib/model/ leaves console.warn, the backend and the kernel 
   assertEquals(JSON.parse(out), { sameWarn: true, wasm: false, kernels: true });
 });
 
-Deno.test("a model trained with fast layers saves as the stock model: a process importing only lib/model/ loads it and predicts the same", async () => {
-  await initBackend({ backend: "cpu" });
-  const cfg = resolveConfig("tiny", { encoderLayers: 2, maxInputLen: 12, maxOutputLen: 8 });
-  const model = accelerate(buildSeq2Seq(cfg));
-  assert(fastPaths(model).every((p) => p.implementation.startsWith("Fast")));
-  const dir = await Deno.makeTempDir();
-  try {
-    await saveModelDir(model, `${dir}/best`);
-    const saved = await Deno.readTextFile(`${dir}/best/model.json`);
-    assert(
-      saved.includes('"class_name":"LSTM"') && !saved.includes('"class_name":"Fast'),
-      "model.json names stock classes",
-    );
-    const enc = tf.tensor2d(
-      [[5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0]],
-      undefined,
-      "int32",
-    );
-    const dec = tf.tensor2d([[2, 9, 0, 0, 0, 0, 0, 0]], undefined, "int32");
-    const here = Array.from((model.predict([enc, dec]) as tf.Tensor).dataSync());
-    const out = await runScript(
-      `
+for (const encoderBidirectional of [false, true]) {
+  Deno.test(`a model trained with fast layers saves as the stock model: a process importing only lib/model/ loads it and predicts the same${encoderBidirectional ? " (bidirectional encoder)" : ""}`, async () => {
+    await initBackend({ backend: "cpu" });
+    const cfg = resolveConfig("tiny", {
+      encoderLayers: 2,
+      maxInputLen: 12,
+      maxOutputLen: 8,
+      encoderBidirectional,
+    });
+    const model = accelerate(buildSeq2Seq(cfg));
+    assert(fastPaths(model).every((p) => p.implementation.startsWith("Fast")));
+    const dir = await Deno.makeTempDir();
+    try {
+      await saveModelDir(model, `${dir}/best`);
+      const saved = await Deno.readTextFile(`${dir}/best/model.json`);
+      assert(
+        saved.includes('"class_name":"LSTM"') && !saved.includes('"class_name":"Fast'),
+        "model.json names stock classes",
+      );
+      const enc = tf.tensor2d(
+        [[5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0]],
+        undefined,
+        "int32",
+      );
+      const dec = tf.tensor2d([[2, 9, 0, 0, 0, 0, 0, 0]], undefined, "int32");
+      const here = Array.from((model.predict([enc, dec]) as tf.Tensor).dataSync());
+      const out = await runScript(
+        `
       import * as tf from "@tensorflow/tfjs";
       import { loadModelDir } from "./../lib/model/io.ts";
       await tf.setBackend("cpu");
@@ -77,16 +83,17 @@ Deno.test("a model trained with fast layers saves as the stock model: a process 
       const classes = m.layers.map((l) => l.constructor.name);
       console.log(JSON.stringify({ classes, probs: Array.from(m.predict([enc, dec]).dataSync()) }));
     `,
-      [`${dir}/best`],
-    );
-    const there = JSON.parse(out) as { classes: string[]; probs: number[] };
-    assert(!there.classes.some((c) => c.startsWith("Fast")), there.classes.join(", "));
-    assertEquals(there.probs.length, here.length);
-    const diff = Math.max(...here.map((p, i) => Math.abs(p - there.probs[i])));
-    assert(diff < 1e-6, `predictions differ by ${diff}`);
-    tf.dispose([enc, dec]);
-  } finally {
-    model.dispose();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+        [`${dir}/best`],
+      );
+      const there = JSON.parse(out) as { classes: string[]; probs: number[] };
+      assert(!there.classes.some((c) => c.startsWith("Fast")), there.classes.join(", "));
+      assertEquals(there.probs.length, here.length);
+      const diff = Math.max(...here.map((p, i) => Math.abs(p - there.probs[i])));
+      assert(diff < 1e-6, `predictions differ by ${diff}`);
+      tf.dispose([enc, dec]);
+    } finally {
+      model.dispose();
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}

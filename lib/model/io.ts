@@ -24,6 +24,7 @@ import * as tf from "@tensorflow/tfjs";
 import { writeBytesAtomic, writeTextAtomic } from "../io/atomic.ts";
 import "./attention.ts";
 import "./pointer.ts";
+import "./reverse.ts";
 import { loadWithFixes } from "./support/tfjs_fixes.ts";
 import { withoutKnownTfjsWarnings } from "./support/warnings.ts";
 
