@@ -357,9 +357,15 @@ async function trainEpoch(
   const t0 = performance.now();
   seedEverything(cfg.seed, 1000 + epoch);
   const order = permutation(train.n, mixSeed(cfg.seed, epoch));
-  let lossSum = 0, correct = 0, tokens = 0, step = 0;
+  let lossSum = 0, correct = 0, tokens = 0, step = 0, lastYield = t0;
   for (const rows of batchIndices(train.n, cfg.batchSize, order)) {
     step++;
+    if (performance.now() - lastYield > 200) {
+      // give the event loop a turn now and then: awaiting tensor data resolves through microtasks only, so
+      // without this a Ctrl-C listener (main.ts) or a timer would wait for the epoch's end
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      lastYield = performance.now();
+    }
     const b = makeBatch(train, rows, cfg.maxInputLen, cfg.maxOutputLen, run.copy);
     const count = b.tokens;
     const { loss: lossT, correct: correctT } = run.trainStep(b);
