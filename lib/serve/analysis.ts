@@ -1,6 +1,6 @@
 /**
  * What the web page shows for one text: the summary `deno task summarize` gives (the same code:
- * `summarizeTexts` of lib/commands/summarize.ts), and, for each output word, where it came from, its attention
+ * `summarizeTexts` of lib/infer/summarize.ts), and, for each output word, where it came from, its attention
  * row over the words the model read, and its copy gate `p_gen` (runs trained with `--copy`). Free of Deno APIs:
  * the server (lib/serve/server.ts) and the exported browser page (lib/serve/web.ts) both call it.
  *
