@@ -1,10 +1,11 @@
 /**
  * `deno task bench serve`: summaries per second through `deno task serve` with 1, 8 and 64 concurrent clients
  * (each sends one snippet, waits for its answer, sends the next), against the same run's in-process figures
- * measured in the same run: batched greedy (`maxBatch` snippets per decode through the page's analysis code)
- * and one at a time. Prints one JSON line per measurement, e.g.
- * `{"bench":"serve","mode":"clients","clients":64,"summaries_per_s":...,"p99_ms":...,"failed":0,...}` and a
- * `"mode":"summary"` line with each client count's share of the batched figure.
+ * measured in the same run: batched greedy (`--batch` snippets per decode through the page's analysis code)
+ * and one at a time. The figures are measured side by side in rounds (default 3 rounds of 4 s each) and the
+ * medians compared. Prints one JSON line per figure, e.g.
+ * `{"bench":"serve","mode":"clients","clients":64,"summaries_per_s":...,"share_of_batched":...,"p99_ms":...}`,
+ * and a line counting failed requests.
  *
  * `--load=SECONDS` is the load test instead: 64 clients for that long, the server's RSS and tfjs tensor count
  * sampled every second (`GET /api/health`), and a `"mode":"load"` line with failed requests and both measures
@@ -13,8 +14,8 @@
  * The server runs as its own process (`cli/serve.ts`), the clients in this one: on a 2-core machine they share
  * the cores, as they would with the clients on the same host.
  *
- * Run: `deno task bench serve [--run=ID] [--resultsDir=results] [--seconds=10] [--clients=1,8,64] [--batch=64]
- *   [--load=60]`.
+ * Run: `deno task bench serve [--run=ID] [--resultsDir=results] [--seconds=4] [--rounds=3] [--clients=1,8,64]
+ *   [--batch=64] [--load=60]`.
  * @module
  */
 import { formatBackendReport, initBackend } from "../lib/backend/choose.ts";
@@ -29,8 +30,10 @@ import { analyzeTexts } from "../lib/serve/analysis.ts";
 export interface ServeBenchOptions {
   run?: string;
   resultsDir?: string;
-  /** Seconds per measurement (default 10). */
+  /** Seconds per measurement (default 4). */
   seconds?: number;
+  /** Rounds: each figure is measured once per round, the medians compared (default 3). */
+  rounds?: number;
   clients?: number[];
   /** The server's batch size and the batched figure's (default 64). */
   batch?: number;
@@ -54,10 +57,11 @@ export function parseServeArgs(args: string[]): ServeBenchOptions {
     else if (k === "resultsDir") opts.resultsDir = v;
     else if (k === "seconds") opts.seconds = num();
     else if (k === "batch") opts.batch = num();
+    else if (k === "rounds") opts.rounds = num();
     else if (k === "load") opts.load = num();
     else if (k === "clients") opts.clients = v.split(",").map(Number);
     else {throw new Error(
-        `bench serve: unknown option --${k} (run, resultsDir, seconds, clients, batch, load)`,
+        `bench serve: unknown option --${k} (run, resultsDir, seconds, rounds, clients, batch, load)`,
       );}
   }
   return opts;
@@ -195,6 +199,66 @@ async function loadTest(url: string, texts: string[], seconds: number, common: R
   }));
 }
 
+/** The run loaded in this process, as the server loads it. */
+async function loadInProcess(resultsDir: string, id: string): Promise<SummarizerRun> {
+  const opened = await openRun(resultsDir, id);
+  const model = await loadOpenedModel(opened);
+  return {
+    cfg: evaluationConfig(opened.cfg),
+    model,
+    tokenizer: opened.tokenizer,
+    models: extractInferenceModels(model),
+  };
+}
+
+const median = (xs: number[]) => percentile(xs, 50);
+
+/**
+ * The throughput benchmark in `rounds` rounds (the machine may be shared: its speed drifts within a minute, so
+ * every figure is measured once per round, side by side, and the medians are compared): each round measures
+ * batched greedy and one at a time in this process (the server idle), then each client count.
+ */
+async function throughput(
+  url: string,
+  run: SummarizerRun,
+  texts: string[],
+  opts: { batch: number; seconds: number; rounds: number; clients: number[] },
+  common: Record<string, unknown>,
+) {
+  const figures: Record<string, number[]> = { batched: [], one_at_a_time: [] };
+  const latencies: Record<number, number[]> = {};
+  let failed = 0;
+  for (let round_ = 0; round_ < opts.rounds; round_++) {
+    figures.batched.push(await inProcess(run, texts, opts.batch, opts.seconds));
+    figures.one_at_a_time.push(await inProcess(run, texts, 1, opts.seconds));
+    for (const c of opts.clients) {
+      const r = await drive(url, texts, c, opts.seconds);
+      (figures[c] ??= []).push(r.done / r.wall);
+      (latencies[c] ??= []).push(...r.latencies);
+      failed += r.failed;
+    }
+  }
+  const batched = median(figures.batched), single = median(figures.one_at_a_time);
+  for (const [mode, xs] of Object.entries(figures)) {
+    const clients = Number(mode);
+    console.log(JSON.stringify({
+      bench: "serve",
+      mode: Number.isNaN(clients) ? mode : "clients",
+      ...(Number.isNaN(clients) ? {} : { clients }),
+      summaries_per_s: round(median(xs)),
+      rounds: xs.map((x) => round(x)),
+      ...(Number.isNaN(clients) ? {} : {
+        share_of_batched: round(median(xs) / batched, 3),
+        vs_one_at_a_time: round(median(xs) / single, 2),
+        p50_ms: round(percentile(latencies[clients], 50)),
+        p99_ms: round(percentile(latencies[clients], 99)),
+      }),
+      ...common,
+    }));
+  }
+  console.log(JSON.stringify({ bench: "serve", mode: "failed_requests", failed, ...common }));
+}
+
 /** Run the benchmark (or the load test) and print its lines. */
 export async function benchServe(opts: ServeBenchOptions = {}): Promise<void> {
   const resultsDir = opts.resultsDir ?? "results";
@@ -204,58 +268,30 @@ export async function benchServe(opts: ServeBenchOptions = {}): Promise<void> {
     console.log(JSON.stringify({ bench: "serve", skipped: why }));
     return;
   }
-  const batch = opts.batch ?? 64, seconds = opts.seconds ?? 10;
+  const batch = opts.batch ?? 64;
   const texts = generateCorpus(512, 77).map((r) => r.snippet);
-  const common = { run: id, load: Deno.loadavg().map((x) => round(x, 2)), date: new Date().toISOString() };
+  const backend = await initBackend({});
+  const common = {
+    run: id,
+    backend: formatBackendReport(backend).split(" [")[0].replace(/ \(.*?\)/g, ""),
+    load_at_start: Deno.loadavg().map((x) => round(x, 2)),
+    date: new Date().toISOString(),
+  };
   const { url, child } = await spawnServer(resultsDir, id, batch);
   try {
     await drive(url, texts, 8, 1); // warm-up: loads the model, compiles the paths
     if (opts.load !== undefined) return await loadTest(url, texts, opts.load, common);
-    const rows: Record<number, number> = {};
-    for (const clients of opts.clients ?? [1, 8, 64]) {
-      const r = await drive(url, texts, clients, seconds);
-      rows[clients] = r.done / r.wall;
-      console.log(JSON.stringify({
-        bench: "serve",
-        mode: "clients",
-        clients,
-        summaries_per_s: round(rows[clients]),
-        requests: r.done,
-        failed: r.failed,
-        p50_ms: round(percentile(r.latencies, 50)),
-        p99_ms: round(percentile(r.latencies, 99)),
-        ...common,
-      }));
-    }
-    child.kill("SIGINT");
-    await child.status;
-    // the same run in this process, with the server stopped: batched greedy and one at a time
-    const backend = await initBackend({});
-    const opened = await openRun(resultsDir, id);
-    const model = await loadOpenedModel(opened);
-    const run = {
-      cfg: evaluationConfig(opened.cfg),
-      model,
-      tokenizer: opened.tokenizer,
-      models: extractInferenceModels(model),
-    };
-    const batched = await inProcess(run, texts, batch, seconds);
-    const single = await inProcess(run, texts, 1, seconds);
-    model.dispose();
+    const run = await loadInProcess(resultsDir, id);
+    await throughput(url, run, texts, {
+      batch,
+      seconds: opts.seconds ?? 4,
+      rounds: opts.rounds ?? 3,
+      clients: opts.clients ?? [1, 8, 64],
+    }, common);
+    run.model.dispose();
     console.log(
-      JSON.stringify({ bench: "serve", mode: "batched", batch, summaries_per_s: round(batched), ...common }),
+      JSON.stringify({ bench: "serve", mode: "end", load_at_end: Deno.loadavg().map((x) => round(x, 2)) }),
     );
-    console.log(
-      JSON.stringify({ bench: "serve", mode: "one_at_a_time", summaries_per_s: round(single), ...common }),
-    );
-    console.log(JSON.stringify({
-      bench: "serve",
-      mode: "summary",
-      share_of_batched: Object.fromEntries(Object.entries(rows).map(([c, v]) => [c, round(v / batched, 3)])),
-      vs_one_at_a_time: Object.fromEntries(Object.entries(rows).map(([c, v]) => [c, round(v / single, 2)])),
-      backend: formatBackendReport(backend).split(" [")[0],
-      ...common,
-    }));
   } finally {
     try {
       child.kill("SIGINT");

@@ -218,9 +218,9 @@ Deno.test("the queue decodes requests that wait together as one batch, up to the
     maxQueued: 100,
   });
   const first = q.submit("r", ["a"], false);
+  while (batches.length === 0) await new Promise((r) => setTimeout(r, 1)); // the first decode has started
   const rest = ["b", "c", "d", "e", "f"].map((t) => q.submit("r", [t], false));
   const beam = q.submit("r", ["g"], true);
-  await new Promise((r) => setTimeout(r, 10));
   release();
   const out = await Promise.all([first, ...rest, beam]);
   assertEquals(out.map((o) => o.results[0]), ["a!", "b!", "c!", "d!", "e!", "f!", "g!"]);

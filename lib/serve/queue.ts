@@ -1,8 +1,9 @@
 /**
  * One decoder for many clients: requests wait in one queue and are decoded one job at a time; greedy requests
  * for the same run that are waiting together (they arrived while the previous decode ran, or within `windowMs`
- * of the first one) are decoded as one batch of up to `maxBatch` texts, so 64 clients cost little more than
- * one. Beam requests are decoded alone. A queue holding `maxQueued` requests refuses more
+ * of the first one while several clients are active) are decoded as one batch of up to `maxBatch` texts, so 64
+ * clients cost little more than one. A lone client (the last decode served one request) is not made to wait.
+ * Beam requests are decoded alone. A queue holding `maxQueued` requests refuses more
  * ({@linkcode QueueFullError}, HTTP 429).
  *
  * @example
@@ -63,6 +64,8 @@ interface Job<R> {
 export class DecodeQueue<R> {
   #jobs: Job<R>[] = [];
   #running = false;
+  /** Requests the last decode served (the window is waited only after a shared decode). */
+  #lastJobs = 2;
   #opts: DecodeQueueOptions<R>;
   /** Decodes run so far, and the texts they held. */
   decodes = 0;
@@ -113,12 +116,15 @@ export class DecodeQueue<R> {
     this.#running = true;
     try {
       while (this.#jobs.length > 0) {
-        // an idle queue waits a moment for the requests that arrive together, unless it already holds a batch
+        // yield to the event loop first, so that the requests that arrived meanwhile are read and queued (a decode
+        // awaits only microtasks, during which no request is read); while several clients are active (the last
+        // decode served more than one request) wait a moment longer for requests that arrive together, unless
+        // the queue already holds a batch; a lone client never waits
         const waiting = this.#jobs.reduce((s, j) => s + (j.beam ? 0 : j.texts.length), 0);
-        if (waiting < this.#opts.maxBatch && this.#opts.windowMs > 0) {
-          await new Promise((r) => setTimeout(r, this.#opts.windowMs));
-        }
+        const wait = this.#lastJobs > 1 && waiting < this.#opts.maxBatch ? this.#opts.windowMs : 0;
+        await new Promise((r) => setTimeout(r, wait));
         const batch = this.#take();
+        this.#lastJobs = batch.length;
         const texts = batch.flatMap((j) => j.texts);
         const start = performance.now();
         try {
