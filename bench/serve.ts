@@ -7,9 +7,10 @@
  * `{"bench":"serve","mode":"clients","clients":64,"summaries_per_s":...,"share_of_batched":...,"p99_ms":...}`,
  * and a line counting failed requests.
  *
- * `--load=SECONDS` is the load test instead: 64 clients for that long, the server's RSS and tfjs tensor count
- * sampled every second (`GET /api/health`), and a `"mode":"load"` line with failed requests and both measures
- * over the first and the last 10 seconds.
+ * `--load=SECONDS` is the load test instead: after 10 s of warm-up at the same load, 64 clients for that long,
+ * the server's RSS, JS heap and tfjs tensor count sampled every second (`GET /api/health`), and a
+ * `"mode":"load"` line with failed requests and the measures over the first and the last 10 seconds and per
+ * 10 seconds.
  *
  * The server runs as its own process (`cli/serve.ts`), the clients in this one: on a 2-core machine they share
  * the cores, as they would with the clients on the same host.
@@ -169,11 +170,17 @@ async function pickRun(resultsDir: string, id?: string): Promise<string | null> 
 
 /** The load test: 64 clients for `seconds`, health sampled every second. */
 async function loadTest(url: string, texts: string[], seconds: number, common: Record<string, unknown>) {
-  const samples: { t: number; rss: number; numTensors: number }[] = [];
+  const samples: { t: number; rss: number; heap: number; wasm: number; numTensors: number }[] = [];
   const t0 = performance.now();
   const sample = async () => {
     const h = await (await fetch(`${url}api/health`)).json();
-    samples.push({ t: (performance.now() - t0) / 1000, rss: h.rssBytes, numTensors: h.numTensors });
+    samples.push({
+      t: (performance.now() - t0) / 1000,
+      rss: h.rssBytes,
+      heap: h.heapUsedBytes,
+      wasm: h.wasmHeapBytes ?? 0,
+      numTensors: h.numTensors,
+    });
   };
   const r = await drive(url, texts, 64, seconds, sample);
   const first = samples.filter((s) => s.t <= 10), last = samples.filter((s) => s.t > seconds - 10);
@@ -190,6 +197,24 @@ async function loadTest(url: string, texts: string[], seconds: number, common: R
     p99_ms: round(percentile(r.latencies, 99)),
     rss_mib_first10s: mib(first),
     rss_mib_last10s: mib(last),
+    // every 10 s: the mean RSS and JS heap in use (MiB), to tell a plateau from a leak
+    rss_mib_by_10s: Array.from(
+      { length: Math.ceil(seconds / 10) },
+      (_, k) => mib(samples.filter((s) => s.t > 10 * k && s.t <= 10 * (k + 1))),
+    ),
+    heap_mib_by_10s: Array.from(
+      { length: Math.ceil(seconds / 10) },
+      (_, k) =>
+        round(mean(samples.filter((s) => s.t > 10 * k && s.t <= 10 * (k + 1)).map((s) => s.heap)) / 2 ** 20),
+    ),
+    wasm_heap_mib_by_10s: Array.from(
+      { length: Math.ceil(seconds / 10) },
+      (_, k) =>
+        round(
+          Math.max(...samples.filter((s) => s.t > 10 * k && s.t <= 10 * (k + 1)).map((s) => s.wasm)) /
+            2 ** 20,
+        ),
+    ),
     tensors_first10s: [
       Math.min(...first.map((s) => s.numTensors)),
       Math.max(...first.map((s) => s.numTensors)),
@@ -280,7 +305,11 @@ export async function benchServe(opts: ServeBenchOptions = {}): Promise<void> {
   const { url, child } = await spawnServer(resultsDir, id, batch);
   try {
     await drive(url, texts, 8, 1); // warm-up: loads the model, compiles the paths
-    if (opts.load !== undefined) return await loadTest(url, texts, opts.load, common);
+    if (opts.load !== undefined) {
+      // the wasm heap and the allocator grow to the size of a full batch in the first seconds: warm up at full load
+      await drive(url, texts, 64, 10);
+      return await loadTest(url, texts, opts.load, common);
+    }
     const run = await loadInProcess(resultsDir, id);
     await throughput(url, run, texts, {
       batch,

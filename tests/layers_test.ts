@@ -17,7 +17,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   run: ["config", "data", "eval", "io", "model", "speed", "train"],
   plot: ["eval", "io", "run"],
   // after lib/commands (its one-line errors): the server and the web page reuse every stage's code
-  serve: ["commands", "data", "infer", "io", "model", "plot", "run"],
+  serve: ["backend", "commands", "data", "infer", "io", "model", "plot", "run"],
 };
 
 function filesOf(dir: string): string[] {

@@ -212,6 +212,7 @@ Deno.test({
     assertEquals(drawn.words.map(([w]) => w).join(" "), expected[0]);
     assert(drawn.svg > 0 && drawn.rows === drawn.words.length);
     assert(/backend (cpu|webgl|wasm)/.test(drawn.info), drawn.info);
+    console.log(`exported page: ${drawn.info}`);
     assertEquals(errors, []);
     await page.close();
     await teardown(); // the last test of the file

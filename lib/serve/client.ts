@@ -6,13 +6,7 @@
  */
 import type { TextResult } from "./analysis.ts";
 import type { RunEntry } from "./server.ts";
-import { setStatus, wirePage } from "./ui.ts";
-
-/** The picker's label of a run: its id, profile, copy attention and test F1. */
-export function runLabel(r: Pick<RunEntry, "id" | "profile" | "copy" | "testF1">): string {
-  const f1 = r.testF1 === null ? "not evaluated" : `test F1 ${r.testF1.toFixed(3)}`;
-  return `${r.id} (${r.profile}${r.copy ? ", copy" : ""}, ${f1})`;
-}
+import { runLabel, setStatus, wirePage } from "./ui.ts";
 
 async function main(): Promise<void> {
   const res = await fetch("api/runs");

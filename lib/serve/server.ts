@@ -15,6 +15,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { asWasm, wasmHeap } from "../backend/kernel_registry.ts";
 import { generateCorpus } from "../data/embedded.ts";
 import { extractInferenceModels } from "../infer/models.ts";
 import type { SummarizerRun } from "../infer/summarize.ts";
@@ -257,6 +258,9 @@ class ServeApp {
       loadedRuns: this.book.loadedIds(),
       numTensors: tf.memory().numTensors,
       rssBytes: Deno.memoryUsage().rss,
+      heapUsedBytes: Deno.memoryUsage().heapUsed,
+      // the wasm backend's heap: it grows to the largest batch's needs and never shrinks
+      wasmHeapBytes: tf.getBackend() === "wasm" ? wasmHeap(asWasm(tf.backend())).length : null,
     };
   }
 

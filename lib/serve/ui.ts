@@ -9,12 +9,19 @@
 import type { Figure } from "../plot/plotly.ts";
 import type { TextResult } from "./analysis.ts";
 import { renderResult } from "./render.ts";
+import type { RunEntry } from "./server.ts";
 
 /** A run in the picker. */
 export interface PickerRun {
   id: string;
   /** What the picker shows, e.g. `20261202-221500Z-default (default, test F1 0.919)`. */
   label: string;
+}
+
+/** The picker's label of a run: its id, profile, copy attention and test F1. */
+export function runLabel(r: Pick<RunEntry, "id" | "profile" | "copy" | "testF1">): string {
+  const f1 = r.testF1 === null ? "not evaluated" : `test F1 ${r.testF1.toFixed(3)}`;
+  return `${r.id} (${r.profile}${r.copy ? ", copy" : ""}, ${f1})`;
 }
 
 /** What a page gives the controls. */

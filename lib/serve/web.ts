@@ -13,8 +13,7 @@ import { Tokenizer } from "../data/tokenizer.ts";
 import { extractInferenceModels } from "../infer/models.ts";
 import { buildModel, type ModelDir, sha256Hex } from "../model/io.ts";
 import { analyzeTexts, type TextResult } from "./analysis.ts";
-import { runLabel } from "./client.ts";
-import { setStatus, wirePage } from "./ui.ts";
+import { runLabel, setStatus, wirePage } from "./ui.ts";
 
 /** What export-web writes beside the page as `run.json`. */
 export interface ExportedRunInfo {
