@@ -229,6 +229,42 @@ Deno.test("the queue decodes requests that wait together as one batch, up to the
 });
 
 Deno.test({
+  name: "deno task serve logs one line per request on stdout and stops cleanly on Ctrl-C (SIGINT), exit 0",
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = resultsDir, id = RUN;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "cli/serve.ts", `--resultsDir=${dir}`, "--port=0"],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const err = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    while (!/at (http:\S+)/.test(seen)) {
+      const { done, value } = await err.read();
+      if (done) throw new Error(`serve exited: ${seen}`);
+      seen += value;
+    }
+    assertStringIncludes(seen, `serving run ${id} of ${dir} at http://127.0.0.1:`);
+    const url = /at (http:\S+)/.exec(seen)![1];
+    assertEquals((await (await fetch(`${url}api/health`)).json()).ok, true);
+    child.kill("SIGINT");
+    let rest = "";
+    while (true) {
+      const { done, value } = await err.read();
+      if (done) break;
+      rest += value;
+    }
+    const status = await child.status;
+    const stdout = new TextDecoder().decode(await new Response(child.stdout).arrayBuffer());
+    assertEquals(status.code, 0);
+    assertStringIncludes(rest, "Ctrl-C: stopping (finishing the requests in flight)...\nstopped");
+    assertMatch(stdout.trim(), /^\S+Z 127\.0\.0\.1 GET \/api\/health 200 [\d.]+ms$/);
+  },
+});
+
+Deno.test({
   name: "the server stops cleanly: shutdown ends it and disposes the loaded models",
   sanitizeResources: false,
   fn: async () => {
