@@ -4,9 +4,9 @@
  * `{"bench":NAME,"skipped":…}` line; one that fails gives a `{"bench":NAME,"error":…}` line and exit code 1
  * at the end.
  *
- * Usage: `deno run -A bench/run.ts [train_step] [kernels] [prep] [decode] [--option=value …]`
+ * Usage: `deno run -A bench/run.ts [train_step] [kernels] [prep] [decode] [serve] [--option=value …]`
  * (`deno task bench …`); options are passed to the benchmarks that take them (train_step: see
- * bench/train_step.ts).
+ * bench/train_step.ts; serve: bench/serve.ts).
  *
  * @module
  */
@@ -26,6 +26,7 @@ export const BENCHES: Readonly<Record<string, BenchEntry>> = {
   kernels: { file: "./kernels.ts", fn: "benchKernels" },
   prep: { file: "./prep.ts", fn: "benchPrep" },
   decode: { file: "./decode.ts", fn: "benchDecode", parseArgs: "parseDecodeArgs" },
+  serve: { file: "./serve.ts", fn: "benchServe", parseArgs: "parseServeArgs" },
 };
 
 /**
