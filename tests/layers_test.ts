@@ -16,6 +16,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   eval: ["config", "data", "infer", "io", "util"],
   run: ["config", "data", "eval", "io", "model", "speed", "train"],
   plot: ["eval", "io", "run"],
+  // a sweep is a plan of ordinary runs (lib/run) and a summary of them (lib/eval's bootstrap, lib/plot's figures)
+  sweep: ["config", "eval", "io", "plot", "run", "util"],
 };
 
 function filesOf(dir: string): string[] {
