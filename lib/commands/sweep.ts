@@ -18,14 +18,13 @@ import { type Overrides, parseCliArgs } from "../config.ts";
 import { runLocal } from "../sweep/launch.ts";
 import {
   checkName,
+  claimSweep,
   defaultName,
   type GridEntry,
   makePlan,
   parseGridEntry,
-  planPath,
   readPlan,
   readPlanFile,
-  samePlan,
   sweepDir,
   SweepError,
   type SweepPlan,
@@ -34,7 +33,6 @@ import { readSubmissions, slurmStates, splitArgs, submitSlurm } from "../sweep/s
 import { SWEEP_METRICS, type SweepMetric, writeSummary } from "../sweep/summary.ts";
 import { readTrialResults } from "../sweep/summary.ts";
 import { runTrial, trialStatus } from "../sweep/trials.ts";
-import { writeTextAtomic } from "../io/atomic.ts";
 
 /** The arguments of `deno task sweep`. */
 export interface SweepArgs {
@@ -208,31 +206,6 @@ export async function planFromArgs(a: SweepArgs): Promise<SweepPlan> {
     ...(a.random !== undefined ? { random: a.random } : {}),
     ...(file ? { settings: file.settings as Record<string, unknown>[] } : {}),
   });
-}
-
-/**
- * Write `plan.json` of a new sweep, or check that an existing sweep of that name has the same plan (then it
- * continues). A different plan under the same name is a {@linkcode SweepError}, before anything is written.
- */
-export async function claimSweep(plan: SweepPlan): Promise<"new" | "continued"> {
-  let existing: SweepPlan | null = null;
-  try {
-    await Deno.stat(planPath(plan.dir));
-    existing = await readPlan(plan.dir);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  if (existing) {
-    if (!samePlan(existing, plan)) {
-      throw new SweepError(
-        `sweep: ${plan.dir} holds another plan (plan.json): give this sweep another --name, or remove that folder`,
-      );
-    }
-    return "continued";
-  }
-  await Deno.mkdir(plan.dir, { recursive: true });
-  await writeTextAtomic(planPath(plan.dir), JSON.stringify(plan, null, 1));
-  return "new";
 }
 
 /** `--status NAME`: one line per trial (state, Slurm state where known, figures) and the counts. */

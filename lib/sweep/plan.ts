@@ -26,6 +26,7 @@
  */
 import { resolve as resolvePath } from "node:path";
 import { type Config, CONFIG_KEYS, ConfigError, type Overrides, PROFILES, resolveConfig } from "../config.ts";
+import { writeTextAtomic } from "../io/atomic.ts";
 import { mulberry32 } from "../util/rng.ts";
 
 /** A bad sweep: its grid, plan file, name or flags (printed in one line by `deno task sweep`). */
@@ -453,4 +454,29 @@ export async function readPlanFile(
     ...(o.seeds !== undefined ? { seeds: o.seeds as number } : {}),
     ...(o.base !== undefined ? { base: o.base as Overrides } : {}),
   };
+}
+
+/**
+ * Write `plan.json` of a new sweep, or check that an existing sweep of that name has the same plan (then it
+ * continues). A different plan under the same name is a {@linkcode SweepError}, before anything is written.
+ */
+export async function claimSweep(plan: SweepPlan): Promise<"new" | "continued"> {
+  let existing: SweepPlan | null = null;
+  try {
+    await Deno.stat(planPath(plan.dir));
+    existing = await readPlan(plan.dir);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  if (existing) {
+    if (!samePlan(existing, plan)) {
+      throw new SweepError(
+        `sweep: ${plan.dir} holds another plan (plan.json): give this sweep another --name, or remove that folder`,
+      );
+    }
+    return "continued";
+  }
+  await Deno.mkdir(plan.dir, { recursive: true });
+  await writeTextAtomic(planPath(plan.dir), JSON.stringify(plan, null, 1));
+  return "new";
 }

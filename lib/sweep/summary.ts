@@ -88,6 +88,8 @@ export interface SettingStats {
 /** Two settings that differ in one key, compared on the seeds both finished. */
 export interface Comparison {
   key: string;
+  /** The other swept keys, the same in both settings (`learningRate=0.01`), or "" when only one key is swept. */
+  context: string;
   a: number;
   b: number;
   from: unknown;
@@ -132,9 +134,9 @@ function comparisonWords(c: Omit<Comparison, "words">, metric: SweepMetric, spre
   const d = metric === "f1" ? c.f1 : c.valLoss;
   const beyond = metric === "f1" ? c.f1BeyondSpread : c.valLossBeyondSpread;
   const ci = Number.isFinite(d.lo) ? `95% CI [${s3(d.lo)}, ${s3(d.hi)}]` : "no CI";
-  const head = `${c.key} ${c.from} -> ${c.to}: ${METRIC_WORDS[metric]} ${s3(d.mean)} (${ci}; ${c.seeds} seed${
-    c.seeds === 1 ? "" : "s"
-  })`;
+  const head = `${c.key} ${c.from} -> ${c.to}${c.context ? ` (${c.context})` : ""}: ${METRIC_WORDS[metric]} ${
+    s3(d.mean)
+  } (${ci}; ${c.seeds} seed${c.seeds === 1 ? "" : "s"})`;
   if (beyond === null || spread === null) {
     return `${head}: one seed per setting, so the seed-to-seed spread is unknown; run --seeds=2 or more before ` +
       `calling this an effect.`;
@@ -209,8 +211,10 @@ export function summarize(
       const c = compare(plan, results, a, b, differ[0], { resamples, seed: bseed });
       if (c === null) continue;
       const beyond = (d: number, s: number | null) => (s === null ? null : Math.abs(d) > s);
+      const context = plan.keys.filter((k) => k !== differ[0]).map((k) => `${k}=${va[k]}`).join(" ");
       const partial = {
         ...c,
+        context,
         f1BeyondSpread: beyond(c.f1.mean, spread.f1),
         valLossBeyondSpread: beyond(c.valLoss.mean, spread.valLoss),
       };
@@ -236,7 +240,7 @@ function compare(
   b: number,
   key: string,
   opts: { resamples: number; seed: number },
-): Omit<Comparison, "words" | "f1BeyondSpread" | "valLossBeyondSpread"> | null {
+): Omit<Comparison, "words" | "f1BeyondSpread" | "valLossBeyondSpread" | "context"> | null {
   const f1BySeed: number[][] = [];
   const lossBySeed: number[] = [];
   for (const seed of plan.seeds) {
@@ -315,6 +319,7 @@ export function summaryCsv(s: SweepSummary): string {
 export function comparisonsCsv(s: SweepSummary): string {
   const rows: unknown[][] = [[
     "key",
+    "with",
     "from",
     "to",
     "setting_a",
@@ -332,6 +337,7 @@ export function comparisonsCsv(s: SweepSummary): string {
   for (const c of s.comparisons) {
     rows.push([
       c.key,
+      c.context,
       c.from,
       c.to,
       c.a + 1,
