@@ -1,8 +1,16 @@
 // `deno task sweep`: bad grids fail in one line and leave nothing; the summary's statistics on hand-made run folders
 // with known values; a real 2x2 grid x 2 seeds of the tiny profile, killed mid-trial and run again, ends with the
 // same summary as an uninterrupted sweep.
-import { assert, assertAlmostEquals, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import { makePlan, parseGridEntry, readPlan, type SweepPlan } from "../lib/sweep/plan.ts";
+import {
+  assert,
+  assertAlmostEquals,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStringIncludes,
+} from "@std/assert";
+import { parseSweepArgs, planFromArgs } from "../lib/commands/sweep.ts";
+import { makePlan, parseGridEntry, readPlan, SweepError, type SweepPlan } from "../lib/sweep/plan.ts";
 import { readTrialResults, summarize, summaryCsv, sweepFigures, sweepReport } from "../lib/sweep/summary.ts";
 import { trialStatus } from "../lib/sweep/trials.ts";
 
@@ -257,6 +265,106 @@ Deno.test({
     // and once more: nothing to run
     const third = await sweep([...GRID, `--resultsDir=${base}/cut`]).output();
     assertStringIncludes(new TextDecoder().decode(third.stdout), "8 done, 0 to run");
+    await Deno.remove(base, { recursive: true });
+  },
+});
+
+Deno.test("--random=K draws K settings inside the ranges (integers for integer keys), the same on every run", () => {
+  const make = () =>
+    makePlan({
+      name: "r",
+      profile: "tiny",
+      base: {},
+      resultsDir: "results",
+      random: 6,
+      grid: [
+        parseGridEntry("learningRate=0.001:0.01:log", { ranges: true }),
+        parseGridEntry("units=8:64", { ranges: true }),
+        parseGridEntry("dropout=0,0.1", { ranges: true }),
+      ],
+    });
+  const plan = make();
+  assertEquals(plan.mode, "random");
+  assertEquals(plan.settings.length, 6);
+  for (const s of plan.settings) {
+    const lr = s.learningRate as number, units = s.units as number;
+    assert(lr >= 0.001 && lr <= 0.01, `learningRate ${lr}`);
+    assert(Number.isInteger(units) && units >= 8 && units <= 64, `units ${units}`);
+    assert([0, 0.1].includes(s.dropout as number));
+  }
+  assertEquals(make().settings, plan.settings);
+});
+
+Deno.test("a written plan gives its settings, profile and seeds; an unknown field or a bad value is one SweepError", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/plan.json`;
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      profile: "tiny",
+      seeds: 2,
+      base: { epochs: 1 },
+      settings: [{ units: 8 }, { units: 16, dropout: 0 }],
+    }),
+  );
+  const plan = await planFromArgs(parseSweepArgs([`--plan=${file}`, `--resultsDir=${dir}`]));
+  assertEquals([plan.mode, plan.name, plan.keys, plan.trials.length], ["plan", "tiny-units-dropout", [
+    "units",
+    "dropout",
+  ], 4]);
+  assertEquals(plan.trials.map((t) => [t.config.units, t.config.epochs, t.seed]), [
+    [8, 1, 42],
+    [8, 1, 43],
+    [16, 1, 42],
+    [16, 1, 43],
+  ]);
+  await Deno.writeTextFile(file, JSON.stringify({ settings: [{ units: "x" }] }));
+  await assertRejects(
+    () => planFromArgs(parseSweepArgs([`--plan=${file}`])),
+    SweepError,
+    `bad value "x" for "units"`,
+  );
+  await Deno.writeTextFile(file, JSON.stringify({ settings: [{ units: 8 }], epochs: 3 }));
+  await assertRejects(
+    () => planFromArgs(parseSweepArgs([`--plan=${file}`])),
+    SweepError,
+    `unknown field "epochs"`,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test({
+  name:
+    "Ctrl-C stops the sweep and its running trial, keeps the trial's last epoch, and says to rerun the command",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const base = await Deno.makeTempDir();
+    const args = [
+      "--grid",
+      "units=8",
+      "--profile=tiny",
+      "--epochs=50",
+      "--patience=50",
+      "--name=c",
+      `--resultsDir=${base}`,
+    ];
+    const child = sweep(args).spawn();
+    const dir = `${base}/sweeps/c`;
+    const id = await midTrial(dir, child);
+    Deno.kill(child.pid, "SIGINT");
+    const out = await child.output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    assertEquals(out.code, 1);
+    assertStringIncludes(stdout, "interrupted: stopping the running trials");
+    assertStringIncludes(stdout, "sweep c interrupted: rerun the same command to continue");
+    const plan = await readPlan(dir);
+    // not a failure: the next run resumes it
+    assertEquals(await trialStatus(plan, plan.trials[0]).then((s) => [s.state, s.action]), [
+      "interrupted",
+      "resume",
+    ]);
+    assertEquals(plan.trials[0].id, id);
     await Deno.remove(base, { recursive: true });
   },
 });

@@ -85,6 +85,41 @@ function intFlag(name: string, v: string, min: number, max: number): number {
   return n;
 }
 
+/** Set a sweep flag that takes a value (`--seeds=2`, `--launcher=slurm`), checked. */
+function setValueFlag(out: SweepArgs, key: string, raw: string, v: string): void {
+  switch (key) {
+    case "random":
+      out.random = intFlag(raw, v, 1, 10_000);
+      break;
+    case "seeds":
+      out.seeds = intFlag(raw, v, 1, 100);
+      break;
+    case "parallel":
+      out.parallel = intFlag(raw, v, 1, 64);
+      break;
+    case "runTrial":
+      out.runTrial = intFlag(raw, v, 0, 1_000_000);
+      break;
+    case "launcher":
+      if (v !== "local" && v !== "slurm") {
+        throw new SweepError(`sweep: bad --launcher=${v}: expected local or slurm`);
+      }
+      out.launcher = v;
+      break;
+    case "slurmArgs":
+      out.slurmArgs = splitArgs(v);
+      break;
+    case "metric":
+      if (!(SWEEP_METRICS as readonly string[]).includes(v)) {
+        throw new SweepError(`sweep: bad --metric=${v}: expected one of ${SWEEP_METRICS.join(", ")}`);
+      }
+      out.metric = v as SweepMetric;
+      break;
+    default:
+      (out as unknown as Record<string, string>)[key] = v;
+  }
+}
+
 /** Parse the arguments of `deno task sweep` (no file is read, nothing is written). */
 export function parseSweepArgs(args: readonly string[]): SweepArgs {
   const out: SweepArgs = {
@@ -129,37 +164,7 @@ export function parseSweepArgs(args: readonly string[]): SweepArgs {
       throw new SweepError(`sweep: --${raw} needs a value`);
     }
     v = String(v);
-    switch (key) {
-      case "random":
-        out.random = intFlag(raw, v, 1, 10_000);
-        break;
-      case "seeds":
-        out.seeds = intFlag(raw, v, 1, 100);
-        break;
-      case "parallel":
-        out.parallel = intFlag(raw, v, 1, 64);
-        break;
-      case "runTrial":
-        out.runTrial = intFlag(raw, v, 0, 1_000_000);
-        break;
-      case "launcher":
-        if (v !== "local" && v !== "slurm") {
-          throw new SweepError(`sweep: bad --launcher=${v}: expected local or slurm`);
-        }
-        out.launcher = v;
-        break;
-      case "slurmArgs":
-        out.slurmArgs = splitArgs(v);
-        break;
-      case "metric":
-        if (!(SWEEP_METRICS as readonly string[]).includes(v)) {
-          throw new SweepError(`sweep: bad --metric=${v}: expected one of ${SWEEP_METRICS.join(", ")}`);
-        }
-        out.metric = v as SweepMetric;
-        break;
-      default:
-        (out as unknown as Record<string, string>)[key] = v;
-    }
+    setValueFlag(out, key, raw, v);
   }
   let parsed;
   try {

@@ -50,6 +50,34 @@ async function figures(plan: SweepPlan, trial: Trial): Promise<string> {
 }
 
 /**
+ * Ctrl-C and SIGTERM while trials run: each running experiment gets SIGINT (it saves nothing more, keeps its last
+ * finished epoch and exits), and no further trial starts.
+ */
+function stopOnSignal(log: (line: string) => void) {
+  const children = new Set<Deno.ChildProcess>();
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) return;
+    interrupted = true;
+    log("interrupted: stopping the running trials (each keeps its last finished epoch)");
+    for (const c of children) {
+      try {
+        c.kill("SIGINT");
+      } catch { /* gone */ }
+    }
+  };
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  return {
+    children,
+    interrupted: () => interrupted,
+    dispose: () => {
+      for (const s of signals) Deno.removeSignalListener(s, onSignal);
+    },
+  };
+}
+
+/**
  * Run the plan's unfinished trials on this machine, `parallel` at a time; finished ones are skipped, interrupted
  * ones resumed, failed ones tried again. Returns what happened; the summary is written by the caller.
  */
@@ -70,26 +98,14 @@ export async function runLocal(plan: SweepPlan, opts: LocalOptions = {}): Promis
       `${skipped} done, ${todo.length} to run, ${parallel} at a time -> ${plan.dir}`,
   );
   await Deno.mkdir(logsDir(plan), { recursive: true });
-  const children = new Set<Deno.ChildProcess>();
-  let interrupted = false;
-  const onSignal = () => {
-    if (interrupted) return;
-    interrupted = true;
-    log("interrupted: stopping the running trials (each keeps its last finished epoch)");
-    for (const c of children) {
-      try {
-        c.kill("SIGINT");
-      } catch { /* gone */ }
-    }
-  };
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  const stop = stopOnSignal(log);
+  const children = stop.children;
   const result: LocalResult = { skipped, done: 0, failed: [], interrupted: false };
   const started = performance.now();
   let finished = 0;
   let next = 0;
   const worker = async () => {
-    while (!interrupted && next < todo.length) {
+    while (!stop.interrupted() && next < todo.length) {
       const trial = todo[next++];
       const left = todo.length - next;
       const how = (await trialStatus(plan, trial)).action === "resume" ? "resumed" : "started";
@@ -102,11 +118,11 @@ export async function runLocal(plan: SweepPlan, opts: LocalOptions = {}): Promis
       let child: Deno.ChildProcess | null = null;
       const outcome = await runTrial(plan, trial, {
         logFile: `${logsDir(plan)}/${trial.id}.log`,
-        interrupted: () => interrupted,
+        interrupted: stop.interrupted,
         onSpawn: (c) => {
           child = c;
           children.add(c);
-          if (interrupted) c.kill("SIGINT");
+          if (stop.interrupted()) c.kill("SIGINT");
         },
       });
       if (child) children.delete(child);
@@ -117,20 +133,24 @@ export async function runLocal(plan: SweepPlan, opts: LocalOptions = {}): Promis
         ? `, ETA ${duration(((performance.now() - started) / 1000 / finished) * remaining)}`
         : "";
       if (outcome.code === 0 && outcome.action !== "skip") result.done++;
-      if (outcome.code !== 0 && !interrupted) result.failed.push(trial.id);
-      const what = interrupted && outcome.code !== 0
+      if (outcome.code !== 0 && !stop.interrupted()) result.failed.push(trial.id);
+      const what = stop.interrupted() && outcome.code !== 0
         ? "interrupted"
         : outcome.code === 0
         ? `done in ${duration(outcome.seconds)}${await figures(plan, trial)}`
         : `FAILED (exit ${outcome.code}; see ${logsDir(plan)}/${trial.id}.log)`;
-      log(`[${trial.index + 1}/${total}] ${trial.id} ${what}; ${remaining} left${interrupted ? "" : eta}`);
+      log(
+        `[${trial.index + 1}/${total}] ${trial.id} ${what}; ${remaining} left${
+          stop.interrupted() ? "" : eta
+        }`,
+      );
     }
   };
   try {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, todo.length)) }, worker));
   } finally {
-    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+    stop.dispose();
   }
-  result.interrupted = interrupted;
+  result.interrupted = stop.interrupted();
   return result;
 }

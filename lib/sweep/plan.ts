@@ -268,11 +268,8 @@ function checkSettings(settings: unknown, what: string): Record<string, unknown>
   });
 }
 
-/**
- * Make a sweep's plan: the settings (grid, random draws or written), each with `seeds` seeds, each trial's config
- * resolved and checked. Throws a {@linkcode SweepError} naming what is wrong; writes nothing.
- */
-export function makePlan(input: PlanInput): SweepPlan {
+/** The base config of a plan: the profile with the shared overrides, checked. */
+function planBase(input: PlanInput): Config {
   checkName(input.name);
   if (!(input.profile in PROFILES)) {
     throw new SweepError(
@@ -283,47 +280,57 @@ export function makePlan(input: PlanInput): SweepPlan {
     if (key === "seed" || key === "resultsDir" || key === "profile") continue;
     if (key in FIXED_KEYS) throw new SweepError(`sweep: --${key} cannot be set: ${FIXED_KEYS[key]}`);
   }
-  let base: Config;
   try {
-    base = resolveConfig(input.profile, input.base);
+    return resolveConfig(input.profile, input.base);
   } catch (e) {
     if (e instanceof ConfigError) throw new SweepError(`sweep: ${e.message.replace(/^config: /, "")}`);
     throw e;
   }
-  const seedsN = input.seeds ?? 1;
-  if (!Number.isInteger(seedsN) || seedsN < 1 || seedsN > 100) {
-    throw new SweepError(`sweep: bad --seeds=${seedsN}: expected an integer >= 1 and <= 100`);
-  }
+}
+
+/** The settings of a plan and how they were made: a written plan, random draws or a grid. */
+function planSettings(
+  input: PlanInput,
+  base: Config,
+): { mode: SweepPlan["mode"]; settings: Record<string, unknown>[] } {
   const grid = input.grid ?? [];
   const seen = new Set<string>();
   for (const g of grid) {
     if (seen.has(g.key)) throw new SweepError(`sweep: the grid names "${g.key}" twice`);
     seen.add(g.key);
   }
-  let mode: SweepPlan["mode"];
-  let settings: Record<string, unknown>[];
   if (input.settings !== undefined) {
     if (grid.length > 0 || input.random !== undefined) {
       throw new SweepError("sweep: --plan gives the settings: do not add --grid or --random");
     }
-    mode = "plan";
-    settings = checkSettings(input.settings, "plan");
-  } else if (input.random !== undefined) {
+    return { mode: "plan", settings: checkSettings(input.settings, "plan") };
+  }
+  if (input.random !== undefined) {
     if (!Number.isInteger(input.random) || input.random < 1 || input.random > 10_000) {
       throw new SweepError(`sweep: bad --random=${input.random}: expected an integer >= 1 and <= 10000`);
     }
     if (grid.length === 0) {
       throw new SweepError("sweep: --random=K needs --grid key=lo:hi or key=v1,v2 entries");
     }
-    mode = "random";
-    settings = randomSettings(grid, input.random, base.seed);
-  } else {
-    if (grid.length === 0) {
-      throw new SweepError("sweep: nothing to sweep: give --grid key=v1,v2, --random=K or --plan=FILE.json");
-    }
-    mode = "grid";
-    settings = gridSettings(grid);
+    return { mode: "random", settings: randomSettings(grid, input.random, base.seed) };
   }
+  if (grid.length === 0) {
+    throw new SweepError("sweep: nothing to sweep: give --grid key=v1,v2, --random=K or --plan=FILE.json");
+  }
+  return { mode: "grid", settings: gridSettings(grid) };
+}
+
+/**
+ * Make a sweep's plan: the settings (grid, random draws or written), each with `seeds` seeds, each trial's config
+ * resolved and checked. Throws a {@linkcode SweepError} naming what is wrong; writes nothing.
+ */
+export function makePlan(input: PlanInput): SweepPlan {
+  const base = planBase(input);
+  const seedsN = input.seeds ?? 1;
+  if (!Number.isInteger(seedsN) || seedsN < 1 || seedsN > 100) {
+    throw new SweepError(`sweep: bad --seeds=${seedsN}: expected an integer >= 1 and <= 100`);
+  }
+  const { mode, settings } = planSettings(input, base);
   const keys = [...new Set(settings.flatMap((s) => Object.keys(s)))] as (keyof Config)[];
   if (settings.length * seedsN > 10_000) {
     throw new SweepError(`sweep: ${settings.length * seedsN} trials is more than 10000: a typo?`);
@@ -331,7 +338,7 @@ export function makePlan(input: PlanInput): SweepPlan {
   const seeds = Array.from({ length: seedsN }, (_, i) => base.seed + i);
   const dir = sweepDir(input.resultsDir, input.name);
   const data = base.data.trim() === "" ? "" : resolvePath(base.data);
-  const width = String(settings.length * seedsN).length < 2 ? 2 : String(settings.length * seedsN).length;
+  const width = Math.max(2, String(settings.length * seedsN).length);
   const trials: Trial[] = [];
   settings.forEach((s, setting) => {
     for (const seed of seeds) {
@@ -458,15 +465,26 @@ export async function readPlanFile(
 
 /**
  * Write `plan.json` of a new sweep, or check that an existing sweep of that name has the same plan (then it
- * continues). A different plan under the same name is a {@linkcode SweepError}, before anything is written.
+ * continues). A different plan under the same name is a {@linkcode SweepError}, before anything is written, unless
+ * `opts.replace` (a sweep that belongs to its caller, as the notebook's does): then the old folder is removed first.
  */
-export async function claimSweep(plan: SweepPlan): Promise<"new" | "continued"> {
+export async function claimSweep(
+  plan: SweepPlan,
+  opts: { replace?: boolean } = {},
+): Promise<"new" | "continued" | "replaced"> {
   let existing: SweepPlan | null = null;
   try {
     await Deno.stat(planPath(plan.dir));
     existing = await readPlan(plan.dir);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  if (existing && !samePlan(existing, plan) && opts.replace) {
+    // a sweep of its own (the notebook's) whose plan changed: start again
+    await Deno.remove(plan.dir, { recursive: true });
+    await Deno.mkdir(plan.dir, { recursive: true });
+    await writeTextAtomic(planPath(plan.dir), JSON.stringify(plan, null, 1));
+    return "replaced";
   }
   if (existing) {
     if (!samePlan(existing, plan)) {

@@ -6,11 +6,13 @@
  *
  * @example
  * ```ts
- * import { assertEquals } from "@std/assert";
+ * import { assertAlmostEquals } from "@std/assert";
  * import { meanSd, seedSpread } from "./stats.ts";
- * assertEquals(meanSd([0.5, 0.7]), { mean: 0.6, sd: Math.SQRT2 * 0.1, n: 2 });
+ * const m = meanSd([0.5, 0.7]);
+ * assertAlmostEquals(m.mean, 0.6);
+ * assertAlmostEquals(m.sd, Math.SQRT2 * 0.1); // the sample SD (n - 1)
  * // the mean gap between two seeds of the same setting, pooled over settings
- * assertEquals(seedSpread([[0.5, 0.7], [0.2, 0.3]]), (0.2 + 0.1) / 2);
+ * assertAlmostEquals(seedSpread([[0.5, 0.7], [0.2, 0.3]])!, (0.2 + 0.1) / 2);
  * ```
  * @module
  */
