@@ -104,6 +104,11 @@ export async function runLocal(plan: SweepPlan, opts: LocalOptions = {}): Promis
   const started = performance.now();
   let finished = 0;
   let next = 0;
+  // the rate of this call's finished trials (parallel ones included) times the trials not finished
+  const eta = (notFinished: number) =>
+    finished > 0 && notFinished > 0
+      ? `, ETA ${duration(((performance.now() - started) / 1000 / finished) * notFinished)}`
+      : "";
   const worker = async () => {
     while (!stop.interrupted() && next < todo.length) {
       const trial = todo[next++];
@@ -113,7 +118,7 @@ export async function runLocal(plan: SweepPlan, opts: LocalOptions = {}): Promis
         `[${trial.index + 1}/${total}] ${how} ${trial.id} (${
           settingLabel(plan, plan.settings[trial.setting])
         }, ` +
-          `seed ${trial.seed}); ${left} waiting`,
+          `seed ${trial.seed}); ${left} waiting${eta(todo.length - finished)}`,
       );
       let child: Deno.ChildProcess | null = null;
       const outcome = await runTrial(plan, trial, {
@@ -128,10 +133,6 @@ export async function runLocal(plan: SweepPlan, opts: LocalOptions = {}): Promis
       if (child) children.delete(child);
       finished++;
       const remaining = todo.length - finished;
-      // the rate of this call's finished trials (parallel ones included) times the trials left
-      const eta = remaining > 0
-        ? `, ETA ${duration(((performance.now() - started) / 1000 / finished) * remaining)}`
-        : "";
       if (outcome.code === 0 && outcome.action !== "skip") result.done++;
       if (outcome.code !== 0 && !stop.interrupted()) result.failed.push(trial.id);
       const what = stop.interrupted() && outcome.code !== 0
@@ -141,7 +142,7 @@ export async function runLocal(plan: SweepPlan, opts: LocalOptions = {}): Promis
         : `FAILED (exit ${outcome.code}; see ${logsDir(plan)}/${trial.id}.log)`;
       log(
         `[${trial.index + 1}/${total}] ${trial.id} ${what}; ${remaining} left${
-          stop.interrupted() ? "" : eta
+          stop.interrupted() ? "" : eta(remaining)
         }`,
       );
     }
