@@ -219,13 +219,13 @@ async function midTrial(dir: string, child: Deno.ChildProcess): Promise<string> 
 
 Deno.test({
   name:
-    "a 2x2 grid x 2 seeds of the tiny profile, killed mid-trial and run again, gives the uninterrupted summary",
+    "a 2x2 grid x 2 seeds of the tiny profile, killed mid-trial and run again, gives the summary of an uninterrupted sweep run two at a time",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
     const base = await Deno.makeTempDir();
-    // uninterrupted
-    const whole = await sweep([...GRID, `--resultsDir=${base}/whole`]).output();
+    // uninterrupted, two trials at a time
+    const whole = await sweep([...GRID, "--parallel=2", `--resultsDir=${base}/whole`]).output();
     const wholeOut = new TextDecoder().decode(whole.stdout);
     assertEquals(whole.code, 0, new TextDecoder().decode(whole.stderr));
     // one line per trial start and end, with the trials left (and an ETA while some are)
