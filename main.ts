@@ -1,5 +1,5 @@
 /**
- * `deno task experiment [--profile=NAME] [--key=value ...] [--resume RUN_ID]`: run prep, training,
+ * `deno task experiment [--profile=NAME] [--key=value ...] [--run-id=ID | --resume RUN_ID]`: run prep, training,
  * inference-model extraction and evaluation end to end and print where the results are.
  * `--help` lists the profiles and keys.
  * @module
@@ -55,9 +55,10 @@ function checkpointEpoch(dir: string): number | null {
   return null;
 }
 
-const HELP = `usage: deno task experiment [--profile=NAME] [--key=value ...] [--resume RUN_ID]
+const HELP = `usage: deno task experiment [--profile=NAME] [--key=value ...] [--run-id=ID | --resume RUN_ID]
 profiles: ${Object.keys(PROFILES).join(", ")} (default: default)
 keys: ${CONFIG_KEYS.join(", ")}
+--run-id=ID names a new run's folder (default <date-time>-<profile>); an existing one is an error
 example: deno task experiment --profile=envnews --data=../shared/data/envnews
 Ctrl-C stops a run after saying how to continue it (--resume RUN_ID).`;
 
@@ -66,6 +67,9 @@ if (import.meta.main) {
     const args = parseCliArgs(Deno.args);
     if (args.rest.length > 0) {
       throw new ConfigError(`config: unexpected argument(s) ${args.rest.join(" ")}; see --help`);
+    }
+    if (args.resume !== undefined && args.runId !== undefined) {
+      throw new ConfigError("config: --run-id names a new run; --resume continues one: give one of them");
     }
     if (args.resume !== undefined) {
       // the run's own config is used; only the keys in RESUME_KEYS may be given
@@ -77,7 +81,7 @@ if (import.meta.main) {
     } else {
       const cfg = resolveConfig(args.profile, args.overrides);
       const signals = interruptible();
-      await runExperiment(cfg, signals);
+      await runExperiment(cfg, { ...signals, ...(args.runId !== undefined ? { runId: args.runId } : {}) });
       signals.stop();
     }
   }, HELP);

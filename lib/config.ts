@@ -98,7 +98,15 @@ export interface Config {
   learningRate: number;
   /** Gradient clipping by global norm (0 = off). */
   clipNorm: number;
+  /** Seed of the training: the initial weights, the dropout masks and the order of the batches of every epoch. */
   seed: number;
+  /**
+   * Seed of the data: the embedded corpus's generator and the shuffle behind the train / validation / test split.
+   * -1 (every profile) = the same as `seed`, as before this key existed. A sweep with several seeds
+   * (`deno task sweep --seeds=N`) sets it to the sweep's first seed, so that its seeds vary the training only and
+   * every trial sees the same data and the same test set.
+   */
+  dataSeed: number;
   /** Beam search width and length-penalty exponent (GNMT style). */
   beamWidth: number;
   lengthPenalty: number;
@@ -146,6 +154,7 @@ const PAPER: Config = {
   learningRate: 0.001,
   clipNorm: 0,
   seed: 42,
+  dataSeed: -1,
   beamWidth: 4,
   lengthPenalty: 0.6,
   evalExamples: 0,
@@ -282,6 +291,7 @@ const SCHEMA: Record<keyof Config, Kind> = {
   learningRate: { type: "float", min: 1e-8, max: 10 },
   clipNorm: { type: "float", min: 0 },
   seed: { type: "int", min: 0 },
+  dataSeed: { type: "int", min: -1 },
   // beam search keeps beamWidth hypotheses (each with its LSTM states) per input: time and memory linear in it
   beamWidth: { type: "int", min: 1, max: 64 },
   lengthPenalty: { type: "float", min: 0, max: 5 },
@@ -300,6 +310,21 @@ const SCHEMA: Record<keyof Config, Kind> = {
   resultsDir: { type: "string" },
   png: { type: "bool" },
 };
+
+/**
+ * The seed of the data (corpus generator, split shuffle): `dataSeed`, or `seed` when `dataSeed` is -1.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { dataSeedOf, resolveConfig } from "./config.ts";
+ * assertEquals(dataSeedOf(resolveConfig("tiny", { seed: 7 })), 7); // dataSeed -1: the seed
+ * assertEquals(dataSeedOf(resolveConfig("tiny", { seed: 7, dataSeed: 42 })), 42);
+ * ```
+ */
+export function dataSeedOf(cfg: Pick<Config, "seed" | "dataSeed">): number {
+  return cfg.dataSeed >= 0 ? cfg.dataSeed : cfg.seed;
+}
 
 /**
  * Keys the project no longer has, with the one value they could hold and why they went: a run folder saved before
@@ -427,12 +452,14 @@ export interface CliArgs {
   overrides: Overrides;
   /** Run id given with `--resume <run-id>` or `--resume=<run-id>`. */
   resume?: string;
+  /** The id of a new run, given with `--run-id=<id>` (default: `<date-time>-<profile>`). */
+  runId?: string;
   /** Positional arguments left over. */
   rest: string[];
 }
 
 /**
- * Parse `--profile=NAME --key=value --flag --resume ID` style arguments.
+ * Parse `--profile=NAME --key=value --flag --resume ID --run-id=ID` style arguments.
  * Keys may be camelCase or kebab-case (`--max-input-len=40`).
  */
 export function parseCliArgs(args: string[]): CliArgs {
@@ -447,7 +474,7 @@ export function parseCliArgs(args: string[]): CliArgs {
     const rawKey = eq < 0 ? a.slice(2) : a.slice(2, eq);
     const key = rawKey.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     let value: string | undefined = eq < 0 ? undefined : a.slice(eq + 1);
-    if (key === "profile" || key === "resume") {
+    if (key === "profile" || key === "resume" || key === "runId") {
       if (value === undefined) {
         value = args[++i];
         if (value === undefined || value.startsWith("--")) {
@@ -455,6 +482,7 @@ export function parseCliArgs(args: string[]): CliArgs {
         }
       }
       if (key === "profile") out.profile = value;
+      else if (key === "runId") out.runId = value;
       else out.resume = value;
       continue;
     }

@@ -18,6 +18,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   plot: ["eval", "io", "run"],
   // after lib/commands (its one-line errors): the server and the web page reuse every stage's code
   serve: ["backend", "commands", "data", "infer", "io", "model", "plot", "run"],
+  // a sweep is a plan of ordinary runs (lib/run) and a summary of them (lib/eval's bootstrap, lib/plot's figures)
+  sweep: ["config", "eval", "io", "plot", "run", "util"],
 };
 
 function filesOf(dir: string): string[] {

@@ -22,6 +22,7 @@ import { WriteError } from "../io/atomic.ts";
 import { ModelFileError } from "../model/io.ts";
 import { RunError } from "../run/folder.ts";
 import { OwnerError } from "../run/owner.ts";
+import { SweepError } from "../sweep/plan.ts";
 import { ResumeError, TrainingDivergedError } from "../train/loop.ts";
 
 /** Bad input to a command (a file, a column, a flag): printed in one line. */
@@ -50,6 +51,7 @@ export const KNOWN_ERRORS: readonly ErrorClass[] = [
   WriteError,
   ModelFileError,
   OwnerError,
+  SweepError,
 ];
 
 /** Whether `e` is an error the tools report in one line: an instance of a {@linkcode KNOWN_ERRORS} class. */

@@ -31,7 +31,7 @@
  * @module
  */
 
-import type { Config } from "../config.ts";
+import { type Config, dataSeedOf } from "../config.ts";
 import { words } from "../util/words.ts";
 import { type CleaningCounts, cleanText } from "./clean.ts";
 import { CorpusError, type CorpusRow, loadCorpus, type LoadReport, resolveDataDir } from "./corpus.ts";
@@ -766,7 +766,8 @@ export function lengthStats(lengths: readonly number[]): LengthStats {
 /**
  * Run the data stage for `cfg`: {@linkcode loadRows} (rows from `rows` when given, else from `cfg.data` /
  * `ENVNEWS_DIR`, else the embedded generator), {@linkcode cleanRows}, {@linkcode labelExamples},
- * {@linkcode splitData}, {@linkcode encodeData}, {@linkcode prepReport}. Throws when no example is left or a
+ * {@linkcode splitData}, {@linkcode encodeData}, {@linkcode prepReport}, with the data seed ({@linkcode dataSeedOf}:
+ * `dataSeed`, or `seed` when it is -1). Throws when no example is left or a
  * split is empty. With `opts.useEnv` false, `ENVNEWS_DIR` is not consulted (a run's saved config: `data: ""`
  * means the embedded corpus).
  */
@@ -775,14 +776,16 @@ export async function prepareData(
   rows?: CorpusRow[],
   opts: { useEnv?: boolean } = {},
 ): Promise<PreparedData> {
-  const loaded = await loadRows({ ...cfg, rows, useEnv: opts.useEnv });
-  const labelled = labelExamples(cleanRows(loaded), cfg);
-  const split = splitData(labelled, cfg);
-  const encoded = encodeData(split, cfg);
+  // the data's own seed (dataSeed, or seed when it is -1): a sweep's seeds vary the training, not the data
+  const dataCfg = { ...cfg, seed: dataSeedOf(cfg) };
+  const loaded = await loadRows({ ...dataCfg, rows, useEnv: opts.useEnv });
+  const labelled = labelExamples(cleanRows(loaded), dataCfg);
+  const split = splitData(labelled, dataCfg);
+  const encoded = encodeData(split, dataCfg);
   return {
     tokenizer: encoded.tokenizer,
     splits: { train: split.train, val: split.val, test: split.test },
     encoded: { train: encoded.train.encoded, val: encoded.val.encoded, test: encoded.test.encoded },
-    report: prepReport(encoded, cfg),
+    report: prepReport(encoded, dataCfg),
   };
 }

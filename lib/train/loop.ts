@@ -54,7 +54,7 @@ import {
   maskedLossSum,
   maskedMean,
 } from "./loss.ts";
-import { mixSeed, permutation, seedEverything } from "./seed.ts";
+import { seedEpoch } from "./seed.ts";
 
 /** The training part of the config. */
 export type TrainConfig = Pick<
@@ -355,8 +355,7 @@ async function trainEpoch(
   const stepsPerEpoch = Math.ceil(train.n / cfg.batchSize);
   const logEvery = stepsPerEpoch >= 200 ? Math.ceil(stepsPerEpoch / 10) : 0;
   const t0 = performance.now();
-  seedEverything(cfg.seed, 1000 + epoch);
-  const order = permutation(train.n, mixSeed(cfg.seed, epoch));
+  const order = seedEpoch(cfg.seed, epoch, train.n);
   let lossSum = 0, correct = 0, tokens = 0, step = 0, lastYield = t0;
   for (const rows of batchIndices(train.n, cfg.batchSize, order)) {
     step++;

@@ -46,3 +46,15 @@ export function permutation(n: number, seed: number): Int32Array {
   }
   return p;
 }
+
+/**
+ * The randomness of training epoch `epoch` (1-based) of a run seeded `seed`: re-seeds `Math.random` (tfjs dropout
+ * masks, the fast layers' too) from `(seed, 1000 + epoch)` and returns the order of the `n` training rows
+ * (batches are consecutive slices of it). The initial weights come from `(seed, 0)` (`buildModelFor`,
+ * lib/experiment.ts). So one `seed` drives initialisation, dropout and batch order, and nothing else of a run:
+ * the data has its own seed (`dataSeed`, lib/config.ts).
+ */
+export function seedEpoch(seed: number, epoch: number, n: number): Int32Array {
+  seedEverything(seed, 1000 + epoch);
+  return permutation(n, mixSeed(seed, epoch));
+}
