@@ -4,6 +4,7 @@ import { assertThrows } from "@std/assert";
 import { ConfigError } from "../lib/config.ts";
 import { isKnownError, KNOWN_ERRORS, parseFlags } from "../lib/commands/cli.ts";
 import { ERRORS } from "./fixtures/cli_error_child.ts";
+import { childStderr } from "./fixtures/child_stderr.ts";
 
 async function experiment(...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -13,7 +14,7 @@ async function experiment(...args: string[]) {
     stderr: "piped",
   }).output();
   const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: childStderr(out.stderr) };
 }
 
 Deno.test("`experiment --backend=tensorflow` without tfjs-node fails with a clear message and exit 1", async () => {
@@ -117,7 +118,7 @@ Deno.test("`evaluate --bootstrap=1000000000` (or a huge --evalExamples) exits 1 
       }).output();
       const dec = new TextDecoder();
       const stdout = dec.decode(out.stdout);
-      const stderr = dec.decode(out.stderr);
+      const stderr = childStderr(out.stderr);
       assertEquals(out.code, 1, stderr);
       const lines = stderr.trim().split("\n");
       assertEquals(lines.length, 1, `one line:\n${stderr}`);
@@ -156,7 +157,7 @@ Deno.test("each typed error, and a renamed subclass of one, ends a command with 
       stdout: "piped",
       stderr: "piped",
     }).output();
-    return { kind, code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+    return { kind, code: out.code, stderr: childStderr(out.stderr) };
   };
   const results = await Promise.all(Object.keys(ERRORS).map(child));
   for (const r of results) {

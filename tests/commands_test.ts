@@ -12,6 +12,7 @@ import { assertRejects } from "@std/assert";
 import { InputError } from "../lib/commands/cli.ts";
 import { noteFor, type Summary, summaryCsv, writeOutput } from "../lib/commands/summarize.ts";
 import { RunFolder } from "../lib/run/folder.ts";
+import { childStderr } from "./fixtures/child_stderr.ts";
 
 const dec = new TextDecoder();
 
@@ -29,7 +30,7 @@ async function task(script: string, args: string[], stdin?: string) {
     await w.close();
   }
   const out = await child.output();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: childStderr(out.stderr) };
 }
 const evaluate = (...args: string[]) => task("cli/evaluate.ts", args);
 const summarize = (args: string[], stdin?: string) => task("cli/summarize.ts", args, stdin);

@@ -1,6 +1,7 @@
 // The error analysis (lib/eval/errors.ts, lib/run/errors.ts): each class on hand-made summaries, the label
 // sentence and its input span against the data stage's own rule, the totals, two analyses compared, and a run.
-import { assert, assertAlmostEquals, assertEquals, assertRejects } from "@std/assert";
+import { assert, assertAlmostEquals, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
+import { parse, stringify } from "@std/csv";
 import { resolveConfig } from "../lib/config.ts";
 import { writeEmbeddedCsv } from "../lib/data/embedded.ts";
 import { encoderInputWords } from "../lib/data/encoder_input.ts";
@@ -18,6 +19,7 @@ import {
 import { words } from "../lib/eval/metrics.ts";
 import { runExperiment } from "../lib/experiment.ts";
 import { runErrorAnalysis } from "../lib/run/errors.ts";
+import { errorsReport } from "../lib/commands/errors.ts";
 import { RunError } from "../lib/run/folder.ts";
 
 const OPTS: ErrorOptions = {
@@ -158,6 +160,34 @@ Deno.test("runErrorAnalysis() classifies a trained run's test summaries; an unev
     assertAlmostEquals(a.meanF1, metrics.systems.model_greedy.f1, 1e-9);
     const beam = await runErrorAnalysis(run.dir, { system: "beam" });
     assertAlmostEquals(beam.meanF1, metrics.systems.model_beam.f1, 1e-9);
+    // deno task errors: the run against itself differs by nothing; against a copy whose greedy summaries are the
+    // labels, every summary is exact and F1 rises by exactly what the analysis said was lost
+    const self = await errorsReport({ run: run.id, against: run.id, resultsDir, resamples: 50 });
+    assertEquals([self.difference!.mean, self.difference!.lo, self.difference!.hi, self.difference!.n], [
+      0,
+      0,
+      0,
+      12,
+    ]);
+    assertEquals(self.comparison!.moves, []);
+    assert(
+      (await new Deno.Command("cp", { args: ["-r", run.dir, `${resultsDir}/perfect`] }).output()).success,
+    );
+    const rows = parse(await Deno.readTextFile(`${run.dir}/predictions.csv`), {
+      skipFirstRow: true,
+    }) as Record<
+      string,
+      string
+    >[];
+    const header = Object.keys(rows[0]);
+    await Deno.writeTextFile(
+      `${resultsDir}/perfect/predictions.csv`,
+      stringify(rows.map((r) => ({ ...r, prediction: r.reference })), { columns: header }),
+    );
+    const perfect = await errorsReport({ run: run.id, against: "perfect", resultsDir, resamples: 50 });
+    assertEquals(perfect.b!.table.find((r) => r.errorClass === "exact")!.count, 12);
+    assertAlmostEquals(perfect.difference!.mean, 1 - a.meanF1, 1e-9);
+    assertStringIncludes(perfect.text, `F1 B - A on 12 paired examples: +${(1 - a.meanF1).toFixed(4)}`);
     // a predictions.csv with the greedy columns only: beam summaries are asked for and missing
     const csv = (await Deno.readTextFile(`${run.dir}/predictions.csv`)).split("\n");
     assert(csv[0].startsWith("id,input,reference,prediction,f1,rougeL,prediction_beam"), csv[0]);

@@ -18,6 +18,7 @@ import { buildSeq2Seq } from "../lib/model/seq2seq.ts";
 import { openRun, RunError, RunFolder } from "../lib/run/folder.ts";
 import { acquireOwner, OWNER_FILE } from "../lib/run/owner.ts";
 import { ResumeError, trainModel } from "../lib/train/loop.ts";
+import { childStderr } from "./fixtures/child_stderr.ts";
 
 const dec = new TextDecoder();
 
@@ -29,7 +30,7 @@ async function task(script: string, args: string[]) {
     stdout: "piped",
     stderr: "piped",
   }).output();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: childStderr(out.stderr) };
 }
 
 /** Exit 1, exactly one `error:` line holding `includes`, no stack trace. */

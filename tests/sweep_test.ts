@@ -13,6 +13,7 @@ import { parseSweepArgs, planFromArgs } from "../lib/commands/sweep.ts";
 import { makePlan, parseGridEntry, readPlan, SweepError, type SweepPlan } from "../lib/sweep/plan.ts";
 import { readTrialResults, summarize, summaryCsv, sweepFigures, sweepReport } from "../lib/sweep/summary.ts";
 import { trialStatus } from "../lib/sweep/trials.ts";
+import { childStderr } from "./fixtures/child_stderr.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -50,7 +51,7 @@ Deno.test("a bad grid (unknown key, bad value, empty list) is one line naming it
   ];
   for (const [args, words] of cases) {
     const out = await sweep([...args, "--profile=tiny", `--resultsDir=${results}/r`]).output();
-    const err = new TextDecoder().decode(out.stderr).trimEnd();
+    const err = childStderr(out.stderr).trimEnd();
     assertEquals(out.code, 1, args.join(" "));
     assertEquals(err.split("\n").length, 1, err);
     assertMatch(err, /^error: sweep: /);
