@@ -7,7 +7,7 @@
  * `{"bench":"serve","mode":"clients","clients":64,"summaries_per_s":...,"share_of_batched":...,"p99_ms":...}`,
  * and a line counting failed requests.
  *
- * `--load=SECONDS` is the load test instead: after 10 s of warm-up at the same load, 64 clients for that long,
+ * `--load=SECONDS` is the load test instead: after 30 s of warm-up at the same load, 64 clients for that long,
  * the server's RSS, JS heap and tfjs tensor count sampled every second (`GET /api/health`), and a
  * `"mode":"load"` line with failed requests and the measures over the first and the last 10 seconds and per
  * 10 seconds.
@@ -306,8 +306,10 @@ export async function benchServe(opts: ServeBenchOptions = {}): Promise<void> {
   try {
     await drive(url, texts, 8, 1); // warm-up: loads the model, compiles the paths
     if (opts.load !== undefined) {
-      // the wasm heap and the allocator grow to the size of a full batch in the first seconds: warm up at full load
-      await drive(url, texts, 64, 10);
+      // the wasm heap, the allocator and V8's heap grow to what a full load needs in the first half minute (a
+      // 240 s test after 10 s of warm-up rose from 276 to ~290 MiB in its first 40 s, then stayed): warm up at full
+      // load for 30 s, so the test's window measures what a leak would change
+      await drive(url, texts, 64, 30);
       return await loadTest(url, texts, opts.load, common);
     }
     const run = await loadInProcess(resultsDir, id);
