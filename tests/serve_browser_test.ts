@@ -182,6 +182,41 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "a bidirectional run's exported page gives deno task summarize's summaries too (ReverseValid in the browser)",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const { resultsDir, browser } = await ready();
+    const { id } = await trainTinyCopyRun("", { encoderBidirectional: true }, resultsDir);
+    const out = await Deno.makeTempDir({ prefix: "serve_export_bi_" });
+    await exportWeb(resultsDir, id, out);
+    const statics = staticServer(out);
+    try {
+      const texts = corpusSnippets(8);
+      const expected = await cliSummaries(resultsDir, id, texts);
+      const expectedBeam = await cliSummaries(resultsDir, id, texts.slice(0, 2), true);
+      const { page, errors } = await openPage(browser, `http://127.0.0.1:${statics.addr.port}/`);
+      const inBrowser = (t: string[], beam: boolean) =>
+        page.evaluate(async ([t, beam]: [string[], boolean]) => {
+          const g = globalThis as unknown as {
+            summarizeInBrowser(t: string[], b: boolean): Promise<TextResult[]>;
+          };
+          return (await g.summarizeInBrowser(t, beam)).map((x) => x.summary);
+        }, [t, beam] as [string[], boolean]);
+      assertEquals(await inBrowser(texts, false), expected);
+      assertEquals(await inBrowser(texts.slice(0, 2), true), expectedBeam);
+      assertEquals(errors, []);
+      await page.close();
+    } finally {
+      await statics.shutdown();
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "the exported page, on a static file server, gives deno task summarize's summaries for 20 snippets",
   ignore,
   sanitizeResources: false,
