@@ -405,3 +405,23 @@ Deno.test({
     await Deno.remove(dataDir, { recursive: true });
   },
 });
+
+Deno.test("errors prints a run's error classes, pairs a run with itself without a CI on 10 pairs, and fails in one line on bad input", async () => {
+  const errors = (...args: string[]) => task("cli/errors.ts", args);
+  const base = [`--run=${RUN}`, `--resultsDir=${resultsDir}`];
+  const one = await errors(...base);
+  assertEquals(one.code, 0, one.stderr);
+  assertStringIncludes(one.stdout, `${RUN} (greedy): 10 test summaries`);
+  for (const c of ["exact", "output_limit", "wrong_sentence", "miscopied"]) {
+    assertStringIncludes(one.stdout, c);
+  }
+  const self = await errors(...base, `--against=${RUN}`);
+  assertEquals(self.code, 0, self.stderr);
+  assertStringIncludes(self.stdout, "F1 B - A on 10 paired examples: +0.0000 (no CI on fewer than 30 pairs)");
+  failsEarly(await errors(`--resultsDir=${resultsDir}`), "errors: --run=ID is required");
+  failsEarly(await errors(...base, "stray"), "errors: unexpected argument(s) stray");
+  failsEarly(await errors(`--run=no-such-run`, `--resultsDir=${resultsDir}`), "no-such-run");
+  failsEarly(await errors(...base, "--eval=other"), "only eval/test can be analysed");
+  failsEarly(await errors(...base, "--bootstrap=-1"), '"bootstrap"');
+  failsEarly(await errors(...base, "--unknown"), "errors: unknown option --unknown");
+});

@@ -1,6 +1,13 @@
 // The error analysis (lib/eval/errors.ts, lib/run/errors.ts): each class on hand-made summaries, the label
 // sentence and its input span against the data stage's own rule, the totals, two analyses compared, and a run.
-import { assert, assertAlmostEquals, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
+import {
+  assert,
+  assertAlmostEquals,
+  assertEquals,
+  assertRejects,
+  assertStringIncludes,
+  assertThrows,
+} from "@std/assert";
 import { parse, stringify } from "@std/csv";
 import { resolveConfig } from "../lib/config.ts";
 import { writeEmbeddedCsv } from "../lib/data/embedded.ts";
@@ -19,7 +26,8 @@ import {
 import { words } from "../lib/eval/metrics.ts";
 import { runExperiment } from "../lib/experiment.ts";
 import { runErrorAnalysis } from "../lib/run/errors.ts";
-import { errorsReport } from "../lib/commands/errors.ts";
+import { errorsReport, pairedF1Difference } from "../lib/commands/errors.ts";
+import { InputError } from "../lib/commands/cli.ts";
 import { RunError } from "../lib/run/folder.ts";
 
 const OPTS: ErrorOptions = {
@@ -140,6 +148,32 @@ Deno.test("compareErrors() lines two analyses up class by class and counts where
   assertAlmostEquals(wrong.change, wrong.lostPointsB - wrong.lostPointsA, 1e-12);
 });
 
+Deno.test("pairedF1Difference() pairs by id only where both runs hold the same example, with a CI from 30 pairs", () => {
+  const opts = { maxInputLen: 50, maxOutputLen: 20, sentenceBoundaries: false, labelSentences: 1 };
+  const item = (id: number, prediction: string) => ({
+    id,
+    cleaned: "ice melts fast.",
+    label: "ice melts fast",
+    prediction,
+  });
+  const ids = Array.from({ length: 40 }, (_, i) => i);
+  const a = analyseErrors(ids.map((i) => item(i, i % 2 ? "ice" : "ice melts fast")), opts);
+  const b = analyseErrors(ids.slice(5).map((i) => item(i, "ice melts fast")), opts);
+  const d = pairedF1Difference(a, b, 500);
+  // ids 5..39 are shared; the odd ones rise from F1 2 * (1/1 * 1/3) / (1 + 1/3) = 0.5 to 1
+  const odd = ids.slice(5).filter((i) => i % 2).length;
+  assertEquals(d.n, 35);
+  assertAlmostEquals(d.mean, odd * 0.5 / 35, 1e-12);
+  assert(d.lo > 0 && d.lo <= d.mean && d.mean <= d.hi, JSON.stringify(d));
+  const other = analyseErrors([{ ...item(7, "ice"), cleaned: "seas rise." }], opts);
+  assertThrows(() => pairedF1Difference(a, other, 10), InputError, "example 7 differs");
+  assertThrows(
+    () => pairedF1Difference(a, analyseErrors([item(99, "ice")], opts), 10),
+    InputError,
+    "share no test",
+  );
+});
+
 Deno.test("runErrorAnalysis() classifies a trained run's test summaries; an unevaluated run is one RunError", async () => {
   const resultsDir = await Deno.makeTempDir({ prefix: "errors_test_" });
   const dataDir = await Deno.makeTempDir({ prefix: "errors_data_" });
@@ -163,10 +197,11 @@ Deno.test("runErrorAnalysis() classifies a trained run's test summaries; an unev
     // deno task errors: the run against itself differs by nothing; against a copy whose greedy summaries are the
     // labels, every summary is exact and F1 rises by exactly what the analysis said was lost
     const self = await errorsReport({ run: run.id, against: run.id, resultsDir, resamples: 50 });
+    // 12 pairs: a mean, and no interval (under MIN_ROWS_FOR_CI, as the experiment's own report)
     assertEquals([self.difference!.mean, self.difference!.lo, self.difference!.hi, self.difference!.n], [
       0,
-      0,
-      0,
+      NaN,
+      NaN,
       12,
     ]);
     assertEquals(self.comparison!.moves, []);
@@ -187,7 +222,10 @@ Deno.test("runErrorAnalysis() classifies a trained run's test summaries; an unev
     const perfect = await errorsReport({ run: run.id, against: "perfect", resultsDir, resamples: 50 });
     assertEquals(perfect.b!.table.find((r) => r.errorClass === "exact")!.count, 12);
     assertAlmostEquals(perfect.difference!.mean, 1 - a.meanF1, 1e-9);
-    assertStringIncludes(perfect.text, `F1 B - A on 12 paired examples: +${(1 - a.meanF1).toFixed(4)}`);
+    assertStringIncludes(
+      perfect.text,
+      `F1 B - A on 12 paired examples: +${(1 - a.meanF1).toFixed(4)} (no CI on fewer than 30 pairs)`,
+    );
     // a predictions.csv with the greedy columns only: beam summaries are asked for and missing
     const csv = (await Deno.readTextFile(`${run.dir}/predictions.csv`)).split("\n");
     assert(csv[0].startsWith("id,input,reference,prediction,f1,rougeL,prediction_beam"), csv[0]);
@@ -202,6 +240,18 @@ Deno.test("runErrorAnalysis() classifies a trained run's test summaries; an unev
       RunError,
       "example 1 is not in the run's test split",
     );
+    // files that are not a run's summaries: one RunError naming the file (and the line)
+    const bad: [string, string][] = [
+      ["id,input,reference,prediction\n", "no summaries in it"],
+      ["id,input,reference,prediction\n1,a,b,c\n1,a,b,c\n", "line 3: id 1 appears twice"],
+      ["id,input,reference,prediction\n,a,b,c\n", 'line 2: id "" is not an integer'],
+      ['id,input,reference,prediction\n1,"a,b,c\n', "not a readable CSV"],
+    ];
+    for (const [text, message] of bad) {
+      await Deno.writeTextFile(`${run.dir}/predictions.csv`, text);
+      await assertRejects(() => runErrorAnalysis(run.dir), RunError, message);
+    }
+    await assertRejects(() => runErrorAnalysis(run.dir, { evalName: "other" }), RunError, "only eval/test");
     await Deno.remove(`${run.dir}/predictions.csv`);
     await assertRejects(() => runErrorAnalysis(run.dir), RunError, "predictions.csv: not found");
   } finally {

@@ -188,8 +188,9 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const { resultsDir, browser } = await ready();
-    const { id } = await trainTinyCopyRun("", { encoderBidirectional: true }, resultsDir);
+    const { browser } = await ready();
+    // its own results folder: the served page's run picker lists the shared folder's runs
+    const { resultsDir, id } = await trainTinyCopyRun("serve_browser_bi_", { encoderBidirectional: true });
     const out = await Deno.makeTempDir({ prefix: "serve_export_bi_" });
     await exportWeb(resultsDir, id, out);
     const statics = staticServer(out);
@@ -212,6 +213,7 @@ Deno.test({
     } finally {
       await statics.shutdown();
       await Deno.remove(out, { recursive: true });
+      await Deno.remove(resultsDir, { recursive: true });
     }
   },
 });
