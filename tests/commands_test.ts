@@ -397,15 +397,6 @@ Deno.test("summarize -x is an unknown option in one line; after -- a text may st
   assertEquals(n.stdout.trimEnd().split("\n").length, 1, n.stdout);
 });
 
-Deno.test({
-  name: "(cleanup of the commands tests' run)",
-  fn: async () => {
-    run.model.dispose();
-    await Deno.remove(resultsDir, { recursive: true });
-    await Deno.remove(dataDir, { recursive: true });
-  },
-});
-
 Deno.test("errors prints a run's error classes, pairs a run with itself without a CI on 10 pairs, and fails in one line on bad input", async () => {
   const errors = (...args: string[]) => task("cli/errors.ts", args);
   const base = [`--run=${RUN}`, `--resultsDir=${resultsDir}`];
@@ -424,4 +415,13 @@ Deno.test("errors prints a run's error classes, pairs a run with itself without 
   failsEarly(await errors(...base, "--eval=other"), "only eval/test can be analysed");
   failsEarly(await errors(...base, "--bootstrap=-1"), '"bootstrap"');
   failsEarly(await errors(...base, "--unknown"), "errors: unknown option --unknown");
+});
+
+Deno.test({
+  name: "(cleanup of the commands tests' run)",
+  fn: async () => {
+    run.model.dispose();
+    await Deno.remove(resultsDir, { recursive: true });
+    await Deno.remove(dataDir, { recursive: true });
+  },
 });
