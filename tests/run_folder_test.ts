@@ -444,31 +444,45 @@ Deno.test("owner.json: concurrent takers get it once; a stale file (a dead proce
   }
 });
 
-Deno.test("Ctrl-C prints how far the run got and how to continue, and releases the folder", async () => {
-  const dir = await Deno.makeTempDir();
+/**
+ * Start `main.ts` with `args` in `dir`, wait (up to `timeoutMs`) for a stdout line matching `until`, send SIGINT,
+ * and return what it printed before and after the signal, its exit code and its stderr.
+ */
+async function interruptRun(dir: string, args: string[], until: RegExp, timeoutMs: number) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", "--profile=tiny", "--epochs=40", "--patience=40", `--resultsDir=${dir}`],
+    args: ["run", "-A", "main.ts", ...args, `--resultsDir=${dir}`],
     env: { NO_COLOR: "1", OPENBLAS_NUM_THREADS: "1" },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
+  let before = "";
   const t0 = Date.now();
-  while (!/epoch\s+2\/40/.test(out) && Date.now() - t0 < 120_000) {
+  while (!until.test(before) && Date.now() - t0 < timeoutMs) {
     const { value, done } = await reader.read();
     if (done) break;
-    out += value;
+    before += value;
   }
   child.kill("SIGINT");
   let after = "";
   for (let r = await reader.read(); !r.done; r = await reader.read()) after += r.value;
   const status = await child.status;
   const stderr = await new Response(child.stderr).text();
-  assertEquals(status.code, 1, stderr);
+  return { before, after, code: status.code, stderr };
+}
+
+Deno.test("Ctrl-C prints how far the run got and how to continue, and releases the folder", async () => {
+  const dir = await Deno.makeTempDir();
+  const r = await interruptRun(
+    dir,
+    ["--profile=tiny", "--epochs=40", "--patience=40"],
+    /epoch\s+2\/40/,
+    120_000,
+  );
+  assertEquals(r.code, 1, r.stderr);
   const id = [...Deno.readDirSync(dir)][0].name;
-  const last = stderr.trim().split("\n").at(-1)!;
+  const last = r.stderr.trim().split("\n").at(-1)!;
   assert(/^interrupted after epoch \d+ of run /.test(last), last);
   assertStringIncludes(last, `continue with: deno task experiment --resume ${id}`);
   assertFalse(await Deno.stat(`${dir}/${id}/${OWNER_FILE}`).then(() => true, () => false));
@@ -478,40 +492,18 @@ Deno.test("Ctrl-C prints how far the run got and how to continue, and releases t
 Deno.test("Ctrl-C in the middle of the first epoch stops the run there and keeps nothing", async () => {
   const dir = await Deno.makeTempDir();
   // 9,000 snippets: about 220 steps an epoch, so the step lines are printed (one every 10%)
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "main.ts",
-      "--profile=tiny",
-      "--embeddedSnippets=9000",
-      "--epochs=1",
-      `--resultsDir=${dir}`,
-    ],
-    env: { NO_COLOR: "1", OPENBLAS_NUM_THREADS: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  const t0 = Date.now();
-  while (!/epoch 1 step \d+\//.test(out) && Date.now() - t0 < 180_000) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    out += value;
-  }
-  assertStringIncludes(out, "epoch 1 step ");
-  child.kill("SIGINT");
-  let after = "";
-  for (let r = await reader.read(); !r.done; r = await reader.read()) after += r.value;
-  const status = await child.status;
-  const stderr = await new Response(child.stderr).text();
-  assertEquals(status.code, 1, stderr);
-  const last = stderr.trim().split("\n").at(-1)!;
+  const r = await interruptRun(
+    dir,
+    ["--profile=tiny", "--embeddedSnippets=9000", "--epochs=1"],
+    /epoch 1 step \d+\//,
+    180_000,
+  );
+  assertStringIncludes(r.before, "epoch 1 step ");
+  assertEquals(r.code, 1, r.stderr);
+  const last = r.stderr.trim().split("\n").at(-1)!;
   // the signal is heard within a fraction of a second (at most one more progress line on a fast machine),
   // not at the epoch's end as when the loop never gave the event loop a turn
-  assert((after.match(/epoch 1 step/g) ?? []).length <= 1, `steps went on after Ctrl-C:\n${after}`);
+  assert((r.after.match(/epoch 1 step/g) ?? []).length <= 1, `steps went on after Ctrl-C:\n${r.after}`);
   assert(/^interrupted before the first epoch of run \S+ was saved: nothing kept$/.test(last), last);
   assertEquals([...Deno.readDirSync(dir)].length, 0, "nothing kept");
   await Deno.remove(dir, { recursive: true });
