@@ -27,13 +27,17 @@ export interface RunErrorAnalysis extends ErrorAnalysis {
 }
 
 /** The rows of a run's `predictions.csv` as `{ id, prediction }`, for `system`. */
-async function readPredictions(path: string, system: "greedy" | "beam"): Promise<Map<number, string>> {
+async function readPredictions(
+  path: string,
+  system: "greedy" | "beam",
+  missing: string,
+): Promise<Map<number, string>> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      throw new RunError(`${path}: not found (the run was not evaluated)`);
+      throw new RunError(`${path}: not found (${missing})`);
     }
     throw e;
   }
@@ -78,7 +82,13 @@ export async function runErrorAnalysis(dir: string, opts: RunErrorOptions = {}):
     );
   }
   const path = name === undefined ? `${run.dir}/predictions.csv` : `${run.dir}/eval/${name}/predictions.csv`;
-  const predictions = await readPredictions(path, system);
+  const predictions = await readPredictions(
+    path,
+    system,
+    name === undefined
+      ? "the run was not evaluated"
+      : `no deno task evaluate --run=${run.id} has scored its test split`,
+  );
   const data = await prepareRunData(run);
   const byId = new Map<number, Example>(data.splits.test.map((e) => [e.id, e]));
   const items: SummaryToClassify[] = [];
