@@ -6,14 +6,16 @@
  * with batched / loop.
  *
  * Then a `"mode":"torch"` line: the same decoding in PyTorch (bench/torch_peer.py via bench/peer.ts: the same shapes,
- * inputs of the same lengths, batch size and output length, attention keys computed once per input, at its best
- * thread setting), and `vs_torch` (batched / PyTorch) on the speedup line; without PyTorch the torch line says why.
+ * inputs of the same lengths, batch size and output length, attention keys computed once per input), scanned over its
+ * settings (threads, `OMP_WAIT_POLICY`, allocator), then `--pairs=N` (default 3) A/B pairs of our batched decode and
+ * PyTorch's at its best setting; `vs_torch` on the speedup line is the median of the pairs' ratios (batched /
+ * PyTorch). Without PyTorch the torch line says why.
  *
  * The weights are untrained (seeded); the output bias of eostok and <pad> is pushed down so that every decoder
  * generates the full 20 tokens for every input: all modes do the same amount of work per summary.
  *
  * Run: `deno run -A bench/decode.ts [--n=256] [--loop-n=12] [--beam-n=6] [--batch-size=64] [--layers=stock|fast]
- *   [--backend=auto] [--blas=true] [--peer=true]` (or `deno task bench decode …`).
+ *   [--backend=auto] [--blas=true] [--peer=true] [--pairs=3]` (or `deno task bench decode …`).
  * @module
  */
 import process from "node:process";
@@ -27,7 +29,7 @@ import { type Decoded, greedyDecodeBatch, greedyDecodeLoop } from "../lib/infer/
 import { extractInferenceModels, type InferenceModels } from "../lib/infer/models.ts";
 import { buildSeq2Seq, LAYER } from "../lib/model/seq2seq.ts";
 import { accelerate } from "../lib/speed/accelerate.ts";
-import { runTorchPeer } from "./peer.ts";
+import { abPairs, describeSetting, runTorchPeer, runTorchPeerAt } from "./peer.ts";
 import { peerShapeArgs } from "./train_step.ts";
 
 /** One result line. */
@@ -43,11 +45,12 @@ export interface DecodeBenchRow {
   cpuSeconds?: number;
   /** batched / loop summaries per second (speedup line only). */
   ratio?: number;
-  /** batched / PyTorch's batched summaries per second, measured in the same run (speedup line only). */
+  /** The median over A/B pairs of batched / PyTorch's batched summaries per second (speedup line only). */
   vs_torch?: number;
-  /** The PyTorch peer's thread setting and its figure under each setting tried (torch line only). */
+  /** The PyTorch peer's best setting, its figure under each setting scanned, and the A/B pairs (torch line only). */
   setting?: string;
-  all?: number[];
+  scan?: { setting: string; summaries_per_s: number }[];
+  pairs?: { ours_per_s: number; torch_per_s: number; ratio: number; first: string; load: [number, number] }[];
   /** Why PyTorch was not compared (torch line only). */
   skipped?: string;
   /** Whether the loop (or beam width 1) produced the batched decoder's ids on the same inputs. */
@@ -80,6 +83,8 @@ export interface DecodeBenchOptions {
   print?: boolean;
   /** Decode the same number of inputs, in the same batches, with the PyTorch peer (bench/peer.ts); default true. */
   peer?: boolean;
+  /** A/B pairs of our batched decode and PyTorch's at its best setting (default 3). */
+  pairs?: number;
 }
 
 /** Build the model with seeded values and the eostok/<pad> bias pushed down (full-length outputs). */
@@ -244,29 +249,42 @@ export async function benchDecode(opts: DecodeBenchOptions = {}): Promise<Decode
     }
     let vsTorch: number | undefined;
     if (opts.peer ?? true) {
-      const peer = await runTorchPeer("decode", [
-        `--n=${n}`,
-        `--batch-size=${batchSize}`,
-        ...peerShapeArgs(cfg),
-      ]);
-      if (peer.ok) {
-        vsTorch = r3(batchedRate / peer.best.summaries_per_s!);
+      const peerArgs = [`--n=${n}`, `--batch-size=${batchSize}`, ...peerShapeArgs(cfg)];
+      const scan = await runTorchPeer("decode", peerArgs);
+      if (scan.ok) {
+        // A/B pairs at PyTorch's best setting: our batched decode timed again, then theirs (bench/peer.ts)
+        const ab = await abPairs(
+          opts.pairs ?? 3,
+          async () => n / (await timed(() => greedyDecodeBatch(inf, rows, n, { maxLen, batchSize }))).seconds,
+          async () =>
+            (await runTorchPeerAt(scan.python, "decode", peerArgs, scan.best.setting)).summaries_per_s!,
+          (ours, theirs) => ours / theirs,
+        );
+        vsTorch = r3(ab.medianRatio);
         emit({
           bench: "decode",
           mode: "torch",
-          summaries_per_s: peer.best.summaries_per_s,
+          summaries_per_s: r3(ab.medianTheirs),
           n,
-          seconds: peer.best.seconds as number,
-          backend: `pytorch ${peer.best.torch}`,
+          backend: `pytorch ${scan.best.torch}`,
           layers,
           batchSize,
           maxLen,
-          setting:
-            `torch ${peer.best.setting.torchThreads} threads, OpenBLAS ${peer.best.setting.blasThreads}`,
-          all: peer.all.map((r) => r.summaries_per_s!),
+          setting: describeSetting(scan.best.setting),
+          scan: scan.all.map((r) => ({
+            setting: describeSetting(r.setting),
+            summaries_per_s: r.summaries_per_s!,
+          })),
+          pairs: ab.pairs.map((p) => ({
+            ours_per_s: r3(p.ours),
+            torch_per_s: p.theirs,
+            ratio: r3(p.ratio),
+            first: p.first,
+            load: p.load,
+          })),
         });
       } else {
-        emit({ bench: "decode", mode: "torch", skipped: peer.skipped, backend: "pytorch", layers, maxLen });
+        emit({ bench: "decode", mode: "torch", skipped: scan.skipped, backend: "pytorch", layers, maxLen });
       }
     }
     emit({
@@ -285,7 +303,8 @@ export async function benchDecode(opts: DecodeBenchOptions = {}): Promise<Decode
 }
 
 /**
- * Parse `--n=`, `--loop-n=`, `--beam-n=`, `--batch-size=`, `--layers=stock|fast`, `--backend=`, `--blas=`, `--peer=`;
+ * Parse `--n=`, `--loop-n=`, `--beam-n=`, `--batch-size=`, `--layers=stock|fast`, `--backend=`, `--blas=`, `--peer=`,
+ * `--pairs=`;
  * anything else is an error naming the option.
  */
 export function parseDecodeArgs(args: string[]): DecodeBenchOptions {
@@ -295,7 +314,7 @@ export function parseDecodeArgs(args: string[]): DecodeBenchOptions {
     if (!m) {
       throw new Error(
         `bench/decode: bad argument "${a}": expected --n=, --loop-n=, --beam-n=, --batch-size=, --layers=, ` +
-          "--backend=, --blas=, --peer=",
+          "--backend=, --blas=, --peer=, --pairs=",
       );
     }
     const [, key, value] = m;
@@ -322,6 +341,7 @@ export function parseDecodeArgs(args: string[]): DecodeBenchOptions {
       opts.backend = value as BackendName;
     } else if (key === "blas") opts.blas = value !== "false" && value !== "0";
     else if (key === "peer") opts.peer = value !== "false" && value !== "0";
+    else if (key === "pairs") opts.pairs = Math.max(1, int());
     else throw new Error(`bench/decode: unknown option --${key}`);
   }
   return opts;

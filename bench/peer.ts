@@ -1,14 +1,22 @@
 /**
- * The PyTorch peer: runs bench/torch_peer.py (the same model written in PyTorch) as a child process and returns
- * its best figure, or why it was skipped. Used by bench/train_step.ts and bench/decode.ts to print a ratio
- * against PyTorch measured in the same run.
+ * The PyTorch peer: runs bench/torch_peer.py (the same model written in PyTorch) as a child process, and pairs its
+ * figures with ours so that a ratio survives a noisy, shared machine.
  *
- * PyTorch's speed on two cores depends on how its two thread pools share them: its own (OpenMP, intra-op) and
- * OpenBLAS's (matmuls). Measured here (Debian python3-torch 1.13.1, 2 cores) the best setting differs by task:
- * training was fastest with 2 torch threads and 1 OpenBLAS thread (2.3 s per paper step against 2.9-4.0 s for the
- * other settings), greedy decoding with 1 torch thread and 2 OpenBLAS threads (167 summaries/s against 64-141).
- * So the peer is run under each setting in {@linkcode PEER_SETTINGS} and its best figure is the one compared:
- * the comparison is against PyTorch at its best on this machine, not at its defaults.
+ * **PyTorch at its best.** On two cores PyTorch's speed depends on settings a PyTorch user tunes, not on the
+ * model, so the peer is run under each of {@linkcode peerSettings} and compared at the best one:
+ * - its intra-op threads (OpenMP) and OpenBLAS's threads, which share the same two cores;
+ * - `OMP_WAIT_POLICY`: libgomp's idle threads spin by default, on the cores OpenBLAS needs; `PASSIVE` makes them
+ *   sleep. Measured here (2026-12-03, Debian python3-torch 1.13.1): 2 torch + 2 OpenBLAS threads took 2.02 s per
+ *   paper step by default and 0.71 s with `PASSIVE`;
+ * - the memory allocator: PyTorch frees every intermediate tensor and glibc returns blocks above 32 MB to the
+ *   system, so each (60, 20, 10000) logits tensor is fresh pages, faulted in one by one. PyTorch's own
+ *   performance guide recommends tcmalloc or jemalloc; with tcmalloc (`LD_PRELOAD`, Debian's
+ *   libtcmalloc-minimal4) `x + x` over 15 M floats took 1.8 ms instead of 132 ms here, and the paper step
+ *   0.71 s instead of 1.73 s. Where tcmalloc is installed the scan includes it ({@linkcode TCMALLOC_CANDIDATES}).
+ *
+ * **Pairs.** {@linkcode abPairs} alternates ours and theirs (ours first in odd pairs, theirs first in even ones),
+ * takes each pair's ratio and reports their median with the load average around each pair: a ratio from one run
+ * of each, minutes apart, is at the mercy of whatever else the machine does.
  *
  * The interpreter: `SEQ2SEQ_PYTHON` if set, else `/usr/bin/python3` (where Debian's python3-torch installs), else
  * `python3` on PATH.
@@ -17,17 +25,69 @@
  */
 import { envVar } from "../lib/util/env.ts";
 
-/** One thread setting of the peer: PyTorch's intra-op threads and OpenBLAS's threads. */
+/** One setting of the peer: PyTorch's intra-op threads, OpenBLAS's threads, libgomp's wait policy, allocator. */
 export interface PeerSetting {
   torchThreads: number;
   blasThreads: number;
+  /** `OMP_WAIT_POLICY`: `PASSIVE`, or unset (libgomp's default: idle threads spin for a while). */
+  waitPolicy: "PASSIVE" | "default";
+  /** A preloaded allocator library (tcmalloc), or glibc's malloc. */
+  allocator: "glibc" | string;
 }
 
-/** The settings tried; the best result is reported (see the module documentation). */
-export const PEER_SETTINGS: readonly PeerSetting[] = [
-  { torchThreads: 2, blasThreads: 1 },
-  { torchThreads: 1, blasThreads: 2 },
+/** Where tcmalloc may be (Debian/Ubuntu's libtcmalloc-minimal4, then the full gperftools library). */
+export const TCMALLOC_CANDIDATES: readonly string[] = [
+  "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4",
+  "/usr/lib/aarch64-linux-gnu/libtcmalloc_minimal.so.4",
+  "/usr/lib/x86_64-linux-gnu/libtcmalloc.so.4",
 ];
+
+/** The thread settings tried (with each allocator): the ones that won for some task here, with both wait policies. */
+export const THREAD_SETTINGS: readonly Omit<PeerSetting, "allocator">[] = [
+  { torchThreads: 2, blasThreads: 2, waitPolicy: "PASSIVE" },
+  { torchThreads: 2, blasThreads: 1, waitPolicy: "PASSIVE" },
+  { torchThreads: 2, blasThreads: 1, waitPolicy: "default" },
+  { torchThreads: 1, blasThreads: 2, waitPolicy: "default" },
+];
+
+/** The first tcmalloc library found, or undefined. */
+export function findTcmalloc(candidates: readonly string[] = TCMALLOC_CANDIDATES): string | undefined {
+  return candidates.find((p) => {
+    try {
+      return Deno.statSync(p).isFile;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Every setting scanned: {@linkcode THREAD_SETTINGS} with tcmalloc (where installed) and with glibc. */
+export function peerSettings(tcmalloc = findTcmalloc()): PeerSetting[] {
+  const allocators = tcmalloc ? [tcmalloc, "glibc"] : ["glibc"];
+  return allocators.flatMap((allocator) => THREAD_SETTINGS.map((t) => ({ ...t, allocator })));
+}
+
+/** A setting in words, e.g. "torch 2 threads, OpenBLAS 2, OMP_WAIT_POLICY=PASSIVE, tcmalloc". */
+export function describeSetting(s: PeerSetting): string {
+  const alloc = s.allocator === "glibc"
+    ? "glibc malloc"
+    : s.allocator.includes("tcmalloc")
+    ? "tcmalloc"
+    : s.allocator;
+  const wait = s.waitPolicy === "PASSIVE" ? "OMP_WAIT_POLICY=PASSIVE" : "OMP_WAIT_POLICY unset";
+  return `torch ${s.torchThreads} threads, OpenBLAS ${s.blasThreads}, ${wait}, ${alloc}`;
+}
+
+/** The child's environment for a setting. */
+export function settingEnv(s: PeerSetting): Record<string, string> {
+  const env: Record<string, string> = {
+    OPENBLAS_NUM_THREADS: String(s.blasThreads),
+    OMP_NUM_THREADS: String(s.torchThreads),
+  };
+  if (s.waitPolicy === "PASSIVE") env.OMP_WAIT_POLICY = "PASSIVE";
+  if (s.allocator !== "glibc") env.LD_PRELOAD = s.allocator;
+  return env;
+}
 
 /** What the peer printed (one JSON line), with the setting it ran under. */
 export interface PeerRow {
@@ -62,7 +122,7 @@ async function runOnce(
   try {
     out = await new Deno.Command(python, {
       args: [SCRIPT, mode, `--threads=${s.torchThreads}`, ...args],
-      env: { OPENBLAS_NUM_THREADS: String(s.blasThreads), OMP_NUM_THREADS: String(s.torchThreads) },
+      env: settingEnv(s),
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -86,7 +146,7 @@ async function runOnce(
 export async function runTorchPeer(
   mode: "train" | "decode",
   args: string[],
-  settings: readonly PeerSetting[] = PEER_SETTINGS,
+  settings: readonly PeerSetting[] = peerSettings(),
 ): Promise<PeerResult> {
   const reasons: string[] = [];
   for (const python of pythonCandidates()) {
@@ -109,5 +169,101 @@ export async function runTorchPeer(
   return {
     ok: false,
     skipped: `PyTorch peer not run (${reasons.join("; ")}); install Debian's python3-torch to compare`,
+  };
+}
+
+/**
+ * Run the peer once more under `setting` (the best of a {@linkcode runTorchPeer} scan, with the interpreter that
+ * scan found), for the pairs of {@linkcode abPairs}. Throws with the peer's own reason when it fails.
+ */
+export async function runTorchPeerAt(
+  python: string,
+  mode: "train" | "decode",
+  args: string[],
+  setting: PeerSetting,
+): Promise<PeerRow> {
+  const r = await runOnce(python, mode, args, setting);
+  if (!r.row) throw new Error(`PyTorch peer failed under ${describeSetting(setting)}: ${r.err}`);
+  return r.row;
+}
+
+/** The 1-minute load average, or NaN where /proc is not readable. */
+export function loadAvg(): number {
+  try {
+    return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
+  } catch {
+    return NaN;
+  }
+}
+
+/** One A/B pair: our figure, theirs, `ratio` (above 1: ours is the faster), who ran first, load before/after. */
+export interface PairRow {
+  ours: number;
+  theirs: number;
+  ratio: number;
+  first: "ours" | "theirs";
+  load: [number, number];
+}
+
+/** Every pair and the medians over pairs. */
+export interface PairSummary {
+  pairs: PairRow[];
+  medianRatio: number;
+  medianOurs: number;
+  medianTheirs: number;
+}
+
+/** The median of a non-empty list (the mean of the middle two for an even length). */
+export function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * `n` A/B pairs of `ours()` and `theirs()` (each returns one figure), alternating who runs first (ours in pairs
+ * 1, 3, ...; theirs in 2, 4, ...) so that a trend in the machine's load does not favour one side. `ratio(ours,
+ * theirs)` is the pair's ratio, written so that above 1 means ours is the faster (theirs / ours for times, ours /
+ * theirs for rates).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { abPairs } from "./peer.ts";
+ * const order: string[] = [];
+ * const r = await abPairs(
+ *   3,
+ *   () => (order.push("A"), Promise.resolve(100)), // our ms per step
+ *   () => (order.push("B"), Promise.resolve(150)), // theirs
+ *   (ours, theirs) => theirs / ours,
+ * );
+ * assertEquals(order.join(""), "ABBAAB");
+ * assertEquals(r.medianRatio, 1.5);
+ * ```
+ */
+export async function abPairs(
+  n: number,
+  ours: () => Promise<number>,
+  theirs: () => Promise<number>,
+  ratio: (ours: number, theirs: number) => number,
+): Promise<PairSummary> {
+  const pairs: PairRow[] = [];
+  for (let i = 0; i < n; i++) {
+    const first = i % 2 === 0 ? "ours" : "theirs";
+    const load0 = loadAvg();
+    let a: number, b: number;
+    if (first === "ours") {
+      a = await ours();
+      b = await theirs();
+    } else {
+      b = await theirs();
+      a = await ours();
+    }
+    pairs.push({ ours: a, theirs: b, ratio: ratio(a, b), first, load: [load0, loadAvg()] });
+  }
+  return {
+    pairs,
+    medianRatio: median(pairs.map((p) => p.ratio)),
+    medianOurs: median(pairs.map((p) => p.ours)),
+    medianTheirs: median(pairs.map((p) => p.theirs)),
   };
 }

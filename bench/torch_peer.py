@@ -121,7 +121,7 @@ def greedy(model, src, max_len, cache_keys):
         dec_out, (h, c) = model.dec(model.dec_emb(prev), (h, c))
         context = model.attend(dec_out, keys if cache_keys else model.w2(enc_out), enc_out, pad)
         logits = model.out(torch.cat([dec_out, context], -1))[:, 0]
-        best, prev = torch.log_softmax(logits, -1).max(-1, keepdim=True)
+        prev = logits.argmax(-1, keepdim=True)  # greedy needs the arg-max, not the probabilities
         out.append(prev)
     return torch.cat(out, 1)
 

@@ -16,10 +16,13 @@
  *   Each configuration runs in its own process so that its heap, and an abort, are its own; a configuration
  *   that aborts gives a line with `error`.
  * - `load_avg`: the 1-minute load average before and after (the machine may be shared).
- * - `torch_ms_per_step`, `vs_torch`: the same step in PyTorch (bench/torch_peer.py, run by bench/peer.ts right after
- *   the case, under each of its thread settings; its best figure), and `torch_ms_per_step / ms_per_step` (above 1:
- *   this kit is faster). Where PyTorch is not installed the row says why in `torch_skipped`; `--peer=false` skips
- *   it. Profiles with `+copy` or `+coverage` are not compared (the peer has neither).
+ * - `torch_scan`, `torch_setting`: the same step in PyTorch (bench/torch_peer.py, run by bench/peer.ts) under each of
+ *   its settings (threads, `OMP_WAIT_POLICY`, allocator), and the best of them. Then `pairs`: `--pairs=N` (default 3)
+ *   A/B pairs of our step (a fresh child process) and PyTorch's at that best setting, alternating who goes first,
+ *   each with its ratio and the load average; `vs_torch` is the median of the pairs' ratios (above 1: this kit is
+ *   faster) and `ms_per_step`, `torch_ms_per_step` the medians. Where PyTorch is not installed the row says why in
+ *   `torch_skipped`; `--peer=false` skips it. Profiles with `+copy` or `+coverage` are not compared (the peer has
+ *   neither).
  *
  * Configurations (default): `paper` and `default` at their batch size, and `paper` at batch 120 (must not
  * abort), each with the fast layers (lib/speed/accelerate.ts). `--layers=fast,stock` adds tfjs's own layers.
@@ -27,7 +30,7 @@
  * `--profiles=envnews,envnews+copy,envnews+copy+coverage` times the three side by side.
  *
  * Run alone: `deno run -A bench/train_step.ts [--profiles=paper,default] [--batch=120] [--layers=fast,stock]
- * [--steps=5] [--warmup=2] [--backend=wasm] [--blas=false] [--peer=false]`, or `deno task bench train_step`.
+ * [--steps=5] [--warmup=2] [--backend=wasm] [--blas=false] [--peer=false] [--pairs=3]`, or `deno task bench train_step`.
  *
  * @module
  */
@@ -44,7 +47,7 @@ import { batchIndices, disposeBatch, makeBatch, type SeqData } from "../lib/trai
 import { makeOptimizer, makeTrainStep } from "../lib/train/loop.ts";
 import { seedEverything } from "../lib/train/seed.ts";
 import { measureSgemmPeak } from "./kernels.ts";
-import { runTorchPeer } from "./peer.ts";
+import { abPairs, describeSetting, loadAvg, median, runTorchPeer, runTorchPeerAt } from "./peer.ts";
 
 /** Which layer implementations the model is built with. */
 export type LayerKind = "fast" | "stock";
@@ -69,6 +72,8 @@ export interface TrainStepOptions {
   blas?: boolean;
   /** Time the same step in PyTorch (bench/torch_peer.py) after each case, when it is installed. Default true. */
   peer?: boolean;
+  /** A/B pairs of ours and PyTorch per case (bench/peer.ts `abPairs`). Default 3. */
+  pairs?: number;
 }
 
 /** One result line. */
@@ -93,32 +98,20 @@ export interface TrainStepRow {
   load_avg: [number, number];
   /** Set when the configuration failed (e.g. the wasm heap ran out); the numbers are then 0. */
   error?: string;
-  /** PyTorch's median ms for the same step at its best thread setting (bench/peer.ts), measured right after. */
+  /** PyTorch's ms for the same step at its best setting (bench/peer.ts): the median over the pairs. */
   torch_ms_per_step?: number;
-  /** `torch_ms_per_step / ms_per_step`: above 1 when this kit's step is the faster. */
+  /** The median over the pairs of each pair's `torch ms / our ms`: above 1 when this kit's step is the faster. */
   vs_torch?: number;
-  /** The thread setting of PyTorch's best figure, and its figure under each setting tried. */
+  /** Every A/B pair: our ms, PyTorch's, the ratio, who ran first, the load average before and after. */
+  pairs?: { ours_ms: number; torch_ms: number; ratio: number; first: string; load: [number, number] }[];
+  /** The setting of PyTorch's best figure in the scan, and the scan: its figure under each setting tried. */
   torch_setting?: string;
-  torch_all_ms?: number[];
+  torch_scan?: { setting: string; ms: number }[];
   /** Why PyTorch was not compared (not installed, or a profile with copy/coverage, which the peer lacks). */
   torch_skipped?: string;
 }
 
-const median = (xs: number[]) => {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
-
-/** 1-minute load average, or NaN where /proc is not readable. */
-function loadAvg(): number {
-  try {
-    return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
-  } catch {
-    return NaN;
-  }
-}
 
 /** CPU time (user + system, all threads) of this process in ms, or null where /proc is not readable. */
 function cpuTimeMs(): number | null {
@@ -255,86 +248,117 @@ function optionArgs(opts: TrainStepOptions): string[] {
   return a;
 }
 
+/** Time one case in a child process (`deno run -A` of this file); a child that fails gives a row with `error`. */
+async function runChild(c: TrainStepCase, opts: TrainStepOptions): Promise<TrainStepRow> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `--config=${PROJECT_ROOT}deno.json`,
+      new URL(import.meta.url).pathname,
+      `--case=${caseArg(c)}`,
+      ...optionArgs(opts),
+    ],
+    cwd: PROJECT_ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const line = stdout.split("\n").reverse().find((l) => l.startsWith('{"bench":"train_step"'));
+  if (out.success && line) return JSON.parse(line) as TrainStepRow;
+  const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join(" | ");
+  return {
+    bench: "train_step",
+    profile: c.profile,
+    backend: opts.backend ?? "wasm",
+    ms_per_step: 0,
+    gflops: 0,
+    peak_gflops: 0,
+    ratio: 0,
+    heap_mb: null,
+    batch: c.batch ?? caseConfig(c.profile).batchSize,
+    layers: c.layers,
+    steps: 0,
+    cpu_ms_per_step: null,
+    gflop_per_step: 0,
+    loss_first: NaN,
+    loss_last: NaN,
+    backend_report: "",
+    load_avg: [loadAvg(), loadAvg()],
+    error: `exit code ${out.code}${out.signal ? ` (${out.signal})` : ""}: ${err || "no output"}`,
+  };
+}
+
 /**
- * Run every case in its own child process (`deno run -A` of this file), print each row as a JSON line
- * unless `quiet`, and return the rows. A child that fails gives a row with `error`.
+ * Run every case in its own child process, with the PyTorch peer in A/B pairs where it is installed (see the module
+ * documentation), print each row as a JSON line unless `quiet`, and return the rows.
  */
 export async function benchTrainStep(
   opts: TrainStepOptions & { cases?: readonly TrainStepCase[]; quiet?: boolean } = {},
 ): Promise<TrainStepRow[]> {
   const rows: TrainStepRow[] = [];
   for (const c of opts.cases ?? DEFAULT_CASES) {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        `--config=${PROJECT_ROOT}deno.json`,
-        new URL(import.meta.url).pathname,
-        `--case=${caseArg(c)}`,
-        ...optionArgs(opts),
-      ],
-      cwd: PROJECT_ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(out.stdout);
-    const line = stdout.split("\n").reverse().find((l) => l.startsWith('{"bench":"train_step"'));
-    let row: TrainStepRow;
-    if (out.success && line) {
-      row = JSON.parse(line) as TrainStepRow;
-    } else {
-      const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join(" | ");
-      row = {
-        bench: "train_step",
-        profile: c.profile,
-        backend: opts.backend ?? "wasm",
-        ms_per_step: 0,
-        gflops: 0,
-        peak_gflops: 0,
-        ratio: 0,
-        heap_mb: null,
-        batch: c.batch ?? caseConfig(c.profile).batchSize,
-        layers: c.layers,
-        steps: 0,
-        cpu_ms_per_step: null,
-        gflop_per_step: 0,
-        loss_first: NaN,
-        loss_last: NaN,
-        backend_report: "",
-        load_avg: [loadAvg(), loadAvg()],
-        error: `exit code ${out.code}${out.signal ? ` (${out.signal})` : ""}: ${err || "no output"}`,
-      };
-    }
-    if (opts.peer ?? true) await addPeer(row, c, opts);
+    let row = await runChild(c, opts);
+    if (opts.peer ?? true) row = await withPeer(row, c, opts);
     rows.push(row);
     if (!opts.quiet) console.log(JSON.stringify(row));
   }
   return rows;
 }
 
-/** Time the case's step in PyTorch (bench/peer.ts) and add its figure and the ratio to `row`. */
-async function addPeer(row: TrainStepRow, c: TrainStepCase, opts: TrainStepOptions): Promise<void> {
-  if (row.error) return;
+/**
+ * The case against PyTorch: a scan of the peer's settings, then A/B pairs of a fresh child of ours and the peer at
+ * its best setting. Returns `row` with the pairs, and its speed figures replaced by the medians over the pairs.
+ */
+async function withPeer(row: TrainStepRow, c: TrainStepCase, opts: TrainStepOptions): Promise<TrainStepRow> {
+  if (row.error) return row;
   if (c.profile.includes("+")) {
-    row.torch_skipped = "the PyTorch peer has no copy attention or coverage";
-    return;
+    return { ...row, torch_skipped: "the PyTorch peer has no copy attention or coverage" };
   }
   const cfg = caseConfig(c.profile, c.batch);
-  const peer = await runTorchPeer("train", [
+  const peerArgs = [
     `--batch=${cfg.batchSize}`,
     `--steps=${opts.steps ?? 5}`,
     `--warmup=${opts.warmup ?? 2}`,
     ...peerShapeArgs(cfg),
-  ]);
-  if (!peer.ok) {
-    row.torch_skipped = peer.skipped;
-    return;
-  }
-  row.torch_ms_per_step = peer.best.ms_per_step;
-  row.vs_torch = round(peer.best.ms_per_step! / row.ms_per_step, 3);
-  row.torch_setting =
-    `torch ${peer.best.setting.torchThreads} threads, OpenBLAS ${peer.best.setting.blasThreads}`;
-  row.torch_all_ms = peer.all.map((r) => r.ms_per_step!);
+  ];
+  const scan = await runTorchPeer("train", peerArgs);
+  if (!scan.ok) return { ...row, torch_skipped: scan.skipped };
+  const setting = scan.best.setting;
+  let last = row;
+  const ab = await abPairs(
+    opts.pairs ?? 3,
+    async () => {
+      const r = await runChild(c, opts);
+      if (r.error) throw new Error(`train_step ${c.profile}: ${r.error}`);
+      last = r;
+      return r.ms_per_step;
+    },
+    async () => (await runTorchPeerAt(scan.python, "train", peerArgs, setting)).ms_per_step!,
+    (ours, theirs) => theirs / ours,
+  );
+  const ms = ab.medianOurs;
+  const gflops = row.gflop_per_step * 1e3 / ms;
+  const peak = Math.max(row.peak_gflops, last.peak_gflops);
+  return {
+    ...row,
+    ms_per_step: round(ms, 1),
+    gflops: round(gflops, 2),
+    peak_gflops: peak,
+    ratio: peak > 0 ? round(gflops / peak, 3) : 0,
+    load_avg: [row.load_avg[0], last.load_avg[1]],
+    torch_ms_per_step: round(ab.medianTheirs, 1),
+    vs_torch: round(ab.medianRatio, 3),
+    pairs: ab.pairs.map((p) => ({
+      ours_ms: p.ours,
+      torch_ms: p.theirs,
+      ratio: round(p.ratio, 3),
+      first: p.first,
+      load: p.load,
+    })),
+    torch_setting: describeSetting(setting),
+    torch_scan: scan.all.map((r) => ({ setting: describeSetting(r.setting), ms: r.ms_per_step! })),
+  };
 }
 
 /** The model shapes of `cfg` as bench/torch_peer.py options. */
@@ -370,6 +394,7 @@ export function parseTrainStepArgs(
     "backend",
     "blas",
     "peer",
+    "pairs",
   ]);
   for (const k of kv.keys()) {
     if (!known.has(k)) {
@@ -430,6 +455,7 @@ export function parseTrainStepArgs(
     backend: backend as TrainStepOptions["backend"],
     blas: blas === undefined ? undefined : blas === "true",
     peer: peer === undefined ? undefined : peer === "true",
+    pairs: int("pairs", 1),
   };
 }
 
