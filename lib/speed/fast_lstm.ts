@@ -242,25 +242,9 @@ function lstmBackward(
     tf.Tensor3D,
     tf.Tensor2D,
   ];
-  // Per-step factors, computed for all steps at once (T, B, .):
-  //   dz = [dc, dc, dc, dh] * P,  P = [g * a'_i, c_prev * a'_f, i * (1 - g^2), tanh(c) * a'_o]
-  //   dc = dh * Q + dc_next * f_next,  Q = o * (1 - tanh(c)^2)
-  // a' = a (1 - a) is the sigmoid gate's derivative.
-  const { p, q, fa } = tf.tidy(() => {
-    const [ia, fa, , oa] = tf.split(aAll, 4, 2);
-    const deriv = (a: tf.Tensor) => tf.mul(a, tf.sub(1, a));
-    const p = tf.concat([
-      tf.mul(gAll, deriv(ia)),
-      tf.mul(cPrev, deriv(fa)),
-      tf.mul(ia, tf.sub(1, tf.square(gAll))),
-      tf.mul(tcAll, deriv(oa)),
-    ], 2) as tf.Tensor3D;
-    const q = tf.mul(oa, tf.sub(1, tf.square(tcAll))) as tf.Tensor3D;
-    return { p, q, fa: fa as tf.Tensor3D };
-  });
   const dyT = tf.transpose(dy, [1, 0, 2]) as tf.Tensor3D; // (T+1, B, u)
   // the whole recurrence in one kernel on wasm (lib/backend/lstm_sequence.ts); step by step otherwise
-  const { dz, dh0, dc0 } = backwardRecurrence(dyT, rw, p, q, fa, b, t);
+  const { dz, dh0, dc0 } = backwardRecurrence(dyT, rw, aAll, gAll, cPrev, tcAll, b, t);
   const dx = tf.transpose(tf.reshape(tf.matMul(dz, w, false, true), [t, b, d]), [1, 0, 2]);
   const hPrev = t > 1
     ? tf.concat([
@@ -276,25 +260,50 @@ function lstmBackward(
 }
 
 /**
+ * Per-step factors of the backward recurrence for all steps at once (T, B, .), from what the forward pass kept:
+ *   dz = [dc, dc, dc, dh] * P,  P = [g * a'_i, c_prev * a'_f, i * (1 - g^2), tanh(c) * a'_o]
+ *   dc = dh * Q + dc_next * f_next,  Q = o * (1 - tanh(c)^2)
+ * where a' = a (1 - a) is the sigmoid gate's derivative. (The wasm kernel computes the same inside its steps.)
+ */
+function stepFactors(aAll: tf.Tensor3D, gAll: tf.Tensor3D, cPrev: tf.Tensor3D, tcAll: tf.Tensor3D) {
+  return tf.tidy(() => {
+    const [ia, fa, , oa] = tf.split(aAll, 4, 2);
+    const deriv = (a: tf.Tensor) => tf.mul(a, tf.sub(1, a));
+    const p = tf.concat([
+      tf.mul(gAll, deriv(ia)),
+      tf.mul(cPrev, deriv(fa)),
+      tf.mul(ia, tf.sub(1, tf.square(gAll))),
+      tf.mul(tcAll, deriv(oa)),
+    ], 2) as tf.Tensor3D;
+    const q = tf.mul(oa, tf.sub(1, tf.square(tcAll))) as tf.Tensor3D;
+    return { p, q, fa: fa as tf.Tensor3D };
+  });
+}
+
+/**
  * The backward recurrence: `dz (T*B, 4u)` time-major and the gradients of the initial states, from the outputs'
- * gradients `dyT (T+1, B, u)` and the per-step factors P, Q and the forget gates (see {@linkcode lstmBackward}).
+ * gradients `dyT (T+1, B, u)` and what the forward pass kept: the gates, g, the previous cell states and tanh(c)
+ * (see {@linkcode stepFactors}).
  */
 function backwardRecurrence(
   dyT: tf.Tensor3D,
   rw: tf.Tensor2D,
-  p: tf.Tensor3D,
-  q: tf.Tensor3D,
-  fa: tf.Tensor3D,
+  aAll: tf.Tensor3D,
+  gAll: tf.Tensor3D,
+  cPrev: tf.Tensor3D,
+  tcAll: tf.Tensor3D,
   b: number,
   t: number,
 ): { dz: tf.Tensor2D; dh0: tf.Tensor; dc0: tf.Tensor } {
   const u = rw.shape[0];
-  const steps = lstmBackwardSteps(dyT, rw, p, q, fa);
+  const steps = lstmBackwardSteps(dyT, rw, aAll, gAll, cPrev, tcAll);
   if (steps) {
     const dz = tf.reshape(steps[0], [t * b, 4 * u]) as tf.Tensor2D; // time-major
     const dh0 = tf.matMul(tf.slice(dz, [0, 0], [b, 4 * u]), rw, false, true);
-    return { dz, dh0, dc0: tf.mul(steps[1], tf.reshape(tf.slice(fa, [0, 0, 0], [1, b, u]), [b, u])) };
+    const f0 = tf.reshape(tf.slice(aAll, [0, 0, u], [1, b, u]), [b, u]); // step 0's forget gate
+    return { dz, dh0, dc0: tf.mul(steps[1], f0) };
   }
+  const { p, q, fa } = stepFactors(aAll, gAll, cPrev, tcAll);
   const [ps, qs, fs] = [tf.unstack(p) as tf.Tensor2D[], tf.unstack(q) as tf.Tensor2D[], tf.unstack(fa)];
   const dys = tf.unstack(dyT) as tf.Tensor2D[]; // T+1 of (B, u)
   const dzs: tf.Tensor2D[] = new Array(t);

@@ -154,16 +154,18 @@ export function lstmSequenceTrain(
 }
 
 /**
- * The LSTM's backward recurrence in one kernel (see LstmSequenceBackward in ../lstm_sequence.ts): `[dz (T, B, 4U),
+ * The LSTM's backward recurrence in one kernel (see LstmSequenceBackward in ../lstm_sequence.ts) from the outputs'
+ * gradients and what the forward kernel kept (gates `a`, `g`, the previous cell states, `tanh(c)`): `[dz (T, B, 4U),
  * dc (B, U)]`, or null where the active backend lacks it.
  */
 export function lstmBackwardSteps(
   dy: tf.Tensor3D,
   rw: tf.Tensor2D,
-  p: tf.Tensor3D,
-  q: tf.Tensor3D,
-  f: tf.Tensor3D,
+  a: tf.Tensor3D,
+  g: tf.Tensor3D,
+  cPrev: tf.Tensor3D,
+  tc: tf.Tensor3D,
 ): [tf.Tensor3D, tf.Tensor2D] | null {
   if (skipKernel(LSTM_BACKWARD, () => null) !== null) return null;
-  return tf.engine().runKernel(LSTM_BACKWARD, { dy, rw, p, q, f }, {}) as [tf.Tensor3D, tf.Tensor2D];
+  return tf.engine().runKernel(LSTM_BACKWARD, { dy, rw, a, g, cPrev, tc }, {}) as [tf.Tensor3D, tf.Tensor2D];
 }
