@@ -19,6 +19,18 @@ import type { GemmExports } from "./gemm_threads.ts";
 export interface SimdExports extends GemmExports {
   tanh(x: number, y: number, n: number): void;
   sum_rows(x: number, out: number, rows: number, cols: number): void;
+  rmsprop(
+    v: number,
+    ms: number,
+    mom: number,
+    g: number,
+    n: number,
+    lr: number,
+    decay: number,
+    oneMinusDecay: number,
+    momentum: number,
+    eps: number,
+  ): void;
   gemv_rows(a: number, b: number, c: number, k: number, n: number, beta: number): void;
   argmax_rows(x: number, rows: number, cols: number, idx: number, val: number): void;
   lstm_cell(

@@ -23,6 +23,8 @@
  * - `sum_rows(x, out, rows, cols)`: `out[c] = sum_r x[r, c]`, the sum over leading axes (tfjs's wasm `Sum` transposes
  *   the input first so that the reduced axes come last: 73 ms of the paper step went to the output bias's
  *   gradient, a (1200, 10000) column sum).
+ * - `rmsprop(v, ms, mom, g, n, lr, decay, 1 - decay, momentum, eps)`: tfjs's RMSprop update of `n` numbers in place
+ *   (lib/speed/fast_rmsprop.ts), in tfjs's order of float32 operations.
  * - `argmax_rows(x, rows, cols, idx, val)`: per row, the first index of the largest value and the value (one pass;
  *   `tf.argMax` and `tf.max` took two, of 9 ms each per 64 paper-sized summaries).
  * - `lstm_cell(...)`: one LSTM time step after its matrix products (see lstmCell in ./kernels.ts).
@@ -483,6 +485,49 @@ function sumRowsWat(): string {
   })`;
 }
 
+// tfjs's RMSprop update (not centered) in place, in tfjs's order of float32 operations (no fused multiply-add, in
+// either build): ms = ms decay + g^2 (1 - decay); mom = mom momentum + (g lr) / sqrt(ms + eps); v = v - mom.
+// The scalars come rounded to float32, as tfjs's scalar tensors are (1 - decay included).
+const rmsStep = (ld: string, st: string, op: string, at: string) => `
+      (local.set $gv (${ld} ${add(get("$g"), at)}))
+      (local.set $m (${op}.add (${op}.mul (${ld} ${add(get("$ms"), at)}) (local.get $dk))
+        (${op}.mul (${op}.mul (local.get $gv) (local.get $gv)) (local.get $d1k))))
+      (${st} ${add(get("$ms"), at)} (local.get $m))
+      (local.set $m (${op}.add (${op}.mul (${ld} ${add(get("$mom"), at)}) (local.get $mok))
+        (${op}.div (${op}.mul (local.get $gv) (local.get $lrk)) (${op}.sqrt (${op}.add (local.get $m) (local.get $ek))))))
+      (${st} ${add(get("$mom"), at)} (local.get $m))
+      (${st} ${add(get("$v"), at)} (${op}.sub (${ld} ${add(get("$v"), at)}) (local.get $m)))`;
+function rmspropWat(): string {
+  const vec = (k: string) => `(local $${k}k v128)`, sc = (k: string) => `(local $${k}k f32)`;
+  const locals = (f: (k: string) => string) => ["d", "d1", "mo", "lr", "e"].map(f).join(" ");
+  const splat = (lane: string) =>
+    ["d", "d1", "mo", "lr", "e"].map((k, i) =>
+      `(local.set $${k}k ${
+        lane === "v"
+          ? `(f32x4.splat (local.get ${["$decay", "$omd", "$momentum", "$lr", "$eps"][i]}))`
+          : `(local.get ${["$decay", "$omd", "$momentum", "$lr", "$eps"][i]})`
+      })`
+    ).join(" ");
+  return `
+(func $rms_vec (param $v i32) (param $ms i32) (param $mom i32) (param $g i32) (param $n4 i32) (param $lr f32)
+  (param $decay f32) (param $omd f32) (param $momentum f32) (param $eps f32)
+  (local $i i32) (local $gv v128) (local $m v128) ${locals(vec)}
+  ${splat("v")}
+  ${loop("$i", get("$n4"), 4, rmsStep("v128.load", "v128.store", "f32x4", x4(get("$i"))))})
+(func (export "rmsprop") (param $v i32) (param $ms i32) (param $mom i32) (param $g i32) (param $n i32) (param $lr f32)
+  (param $decay f32) (param $omd f32) (param $momentum f32) (param $eps f32)
+  (local $i i32) (local $gv f32) (local $m f32) ${locals(sc)}
+  (local.set $i (i32.and (local.get $n) (i32.const -4)))
+  (call $rms_vec (local.get $v) (local.get $ms) (local.get $mom) (local.get $g) (local.get $i) (local.get $lr)
+    (local.get $decay) (local.get $omd) (local.get $momentum) (local.get $eps))
+  ${splat("s")}
+  (block $td (loop $tl
+    (br_if $td (i32.ge_u (local.get $i) (local.get $n)))
+    ${rmsStep("f32.load", "f32.store", "f32", x4(get("$i")))}
+    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+    (br $tl))))`;
+}
+
 // one LSTM time step after the products: gates from z = z1 + z2 = [z_i z_f z_c z_o] (B, 4U) (the input and the
 // recurrent products), new cell and hidden state.
 // A sigmoid gate is 0.5 + 0.5 tanh(z / 2) (the only gate kind here: the model's LSTMs gate with sigmoid; other
@@ -618,6 +663,7 @@ export function kernelsWat(fma = false, shared = false): string {
   (import "env" "memory" (memory 1${shared ? " 65536 shared" : ""}))
   ${gemvRowsWat()}
   ${sumRowsWat()}
+  ${rmspropWat()}
   ${argmaxRowsWat()}
   ${lstmCellWat()}
   ${tanhWat()}
