@@ -37,6 +37,7 @@ import type { Config } from "../config.ts";
 import { writeTextAtomic } from "../io/atomic.ts";
 import { loadModelDir, saveModelDir } from "../model/io.ts";
 import { isCopyModel, modelOutputs } from "../model/seq2seq.ts";
+import { applyForLogits, fusedLossBlocker, maskedCrossEntropy } from "../speed/fused_loss.ts";
 import { type Batch, batchIndices, batchInputs, disposeBatch, makeBatch, type SeqData } from "./batches.ts";
 import {
   type EpochLog,
@@ -53,6 +54,7 @@ import {
   maskedLoss,
   maskedLossSum,
   maskedMean,
+  targetMask,
 } from "./loss.ts";
 import { seedEpoch } from "./seed.ts";
 
@@ -128,20 +130,33 @@ export class ResumeError extends Error {
   }
 }
 
+/** How the loss is computed: from the model's logits where it allows (the default), or from its probabilities. */
+export interface LossOptions {
+  /**
+   * Compute the cross-entropy from the logits (lib/speed/fused_loss.ts) where the model's output is its softmax
+   * Dense (default true); false: always from the probabilities (lib/train/loss.ts), as for copy attention.
+   */
+  fusedLoss?: boolean;
+}
+
+/** Whether `model`'s loss is computed from its logits under `opts`. */
+function lossFromLogits(model: tf.LayersModel, opts: LossOptions): boolean {
+  return (opts.fusedLoss ?? true) && fusedLossBlocker(model) === "";
+}
+
 /** Masked loss and accuracy (all positions, position 1, the rest) of `model` on `data` without dropout. */
 export async function evaluateLoss(
   model: tf.LayersModel,
   data: SeqData,
   cfg: Pick<Config, "batchSize" | "maxInputLen" | "maxOutputLen">,
+  opts: LossOptions = {},
 ): Promise<LossEval> {
   let lossSum = 0, correct = 0, tokens = 0, first = 0, firstN = 0;
   const copy = isCopyModel(model);
+  const fromLogits = lossFromLogits(model, opts);
   for (const rows of batchIndices(data.n, cfg.batchSize)) {
     const b = makeBatch(data, rows, cfg.maxInputLen, cfg.maxOutputLen, copy);
-    const out = tf.tidy(() => {
-      const { probs: p } = modelOutputs(model.apply(batchInputs(b), { training: false }) as tf.Tensor[]);
-      return [maskedLossSum(p, b.target), maskedCorrect(p, b.target), ...firstPositionCorrect(p, b.target)];
-    });
+    const out = tf.tidy(() => fromLogits ? evalSumsFromLogits(model, b) : evalSumsFromProbs(model, b));
     const [lv, cv, fv, fn] = await Promise.all(out.map((t) => t.data()));
     lossSum += lv[0];
     correct += cv[0];
@@ -158,6 +173,20 @@ export async function evaluateLoss(
     accRest: (correct - first) / Math.max(tokens - firstN, 1),
     tokens,
   };
+}
+
+/** One batch's loss sum, correct tokens, correct first words and first words, from the probabilities. */
+function evalSumsFromProbs(model: tf.LayersModel, b: Batch): tf.Scalar[] {
+  const { probs: p } = modelOutputs(model.apply(batchInputs(b), { training: false }) as tf.Tensor[]);
+  return [maskedLossSum(p, b.target), maskedCorrect(p, b.target), ...firstPositionCorrect(p, b.target)];
+}
+
+/** The same sums from the logits. */
+function evalSumsFromLogits(model: tf.LayersModel, b: Batch): tf.Scalar[] {
+  const { logits } = applyForLogits(model, batchInputs(b), { training: false });
+  const { nll, hits } = maskedCrossEntropy(logits, b.target);
+  const firstColumn = (t: tf.Tensor2D) => tf.slice(t, [0, 0], [t.shape[0], 1]);
+  return [nll, hits, firstColumn(hits), firstColumn(targetMask(b.target))].map((t) => tf.sum(t) as tf.Scalar);
 }
 
 /** Seconds as "1h02m", "3m05s" or "12.3s". */
@@ -196,30 +225,57 @@ export function makeOptimizer(cfg: Pick<Config, "learningRate">): tf.Optimizer {
  * weights (clipped by global norm when `clipNorm` > 0), optimizer update. Returns the batch's loss and its
  * number of correctly predicted target tokens as scalars for the caller to read and dispose. A model with
  * coverage is trained on the cross-entropy plus `COVERAGE_LOSS_WEIGHT` times its mean coverage loss; the loss
- * returned is the cross-entropy alone, comparable with models without coverage.
+ * returned is the cross-entropy alone, comparable with models without coverage. The cross-entropy comes from the
+ * logits where the model allows ({@linkcode LossOptions}): the same numbers, fewer passes.
  */
 export function makeTrainStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   cfg: Pick<Config, "clipNorm">,
+  opts: LossOptions = {},
 ): (b: Batch) => { loss: tf.Scalar; correct: tf.Scalar } {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const fromLogits = lossFromLogits(model, opts);
   return (b) => {
     let correct: tf.Scalar | null = null;
     let crossEntropy: tf.Scalar | null = null;
     tf.tidy(() => {
       const { grads } = tf.variableGrads(() => {
-        const out = modelOutputs(model.apply(batchInputs(b), { training: true }) as tf.Tensor[]);
-        correct = tf.keep(maskedCorrect(out.probs, b.target));
-        const ce = tf.keep(maskedLoss(out.probs, b.target));
-        crossEntropy = ce;
-        if (!out.coverageLoss) return ce;
-        return tf.add(ce, tf.mul(maskedMean(out.coverageLoss, b.target), COVERAGE_LOSS_WEIGHT)) as tf.Scalar;
+        const out = fromLogits ? trainLossFromLogits(model, b) : trainLossFromProbs(model, b);
+        correct = tf.keep(out.correct);
+        crossEntropy = tf.keep(out.crossEntropy);
+        if (!out.coverageLoss) return out.crossEntropy;
+        return tf.add(
+          out.crossEntropy,
+          tf.mul(maskedMean(out.coverageLoss, b.target), COVERAGE_LOSS_WEIGHT),
+        ) as tf.Scalar;
       }, vars);
       optimizer.applyGradients(clipByGlobalNorm(grads, cfg.clipNorm));
     });
     return { loss: crossEntropy as unknown as tf.Scalar, correct: correct as unknown as tf.Scalar };
   };
+}
+
+/** What a training step's forward pass gives: the mean cross-entropy, the correct tokens, the coverage loss. */
+interface StepLoss {
+  crossEntropy: tf.Scalar;
+  correct: tf.Scalar;
+  coverageLoss: tf.Tensor2D | null;
+}
+
+function trainLossFromProbs(model: tf.LayersModel, b: Batch): StepLoss {
+  const out = modelOutputs(model.apply(batchInputs(b), { training: true }) as tf.Tensor[]);
+  return {
+    crossEntropy: maskedLoss(out.probs, b.target),
+    correct: maskedCorrect(out.probs, b.target),
+    coverageLoss: out.coverageLoss,
+  };
+}
+
+function trainLossFromLogits(model: tf.LayersModel, b: Batch): StepLoss {
+  const { logits, coverageLoss } = applyForLogits(model, batchInputs(b), { training: true });
+  const { nll, hits } = maskedCrossEntropy(logits, b.target);
+  return { crossEntropy: maskedMean(nll, b.target), correct: tf.sum(hits) as tf.Scalar, coverageLoss };
 }
 
 /**

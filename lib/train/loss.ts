@@ -6,6 +6,10 @@
  * zero probability costs 16.1, not infinity); unlike clipping (what Keras does), this lets a NaN produced by
  * the model reach the loss, where the training loop detects it instead of training on garbage.
  *
+ * These functions take probabilities and are the reference. The training loop computes the same numbers from the
+ * model's logits where the model's output is its softmax Dense (no copy attention), with a fused kernel each way
+ * (lib/speed/fused_loss.ts), and with these functions otherwise.
+ *
  * @example
  * ```ts
  * import { assertAlmostEquals } from "@std/assert";
@@ -20,7 +24,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-const EPS = 1e-7;
+/** What {@linkcode maskedLoss} adds to every probability before the log: a zero probability costs 16.1. */
+export const PROB_EPSILON = 1e-7;
 
 /**
  * The probability each position gives its target: (B, T, V) x (B, T) -> (B, T). A gather at flat indices
@@ -41,7 +46,7 @@ export function targetMask(target: tf.Tensor2D): tf.Tensor2D {
 
 /** `-log(p(target) + 1e-7)` at every position, (B, T). */
 function targetNll(probs: tf.Tensor3D, target: tf.Tensor2D): tf.Tensor2D {
-  return tf.neg(tf.log(tf.add(targetProbs(probs, target), EPS)));
+  return tf.neg(tf.log(tf.add(targetProbs(probs, target), PROB_EPSILON)));
 }
 
 /** Sum of `-log p(target)` over unmasked positions (a scalar), for accumulating over batches. */
