@@ -9,7 +9,8 @@
  * line `{"bench":"profile",...}` with the totals.
  *
  * Run: `deno run -A bench/profile.ts [train|decode] [--profile=paper] [--steps=3] [--blas=true] [--layers=fast]
- *   [--n=64]`
+ *   [--fusedLoss=true] [--n=64]` (`--fusedLoss=false`: the training step's loss from the probabilities, as before
+ *   lib/speed/fused_loss.ts)
  *
  * @module
  */
@@ -131,7 +132,7 @@ if (import.meta.main) {
     const b = cfg.batchSize;
     const data = syntheticData(b, cfg.maxInputLen, cfg.maxOutputLen, cfg.vocabSize, cfg.seed);
     const batch = makeBatch(data, batchIndices(b, b)[0], cfg.maxInputLen, cfg.maxOutputLen, cfg.copy);
-    const step = makeTrainStep(model, optimizer, cfg);
+    const step = makeTrainStep(model, optimizer, cfg, { fusedLoss: opt("fusedLoss", "true") === "true" });
     const run = async () => {
       const { loss, correct } = step(batch);
       await loss.data();
