@@ -19,6 +19,7 @@ import { formatBackendReport, initBackend } from "../lib/backend/choose.ts";
 import { resolveConfig } from "../lib/config.ts";
 import { buildSeq2Seq } from "../lib/model/seq2seq.ts";
 import { accelerate } from "../lib/speed/accelerate.ts";
+import { fastBatchLoss } from "../lib/speed/fused_loss.ts";
 import { batchIndices, disposeBatch, makeBatch } from "../lib/train/batches.ts";
 import { makeOptimizer, makeTrainStep } from "../lib/train/loop.ts";
 import { seedEverything } from "../lib/train/seed.ts";
@@ -132,7 +133,8 @@ if (import.meta.main) {
     const b = cfg.batchSize;
     const data = syntheticData(b, cfg.maxInputLen, cfg.maxOutputLen, cfg.vocabSize, cfg.seed);
     const batch = makeBatch(data, batchIndices(b, b)[0], cfg.maxInputLen, cfg.maxOutputLen, cfg.copy);
-    const step = makeTrainStep(model, optimizer, cfg, { fusedLoss: opt("fusedLoss", "true") === "true" });
+    const fusedLoss = opt("fusedLoss", "true") === "true";
+    const step = makeTrainStep(model, optimizer, cfg, fusedLoss ? fastBatchLoss(model) : undefined);
     const run = async () => {
       const { loss, correct } = step(batch);
       await loss.data();

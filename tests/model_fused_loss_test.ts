@@ -3,7 +3,7 @@
 // ops) and wasm (the fused kernels), padding, NaN, memory, the copy-attention model that keeps the old path, and the
 // training step's loss trajectory against the old one.
 import * as tf from "@tensorflow/tfjs";
-import { assert, assertEquals, assertLessOrEqual, assertNotEquals } from "@std/assert";
+import { assert, assertEquals, assertLessOrEqual, assertNotEquals, assertThrows } from "@std/assert";
 import { initBackend } from "../lib/backend/choose.ts";
 import { SOFTMAX_CE } from "../lib/backend/simd/ops.ts";
 import { kernelUsage } from "../lib/backend/usage.ts";
@@ -11,10 +11,17 @@ import type { Config } from "../lib/config.ts";
 import { resolveConfig } from "../lib/config.ts";
 import { buildSeq2Seq, modelOutputs } from "../lib/model/seq2seq.ts";
 import { accelerate } from "../lib/speed/accelerate.ts";
-import { applyForLogits, fusedLossBlocker, maskedCrossEntropy } from "../lib/speed/fused_loss.ts";
+import {
+  applyForLogits,
+  fastBatchLoss,
+  fusedLossBlocker,
+  LOSS_EPSILON,
+  lossFromLogits,
+  maskedCrossEntropy,
+} from "../lib/speed/fused_loss.ts";
 import { batchInputs, disposeBatch, makeBatch } from "../lib/train/batches.ts";
-import { evaluateLoss, makeOptimizer, makeTrainStep } from "../lib/train/loop.ts";
-import { maskedCorrect, maskedLoss, maskedMean } from "../lib/train/loss.ts";
+import { evaluateLoss, makeOptimizer, makeTrainStep, trainModel } from "../lib/train/loop.ts";
+import { maskedCorrect, maskedLoss, maskedMean, PROB_EPSILON } from "../lib/train/loss.ts";
 import { mulberry32 } from "../lib/util/rng.ts";
 import { closeness, seedMathRandom, valuesOnBackends } from "./fixtures/equivalence.ts";
 import { disposeDropoutMasks, SMALL, smallData } from "./fixtures/seq2seq_subject.ts";
@@ -119,6 +126,7 @@ Deno.test("a NaN logit makes the loss from logits NaN, at a real token and at a 
 });
 
 Deno.test("the loss from logits keeps the 1e-7 of the loss from probabilities: a probability far below it costs 16.1", async () => {
+  assertEquals(LOSS_EPSILON, PROB_EPSILON);
   // p(target) = e^-40 / (1 + ...) ~ 4e-18: -log(p + 1e-7) = 16.118 on both paths (an exact cross-entropy would give 40)
   for (
     const [loss, ref] of await valuesOnBackends(() => {
@@ -187,9 +195,9 @@ Deno.test("evaluateLoss() from logits gives the loss and accuracies it gives fro
   const model = accelerate(buildSeq2Seq(NO_DROPOUT));
   const data = smallData(NO_DROPOUT);
   const before = fusedCalls();
-  const fused = await evaluateLoss(model, data, NO_DROPOUT);
+  const fused = await evaluateLoss(model, data, NO_DROPOUT, lossFromLogits);
   assert(fusedCalls() > before, "the fused kernel ran");
-  const old = await evaluateLoss(model, data, NO_DROPOUT, { fusedLoss: false });
+  const old = await evaluateLoss(model, data, NO_DROPOUT);
   assertLessOrEqual(closeness([fused.loss], [old.loss], 1e-5, 0), 1);
   assertEquals([fused.acc, fused.acc1, fused.accRest, fused.tokens], [
     old.acc,
@@ -205,7 +213,7 @@ async function trajectory(cfg: Config, steps: number, fusedLoss: boolean, fast: 
   const restore = seedMathRandom(7);
   const model = accelerate(buildSeq2Seq(cfg), { layers: fast });
   const optimizer = makeOptimizer(cfg);
-  const step = makeTrainStep(model, optimizer, cfg, { fusedLoss });
+  const step = makeTrainStep(model, optimizer, cfg, fusedLoss ? lossFromLogits : undefined);
   const b = smallBatch(cfg);
   const losses: number[] = [], correct: number[] = [];
   for (let s = 0; s < steps; s++) {
@@ -248,12 +256,12 @@ Deno.test("makeTrainStep() from logits follows the loss trajectory of the loss f
 Deno.test("a training step from logits leaves tf.memory().numTensors flat across steps (wasm), and validation does too", async () => {
   const model = accelerate(buildSeq2Seq(SMALL));
   const optimizer = makeOptimizer(SMALL);
-  const step = makeTrainStep(model, optimizer, SMALL);
+  const step = makeTrainStep(model, optimizer, SMALL, lossFromLogits);
   const b = smallBatch(SMALL);
   tf.dispose(Object.values(step(b))); // the first step creates RMSprop's accumulators
   const n0 = tf.memory().numTensors;
   for (let i = 0; i < 3; i++) tf.dispose(Object.values(step(b)));
-  await evaluateLoss(model, smallData(SMALL), SMALL);
+  await evaluateLoss(model, smallData(SMALL), SMALL, lossFromLogits);
   assertEquals(tf.memory().numTensors, n0);
   disposeBatch(b);
   optimizer.dispose();
@@ -261,17 +269,48 @@ Deno.test("a training step from logits leaves tf.memory().numTensors flat across
   model.dispose();
 });
 
-Deno.test("a copy-attention model keeps the loss from probabilities: fusedLossBlocker() says why and its step never runs the fused kernel", async () => {
+Deno.test("a copy-attention model keeps the loss from probabilities: fastBatchLoss() gives none, fusedLossBlocker() says why, and its training step runs no fused kernel", async () => {
   const cfg: Config = { ...NO_DROPOUT, copy: true };
   const model = accelerate(buildSeq2Seq(cfg));
+  assertEquals(fastBatchLoss(model), undefined); // what lib/experiment.ts passes to trainModel: the default
   assertEquals(fusedLossBlocker(model), "copy attention mixes the softmax with the attention");
-  const step = makeTrainStep(model, makeOptimizer(cfg), cfg);
   const b = smallBatch(cfg);
+  assertThrows(() => lossFromLogits(model, batchInputs(b), b.target, false), Error, "copy attention");
+  const step = makeTrainStep(model, makeOptimizer(cfg), cfg, fastBatchLoss(model));
   const before = fusedCalls();
+  const ref = tf.tidy(() =>
+    maskedLoss(modelOutputs(model.apply(batchInputs(b)) as tf.Tensor[]).probs, b.target).dataSync()[0]
+  );
   const out = step(b);
-  assert(Number.isFinite((await out.loss.data())[0]));
+  assertLessOrEqual(
+    closeness([(await out.loss.data())[0]], [ref], 1e-6, 0),
+    1,
+    "maskedLoss of the probabilities",
+  );
   assertEquals(fusedCalls(), before, "the copy model's step ran no fused kernel");
   tf.dispose([out.loss, out.correct]);
   disposeBatch(b);
   model.dispose();
+});
+
+Deno.test("trainModel() with the loss from logits gives the history of trainModel() with the loss from probabilities (2 epochs)", async () => {
+  const cfg: Config = { ...SMALL, epochs: 2, batchSize: 2 };
+  const run = async (batchLoss?: typeof lossFromLogits) => {
+    const restore = seedMathRandom(3);
+    const model = accelerate(buildSeq2Seq(cfg));
+    const data = smallData({ ...cfg, batchSize: 4 });
+    const { history } = await trainModel({ cfg, model, train: data, val: data, log: () => {}, batchLoss });
+    restore();
+    disposeDropoutMasks(model);
+    model.dispose();
+    return history;
+  };
+  const before = fusedCalls();
+  const fused = await run(lossFromLogits);
+  assert(fusedCalls() > before, "the fused kernel ran");
+  const old = await run();
+  for (const key of ["loss", "valLoss"] as const) {
+    assertLessOrEqual(closeness(fused.map((h) => h[key]), old.map((h) => h[key]), 1e-4, 0), 1, key);
+  }
+  assertEquals(fused.map((h) => [h.acc, h.valAcc]), old.map((h) => [h.acc, h.valAcc]));
 });

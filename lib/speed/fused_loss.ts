@@ -1,16 +1,17 @@
 /**
- * The training loss from logits: the model's output layer is a Dense with a softmax (lib/model/seq2seq.ts), and the
- * loss of lib/train/loss.ts reads the probabilities it gives. Autodiff then goes back through the log, the pick of
- * the target's probability (a scatter into a dense `(B*T, V)` gradient) and tfjs's softmax gradient: several passes
- * over `(B*T, V)` numbers each way, the softmax's own included. Here the training step and the validation ask the model
- * for its logits instead ({@linkcode applyForLogits}: the same layers, with the output Dense's softmax left out) and
- * {@linkcode maskedCrossEntropy} computes, per position, the same `-log(p(target) + 1e-7)` and the same hit as
- * `maskedLoss` and `maskedCorrect` from them: two passes forward, one backward (`softmaxCrossEntropy`,
- * lib/backend/simd/ops.ts; tfjs ops on backends without its kernels).
+ * The training loss from logits. The model's output layer is a Dense with a softmax (lib/model/seq2seq.ts), and the
+ * training loop's loss (lib/train/loss.ts) reads the probabilities it gives; autodiff then goes back through the log,
+ * the pick of the target's probability (a scatter into a dense `(B*T, V)` gradient) and tfjs's softmax gradient:
+ * several passes over `(B*T, V)` numbers each way, and an arg-max for the accuracy. {@linkcode lossFromLogits} asks
+ * the model for its logits instead ({@linkcode applyForLogits}: the same layers, the output Dense without its
+ * softmax) and {@linkcode maskedCrossEntropy} computes from them, per position, the same `-log(p(target) + 1e-7)` and
+ * the same hit: a fused kernel each way where the backend has them (`softmaxCrossEntropy`, lib/backend/simd/ops.ts).
  *
- * Nothing saved changes: the model keeps its softmax Dense, `model.json` records it, inference and `model.apply` get
- * probabilities. A model whose first output is not the softmax Dense's (copy attention mixes it with the attention
- * over the input: lib/model/pointer.ts) keeps the loss on probabilities ({@linkcode fusedLossBlocker} says why).
+ * It attaches from outside, as the fast layers do: lib/experiment.ts hands {@linkcode fastBatchLoss}'s choice to the
+ * training loop (`batchLoss` of `trainModel`, lib/train/loop.ts). Nothing saved changes: the model keeps its softmax
+ * Dense, `model.json` records it, inference and `model.apply` get probabilities. A model whose first output is not
+ * that Dense's (copy attention mixes it with the attention over the input: lib/model/pointer.ts) keeps the loss from
+ * probabilities ({@linkcode fusedLossBlocker} says why).
  *
  * @example
  * ```ts
@@ -19,24 +20,29 @@
  * import { resolveConfig } from "../config.ts";
  * import { buildSeq2Seq, modelOutputs } from "../model/seq2seq.ts";
  * import { maskedLoss } from "../train/loss.ts";
- * import { applyForLogits, fusedLossBlocker, maskedCrossEntropy } from "./fused_loss.ts";
+ * import { fastBatchLoss, fusedLossBlocker, lossFromLogits } from "./fused_loss.ts";
  * const cfg = resolveConfig("tiny", { vocabSize: 30, maxInputLen: 5, maxOutputLen: 4 });
  * const model = buildSeq2Seq(cfg);
- * assertEquals(fusedLossBlocker(model), ""); // the output is the softmax Dense's
+ * assertEquals(fastBatchLoss(model), lossFromLogits); // the output is the softmax Dense's
  * const inputs = [tf.tensor2d([[5, 6, 7, 0, 0]], undefined, "int32"), tf.tensor2d([[2, 5, 6, 0]], undefined, "int32")];
  * const target = tf.tensor2d([[5, 6, 3, 0]], undefined, "int32"); // the last position is padding
- * const { logits } = applyForLogits(model, inputs, { training: false });
- * const { nll } = maskedCrossEntropy(logits, target);
+ * const { nll } = lossFromLogits(model, inputs, target, false);
  * const probs = modelOutputs(model.apply(inputs) as tf.Tensor[]).probs; // the model itself still gives probabilities
  * assertAlmostEquals(tf.sum(nll).dataSync()[0] / 3, maskedLoss(probs, target).dataSync()[0], 1e-5);
- * assertEquals(fusedLossBlocker(buildSeq2Seq({ ...cfg, copy: true })), "copy attention mixes the softmax with the attention");
+ * const copy = buildSeq2Seq({ ...cfg, copy: true });
+ * assertEquals([fastBatchLoss(copy), fusedLossBlocker(copy)], [undefined, "copy attention mixes the softmax with the attention"]);
  * ```
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import { softmaxCrossEntropy } from "../backend/simd/ops.ts";
 import { isCopyModel, LAYER, modelOutputs } from "../model/seq2seq.ts";
-import { PROB_EPSILON } from "../train/loss.ts";
+
+/**
+ * What the loss adds to the target's probability before the log, as lib/train/loss.ts does (its `PROB_EPSILON`;
+ * lib/speed does not import lib/train, and tests/model_fused_loss_test.ts checks that the two agree).
+ */
+export const LOSS_EPSILON = 1e-7;
 
 /** What a Dense layer calls its activation (a private field of tfjs's Dense). */
 interface ActivationFn {
@@ -107,7 +113,30 @@ export function maskedCrossEntropy(
     const [b, t, v] = logits.shape;
     const rows = tf.reshape(logits, [b * t, v]) as tf.Tensor2D;
     const ids = tf.reshape(tf.cast(target, "int32"), [b * t]) as tf.Tensor1D;
-    const { nll, hits } = softmaxCrossEntropy(rows, ids, PROB_EPSILON);
+    const { nll, hits } = softmaxCrossEntropy(rows, ids, LOSS_EPSILON);
     return { nll: tf.reshape(nll, [b, t]) as tf.Tensor2D, hits: tf.reshape(hits, [b, t]) as tf.Tensor2D };
   });
+}
+
+/**
+ * The training loop's per-position loss terms (a `BatchLoss`, lib/train/loop.ts) from the logits: `model` applied to
+ * `inputs` (dropout when `training`) without its output softmax, then {@linkcode maskedCrossEntropy}; the coverage loss
+ * of a model with coverage as the model gives it. Throws for a model that {@linkcode fusedLossBlocker} refuses.
+ */
+export function lossFromLogits(
+  model: tf.LayersModel,
+  inputs: tf.Tensor[],
+  target: tf.Tensor2D,
+  training: boolean,
+): { nll: tf.Tensor2D; hits: tf.Tensor2D; coverageLoss: tf.Tensor2D | null } {
+  const { logits, coverageLoss } = applyForLogits(model, inputs, { training });
+  return { ...maskedCrossEntropy(logits, target), coverageLoss };
+}
+
+/**
+ * {@linkcode lossFromLogits} where `model` allows it, else undefined (the training loop then keeps its loss from
+ * probabilities): what lib/experiment.ts passes to `trainModel`.
+ */
+export function fastBatchLoss(model: tf.LayersModel): typeof lossFromLogits | undefined {
+  return fusedLossBlocker(model) === "" ? lossFromLogits : undefined;
 }

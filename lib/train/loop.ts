@@ -37,7 +37,6 @@ import type { Config } from "../config.ts";
 import { writeTextAtomic } from "../io/atomic.ts";
 import { loadModelDir, saveModelDir } from "../model/io.ts";
 import { isCopyModel, modelOutputs } from "../model/seq2seq.ts";
-import { applyForLogits, fusedLossBlocker, maskedCrossEntropy } from "../speed/fused_loss.ts";
 import { type Batch, batchIndices, batchInputs, disposeBatch, makeBatch, type SeqData } from "./batches.ts";
 import {
   type EpochLog,
@@ -47,15 +46,7 @@ import {
   writeCheckpoint,
   writeDirAtomic,
 } from "./checkpoint.ts";
-import {
-  COVERAGE_LOSS_WEIGHT,
-  firstPositionCorrect,
-  maskedCorrect,
-  maskedLoss,
-  maskedLossSum,
-  maskedMean,
-  targetMask,
-} from "./loss.ts";
+import { COVERAGE_LOSS_WEIGHT, maskedHits, maskedMean, maskedNll, targetMask } from "./loss.ts";
 import { seedEpoch } from "./seed.ts";
 
 /** The training part of the config. */
@@ -89,6 +80,8 @@ export interface TrainOptions {
   onBatchEnd?: (epoch: number, step: number, loss: number) => void | Promise<void>;
   /** Stop (as if killed) after this many epochs of this call; for tests and notebooks run in slices. */
   maxEpochsThisCall?: number;
+  /** How the training steps and the validation compute the loss (default: from the probabilities). */
+  batchLoss?: BatchLoss;
 }
 
 /** What {@linkcode trainModel} returns. */
@@ -130,18 +123,38 @@ export class ResumeError extends Error {
   }
 }
 
-/** How the loss is computed: from the model's logits where it allows (the default), or from its probabilities. */
-export interface LossOptions {
-  /**
-   * Compute the cross-entropy from the logits (lib/speed/fused_loss.ts) where the model's output is its softmax
-   * Dense (default true); false: always from the probabilities (lib/train/loss.ts), as for copy attention.
-   */
-  fusedLoss?: boolean;
+/**
+ * Per target position of a batch: the cross-entropy `-log(p(target) + 1e-7)` and the hit (1 where the most probable
+ * word is the target), both `(B, Tout)` and 0 at padding, and the coverage loss of a model with coverage (else null).
+ */
+export interface PositionLosses {
+  nll: tf.Tensor2D;
+  hits: tf.Tensor2D;
+  coverageLoss: tf.Tensor2D | null;
 }
 
-/** Whether `model`'s loss is computed from its logits under `opts`. */
-function lossFromLogits(model: tf.LayersModel, opts: LossOptions): boolean {
-  return (opts.fusedLoss ?? true) && fusedLossBlocker(model) === "";
+/**
+ * How a training step and the validation get a batch's {@linkcode PositionLosses}: `model` applied to `inputs` (with
+ * dropout when `training`). The default, {@linkcode lossFromProbs}, reads the model's probabilities;
+ * lib/speed/fused_loss.ts gives the same numbers from the logits in fewer passes (lib/experiment.ts hands it to
+ * {@linkcode trainModel}, as it attaches the fast layers).
+ */
+export type BatchLoss = (
+  model: tf.LayersModel,
+  inputs: tf.Tensor[],
+  target: tf.Tensor2D,
+  training: boolean,
+) => PositionLosses;
+
+/** The default {@linkcode BatchLoss}: the model's probabilities, then lib/train/loss.ts's masked terms. */
+export function lossFromProbs(
+  model: tf.LayersModel,
+  inputs: tf.Tensor[],
+  target: tf.Tensor2D,
+  training: boolean,
+): PositionLosses {
+  const { probs, coverageLoss } = modelOutputs(model.apply(inputs, { training }) as tf.Tensor[]);
+  return { nll: maskedNll(probs, target), hits: maskedHits(probs, target), coverageLoss };
 }
 
 /** Masked loss and accuracy (all positions, position 1, the rest) of `model` on `data` without dropout. */
@@ -149,14 +162,19 @@ export async function evaluateLoss(
   model: tf.LayersModel,
   data: SeqData,
   cfg: Pick<Config, "batchSize" | "maxInputLen" | "maxOutputLen">,
-  opts: LossOptions = {},
+  batchLoss: BatchLoss = lossFromProbs,
 ): Promise<LossEval> {
   let lossSum = 0, correct = 0, tokens = 0, first = 0, firstN = 0;
   const copy = isCopyModel(model);
-  const fromLogits = lossFromLogits(model, opts);
   for (const rows of batchIndices(data.n, cfg.batchSize)) {
     const b = makeBatch(data, rows, cfg.maxInputLen, cfg.maxOutputLen, copy);
-    const out = tf.tidy(() => fromLogits ? evalSumsFromLogits(model, b) : evalSumsFromProbs(model, b));
+    const out = tf.tidy(() => {
+      const { nll, hits } = batchLoss(model, batchInputs(b), b.target, false);
+      const firstColumn = (t: tf.Tensor2D) => tf.slice(t, [0, 0], [t.shape[0], 1]);
+      return [nll, hits, firstColumn(hits), firstColumn(targetMask(b.target))].map((t) =>
+        tf.sum(t) as tf.Scalar
+      );
+    });
     const [lv, cv, fv, fn] = await Promise.all(out.map((t) => t.data()));
     lossSum += lv[0];
     correct += cv[0];
@@ -173,20 +191,6 @@ export async function evaluateLoss(
     accRest: (correct - first) / Math.max(tokens - firstN, 1),
     tokens,
   };
-}
-
-/** One batch's loss sum, correct tokens, correct first words and first words, from the probabilities. */
-function evalSumsFromProbs(model: tf.LayersModel, b: Batch): tf.Scalar[] {
-  const { probs: p } = modelOutputs(model.apply(batchInputs(b), { training: false }) as tf.Tensor[]);
-  return [maskedLossSum(p, b.target), maskedCorrect(p, b.target), ...firstPositionCorrect(p, b.target)];
-}
-
-/** The same sums from the logits. */
-function evalSumsFromLogits(model: tf.LayersModel, b: Batch): tf.Scalar[] {
-  const { logits } = applyForLogits(model, batchInputs(b), { training: false });
-  const { nll, hits } = maskedCrossEntropy(logits, b.target);
-  const firstColumn = (t: tf.Tensor2D) => tf.slice(t, [0, 0], [t.shape[0], 1]);
-  return [nll, hits, firstColumn(hits), firstColumn(targetMask(b.target))].map((t) => tf.sum(t) as tf.Scalar);
 }
 
 /** Seconds as "1h02m", "3m05s" or "12.3s". */
@@ -225,57 +229,32 @@ export function makeOptimizer(cfg: Pick<Config, "learningRate">): tf.Optimizer {
  * weights (clipped by global norm when `clipNorm` > 0), optimizer update. Returns the batch's loss and its
  * number of correctly predicted target tokens as scalars for the caller to read and dispose. A model with
  * coverage is trained on the cross-entropy plus `COVERAGE_LOSS_WEIGHT` times its mean coverage loss; the loss
- * returned is the cross-entropy alone, comparable with models without coverage. The cross-entropy comes from the
- * logits where the model allows ({@linkcode LossOptions}): the same numbers, fewer passes.
+ * returned is the cross-entropy alone, comparable with models without coverage. `batchLoss` computes the
+ * per-position terms ({@linkcode BatchLoss}; from the probabilities by default).
  */
 export function makeTrainStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   cfg: Pick<Config, "clipNorm">,
-  opts: LossOptions = {},
+  batchLoss: BatchLoss = lossFromProbs,
 ): (b: Batch) => { loss: tf.Scalar; correct: tf.Scalar } {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const fromLogits = lossFromLogits(model, opts);
   return (b) => {
     let correct: tf.Scalar | null = null;
     let crossEntropy: tf.Scalar | null = null;
     tf.tidy(() => {
       const { grads } = tf.variableGrads(() => {
-        const out = fromLogits ? trainLossFromLogits(model, b) : trainLossFromProbs(model, b);
-        correct = tf.keep(out.correct);
-        crossEntropy = tf.keep(out.crossEntropy);
-        if (!out.coverageLoss) return out.crossEntropy;
-        return tf.add(
-          out.crossEntropy,
-          tf.mul(maskedMean(out.coverageLoss, b.target), COVERAGE_LOSS_WEIGHT),
-        ) as tf.Scalar;
+        const out = batchLoss(model, batchInputs(b), b.target, true);
+        correct = tf.keep(tf.sum(out.hits) as tf.Scalar);
+        const ce = tf.keep(maskedMean(out.nll, b.target));
+        crossEntropy = ce;
+        if (!out.coverageLoss) return ce;
+        return tf.add(ce, tf.mul(maskedMean(out.coverageLoss, b.target), COVERAGE_LOSS_WEIGHT)) as tf.Scalar;
       }, vars);
       optimizer.applyGradients(clipByGlobalNorm(grads, cfg.clipNorm));
     });
     return { loss: crossEntropy as unknown as tf.Scalar, correct: correct as unknown as tf.Scalar };
   };
-}
-
-/** What a training step's forward pass gives: the mean cross-entropy, the correct tokens, the coverage loss. */
-interface StepLoss {
-  crossEntropy: tf.Scalar;
-  correct: tf.Scalar;
-  coverageLoss: tf.Tensor2D | null;
-}
-
-function trainLossFromProbs(model: tf.LayersModel, b: Batch): StepLoss {
-  const out = modelOutputs(model.apply(batchInputs(b), { training: true }) as tf.Tensor[]);
-  return {
-    crossEntropy: maskedLoss(out.probs, b.target),
-    correct: maskedCorrect(out.probs, b.target),
-    coverageLoss: out.coverageLoss,
-  };
-}
-
-function trainLossFromLogits(model: tf.LayersModel, b: Batch): StepLoss {
-  const { logits, coverageLoss } = applyForLogits(model, batchInputs(b), { training: true });
-  const { nll, hits } = maskedCrossEntropy(logits, b.target);
-  return { crossEntropy: maskedMean(nll, b.target), correct: tf.sum(hits) as tf.Scalar, coverageLoss };
 }
 
 /**
@@ -318,6 +297,7 @@ interface TrainingRun {
   log: (line: string) => void;
   optimizer: tf.Optimizer;
   trainStep: (b: Batch) => { loss: tf.Scalar; correct: tf.Scalar };
+  batchLoss: BatchLoss;
   /** The model has copy attention (batches then carry extended ids). */
   copy: boolean;
   state: TrainState;
@@ -331,6 +311,7 @@ interface TrainingRun {
 function newTrainingRun(opts: TrainOptions): TrainingRun {
   const { cfg, model, train, val, runDir } = opts;
   const optimizer = makeOptimizer(cfg);
+  const batchLoss = opts.batchLoss ?? lossFromProbs;
   return {
     cfg,
     model,
@@ -339,7 +320,8 @@ function newTrainingRun(opts: TrainOptions): TrainingRun {
     runDir,
     log: opts.log ?? ((l: string) => console.log(l)),
     optimizer,
-    trainStep: makeTrainStep(model, optimizer, cfg),
+    trainStep: makeTrainStep(model, optimizer, cfg, batchLoss),
+    batchLoss,
     copy: isCopyModel(model),
     state: { epoch: 0, history: [], bestValLoss: Infinity, bestEpoch: 0, wait: 0, stopped: "" },
     best: null,
@@ -447,7 +429,7 @@ async function trainEpoch(
       );
     }
   }
-  const v = await evaluateLoss(run.model, run.val, cfg);
+  const v = await evaluateLoss(run.model, run.val, cfg, run.batchLoss);
   if (!Number.isFinite(v.loss)) {
     throw new TrainingDivergedError(
       `validation loss became ${v.loss} after epoch ${epoch}; ` + keptCheckpoint(run, ".") + ` ` +
