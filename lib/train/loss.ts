@@ -6,9 +6,9 @@
  * zero probability costs 16.1, not infinity); unlike clipping (what Keras does), this lets a NaN produced by
  * the model reach the loss, where the training loop detects it instead of training on garbage.
  *
- * These functions take probabilities and are the reference. The training loop computes the same numbers from the
- * model's logits where the model's output is its softmax Dense (no copy attention), with a fused kernel each way
- * (lib/speed/fused_loss.ts), and with these functions otherwise.
+ * These functions take probabilities and are the reference. lib/speed/fused_loss.ts computes the same numbers from
+ * the model's logits with a fused kernel each way; runs with the fast layers train on it (lib/experiment.ts) where
+ * the model's output is its softmax Dense (not with copy attention).
  *
  * @example
  * ```ts
