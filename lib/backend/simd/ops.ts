@@ -202,6 +202,19 @@ tf.registerGradient({
  * one for the sum of exponentials, over the rows of real tokens only) and one backward kernel writes the gradient in
  * one pass, with no one-hot and no (R, V) softmax kept. Elsewhere the same formulas run in tfjs ops (the one-hot is
  * then built). A target id outside `[0, V)` throws a RangeError on wasm.
+ *
+ * @example
+ * ```ts
+ * import { assertAlmostEquals, assertEquals } from "@std/assert";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { softmaxCrossEntropy } from "./ops.ts";
+ * const logits = tf.tensor2d([[2, 1, 0], [0, 0, 5]]);
+ * const target = tf.tensor1d([1, 0], "int32"); // row 1 is padding
+ * const { nll, hits } = softmaxCrossEntropy(logits, target, 1e-7);
+ * const p = Math.exp(1) / (Math.exp(2) + Math.exp(1) + Math.exp(0)); // softmax of row 0 at its target
+ * assertAlmostEquals(nll.dataSync()[0], -Math.log(p + 1e-7), 1e-5);
+ * assertEquals([nll.dataSync()[1], ...hits.dataSync()], [0, 0, 0]); // row 0's arg-max is column 0, a miss
+ * ```
  */
 export function softmaxCrossEntropy(
   logits: tf.Tensor2D,
