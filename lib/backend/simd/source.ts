@@ -611,30 +611,104 @@ function lstmCellWat(): string {
   })`;
 }
 
-// the fused softmax cross-entropy's forward pass, per row of logits x (rows x cols): the max m (NaN ignored) and, at a
-// real token (target not 0), sum exp(x - m) (NaN for a row holding one) and the first column holding m; at padding
-// only the max, NaN where the row holds a NaN, so that a NaN anywhere in the logits reaches the loss (idx -1, sum 0).
-// Three passes over a real row, all SIMD: f32x4.pmax for the max (one instruction; the arg-max of argmax_rows costs
-// four more per vector), the exponentials in two chains, and a scan for m that stops at its first column.
-function ceForwardWat(): string {
-  const maxLoop = (nanFlag: boolean) =>
+// the max of the row at $row (NaN ignored: f32x4.pmax, one instruction) into $best, $p and $c left at its end; with
+// `nanFlag` (a padding row) also whether it holds a NaN, in $nan
+function ceRowMax(nanFlag: boolean): string {
+  const lane = (l: number) => `(f32x4.extract_lane ${l} (local.get $vb))`;
+  return `(local.set $p (local.get $row))
+    (local.set $vb (f32x4.splat (f32.const -inf)))
+    (local.set $vn (v128.const i32x4 0 0 0 0))
+    ${
     loop(
       "$c",
       get("$c4"),
       4,
       `(local.set $xv (v128.load (local.get $p)))
-        (local.set $vb (f32x4.pmax (local.get $vb) (local.get $xv)))
-        ${
-        nanFlag ? "(local.set $vn (v128.or (local.get $vn) (f32x4.ne (local.get $xv) (local.get $xv))))" : ""
-      }
-        (local.set $p (i32.add (local.get $p) (i32.const 16)))`,
-    );
-  const lane = (l: number) => `(f32x4.extract_lane ${l} (local.get $vb))`;
+      (local.set $vb (f32x4.pmax (local.get $vb) (local.get $xv)))
+      ${nanFlag ? "(local.set $vn (v128.or (local.get $vn) (f32x4.ne (local.get $xv) (local.get $xv))))" : ""}
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))`,
+    )
+  }
+    (local.set $best (f32.max (f32.max ${lane(0)} ${lane(1)}) (f32.max ${lane(2)} ${lane(3)})))
+    (local.set $nan (v128.any_true (local.get $vn)))
+    (block $md (loop $ml
+      (br_if $md (i32.ge_u (local.get $c) (local.get $cols)))
+      (local.set $v (f32.load (local.get $p)))
+      (if (f32.gt (local.get $v) (local.get $best)) (then (local.set $best (local.get $v))))
+      (local.set $nan (i32.or (local.get $nan) (f32.ne (local.get $v) (local.get $v))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br $ml)))`;
+}
+
+// sum exp(x - m) over the row at $row into $s ($m: m in every lane): eight columns at a time in two chains, then
+// four, then one at a time; NaN for a row holding one
+function ceSumExp(): string {
   const expOf = (at: string, u = "") => expInto(`(f32x4.sub (v128.load ${at}) (local.get $m))`, u);
+  return `(local.set $acc (v128.const f32x4 0 0 0 0))
+    (local.set $acc2 (v128.const f32x4 0 0 0 0))
+    (local.set $p (local.get $row))
+    ${
+    loop(
+      "$c",
+      get("$c8"),
+      8,
+      `${expOf("(local.get $p)")}
+      ${expOf("offset=16 (local.get $p)", "b")}
+      (local.set $acc (f32x4.add (local.get $acc) (local.get $e)))
+      (local.set $acc2 (f32x4.add (local.get $acc2) (local.get $eb)))
+      (local.set $p (i32.add (local.get $p) (i32.const 32)))`,
+    )
+  }
+    (if (i32.lt_u (local.get $c) (local.get $c4)) (then
+      ${expOf("(local.get $p)")}
+      (local.set $acc (f32x4.add (local.get $acc) (local.get $e)))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (local.set $c (i32.add (local.get $c) (i32.const 4)))))
+    (local.set $acc (f32x4.add (local.get $acc) (local.get $acc2)))
+    (local.set $s ${hsum("(local.get $acc)")})
+    (block $sd (loop $sl
+      (br_if $sd (i32.ge_u (local.get $c) (local.get $cols)))
+      ${expInto("(f32x4.sub (f32x4.splat (f32.load (local.get $p))) (local.get $m))")}
+      (local.set $s (f32.add (local.get $s) (f32x4.extract_lane 0 (local.get $e))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br $sl)))`;
+}
+
+// the first column of the row at $row holding m into $c: the first vector that holds it, then its first lane
+// (column 0 where none does: a row of NaN)
+function ceFirstMax(): string {
+  return `(local.set $p (local.get $row))
+    (local.set $c (i32.const 0))
+    (block $fd (loop $fl
+      (br_if $fd (i32.ge_u (local.get $c) (local.get $c4)))
+      (br_if $fd (v128.any_true (f32x4.eq (v128.load (local.get $p)) (local.get $m))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (local.set $c (i32.add (local.get $c) (i32.const 4)))
+      (br $fl)))
+    (block $gd (loop $gl
+      (br_if $gd (i32.ge_u (local.get $c) (local.get $cols)))
+      (br_if $gd (f32.eq (f32.load (local.get $p)) (local.get $best)))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br $gl)))
+    (if (i32.ge_u (local.get $c) (local.get $cols)) (then (local.set $c (i32.const 0))))`;
+}
+
+// the fused softmax cross-entropy's forward pass, per row of logits x (rows x cols): the max m (NaN ignored) and, at a
+// real token (target not 0), sum exp(x - m) (NaN for a row holding one) and the first column holding m (the arg-max;
+// the gt/bitselect lanes of argmax_rows cost four more instructions per vector than a max); at padding only the max,
+// NaN where the row holds a NaN, so that a NaN anywhere in the logits reaches the loss (idx -1, sum 0)
+function ceForwardWat(): string {
+  const store = (best: string, s: string, idx: string) => `
+        (f32.store ${add(get("$mx"), x4(get("$r")))} ${best})
+        (f32.store ${add(get("$sum"), x4(get("$r")))} ${s})
+        (i32.store ${add(get("$idx"), x4(get("$r")))} ${idx})`;
   return `
 (func (export "ce_forward") (param $x i32) (param $tgt i32) (param $rows i32) (param $cols i32)
   (param $mx i32) (param $sum i32) (param $idx i32)
-  (local $r i32) (local $c i32) (local $c4 i32) (local $c8 i32) (local $p i32) (local $row i32) (local $real i32)
+  (local $r i32) (local $c i32) (local $c4 i32) (local $c8 i32) (local $p i32) (local $row i32)
   (local $nan i32) (local $best f32) (local $v f32) (local $s f32) (local $vb v128) (local $vn v128) (local $xv v128)
   (local $m v128) (local $acc v128) (local $acc2 v128) ${expLocals(["", "b"])}
   ${EXP_INIT}
@@ -646,80 +720,17 @@ function ceForwardWat(): string {
       get("$rows"),
       1,
       `(local.set $row ${add(get("$x"), x4(mul(get("$r"), get("$cols"))))})
-    (local.set $real (i32.ne (i32.load ${add(get("$tgt"), x4(get("$r")))}) (i32.const 0)))
-    ;; the max
-    (local.set $p (local.get $row))
-    (local.set $vb (f32x4.splat (f32.const -inf)))
-    (local.set $vn (v128.const i32x4 0 0 0 0))
-    (if (local.get $real) (then ${maxLoop(false)}) (else ${maxLoop(true)}))
-    (local.set $best (f32.max (f32.max ${lane(0)} ${lane(1)}) (f32.max ${lane(2)} ${lane(3)})))
-    (local.set $nan (v128.any_true (local.get $vn)))
-    (block $md (loop $ml
-      (br_if $md (i32.ge_u (local.get $c) (local.get $cols)))
-      (local.set $v (f32.load (local.get $p)))
-      (if (f32.gt (local.get $v) (local.get $best)) (then (local.set $best (local.get $v))))
-      (local.set $nan (i32.or (local.get $nan) (f32.ne (local.get $v) (local.get $v))))
-      (local.set $p (i32.add (local.get $p) (i32.const 4)))
-      (local.set $c (i32.add (local.get $c) (i32.const 1)))
-      (br $ml)))
-    (if (i32.eqz (local.get $real))
+    (if (i32.eqz (i32.load ${add(get("$tgt"), x4(get("$r")))}))
       (then
+        ${ceRowMax(true)}
         (if (local.get $nan) (then (local.set $best (f32.const nan))))
-        (f32.store ${add(get("$mx"), x4(get("$r")))} (local.get $best))
-        (f32.store ${add(get("$sum"), x4(get("$r")))} (f32.const 0))
-        (i32.store ${add(get("$idx"), x4(get("$r")))} (i32.const -1)))
+        ${store("(local.get $best)", "(f32.const 0)", "(i32.const -1)")})
       (else
-        ;; sum exp(x - m), eight columns at a time in two chains, then four, then one at a time
+        ${ceRowMax(false)}
         (local.set $m (f32x4.splat (local.get $best)))
-        (local.set $acc (v128.const f32x4 0 0 0 0))
-        (local.set $acc2 (v128.const f32x4 0 0 0 0))
-        (local.set $p (local.get $row))
-        ${
-        loop(
-          "$c",
-          get("$c8"),
-          8,
-          `${expOf("(local.get $p)")}
-          ${expOf("offset=16 (local.get $p)", "b")}
-          (local.set $acc (f32x4.add (local.get $acc) (local.get $e)))
-          (local.set $acc2 (f32x4.add (local.get $acc2) (local.get $eb)))
-          (local.set $p (i32.add (local.get $p) (i32.const 32)))`,
-        )
-      }
-        (if (i32.lt_u (local.get $c) (local.get $c4)) (then
-          ${expOf("(local.get $p)")}
-          (local.set $acc (f32x4.add (local.get $acc) (local.get $e)))
-          (local.set $p (i32.add (local.get $p) (i32.const 16)))
-          (local.set $c (i32.add (local.get $c) (i32.const 4)))))
-        (local.set $acc (f32x4.add (local.get $acc) (local.get $acc2)))
-        (local.set $s ${hsum("(local.get $acc)")})
-        (block $sd (loop $sl
-          (br_if $sd (i32.ge_u (local.get $c) (local.get $cols)))
-          ${expInto("(f32x4.sub (f32x4.splat (f32.load (local.get $p))) (local.get $m))")}
-          (local.set $s (f32.add (local.get $s) (f32x4.extract_lane 0 (local.get $e))))
-          (local.set $p (i32.add (local.get $p) (i32.const 4)))
-          (local.set $c (i32.add (local.get $c) (i32.const 1)))
-          (br $sl)))
-        ;; the first column holding m: the first vector that holds it, then its first lane (column 0 if none does: a
-        ;; row of NaN)
-        (local.set $p (local.get $row))
-        (local.set $c (i32.const 0))
-        (block $fd (loop $fl
-          (br_if $fd (i32.ge_u (local.get $c) (local.get $c4)))
-          (br_if $fd (v128.any_true (f32x4.eq (v128.load (local.get $p)) (local.get $m))))
-          (local.set $p (i32.add (local.get $p) (i32.const 16)))
-          (local.set $c (i32.add (local.get $c) (i32.const 4)))
-          (br $fl)))
-        (block $gd (loop $gl
-          (br_if $gd (i32.ge_u (local.get $c) (local.get $cols)))
-          (br_if $gd (f32.eq (f32.load (local.get $p)) (local.get $best)))
-          (local.set $p (i32.add (local.get $p) (i32.const 4)))
-          (local.set $c (i32.add (local.get $c) (i32.const 1)))
-          (br $gl)))
-        (if (i32.ge_u (local.get $c) (local.get $cols)) (then (local.set $c (i32.const 0))))
-        (f32.store ${add(get("$mx"), x4(get("$r")))} (local.get $best))
-        (f32.store ${add(get("$sum"), x4(get("$r")))} (local.get $s))
-        (i32.store ${add(get("$idx"), x4(get("$r")))} (local.get $c))))`,
+        ${ceSumExp()}
+        ${ceFirstMax()}
+        ${store("(local.get $best)", "(local.get $s)", "(local.get $c)")}))`,
     )
   })`;
 }
