@@ -9,7 +9,8 @@
  * line `{"bench":"profile",...}` with the totals.
  *
  * Run: `deno run -A bench/profile.ts [train|decode] [--profile=paper] [--steps=3] [--blas=true] [--layers=fast]
- *   [--n=64]`
+ *   [--fusedLoss=true] [--n=64]` (`--fusedLoss=false`: the training step's loss from the probabilities, as before
+ *   lib/speed/fused_loss.ts)
  *
  * @module
  */
@@ -18,8 +19,10 @@ import { formatBackendReport, initBackend } from "../lib/backend/choose.ts";
 import { resolveConfig } from "../lib/config.ts";
 import { buildSeq2Seq } from "../lib/model/seq2seq.ts";
 import { accelerate } from "../lib/speed/accelerate.ts";
+import { fastBatchLoss } from "../lib/speed/fused_loss.ts";
 import { batchIndices, disposeBatch, makeBatch } from "../lib/train/batches.ts";
 import { makeOptimizer, makeTrainStep } from "../lib/train/loop.ts";
+import { accelerateOptimizer } from "../lib/speed/fast_rmsprop.ts";
 import { seedEverything } from "../lib/train/seed.ts";
 import { extractInferenceModels } from "../lib/infer/models.ts";
 import { greedyDecodeBatch } from "../lib/infer/greedy.ts";
@@ -127,11 +130,12 @@ if (import.meta.main) {
     : benchModel(cfg, fastLayers);
   const reps = Number(opt("steps", "3"));
   if (mode === "train") {
-    const optimizer = makeOptimizer(cfg);
+    const optimizer = accelerateOptimizer(makeOptimizer(cfg)); // as lib/experiment.ts trains
     const b = cfg.batchSize;
     const data = syntheticData(b, cfg.maxInputLen, cfg.maxOutputLen, cfg.vocabSize, cfg.seed);
     const batch = makeBatch(data, batchIndices(b, b)[0], cfg.maxInputLen, cfg.maxOutputLen, cfg.copy);
-    const step = makeTrainStep(model, optimizer, cfg);
+    const fusedLoss = opt("fusedLoss", "true") === "true";
+    const step = makeTrainStep(model, optimizer, cfg, fusedLoss ? fastBatchLoss(model) : undefined);
     const run = async () => {
       const { loss, correct } = step(batch);
       await loss.data();

@@ -25,7 +25,8 @@
  *   neither).
  *
  * Configurations (default): `paper` and `default` at their batch size, and `paper` at batch 120 (must not
- * abort), each with the fast layers (lib/speed/accelerate.ts). `--layers=fast,stock` adds tfjs's own layers.
+ * abort), each with the fast layers (lib/speed/accelerate.ts) and, as a run has with them, the loss from logits
+ * (lib/speed/fused_loss.ts). `--layers=fast,stock` adds tfjs's own layers with the loss from probabilities.
  * A profile may carry `+copy` and `+coverage` (copy attention, coverage: lib/model/pointer.ts, attention.ts), e.g.
  * `--profiles=envnews,envnews+copy,envnews+copy+coverage` times the three side by side.
  *
@@ -43,8 +44,10 @@ import { mulberry32 } from "../lib/util/rng.ts";
 import { buildSeq2Seq } from "../lib/model/seq2seq.ts";
 import { forwardFlops } from "./flops.ts";
 import { accelerate } from "../lib/speed/accelerate.ts";
+import { fastBatchLoss } from "../lib/speed/fused_loss.ts";
 import { batchIndices, disposeBatch, makeBatch, type SeqData } from "../lib/train/batches.ts";
 import { makeOptimizer, makeTrainStep } from "../lib/train/loop.ts";
+import { accelerateOptimizer } from "../lib/speed/fast_rmsprop.ts";
 import { seedEverything } from "../lib/train/seed.ts";
 import { measureSgemmPeak } from "./kernels.ts";
 import { abPairs, describeSetting, loadAvg, median, runTorchPeer, runTorchPeerAt } from "./peer.ts";
@@ -158,11 +161,16 @@ export async function runTrainStepCase(c: TrainStepCase, opts: TrainStepOptions 
   const b = cfg.batchSize;
   seedEverything(cfg.seed, 0);
   const model = accelerate(buildSeq2Seq(cfg), { layers: c.layers === "fast" });
-  const optimizer = makeOptimizer(cfg);
+  const optimizer = c.layers === "fast" ? accelerateOptimizer(makeOptimizer(cfg)) : makeOptimizer(cfg);
   const data = syntheticData(b, cfg.maxInputLen, cfg.maxOutputLen, cfg.vocabSize, cfg.seed);
   const batch = makeBatch(data, batchIndices(b, b)[0], cfg.maxInputLen, cfg.maxOutputLen, cfg.copy);
   // the training loop's own step (lib/train/loop.ts)
-  const trainStep = makeTrainStep(model, optimizer, cfg);
+  const trainStep = makeTrainStep(
+    model,
+    optimizer,
+    cfg,
+    c.layers === "fast" ? fastBatchLoss(model) : undefined,
+  );
   const step = async (): Promise<number> => {
     const { loss, correct } = trainStep(batch);
     const [lv] = await Promise.all([loss.data(), correct.data()]);

@@ -87,8 +87,9 @@ export interface Config {
   coverage: boolean;
   /**
    * Train and decode with the project's fast layers (lib/speed/accelerate.ts turns the built model's LSTMs,
-   * attention and time-distributed output into them): the same weights and numbers as the stock layers, faster
-   * on CPU. false = tfjs's and lib/model's own layers.
+   * attention and time-distributed output into them) and train on the loss from logits where the model allows
+   * (lib/speed/fused_loss.ts): the same weights and numbers as the stock layers and the loss from probabilities,
+   * faster on CPU. false = tfjs's and lib/model's own layers, lib/train's loss.
    */
   fastLayers: boolean;
   batchSize: number;

@@ -38,6 +38,8 @@ import { writeTextAtomic } from "./io/atomic.ts";
 import { buildSeq2Seq } from "./model/seq2seq.ts";
 import { formatSummary, modelSummary } from "./model/summary.ts";
 import { accelerate, fastPaths, formatFastPaths } from "./speed/accelerate.ts";
+import { fastBatchLoss } from "./speed/fused_loss.ts";
+import { accelerateOptimizer } from "./speed/fast_rmsprop.ts";
 import { checkModelMatches, RunError, RunFolder } from "./run/folder.ts";
 import type { OwnerLock } from "./run/owner.ts";
 import { ResumeError, trainModel, type TrainResult } from "./train/loop.ts";
@@ -202,6 +204,10 @@ async function trainAndEvaluate(
     runDir: dir,
     resume: opts.resume !== undefined,
     log,
+    // with the fast layers, the loss from logits where the model allows (lib/speed/fused_loss.ts): the same numbers
+    batchLoss: cfg.fastLayers ? fastBatchLoss(model) : undefined,
+    // and RMSprop's update in one pass per variable (lib/speed/fast_rmsprop.ts): the same numbers
+    optimizer: cfg.fastLayers ? accelerateOptimizer : undefined,
   });
   log(
     `training ended (${train.stopped}); best epoch ${train.bestEpoch}, val_loss ${

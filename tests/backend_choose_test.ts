@@ -49,6 +49,8 @@ Deno.test("initBackend({backend: 'wasm'}) installs the fill-ins and overrides an
       "LstmSequenceBackward (simd)",
       "RowArgMax (simd)",
       "Slice (fast)",
+      "SoftmaxCrossEntropy (simd)",
+      "SoftmaxCrossEntropyGrad (simd)",
       "SplitV (fast)",
       "Sum (simd)",
       "Tanh (fast)",
@@ -61,7 +63,7 @@ Deno.test("initBackend({backend: 'wasm'}) installs the fill-ins and overrides an
       formatBackendReport(r),
       `backend: wasm (forced by config) + SIMD GEMM matmul (WebAssembly${
         simdFma() ? ", relaxed-SIMD FMA" : ""
-      }, ${gemmThreadsStatus()}; no OpenBLAS: off (blas=false)) [BatchMatMul: simd-gemm > fast > native; 15 more kernels]`,
+      }, ${gemmThreadsStatus()}; no OpenBLAS: off (blas=false)) [BatchMatMul: simd-gemm > fast > native; 17 more kernels]`,
     );
     assertEquals(r.chains.BatchMatMul, ["simd-gemm", "fast", "native"]);
     assertEquals(Object.keys(r.chains).length, r.kernels.length);

@@ -10,7 +10,15 @@ import { FAST_KERNELS, fastStats, matMulDims } from "../lib/backend/wasm_fast.ts
 await tf.setBackend("wasm");
 (tf.findBackend("cpu") as unknown as { firstUse: boolean }).firstUse = false; // no tfjs-node banner
 /** The speed overrides of lib/backend/wasm_fast.ts only: BatchMatMul on the XNNPACK fold, no kernels of our own. */
-const FAST_ONLY = { blas: false, gemm: false, attention: false, lstm: false, sum: false, argmax: false };
+const FAST_ONLY = {
+  blas: false,
+  gemm: false,
+  attention: false,
+  lstm: false,
+  sum: false,
+  argmax: false,
+  crossEntropy: false,
+};
 installKernels(FAST_ONLY);
 
 const rand = (n: number, seed: number) => {

@@ -11,6 +11,9 @@ import {
   lstmCell,
   lstmSequenceInference,
   rowArgMax,
+  SOFTMAX_CE,
+  SOFTMAX_CE_GRAD,
+  softmaxCrossEntropy,
 } from "../lib/backend/simd/ops.ts";
 import { gemmThreadsStatus, threadStats } from "../lib/backend/simd/gemm_threads.ts";
 import {
@@ -280,6 +283,61 @@ Deno.test("rowArgMax() gives the first index of each row's largest value and the
   assertEquals([...index.dataSync()], [...tf.argMax(big, 1).dataSync()]);
   assertEquals([...value.dataSync()], [...tf.max(big, 1).dataSync()]);
   tf.dispose([big, index, value]);
+});
+
+for (const [rows, cols, scale] of [[9, 37, 4], [6, 10000, 30]]) {
+  Deno.test(`softmaxCrossEntropy() on wasm (a kernel each way) equals its formulas in tfjs ops on cpu: nll, hits and the gradient (${rows} rows of ${cols}, logits up to ${scale})`, async () => {
+    const f = () => {
+      const logits = rand([rows, cols], cols, scale) as tf.Tensor2D;
+      // padding (0) in rows 2 and 5, the rest real, row 1's target its arg-max (a hit)
+      const ids = Array.from(
+        { length: rows },
+        (_, r) => r === 2 || r === 5 ? 0 : 1 + (r * 7919) % (cols - 1),
+      );
+      ids[1] = tf.argMax(tf.slice(logits, [1, 0], [1, cols]), 1).dataSync()[0];
+      const target = tf.tensor1d(ids, "int32");
+      const weights = rand([rows], 7); // dy: a different weight per row
+      const loss = (l: tf.Tensor) =>
+        tf.sum(tf.mul(softmaxCrossEntropy(l as tf.Tensor2D, target, 1e-7).nll, weights));
+      const { nll, hits } = softmaxCrossEntropy(logits, target, 1e-7);
+      return [nll, hits, tf.grad(loss)(logits)];
+    };
+    const [cpu, wasm] = await valuesOnBackends(f);
+    assertLessOrEqual(closeness(wasm[0], cpu[0], 1e-5, 1e-6), 1, `nll: wasm ${wasm[0]} vs cpu ${cpu[0]}`);
+    assertEquals([...wasm[1]], [...cpu[1]]);
+    assertEquals(wasm[1][1], 1);
+    assertLessOrEqual(closeness(wasm[2], cpu[2], 1e-4, 1e-8), 1, "gradient");
+    assertEquals(activeChains("wasm")[SOFTMAX_CE], ["simd"]);
+    assertEquals(activeChains("wasm")[SOFTMAX_CE_GRAD], ["simd"]);
+  });
+}
+
+Deno.test("softmaxCrossEntropy() on wasm: a NaN or +inf gives NaN in its row, padded or not; -inf is a probability of 0; a target outside the vocabulary throws; nothing is left behind", () => {
+  const [nan, inf] = [Number.NaN, Number.POSITIVE_INFINITY];
+  const rows = [[1, nan, 0, 2, 1], [1, 2, inf, 0, 1], [0, 1, 2, 3, nan], [-inf, 1, 2, 3, 4], [
+    -inf,
+    1,
+    2,
+    3,
+    4,
+  ]];
+  const logits = tf.tensor2d(rows), target = tf.tensor1d([1, 3, 0, 2, 0], "int32");
+  const before = tf.memory().numTensors;
+  const { nll, hits } = softmaxCrossEntropy(logits, target, 1e-7);
+  const v = nll.dataSync();
+  assert([0, 1, 2].every((r) => Number.isNaN(v[r])), `rows with NaN or +inf: ${v}`);
+  const p = Math.exp(2) / [1, 2, 3, 4].reduce((s, x) => s + Math.exp(x), 0);
+  assertLessOrEqual(Math.abs(v[3] - -Math.log(p + 1e-7)), 1e-5);
+  assertEquals([v[4], hits.dataSync()[4]], [0, 0]); // padding with a -inf: nothing
+  tf.dispose([nll, hits]);
+  tf.dispose(
+    tf.grad((l: tf.Tensor) => tf.sum(softmaxCrossEntropy(l as tf.Tensor2D, target, 1e-7).nll))(logits),
+  );
+  assertEquals(tf.memory().numTensors, before);
+  const outside = tf.tensor1d([1, 5, 0, 2, 0], "int32");
+  assertThrows(() => softmaxCrossEntropy(logits, outside, 1e-7), RangeError, "outside [0, 5)");
+  assertEquals(tf.memory().numTensors, before + 1, "only the targets made here");
+  tf.dispose([logits, target, outside]);
 });
 
 Deno.test("the SIMD GEMM on two threads (big products) matches cpu, transposes and fused bias included", async () => {

@@ -32,7 +32,7 @@ const OPTION_SETS: KernelOptions[] = [
   { blas: false },
   { blas: false, gemm: false },
   { blas: false, matmul: false, attention: false },
-  { lstm: false, sum: false, argmax: false, scatterAdd: false },
+  { lstm: false, sum: false, argmax: false, crossEntropy: false, scatterAdd: false },
   { identity: false, slice: false, tanh: false, gather: false },
 ];
 

@@ -2,7 +2,14 @@
 import { assertAlmostEquals, assertEquals } from "@std/assert";
 import * as tf from "@tensorflow/tfjs";
 import { disposeBatch, makeBatch } from "../lib/train/batches.ts";
-import { maskedCorrect, maskedLoss, maskedLossSum, targetMask } from "../lib/train/loss.ts";
+import {
+  maskedCorrect,
+  maskedHits,
+  maskedLoss,
+  maskedLossSum,
+  maskedNll,
+  targetMask,
+} from "../lib/train/loss.ts";
 
 await tf.setBackend("cpu");
 
@@ -52,6 +59,16 @@ Deno.test("maskedCorrect() counts 2 hits among the 3 real tokens; makeBatch() co
   tf.dispose([p, y, m]);
 });
 
+Deno.test("maskedNll() and maskedHits() give the per-position terms of the sum and the count, 0 at padding", () => {
+  const p = tf.tensor3d(PROBS), y = tf.tensor2d(TARGET, [2, 3], "int32");
+  const nll = maskedNll(p, y).arraySync();
+  [[-Math.log(0.6), -Math.log(0.4), 0], [-Math.log(0.1), 0, 0]].forEach((row, b) =>
+    row.forEach((v, t) => assertAlmostEquals(nll[b][t], v, 1e-5))
+  );
+  assertEquals(maskedHits(p, y).arraySync(), [[1, 1, 0], [0, 0, 0]]);
+  tf.dispose([p, y]);
+});
+
 Deno.test("changing the probabilities at padded positions changes neither loss nor accuracy", () => {
   const other = PROBS.map((row, b) =>
     row.map((dist, t) => (TARGET[b][t] === 0 ? [0.01, 0.01, 0.01, 0.97] : dist))
@@ -83,6 +100,7 @@ Deno.test("the loss functions leave no tensors behind", () => {
   scalar(maskedLoss(p, y));
   scalar(maskedLossSum(p, y));
   scalar(maskedCorrect(p, y));
+  tf.dispose([maskedNll(p, y), maskedHits(p, y)]);
   assertEquals(tf.memory().numTensors, before);
   tf.dispose([p, y]);
 });

@@ -3,7 +3,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertLess } from "@std/assert";
 import { initBackend } from "../lib/backend/choose.ts";
-import { FastRMSProp, rmspropStats } from "../lib/speed/fast_rmsprop.ts";
+import { accelerateOptimizer, FastRMSProp, rmspropStats } from "../lib/speed/fast_rmsprop.ts";
+import { makeOptimizer } from "../lib/train/loop.ts";
 import { mulberry32 } from "../lib/util/rng.ts";
 
 const NO_NODE = ["/nonexistent/seq2seq-test/node_modules"];
@@ -100,4 +101,16 @@ Deno.test("FastRMSProp resumes from tfjs's saved state and the other way round, 
   stock.dispose();
   fast.dispose();
   tf.dispose([...a, ...b]);
+});
+
+Deno.test("accelerateOptimizer() turns the loop's RMSprop into FastRMSProp with its settings, and leaves others be", () => {
+  const fast = accelerateOptimizer(makeOptimizer({ learningRate: 0.005 }));
+  assert(fast instanceof FastRMSProp);
+  const cfg = fast.getConfig();
+  assertEquals([cfg.learningRate, cfg.decay, cfg.momentum, cfg.epsilon], [0.005, 0.9, 0, 1e-7]);
+  const adam = tf.train.adam(0.01);
+  assertEquals(accelerateOptimizer(adam), adam);
+  const centered = tf.train.rmsprop(0.01, 0.9, 0, 1e-7, true);
+  assertEquals(accelerateOptimizer(centered), centered); // the one-pass update is the plain one only
+  [fast, adam, centered].forEach((o) => o.dispose());
 });

@@ -147,6 +147,7 @@ function kernelOptions(opts: InitBackendOptions): KernelOptions {
       lstm: false,
       sum: false,
       argmax: false,
+      crossEntropy: false,
     }
     : fast;
   return { ...groups, blas: opts.blas ?? true, gemm: opts.gemm ?? envVar("SEQ2SEQ_GEMM") !== "xnnpack" };

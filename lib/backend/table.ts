@@ -45,6 +45,8 @@ import {
   simdSum,
   simdSumGuard,
   simdTanh,
+  softmaxCeGradKernel,
+  softmaxCeKernel,
 } from "./simd/kernels.ts";
 import { simdGemm, simdGemv } from "./simd/gemm.ts";
 import {
@@ -54,6 +56,8 @@ import {
   LSTM_CELL,
   LSTM_SEQUENCE,
   ROW_ARGMAX,
+  SOFTMAX_CE,
+  SOFTMAX_CE_GRAD,
 } from "./simd/ops.ts";
 import { lstmBackwardKernel, lstmSequenceKernel } from "./lstm_sequence.ts";
 import { cpuUnsortedSegmentSum, wasmUnsortedSegmentSum } from "./wasm_kernels.ts";
@@ -90,6 +94,7 @@ export function selectOptions(opts: KernelOptions = {}, blasLoaded = true): Kern
     lstm: on(opts.lstm),
     sum: on(opts.sum),
     argmax: on(opts.argmax),
+    crossEntropy: on(opts.crossEntropy),
     scatterAdd: on(opts.scatterAdd),
   };
 }
@@ -194,6 +199,8 @@ const OWN: TableRow[] = [
   { ...wasmRow(ATT_SCORES_GRAD, (o) => o.attention, undefined, attScoresGrad, "simd"), own: true },
   { ...wasmRow(LSTM_CELL, (o) => o.lstm, undefined, lstmCellKernel, "simd"), own: true },
   { ...wasmRow(ROW_ARGMAX, (o) => o.argmax, undefined, rowArgMaxKernel, "simd"), own: true },
+  { ...wasmRow(SOFTMAX_CE, (o) => o.crossEntropy, undefined, softmaxCeKernel, "simd"), own: true },
+  { ...wasmRow(SOFTMAX_CE_GRAD, (o) => o.crossEntropy, undefined, softmaxCeGradKernel, "simd"), own: true },
   lstmRow(LSTM_SEQUENCE, lstmSequenceKernel),
   lstmRow(LSTM_BACKWARD, lstmBackwardKernel),
 ];

@@ -44,6 +44,8 @@ export interface WasmFastOptions {
   sum?: boolean;
   /** The row arg-max of greedy decoding (./simd/kernels.ts). */
   argmax?: boolean;
+  /** The fused softmax cross-entropy of the training step and its gradient (./simd/kernels.ts). */
+  crossEntropy?: boolean;
 }
 
 /** Names of the kernels the groups of this module replace. */

@@ -109,6 +109,18 @@ export class FastRMSProp extends tf.RMSPropOptimizer {
   }
 }
 
+/**
+ * The {@linkcode FastRMSProp} equivalent of a fresh tfjs RMSprop optimizer (its learning rate, decay, momentum and
+ * epsilon), for the training loop's `optimizer` option (lib/train/loop.ts); any other optimizer is returned as it is.
+ */
+export function accelerateOptimizer(stock: tf.Optimizer): tf.Optimizer {
+  if (!(stock instanceof tf.RMSPropOptimizer) || stock instanceof FastRMSProp) return stock;
+  const o = stock as unknown as RmsPropState;
+  if (o.centered) return stock;
+  stock.dispose();
+  return new FastRMSProp(o.learningRate, o.decay, o.momentum, o.epsilon);
+}
+
 function slot(originalName: string, value: tf.Variable): Slot {
   return { originalName, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
 }

@@ -46,16 +46,8 @@ import {
   writeCheckpoint,
   writeDirAtomic,
 } from "./checkpoint.ts";
-import {
-  COVERAGE_LOSS_WEIGHT,
-  firstPositionCorrect,
-  maskedCorrect,
-  maskedLoss,
-  maskedLossSum,
-  maskedMean,
-} from "./loss.ts";
+import { COVERAGE_LOSS_WEIGHT, maskedHits, maskedMean, maskedNll, targetMask } from "./loss.ts";
 import { seedEpoch } from "./seed.ts";
-import { FastRMSProp } from "../speed/fast_rmsprop.ts";
 
 /** The training part of the config. */
 export type TrainConfig = Pick<
@@ -88,6 +80,13 @@ export interface TrainOptions {
   onBatchEnd?: (epoch: number, step: number, loss: number) => void | Promise<void>;
   /** Stop (as if killed) after this many epochs of this call; for tests and notebooks run in slices. */
   maxEpochsThisCall?: number;
+  /** How the training steps and the validation compute the loss (default: from the probabilities). */
+  batchLoss?: BatchLoss;
+  /**
+   * Turns the run's optimizer ({@linkcode makeOptimizer}) into an equivalent one, e.g. lib/speed/fast_rmsprop.ts's
+   * one-pass update (lib/experiment.ts passes it with the fast layers). Default: the optimizer as it is.
+   */
+  optimizer?: (stock: tf.Optimizer) => tf.Optimizer;
 }
 
 /** What {@linkcode trainModel} returns. */
@@ -129,19 +128,57 @@ export class ResumeError extends Error {
   }
 }
 
+/**
+ * Per target position of a batch: the cross-entropy `-log(p(target) + 1e-7)` and the hit (1 where the most probable
+ * word is the target), both `(B, Tout)` and 0 at padding, and the coverage loss of a model with coverage (else null).
+ */
+export interface PositionLosses {
+  nll: tf.Tensor2D;
+  hits: tf.Tensor2D;
+  coverageLoss: tf.Tensor2D | null;
+}
+
+/**
+ * How a training step and the validation get a batch's {@linkcode PositionLosses}: `model` applied to `inputs` (with
+ * dropout when `training`). The default, {@linkcode lossFromProbs}, reads the model's probabilities;
+ * lib/speed/fused_loss.ts gives the same numbers from the logits in fewer passes (lib/experiment.ts hands it to
+ * {@linkcode trainModel}, as it attaches the fast layers).
+ */
+export type BatchLoss = (
+  model: tf.LayersModel,
+  inputs: tf.Tensor[],
+  target: tf.Tensor2D,
+  training: boolean,
+) => PositionLosses;
+
+/** The default {@linkcode BatchLoss}: the model's probabilities, then lib/train/loss.ts's masked terms. */
+export function lossFromProbs(
+  model: tf.LayersModel,
+  inputs: tf.Tensor[],
+  target: tf.Tensor2D,
+  training: boolean,
+): PositionLosses {
+  const { probs, coverageLoss } = modelOutputs(model.apply(inputs, { training }) as tf.Tensor[]);
+  return { nll: maskedNll(probs, target), hits: maskedHits(probs, target), coverageLoss };
+}
+
 /** Masked loss and accuracy (all positions, position 1, the rest) of `model` on `data` without dropout. */
 export async function evaluateLoss(
   model: tf.LayersModel,
   data: SeqData,
   cfg: Pick<Config, "batchSize" | "maxInputLen" | "maxOutputLen">,
+  batchLoss: BatchLoss = lossFromProbs,
 ): Promise<LossEval> {
   let lossSum = 0, correct = 0, tokens = 0, first = 0, firstN = 0;
   const copy = isCopyModel(model);
   for (const rows of batchIndices(data.n, cfg.batchSize)) {
     const b = makeBatch(data, rows, cfg.maxInputLen, cfg.maxOutputLen, copy);
     const out = tf.tidy(() => {
-      const { probs: p } = modelOutputs(model.apply(batchInputs(b), { training: false }) as tf.Tensor[]);
-      return [maskedLossSum(p, b.target), maskedCorrect(p, b.target), ...firstPositionCorrect(p, b.target)];
+      const { nll, hits } = batchLoss(model, batchInputs(b), b.target, false);
+      const firstColumn = (t: tf.Tensor2D) => tf.slice(t, [0, 0], [t.shape[0], 1]);
+      return [nll, hits, firstColumn(hits), firstColumn(targetMask(b.target))].map((t) =>
+        tf.sum(t) as tf.Scalar
+      );
     });
     const [lv, cv, fv, fn] = await Promise.all(out.map((t) => t.data()));
     lossSum += lv[0];
@@ -189,8 +226,7 @@ function clipByGlobalNorm(grads: tf.NamedTensorMap, clipNorm: number): tf.NamedT
 
 /** RMSprop as Keras configures it (rho 0.9, no momentum, epsilon 1e-7) with the config's learning rate. */
 export function makeOptimizer(cfg: Pick<Config, "learningRate">): tf.Optimizer {
-  // tfjs's RMSprop, with its update in one pass per variable on wasm (lib/speed/fast_rmsprop.ts)
-  return new FastRMSProp(cfg.learningRate, 0.9, 0, 1e-7);
+  return tf.train.rmsprop(cfg.learningRate, 0.9, 0, 1e-7);
 }
 
 /**
@@ -198,12 +234,14 @@ export function makeOptimizer(cfg: Pick<Config, "learningRate">): tf.Optimizer {
  * weights (clipped by global norm when `clipNorm` > 0), optimizer update. Returns the batch's loss and its
  * number of correctly predicted target tokens as scalars for the caller to read and dispose. A model with
  * coverage is trained on the cross-entropy plus `COVERAGE_LOSS_WEIGHT` times its mean coverage loss; the loss
- * returned is the cross-entropy alone, comparable with models without coverage.
+ * returned is the cross-entropy alone, comparable with models without coverage. `batchLoss` computes the
+ * per-position terms ({@linkcode BatchLoss}; from the probabilities by default).
  */
 export function makeTrainStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   cfg: Pick<Config, "clipNorm">,
+  batchLoss: BatchLoss = lossFromProbs,
 ): (b: Batch) => { loss: tf.Scalar; correct: tf.Scalar } {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   return (b) => {
@@ -211,9 +249,9 @@ export function makeTrainStep(
     let crossEntropy: tf.Scalar | null = null;
     tf.tidy(() => {
       const { grads } = tf.variableGrads(() => {
-        const out = modelOutputs(model.apply(batchInputs(b), { training: true }) as tf.Tensor[]);
-        correct = tf.keep(maskedCorrect(out.probs, b.target));
-        const ce = tf.keep(maskedLoss(out.probs, b.target));
+        const out = batchLoss(model, batchInputs(b), b.target, true);
+        correct = tf.keep(tf.sum(out.hits) as tf.Scalar);
+        const ce = tf.keep(maskedMean(out.nll, b.target));
         crossEntropy = ce;
         if (!out.coverageLoss) return ce;
         return tf.add(ce, tf.mul(maskedMean(out.coverageLoss, b.target), COVERAGE_LOSS_WEIGHT)) as tf.Scalar;
@@ -264,6 +302,7 @@ interface TrainingRun {
   log: (line: string) => void;
   optimizer: tf.Optimizer;
   trainStep: (b: Batch) => { loss: tf.Scalar; correct: tf.Scalar };
+  batchLoss: BatchLoss;
   /** The model has copy attention (batches then carry extended ids). */
   copy: boolean;
   state: TrainState;
@@ -276,7 +315,8 @@ interface TrainingRun {
 /** A fresh run: a new optimizer, no epoch done. */
 function newTrainingRun(opts: TrainOptions): TrainingRun {
   const { cfg, model, train, val, runDir } = opts;
-  const optimizer = makeOptimizer(cfg);
+  const optimizer = (opts.optimizer ?? ((o) => o))(makeOptimizer(cfg));
+  const batchLoss = opts.batchLoss ?? lossFromProbs;
   return {
     cfg,
     model,
@@ -285,7 +325,8 @@ function newTrainingRun(opts: TrainOptions): TrainingRun {
     runDir,
     log: opts.log ?? ((l: string) => console.log(l)),
     optimizer,
-    trainStep: makeTrainStep(model, optimizer, cfg),
+    trainStep: makeTrainStep(model, optimizer, cfg, batchLoss),
+    batchLoss,
     copy: isCopyModel(model),
     state: { epoch: 0, history: [], bestValLoss: Infinity, bestEpoch: 0, wait: 0, stopped: "" },
     best: null,
@@ -393,7 +434,7 @@ async function trainEpoch(
       );
     }
   }
-  const v = await evaluateLoss(run.model, run.val, cfg);
+  const v = await evaluateLoss(run.model, run.val, cfg, run.batchLoss);
   if (!Number.isFinite(v.loss)) {
     throw new TrainingDivergedError(
       `validation loss became ${v.loss} after epoch ${epoch}; ` + keptCheckpoint(run, ".") + ` ` +

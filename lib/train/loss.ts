@@ -6,6 +6,10 @@
  * zero probability costs 16.1, not infinity); unlike clipping (what Keras does), this lets a NaN produced by
  * the model reach the loss, where the training loop detects it instead of training on garbage.
  *
+ * These functions take probabilities and are the reference. lib/speed/fused_loss.ts computes the same numbers from
+ * the model's logits with a fused kernel each way; runs with the fast layers train on it (lib/experiment.ts) where
+ * the model's output is its softmax Dense (not with copy attention).
+ *
  * @example
  * ```ts
  * import { assertAlmostEquals } from "@std/assert";
@@ -20,7 +24,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-const EPS = 1e-7;
+/** What {@linkcode maskedLoss} adds to every probability before the log: a zero probability costs 16.1. */
+export const PROB_EPSILON = 1e-7;
 
 /**
  * The probability each position gives its target: (B, T, V) x (B, T) -> (B, T). A gather at flat indices
@@ -41,12 +46,17 @@ export function targetMask(target: tf.Tensor2D): tf.Tensor2D {
 
 /** `-log(p(target) + 1e-7)` at every position, (B, T). */
 function targetNll(probs: tf.Tensor3D, target: tf.Tensor2D): tf.Tensor2D {
-  return tf.neg(tf.log(tf.add(targetProbs(probs, target), EPS)));
+  return tf.neg(tf.log(tf.add(targetProbs(probs, target), PROB_EPSILON)));
+}
+
+/** `-log(p(target) + 1e-7)` at real target positions, 0 at padding (B, T): the terms of {@linkcode maskedLossSum}. */
+export function maskedNll(probs: tf.Tensor3D, target: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.mul(targetNll(probs, target), targetMask(target)));
 }
 
 /** Sum of `-log p(target)` over unmasked positions (a scalar), for accumulating over batches. */
 export function maskedLossSum(probs: tf.Tensor3D, target: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => tf.sum(tf.mul(targetNll(probs, target), targetMask(target))) as tf.Scalar);
+  return tf.tidy(() => tf.sum(maskedNll(probs, target)) as tf.Scalar);
 }
 
 /** Mean masked cross-entropy over the real target tokens of the batch. */
@@ -68,25 +78,15 @@ export function maskedMean(values: tf.Tensor2D, target: tf.Tensor2D): tf.Scalar 
 /** Weight of the coverage loss added to the cross-entropy when a model has coverage (See et al. use 1). */
 export const COVERAGE_LOSS_WEIGHT = 1;
 
-/** Number of unmasked positions where argmax(probs) equals the target (a scalar). */
-export function maskedCorrect(probs: tf.Tensor3D, target: tf.Tensor2D): tf.Scalar {
+/** 1 at real target positions where argmax(probs) is the target, else 0 (B, T): the terms of {@linkcode maskedCorrect}. */
+export function maskedHits(probs: tf.Tensor3D, target: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {
     const hit = tf.cast(tf.equal(tf.argMax(probs, -1), tf.cast(target, "int32")), "float32");
-    return tf.sum(tf.mul(hit, targetMask(target))) as tf.Scalar;
+    return tf.mul(hit, targetMask(target)) as tf.Tensor2D;
   });
 }
 
-/**
- * Correct predictions at the first target position alone, and the number of rows with a real token there
- * (two scalars): the first summary word, which teacher forcing never lets a wrong guess carry forward.
- */
-export function firstPositionCorrect(probs: tf.Tensor3D, target: tf.Tensor2D): [tf.Scalar, tf.Scalar] {
-  return tf.tidy(() => {
-    const [b, , v] = probs.shape;
-    const p0 = tf.reshape(tf.slice(probs, [0, 0, 0], [b, 1, v]), [b, v]);
-    const t0 = tf.reshape(tf.slice(target, [0, 0], [b, 1]), [b]);
-    const mask = tf.cast(tf.notEqual(t0, 0), "float32");
-    const hit = tf.cast(tf.equal(tf.argMax(p0, -1), tf.cast(t0, "int32")), "float32");
-    return [tf.sum(tf.mul(hit, mask)) as tf.Scalar, tf.sum(mask) as tf.Scalar];
-  });
+/** Number of unmasked positions where argmax(probs) equals the target (a scalar). */
+export function maskedCorrect(probs: tf.Tensor3D, target: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => tf.sum(maskedHits(probs, target)) as tf.Scalar);
 }

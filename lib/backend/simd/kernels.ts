@@ -5,8 +5,8 @@
  *
  * - {@linkcode simdTanh}: `Tanh` in one pass (rational approximation; the native kernel is scalar libm, and
  *   `2 sigmoid(2x) - 1` on XNNPACK took four passes); {@linkcode simdSum}: `Sum` over leading axes.
- * - `AdditiveAttentionScores` and its gradient `AdditiveAttentionScoresGrad`, `LstmCellForward`, `RowArgMax`:
- *   kernels of our own (no tfjs op has them). lib/speed's fast layers call them through ./ops.ts where the
+ * - `AdditiveAttentionScores` and its gradient `AdditiveAttentionScoresGrad`, `LstmCellForward`, `RowArgMax`,
+ *   `SoftmaxCrossEntropy` and its gradient `SoftmaxCrossEntropyGrad`: kernels of our own (no tfjs op has them). lib/speed's fast layers call them through ./ops.ts where the
  *   backend has them, and compose tfjs ops otherwise.
  * - The GEMM (./gemm.ts) and the module's build (./module.ts) are re-exported here.
  *
@@ -31,8 +31,8 @@ import { asWasm, type BackendWasm, heapOffset, type KernelArgs, sizeOf } from ".
 import { simdExports, simdFma, simdStats } from "./module.ts";
 import { simdGemm, simdGemv, startSimdGemmThreads } from "./gemm.ts";
 
-import { ATT_SCORES, ATT_SCORES_GRAD, LSTM_CELL, ROW_ARGMAX } from "./ops.ts";
-export { ATT_SCORES, ATT_SCORES_GRAD, LSTM_CELL, ROW_ARGMAX };
+import { ATT_SCORES, ATT_SCORES_GRAD, LSTM_CELL, ROW_ARGMAX, SOFTMAX_CE, SOFTMAX_CE_GRAD } from "./ops.ts";
+export { ATT_SCORES, ATT_SCORES_GRAD, LSTM_CELL, ROW_ARGMAX, SOFTMAX_CE, SOFTMAX_CE_GRAD };
 export { simdExports, simdFma, simdGemm, simdGemv, simdStats, startSimdGemmThreads };
 
 /** Byte offset of a tensor's data in the wasm heap. */
@@ -165,6 +165,94 @@ export function rowArgMaxKernel({ inputs, backend: b }: KernelArgs): tf.TensorIn
     );
   }
   return outs;
+}
+
+/** The wasm heap as float32 and int32 views (take them after the kernel's last allocation). */
+function heapViews(backend: BackendWasm): { f: Float32Array; i: Int32Array } {
+  const m = backend.wasm as unknown as { HEAPF32: Float32Array; HEAP32: Int32Array };
+  return { f: m.HEAPF32, i: m.HEAP32 };
+}
+
+/** Throw a RangeError, before anything is allocated, for a target id outside `[0, cols)`. */
+function checkTargets(backend: BackendWasm, target: tf.TensorInfo, cols: number): void {
+  const { i } = heapViews(backend);
+  const at = ptr(backend, target) / 4;
+  for (const t of i.subarray(at, at + sizeOf(target.shape))) {
+    if (t < 0 || t >= cols) throw new RangeError(`SoftmaxCrossEntropy: target id ${t} outside [0, ${cols})`);
+  }
+}
+
+/**
+ * The fused softmax cross-entropy (see `softmaxCrossEntropy` in ./ops.ts): inputs logits (R, V) float32, target (R)
+ * int32, attr epsilon; outputs nll, hits and the log-sum-exp lse (R). `ce_forward` makes one pass for the arg-max and
+ * the max and one for `sum exp(x - max)` over the rows of real tokens, one pass for the max over the padding rows;
+ * the rest is per row, in float64: `lse = max + log(sum)`, `p = exp(x[target] - lse)`, `nll = -log(p + epsilon)`.
+ */
+export function softmaxCeKernel({ inputs, attrs, backend: b }: KernelArgs): tf.TensorInfo[] {
+  const { logits, target } = inputs as Record<string, tf.TensorInfo>;
+  const backend = asWasm(b);
+  const [rows, cols] = logits.shape;
+  const eps = attrs!.epsilon as number;
+  checkTargets(backend, target, cols);
+  const outs = [0, 1, 2].map(() => backend.makeOutput([rows], "float32"));
+  const scratch = backend.makeOutput([3 * rows], "float32"); // per row: the max, sum exp(x - max), the arg-max
+  try {
+    const at = (t: tf.TensorInfo) => ptr(backend, t);
+    if (rows > 0) {
+      const s = at(scratch);
+      simdExports(backend).ce_forward(at(logits), at(target), rows, cols, s, s + 4 * rows, s + 8 * rows);
+    }
+    const { f, i } = heapViews(backend);
+    const [x, tg, s, nll, hits, lse] = [logits, target, scratch, ...outs].map((t) => at(t) / 4);
+    for (let r = 0; r < rows; r++) {
+      const t = i[tg + r], m = f[s + r];
+      if (t === 0) {
+        // padding: 0, or NaN where the row's max is not finite (NaN, +inf, or a row of -inf)
+        [f[nll + r], f[hits + r], f[lse + r]] = [Number.isFinite(m) ? 0 : NaN, 0, m];
+        continue;
+      }
+      const l = m + Math.log(f[s + rows + r]);
+      f[nll + r] = -Math.log(Math.exp(f[x + r * cols + t] - l) + eps);
+      f[hits + r] = i[s + 2 * rows + r] === t ? 1 : 0;
+      f[lse + r] = l;
+    }
+  } finally {
+    backend.disposeData(scratch.dataId);
+  }
+  return outs;
+}
+
+/**
+ * Its gradient: inputs dy, logits, lse, target (the forward's lse), attr epsilon; output `dlogits (R, V)`, per row
+ * `w (softmax - onehot(target))` with `w = dy p/(p + epsilon)` at real tokens, 0 at padding: `ce_backward` writes
+ * `w exp(x - lse)` in one pass (zeros at padding), then `w` is taken off at each row's target.
+ */
+export function softmaxCeGradKernel({ inputs, attrs, backend: b }: KernelArgs): tf.TensorInfo {
+  const { dy, logits, lse, target } = inputs as Record<string, tf.TensorInfo>;
+  const backend = asWasm(b);
+  const [rows, cols] = logits.shape;
+  const eps = attrs!.epsilon as number;
+  const out = backend.makeOutput([rows, cols], "float32");
+  const w = backend.makeOutput([rows], "float32");
+  try {
+    const at = (t: tf.TensorInfo) => ptr(backend, t) / 4;
+    const [x, l, d, tg, wp, o] = [logits, lse, dy, target, w, out].map(at);
+    let { f, i } = heapViews(backend);
+    for (let r = 0; r < rows; r++) {
+      const t = i[tg + r];
+      const p = t === 0 ? 0 : Math.exp(f[x + r * cols + t] - f[l + r]);
+      f[wp + r] = t === 0 ? 0 : f[d + r] * (eps > 0 ? p / (p + eps) : 1);
+    }
+    if (rows > 0 && cols > 0) simdExports(backend).ce_backward(4 * x, 4 * l, 4 * wp, rows, cols, 4 * o);
+    ({ f, i } = heapViews(backend));
+    for (let r = 0; r < rows; r++) {
+      const t = i[tg + r];
+      if (t !== 0) f[o + r * cols + t] -= f[wp + r];
+    }
+  } finally {
+    backend.disposeData(w.dataId);
+  }
+  return out;
 }
 
 /** The LSTM cell kernel on raw heap byte offsets (for ../lstm_sequence.ts, which owns its buffers). */

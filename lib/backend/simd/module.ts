@@ -33,6 +33,8 @@ export interface SimdExports extends GemmExports {
   ): void;
   gemv_rows(a: number, b: number, c: number, k: number, n: number, beta: number): void;
   argmax_rows(x: number, rows: number, cols: number, idx: number, val: number): void;
+  ce_forward(x: number, tgt: number, rows: number, cols: number, mx: number, sum: number, idx: number): void;
+  ce_backward(x: number, lse: number, w: number, rows: number, cols: number, out: number): void;
   lstm_cell(
     z: number,
     z2: number,

@@ -22,6 +22,13 @@ export const ROW_ARGMAX = "RowArgMax";
 export const LSTM_SEQUENCE = "LstmSequence";
 /** Name of the LSTM layer's backward recurrence kernel (../lstm_sequence.ts). */
 export const LSTM_BACKWARD = "LstmSequenceBackward";
+/**
+ * Name of the fused softmax cross-entropy kernel (inputs logits (R, V), target (R) int32; attr epsilon; outputs nll,
+ * hits and the log-sum-exp (R)): {@linkcode softmaxCrossEntropy}.
+ */
+export const SOFTMAX_CE = "SoftmaxCrossEntropy";
+/** Name of its gradient kernel (inputs dy, logits, lse, target; attr epsilon; output dlogits (R, V)). */
+export const SOFTMAX_CE_GRAD = "SoftmaxCrossEntropyGrad";
 
 /**
  * Why `kernel` does not run this call on the active backend (and count that fallback), or null when it does:
@@ -168,4 +175,100 @@ export function lstmBackwardSteps(
 ): [tf.Tensor3D, tf.Tensor2D] | null {
   if (skipKernel(LSTM_BACKWARD, () => null) !== null) return null;
   return tf.engine().runKernel(LSTM_BACKWARD, { dy, rw, a, g, cPrev, tc }, {}) as [tf.Tensor3D, tf.Tensor2D];
+}
+
+// the kernel's gradient (registered by kernel name, so it serves whichever backend ran the forward kernel): only the
+// nll output carries one; the log-sum-exp is kept for it
+tf.registerGradient({
+  kernelName: SOFTMAX_CE,
+  inputsToSave: ["logits", "target"],
+  outputsToSave: [false, false, true],
+  gradFunc: (dy, saved, attrs) => {
+    const [logits, target, lse] = saved;
+    const dNll = Array.isArray(dy) ? dy[0] : dy;
+    return {
+      logits: () =>
+        tf.engine().runKernel(SOFTMAX_CE_GRAD, { dy: dNll, logits, lse, target }, attrs) as tf.Tensor,
+    };
+  },
+});
+
+/**
+ * The cross-entropy of each row of `logits (R, V)` against its target id (`target (R)`, int32, 0 = padding), from the
+ * logits: `nll = -log(p[target] + epsilon)` with `p = softmax(row)`, and `hits`, 1 where the row's first arg-max is
+ * the target (as `tf.argMax` picks ties); both 0 at padding. A row holding a NaN (or +inf, or only -inf) has a NaN
+ * nll, padding or not. Differentiable in `logits`: `d nll / d logits = w (p - onehot(target))` with
+ * `w = p[target] / (p[target] + epsilon)` at real tokens, 0 at padding.
+ *
+ * Where the active backend has the kernels (wasm), one forward kernel gives both (a pass for the arg-max and the max,
+ * one for the sum of exponentials, over the rows of real tokens only) and one backward kernel writes the gradient in
+ * one pass, with no one-hot and no (R, V) softmax kept. Elsewhere the same formulas run in tfjs ops (the one-hot is
+ * then built). A target id outside `[0, V)` throws a RangeError on wasm.
+ *
+ * @example
+ * ```ts
+ * import { assertAlmostEquals, assertEquals } from "@std/assert";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { softmaxCrossEntropy } from "./ops.ts";
+ * const logits = tf.tensor2d([[2, 1, 0], [0, 0, 5]]);
+ * const target = tf.tensor1d([1, 0], "int32"); // row 1 is padding
+ * const { nll, hits } = softmaxCrossEntropy(logits, target, 1e-7);
+ * const p = Math.exp(1) / (Math.exp(2) + Math.exp(1) + Math.exp(0)); // softmax of row 0 at its target
+ * assertAlmostEquals(nll.dataSync()[0], -Math.log(p + 1e-7), 1e-5);
+ * assertEquals([nll.dataSync()[1], ...hits.dataSync()], [0, 0, 0]); // row 0's arg-max is column 0, a miss
+ * ```
+ */
+export function softmaxCrossEntropy(
+  logits: tf.Tensor2D,
+  target: tf.Tensor1D,
+  epsilon: number,
+): { nll: tf.Tensor1D; hits: tf.Tensor1D } {
+  const refusal = () =>
+    logits.dtype !== "float32"
+      ? `logits dtype ${logits.dtype}`
+      : target.dtype !== "int32"
+      ? `target dtype ${target.dtype}`
+      : logits.shape[1] === 0
+      ? "no columns"
+      : null;
+  if (skipKernel(SOFTMAX_CE, refusal) === null) {
+    const [nll, hits, lse] = tf.engine().runKernel(SOFTMAX_CE, { logits, target }, {
+      epsilon,
+    }) as tf.Tensor1D[];
+    lse.dispose(); // the gradient keeps its own reference
+    return { nll, hits };
+  }
+  return composedCrossEntropy(logits, target, epsilon);
+}
+
+/** {@linkcode softmaxCrossEntropy} in tfjs ops, for backends without the kernels. */
+function composedCrossEntropy(
+  logits: tf.Tensor2D,
+  target: tf.Tensor1D,
+  epsilon: number,
+): { nll: tf.Tensor1D; hits: tf.Tensor1D } {
+  const [rows, v] = logits.shape;
+  return tf.tidy(() => {
+    const t = tf.cast(target, "int32");
+    const real = tf.cast(tf.notEqual(t, 0), "float32");
+    const nllOf = tf.customGrad((x, save) => {
+      const lse = tf.logSumExp(x as tf.Tensor2D, 1, true); // (R, 1), max-shifted
+      const at = tf.add(tf.mul(tf.range(0, rows, 1, "int32"), tf.scalar(v, "int32")), t);
+      const p = tf.exp(
+        tf.sub(tf.gather(tf.reshape(x as tf.Tensor, [rows * v]), at), tf.reshape(lse, [rows])),
+      );
+      const w = epsilon > 0 ? tf.mul(real, tf.div(p, tf.add(p, epsilon))) : real;
+      (save as tf.GradSaveFunc)([x as tf.Tensor, lse, w, t]);
+      return {
+        value: tf.mul(tf.neg(tf.log(tf.add(p, epsilon))), real), // NaN * 0 stays NaN
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], [sx, slse, sw, st]: tf.Tensor[]) => {
+          const softmax = tf.exp(tf.sub(sx, slse));
+          const scale = tf.reshape(tf.mul(dy as tf.Tensor, sw), [rows, 1]);
+          return tf.mul(tf.sub(softmax, tf.oneHot(st as tf.Tensor1D, v, 1, 0, "float32")), scale);
+        },
+      };
+    });
+    const hits = tf.mul(tf.cast(tf.equal(tf.argMax(logits, 1), t), "float32"), real);
+    return { nll: nllOf(logits) as tf.Tensor1D, hits: hits as tf.Tensor1D };
+  });
 }
