@@ -207,7 +207,8 @@ Deno.test("GatherV2 override (axis 0 row copies) matches cpu for float and int t
   const cases: [number[], number[], number[]][] = [
     [[10, 4], [3, 3, 0, 9], [4]],
     [[6, 2, 3], [5, 1, 1, 0, 2, 4], [2, 3]],
-    [[7], [6, 0, 6], [3]],
+    [[7], [6, 0, 6], [3]], // rows of one number (an element loop)
+    [[5, 12], [4, 0, 2, 4], [2, 2]], // rows longer than 8 (copyWithin)
   ];
   for (const [shape, idx, idxShape] of cases) {
     const x = rand(size(shape), 700 + shape[0]);
