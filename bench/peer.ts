@@ -6,8 +6,8 @@
  * model, so the peer is run under each of {@linkcode peerSettings} and compared at the best one:
  * - its intra-op threads (OpenMP) and OpenBLAS's threads, which share the same two cores;
  * - `OMP_WAIT_POLICY`: libgomp's idle threads spin by default, on the cores OpenBLAS needs; `PASSIVE` makes them
- *   sleep. Measured here (2026-12-03, Debian python3-torch 1.13.1): 2 torch + 2 OpenBLAS threads took 2.02 s per
- *   paper step by default and 0.71 s with `PASSIVE`;
+ *   sleep. Measured here (2026-12-03, Debian python3-torch 1.13.1, tcmalloc): 2 torch + 2 OpenBLAS threads took
+ *   2.02 s per paper step by default and 0.71 s with `PASSIVE`;
  * - the memory allocator: PyTorch frees every intermediate tensor and glibc returns blocks above 32 MB to the
  *   system, so each (60, 20, 10000) logits tensor is fresh pages, faulted in one by one. PyTorch's own
  *   performance guide recommends tcmalloc or jemalloc; with tcmalloc (`LD_PRELOAD`, Debian's
