@@ -347,4 +347,14 @@ export function parseDecodeArgs(args: string[]): DecodeBenchOptions {
   return opts;
 }
 
-if (import.meta.main) await benchDecode(parseDecodeArgs(Deno.args));
+if (import.meta.main) {
+  let opts: DecodeBenchOptions;
+  try {
+    opts = parseDecodeArgs(Deno.args);
+  } catch (e) {
+    // a bad option: one line and exit 1, not a stack trace
+    console.error((e as Error).message);
+    Deno.exit(1);
+  }
+  await benchDecode(opts);
+}

@@ -468,7 +468,14 @@ export function parseTrainStepArgs(
 }
 
 if (import.meta.main) {
-  const p = parseTrainStepArgs(Deno.args);
+  let p: ReturnType<typeof parseTrainStepArgs>;
+  try {
+    p = parseTrainStepArgs(Deno.args);
+  } catch (e) {
+    // a bad option: one line and exit 1, not a stack trace
+    console.error((e as Error).message);
+    Deno.exit(1);
+  }
   if (p.one) console.log(JSON.stringify(await runTrainStepCase(p.cases[0], p)));
   else await benchTrainStep(p);
 }
