@@ -5,6 +5,8 @@ import { assert, assertEquals, assertLess } from "@std/assert";
 import { initBackend } from "../lib/backend/choose.ts";
 import { accelerateOptimizer, FastRMSProp, rmspropStats } from "../lib/speed/fast_rmsprop.ts";
 import { makeOptimizer } from "../lib/train/loop.ts";
+import { resolveConfig } from "../lib/config.ts";
+import { runExperiment } from "../lib/experiment.ts";
 import { mulberry32 } from "../lib/util/rng.ts";
 
 const NO_NODE = ["/nonexistent/seq2seq-test/node_modules"];
@@ -103,9 +105,20 @@ Deno.test("FastRMSProp resumes from tfjs's saved state and the other way round, 
   tf.dispose([...a, ...b]);
 });
 
-Deno.test("accelerateOptimizer() turns the loop's RMSprop into FastRMSProp with its settings, and leaves others be", () => {
+Deno.test("accelerateOptimizer() turns the loop's RMSprop into FastRMSProp with its settings, and leaves others be", async () => {
+  await initBackend({ backend: "wasm", blas: false, nodeModules: NO_NODE });
   const fast = accelerateOptimizer(makeOptimizer({ learningRate: 0.005 }));
-  assert(fast instanceof FastRMSProp);
+  // not `instanceof`: tfjs's optimizers answer it by duck typing, true for any optimizer
+  assert(
+    tf.train.adam(0.01) instanceof FastRMSProp,
+    "tfjs's duck-typed instanceof (why this test checks classes)",
+  );
+  assertEquals(Object.getPrototypeOf(fast), FastRMSProp.prototype);
+  // and it updates in one pass: the stats count the variable as fused
+  const v = tf.tidy(() => tf.variable(tf.ones([2, 3])));
+  const before = rmspropStats.fused;
+  tf.tidy(() => fast.applyGradients({ [v.name]: tf.ones([2, 3]) }));
+  assertEquals(rmspropStats.fused - before, 1);
   const cfg = fast.getConfig();
   assertEquals([cfg.learningRate, cfg.decay, cfg.momentum, cfg.epsilon], [0.005, 0.9, 0, 1e-7]);
   const adam = tf.train.adam(0.01);
@@ -113,4 +126,29 @@ Deno.test("accelerateOptimizer() turns the loop's RMSprop into FastRMSProp with 
   const centered = tf.train.rmsprop(0.01, 0.9, 0, 1e-7, true);
   assertEquals(accelerateOptimizer(centered), centered); // the one-pass update is the plain one only
   [fast, adam, centered].forEach((o) => o.dispose());
+  v.dispose();
+});
+
+Deno.test("a run with the fast layers updates every weight with FastRMSProp's one pass, and without them tfjs's", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fast_rmsprop_run_" });
+  try {
+    for (const fastLayers of [true, false]) {
+      const cfg = resolveConfig("tiny", {
+        resultsDir: dir,
+        epochs: 1,
+        evalExamples: 5,
+        bootstrap: 0,
+        fastLayers,
+      });
+      const before = { ...rmspropStats };
+      const run = await runExperiment(cfg, { log: () => {} });
+      const fused = rmspropStats.fused - before.fused, composed = rmspropStats.composed - before.composed;
+      const steps = Math.ceil(run.data.encoded.train.n / cfg.batchSize) * cfg.epochs;
+      const weights = run.model.trainableWeights.length;
+      run.model.dispose();
+      assertEquals([fused, composed], fastLayers ? [steps * weights, 0] : [0, 0]);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -114,7 +114,10 @@ export class FastRMSProp extends tf.RMSPropOptimizer {
  * epsilon), for the training loop's `optimizer` option (lib/train/loop.ts); any other optimizer is returned as it is.
  */
 export function accelerateOptimizer(stock: tf.Optimizer): tf.Optimizer {
-  if (!(stock instanceof tf.RMSPropOptimizer) || stock instanceof FastRMSProp) return stock;
+  // the class itself, not `instanceof`: tfjs's Optimizer answers `instanceof` by duck typing (any object with
+  // minimize, computeGradients and applyGradients is "an instance" of every optimizer class, FastRMSProp included),
+  // which once made this function hand back every optimizer unchanged
+  if (Object.getPrototypeOf(stock) !== tf.RMSPropOptimizer.prototype) return stock;
   const o = stock as unknown as RmsPropState;
   if (o.centered) return stock;
   stock.dispose();
