@@ -49,6 +49,7 @@ Deno.test("initBackend({backend: 'wasm'}) installs the fill-ins and overrides an
       "LstmSequenceBackward (simd)",
       "RowArgMax (simd)",
       "Slice (fast)",
+      "SoftmaxArgMax (simd)",
       "SoftmaxCrossEntropy (simd)",
       "SoftmaxCrossEntropyGrad (simd)",
       "SplitV (fast)",
@@ -63,7 +64,7 @@ Deno.test("initBackend({backend: 'wasm'}) installs the fill-ins and overrides an
       formatBackendReport(r),
       `backend: wasm (forced by config) + SIMD GEMM matmul (WebAssembly${
         simdFma() ? ", relaxed-SIMD FMA" : ""
-      }, ${gemmThreadsStatus()}; no OpenBLAS: off (blas=false)) [BatchMatMul: simd-gemm > fast > native; 17 more kernels]`,
+      }, ${gemmThreadsStatus()}; no OpenBLAS: off (blas=false)) [BatchMatMul: simd-gemm > fast > native; 18 more kernels]`,
     );
     assertEquals(r.chains.BatchMatMul, ["simd-gemm", "fast", "native"]);
     assertEquals(Object.keys(r.chains).length, r.kernels.length);

@@ -13,6 +13,7 @@ import {
   rowArgMax,
   SOFTMAX_CE,
   SOFTMAX_CE_GRAD,
+  softmaxArgMax,
   softmaxCrossEntropy,
 } from "../lib/backend/simd/ops.ts";
 import { gemmThreadsStatus, threadStats } from "../lib/backend/simd/gemm_threads.ts";
@@ -283,6 +284,39 @@ Deno.test("rowArgMax() gives the first index of each row's largest value and the
   assertEquals([...index.dataSync()], [...tf.argMax(big, 1).dataSync()]);
   assertEquals([...value.dataSync()], [...tf.max(big, 1).dataSync()]);
   tf.dispose([big, index, value]);
+});
+
+Deno.test("softmaxArgMax() gives each row's first arg-max and its softmax probability, as tf.softmax then tf.argMax do", async () => {
+  // ties (the first wins), a SIMD block and a tail, large and negative logits, and the paper's 10,000 columns
+  const small = [[0.1, 0.7, 0.2, 0.7, -3, 0.5], [5, 5, -1, 4, 4, 5], [-300, -200, -250, -200, -201, -299]];
+  const r = mulberry32(98);
+  const wide = Array.from({ length: 5 }, () => Array.from({ length: 10000 }, () => (r() * 2 - 1) * 20));
+  for (const rows of [small, wide]) {
+    const [cpu, wasm] = await valuesOnBackends(() => {
+      const { index, value } = softmaxArgMax(tf.tensor2d(rows));
+      const probs = tf.softmax(tf.tensor2d(rows));
+      // the arg-max of the logits: that of the probabilities can differ where two logits round to one probability
+      return [index, value, tf.argMax(tf.tensor2d(rows), 1), tf.max(probs, 1)];
+    });
+    assertEquals([...wasm[0]], [...wasm[2]], "wasm: the index is the logits' first arg-max");
+    assertEquals([...cpu[0]], [...wasm[0]], "the same index on cpu");
+    for (const [what, got, want] of [["wasm", wasm[1], wasm[3]], ["cpu", cpu[1], wasm[3]]] as const) {
+      got.forEach((p, r) =>
+        assert(Math.abs(p - want[r]) <= 1e-5 * want[r], `${what} row ${r}: ${p} vs ${want[r]}`)
+      );
+    }
+  }
+  assertEquals([...(await valuesOnBackends(() => [softmaxArgMax(tf.tensor2d(small)).index]))[1][0]], [
+    1,
+    0,
+    1,
+  ]);
+  assertEquals(activeChains("wasm").SoftmaxArgMax[0], "simd");
+  const before = tf.memory().numTensors;
+  const x = tf.tensor2d(small);
+  tf.dispose(Object.values(softmaxArgMax(x)));
+  x.dispose();
+  assertEquals(tf.memory().numTensors, before);
 });
 
 for (const [rows, cols, scale] of [[9, 37, 4], [6, 10000, 30]]) {

@@ -45,6 +45,7 @@ import {
   simdSum,
   simdSumGuard,
   simdTanh,
+  softmaxArgMaxKernel,
   softmaxCeGradKernel,
   softmaxCeKernel,
 } from "./simd/kernels.ts";
@@ -56,6 +57,7 @@ import {
   LSTM_CELL,
   LSTM_SEQUENCE,
   ROW_ARGMAX,
+  SOFTMAX_ARGMAX,
   SOFTMAX_CE,
   SOFTMAX_CE_GRAD,
 } from "./simd/ops.ts";
@@ -199,6 +201,7 @@ const OWN: TableRow[] = [
   { ...wasmRow(ATT_SCORES_GRAD, (o) => o.attention, undefined, attScoresGrad, "simd"), own: true },
   { ...wasmRow(LSTM_CELL, (o) => o.lstm, undefined, lstmCellKernel, "simd"), own: true },
   { ...wasmRow(ROW_ARGMAX, (o) => o.argmax, undefined, rowArgMaxKernel, "simd"), own: true },
+  { ...wasmRow(SOFTMAX_ARGMAX, (o) => o.argmax, undefined, softmaxArgMaxKernel, "simd"), own: true },
   { ...wasmRow(SOFTMAX_CE, (o) => o.crossEntropy, undefined, softmaxCeKernel, "simd"), own: true },
   { ...wasmRow(SOFTMAX_CE_GRAD, (o) => o.crossEntropy, undefined, softmaxCeGradKernel, "simd"), own: true },
   lstmRow(LSTM_SEQUENCE, lstmSequenceKernel),

@@ -33,8 +33,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { EOS, PAD, SOS } from "../data/tokenizer.ts";
-import { decodeStep, encode, feedBack, type InferenceModels } from "./models.ts";
-import { rowArgMax } from "../backend/simd/ops.ts";
+import { decodeStepChoice, encode, feedBack, type InferenceModels } from "./models.ts";
 
 /** One decoded sequence: token ids (without sostok/eostok) and, per generated token, its attention over inputs. */
 export interface Decoded {
@@ -148,9 +147,10 @@ export async function greedyDecodeBatch(
     const done = new Uint8Array(b);
     let alive = b;
     for (let t = 0; t < opts.maxLen && alive > 0; t++) {
-      const step = decodeStep(models, prev, enc, h, c, cov);
-      // the choice and its probability are computed on the backend: only 2 numbers per row come back
-      const { index: nextT, value: bestT } = rowArgMax(step.probs);
+      // the choice and its probability are computed on the backend (from the logits where the output is their
+      // softmax): only 2 numbers per row come back
+      const step = decodeStepChoice(models, prev, enc, h, c, cov);
+      const { index: nextT, value: bestT } = step;
       const [next, best, att, gate] = await Promise.all([
         nextT.data(),
         bestT.data(),
@@ -172,7 +172,7 @@ export async function greedyDecodeBatch(
         o.attention.push(Array.from(att.subarray(i * tin, (i + 1) * tin)));
         if (gate) o.pGen!.push(gate[i]);
       }
-      tf.dispose([prev, step.probs, step.attention, h, c, bestT, ...(step.pGen ? [step.pGen] : [])]);
+      tf.dispose([prev, step.attention, h, c, bestT, ...(step.pGen ? [step.pGen] : [])]);
       if (cov) cov.dispose();
       h = step.h;
       c = step.c;

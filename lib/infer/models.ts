@@ -36,6 +36,7 @@ import { OOV } from "../data/tokenizer.ts";
 import { PointerGenerator } from "../model/pointer.ts";
 import { LAYER } from "../model/seq2seq.ts";
 import { withoutKnownTfjsWarnings } from "../model/support/warnings.ts";
+import { rowArgMax, softmaxArgMax } from "../backend/simd/ops.ts";
 
 /** The two inference models and the shapes they were built for. */
 export interface InferenceModels {
@@ -220,22 +221,42 @@ export function feedBack(models: InferenceModels, ids: tf.Tensor | ArrayLike<num
 }
 
 /**
- * The output layer on `x (B, 2U)`: a softmax Dense layer computed as one fused product with its bias (the layer's
- * `apply` multiplies, then adds the bias in a second pass), then the softmax; any other layer is applied as is.
+ * The output layer on `x (B, 2U)`: a softmax Dense layer gives its logits, computed as one fused product with its
+ * bias (the layer's `apply` multiplies, then adds the bias in a second pass); any other layer gives what its
+ * `apply` gives, taken as probabilities.
  */
-function denseSoftmax(dense: tf.layers.Layer, x: tf.Tensor2D): tf.Tensor {
+function outputLayer(
+  dense: tf.layers.Layer,
+  x: tf.Tensor2D,
+): { logits: tf.Tensor2D } | { probs: tf.Tensor2D } {
   const d = dense as unknown as {
     kernel?: tf.LayerVariable;
     bias?: tf.LayerVariable | null;
     activation?: { getClassName(): string };
   };
-  if (!d.kernel || d.activation?.getClassName() !== "softmax") return dense.apply(x) as tf.Tensor;
-  return tf.softmax(tf.fused.matMul({ a: x, b: d.kernel.read() as tf.Tensor2D, bias: d.bias?.read() }));
+  if (!d.kernel || d.activation?.getClassName() !== "softmax") {
+    return { probs: dense.apply(x) as tf.Tensor2D };
+  }
+  return {
+    logits: tf.fused.matMul({ a: x, b: d.kernel.read() as tf.Tensor2D, bias: d.bias?.read() }) as tf.Tensor2D,
+  };
 }
 
 /** A recurrent layer that can take one inference step from its weights, or says null where it cannot. */
 interface SteppingLayer {
   step(x: tf.Tensor2D, h: tf.Tensor2D, c: tf.Tensor2D): { h: tf.Tensor2D; c: tf.Tensor2D } | null;
+}
+
+/** The encoder side of a decoder step: annotations, attention keys, tokens (and extended tokens for copy models). */
+type EncoderSide = { states: tf.Tensor3D; keys: tf.Tensor3D; tokens: tf.Tensor2D; extended?: tf.Tensor2D };
+
+/** What one decoder step gives besides its output distribution (see {@linkcode decodeStep}). */
+interface StepState {
+  h: tf.Tensor2D;
+  c: tf.Tensor2D;
+  attention: tf.Tensor2D;
+  pGen?: tf.Tensor1D;
+  coverage?: tf.Tensor2D;
 }
 
 /**
@@ -246,51 +267,90 @@ interface SteppingLayer {
 export function decodeStep(
   models: InferenceModels,
   prev: tf.Tensor2D,
-  enc: { states: tf.Tensor3D; keys: tf.Tensor3D; tokens: tf.Tensor2D; extended?: tf.Tensor2D },
+  enc: EncoderSide,
   h: tf.Tensor2D,
   c: tf.Tensor2D,
   coverage?: tf.Tensor2D,
-): {
-  probs: tf.Tensor2D;
-  h: tf.Tensor2D;
-  c: tf.Tensor2D;
-  attention: tf.Tensor2D;
-  pGen?: tf.Tensor1D;
-  coverage?: tf.Tensor2D;
-} {
+): StepState & { probs: tf.Tensor2D } {
   return tf.tidy(() => {
-    const { embedding, lstm, attention, concat, dense, pointer } = models.layers;
-    const b = prev.shape[0];
-    // the embedding straight from its table, and the LSTM step from its weights where the layer offers it
-    // (lib/speed's FastLSTM does): layer.apply's bookkeeping cost more than the step itself at decode time (the
-    // one-step decoder model above computes the same through the layers)
-    const table = embedding.weights[0].read();
-    const emb = tf.reshape(tf.gather(table, tf.reshape(prev, [b])), [b, 1, table.shape[1]!]) as tf.Tensor3D;
-    const step = (lstm as Partial<SteppingLayer>).step?.(tf.reshape(emb, [b, -1]), h, c);
-    const [out, h2, c2] = step
-      ? [tf.reshape(step.h, [b, 1, -1]), step.h, step.c]
-      : lstm.apply(emb, { initialState: [h, c], training: false }) as tf.Tensor[];
-    // coverage: the attention so far (zeros before the first step)
-    const cov = attention.coverage ? coverage ?? tf.zeros([b, models.inputLen]) as tf.Tensor2D : undefined;
-    const w = attention.weightsFromKeys(out as tf.Tensor3D, enc.keys, enc.tokens, cov); // (B, 1, Tin)
-    const context = tf.matMul(w, enc.states); // (B, 1, Ue)
-    // the dense layer on a (B, 2U) matrix: given (B, 1, 2U), tfjs-layers' dot() transposes the whole (2U, V)
-    // kernel at every step (27 ms of the 400 ms it took to decode 64 paper-sized summaries)
-    const cat = tf.reshape(concat.apply([out, context]) as tf.Tensor, [b, -1]) as tf.Tensor2D;
-    let p = tf.reshape(denseSoftmax(dense, cat), [b, 1, models.vocabSize]) as tf.Tensor3D; // (B, 1, V)
-    let pGen: tf.Tensor1D | undefined;
-    if (pointer) {
-      const g = pointer.gate(context as tf.Tensor3D, out as tf.Tensor3D, emb); // (B, 1, 1)
-      p = pointer.mix(p, w as tf.Tensor3D, g, enc.extended ?? enc.tokens);
-      pGen = tf.reshape(g, [b]) as tf.Tensor1D;
-    }
-    return {
-      probs: tf.reshape(p, [b, models.outputSize]) as tf.Tensor2D,
+    const { out, state } = stepCore(models, prev, enc, h, c, coverage);
+    return { ...state, probs: "probs" in out ? out.probs : tf.softmax(out.logits) as tf.Tensor2D };
+  });
+}
+
+/**
+ * {@linkcode decodeStep} for greedy decoding: instead of the distribution, each row's choice (the first arg-max,
+ * int32) and its probability. For a model whose output is its softmax Dense, both come from the logits in one
+ * kernel (`softmaxArgMax`, lib/backend/simd/ops.ts): the (B, V) probabilities are never written. A copy model mixes
+ * its distribution first, then takes the arg-max of it.
+ */
+export function decodeStepChoice(
+  models: InferenceModels,
+  prev: tf.Tensor2D,
+  enc: EncoderSide,
+  h: tf.Tensor2D,
+  c: tf.Tensor2D,
+  coverage?: tf.Tensor2D,
+): StepState & { index: tf.Tensor1D; value: tf.Tensor1D } {
+  return tf.tidy(() => {
+    const { out, state } = stepCore(models, prev, enc, h, c, coverage);
+    const choice = "logits" in out ? softmaxArgMax(out.logits) : rowArgMax(out.probs);
+    return { ...state, ...choice };
+  });
+}
+
+/**
+ * The step itself (inside the caller's tidy): the output layer's logits where the model's distribution is their
+ * softmax, else the (mixed, for copy models) probabilities.
+ */
+function stepCore(
+  models: InferenceModels,
+  prev: tf.Tensor2D,
+  enc: EncoderSide,
+  h: tf.Tensor2D,
+  c: tf.Tensor2D,
+  coverage?: tf.Tensor2D,
+): { out: { logits: tf.Tensor2D } | { probs: tf.Tensor2D }; state: StepState } {
+  const { embedding, lstm, attention, concat, dense, pointer } = models.layers;
+  const b = prev.shape[0];
+  // the embedding straight from its table, and the LSTM step from its weights where the layer offers it
+  // (lib/speed's FastLSTM does): layer.apply's bookkeeping cost more than the step itself at decode time (the
+  // one-step decoder model above computes the same through the layers)
+  const table = embedding.weights[0].read();
+  const emb = tf.reshape(tf.gather(table, tf.reshape(prev, [b])), [b, 1, table.shape[1]!]) as tf.Tensor3D;
+  const step = (lstm as Partial<SteppingLayer>).step?.(tf.reshape(emb, [b, -1]), h, c);
+  const [out, h2, c2] = step
+    ? [tf.reshape(step.h, [b, 1, -1]), step.h, step.c]
+    : lstm.apply(emb, { initialState: [h, c], training: false }) as tf.Tensor[];
+  // coverage: the attention so far (zeros before the first step)
+  const cov = attention.coverage ? coverage ?? tf.zeros([b, models.inputLen]) as tf.Tensor2D : undefined;
+  const w = attention.weightsFromKeys(out as tf.Tensor3D, enc.keys, enc.tokens, cov); // (B, 1, Tin)
+  const context = tf.matMul(w, enc.states); // (B, 1, Ue)
+  // the dense layer on a (B, 2U) matrix: given (B, 1, 2U), tfjs-layers' dot() transposes the whole (2U, V)
+  // kernel at every step (27 ms of the 400 ms it took to decode 64 paper-sized summaries)
+  const cat = tf.reshape(concat.apply([out, context]) as tf.Tensor, [b, -1]) as tf.Tensor2D;
+  let vocabOut = outputLayer(dense, cat); // (B, V)
+  let pGen: tf.Tensor1D | undefined;
+  if (pointer) {
+    const probs = "probs" in vocabOut ? vocabOut.probs : tf.softmax(vocabOut.logits) as tf.Tensor2D;
+    const g = pointer.gate(context as tf.Tensor3D, out as tf.Tensor3D, emb); // (B, 1, 1)
+    const mixed = pointer.mix(
+      tf.reshape(probs, [b, 1, models.vocabSize]) as tf.Tensor3D,
+      w as tf.Tensor3D,
+      g,
+      enc.extended ?? enc.tokens,
+    );
+    vocabOut = { probs: tf.reshape(mixed, [b, models.outputSize]) as tf.Tensor2D };
+    pGen = tf.reshape(g, [b]) as tf.Tensor1D;
+  }
+  return {
+    out: vocabOut,
+    state: {
       h: h2 as tf.Tensor2D,
       c: c2 as tf.Tensor2D,
       attention: tf.reshape(w, [b, models.inputLen]) as tf.Tensor2D,
       pGen,
       ...(cov ? { coverage: tf.add(cov, tf.reshape(w, [b, models.inputLen])) as tf.Tensor2D } : {}),
-    };
-  });
+    },
+  };
 }

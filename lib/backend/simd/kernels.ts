@@ -31,8 +31,16 @@ import { asWasm, type BackendWasm, heapOffset, type KernelArgs, sizeOf } from ".
 import { simdExports, simdFma, simdStats } from "./module.ts";
 import { simdGemm, simdGemv, startSimdGemmThreads } from "./gemm.ts";
 
-import { ATT_SCORES, ATT_SCORES_GRAD, LSTM_CELL, ROW_ARGMAX, SOFTMAX_CE, SOFTMAX_CE_GRAD } from "./ops.ts";
-export { ATT_SCORES, ATT_SCORES_GRAD, LSTM_CELL, ROW_ARGMAX, SOFTMAX_CE, SOFTMAX_CE_GRAD };
+import {
+  ATT_SCORES,
+  ATT_SCORES_GRAD,
+  LSTM_CELL,
+  ROW_ARGMAX,
+  SOFTMAX_ARGMAX,
+  SOFTMAX_CE,
+  SOFTMAX_CE_GRAD,
+} from "./ops.ts";
+export { ATT_SCORES, ATT_SCORES_GRAD, LSTM_CELL, ROW_ARGMAX, SOFTMAX_ARGMAX, SOFTMAX_CE, SOFTMAX_CE_GRAD };
 export { simdExports, simdFma, simdGemm, simdGemv, simdStats, startSimdGemmThreads };
 
 /** Byte offset of a tensor's data in the wasm heap. */
@@ -163,6 +171,42 @@ export function rowArgMaxKernel({ inputs, backend: b }: KernelArgs): tf.TensorIn
       ptr(backend, outs[0]),
       ptr(backend, outs[1]),
     );
+  }
+  return outs;
+}
+
+/**
+ * The softmax arg-max (see `softmaxArgMax` in ./ops.ts): `ce_forward` with every row counted as a real token gives
+ * each row's max, `sum exp(x - max)` and first arg-max; the probability there is `exp(0) / sum`.
+ */
+export function softmaxArgMaxKernel({ inputs, backend: b }: KernelArgs): tf.TensorInfo[] {
+  const x = inputs.x!;
+  const backend = asWasm(b);
+  const [rows, cols] = x.shape;
+  const outs = [backend.makeOutput([rows], "int32"), backend.makeOutput([rows], "float32")];
+  const scratch = backend.makeOutput([4 * rows], "float32"); // per row: a target (1: count it), max, sum, arg-max
+  try {
+    if (rows > 0 && cols > 0) {
+      const s = ptr(backend, scratch);
+      heapViews(backend).i.fill(1, s / 4, s / 4 + rows);
+      simdExports(backend).ce_forward(
+        ptr(backend, x),
+        s,
+        rows,
+        cols,
+        s + 4 * rows,
+        s + 8 * rows,
+        s + 12 * rows,
+      );
+      const { f, i } = heapViews(backend);
+      const [idx, val, at] = [ptr(backend, outs[0]) / 4, ptr(backend, outs[1]) / 4, s / 4];
+      for (let r = 0; r < rows; r++) {
+        i[idx + r] = i[at + 3 * rows + r];
+        f[val + r] = 1 / f[at + 2 * rows + r];
+      }
+    }
+  } finally {
+    backend.disposeData(scratch.dataId);
   }
   return outs;
 }

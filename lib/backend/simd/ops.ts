@@ -18,6 +18,11 @@ export const ATT_SCORES_GRAD = "AdditiveAttentionScoresGrad";
 export const LSTM_CELL = "LstmCellForward";
 /** Name of the row arg-max kernel (input x (R, C); outputs the index (R) int32 and the value (R)). */
 export const ROW_ARGMAX = "RowArgMax";
+/**
+ * Name of the softmax arg-max kernel (input logits (R, C); outputs the first arg-max (R) int32 and its softmax
+ * probability (R)): {@linkcode softmaxArgMax}.
+ */
+export const SOFTMAX_ARGMAX = "SoftmaxArgMax";
 /** Name of the LSTM layer's forward kernel, for inference and training (../lstm_sequence.ts). */
 export const LSTM_SEQUENCE = "LstmSequence";
 /** Name of the LSTM layer's backward recurrence kernel (../lstm_sequence.ts). */
@@ -57,6 +62,35 @@ export function rowArgMax(x: tf.Tensor2D): { index: tf.Tensor1D; value: tf.Tenso
   return tf.tidy(() => ({
     index: tf.cast(tf.argMax(x, 1), "int32") as tf.Tensor1D,
     value: tf.max(x, 1) as tf.Tensor1D,
+  }));
+}
+
+/**
+ * For each row of logits `x (R, C)` (C > 0) the first index of its largest value (int32) and the softmax
+ * probability there, `1 / sum_j exp(x_j - max)`, without the softmax: greedy decoding's choice and its probability
+ * from the output layer's logits. On wasm two passes over each row (the fused cross-entropy's forward kernel),
+ * elsewhere `tf.argMax`, `tf.max` and `tf.logSumExp`. NaN where the row holds a NaN. Not differentiable.
+ *
+ * @example
+ * ```ts
+ * import { assertAlmostEquals, assertEquals } from "@std/assert";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { softmaxArgMax } from "./ops.ts";
+ * const { index, value } = softmaxArgMax(tf.tensor2d([[1, 3, 3, 0]]));
+ * assertEquals(index.dataSync()[0], 1); // the first of the two largest
+ * const sum = Math.exp(1) + 2 * Math.exp(3) + Math.exp(0);
+ * assertAlmostEquals(value.dataSync()[0], Math.exp(3) / sum, 1e-6);
+ * ```
+ */
+export function softmaxArgMax(x: tf.Tensor2D): { index: tf.Tensor1D; value: tf.Tensor1D } {
+  const refusal = () => x.dtype !== "float32" ? `dtype ${x.dtype}` : x.shape[1] === 0 ? "no columns" : null;
+  if (skipKernel(SOFTMAX_ARGMAX, refusal) === null) {
+    const [index, value] = tf.engine().runKernel(SOFTMAX_ARGMAX, { x }, {}) as tf.Tensor1D[];
+    return { index, value };
+  }
+  return tf.tidy(() => ({
+    index: tf.cast(tf.argMax(x, 1), "int32") as tf.Tensor1D,
+    value: tf.exp(tf.sub(tf.max(x, 1), tf.logSumExp(x, 1))) as tf.Tensor1D,
   }));
 }
 
