@@ -434,6 +434,36 @@ Deno.test("FastTimeDistributed(Dense softmax) equals tfjs's TimeDistributed: out
   fast.dispose();
 });
 
+Deno.test("FastTimeDistributed.onRows() computes the chosen rows only: those rows of the full output, the same gradients, then all rows again", async () => {
+  for (const backend of ["cpu", "wasm"] as const) {
+    await useBackend(backend);
+    const fast = new FastTimeDistributed({ layer: tf.layers.dense({ units: 7 }) });
+    const x = seeded([3, 4, 5], 51);
+    const full = fast.apply(x) as tf.Tensor; // (3, 4, 7): builds the layer
+    const rows = tf.tensor1d([0, 3, 5, 6, 11], "int32"); // flat b * 4 + t
+    const r = seeded([5, 7], 52);
+    const part = fast.onRows(rows, () => fast.apply(x) as tf.Tensor);
+    assertEquals(part.shape, [1, 5, 7]);
+    assertLess(relDiff(part, tf.reshape(tf.gather(tf.reshape(full, [12, 7]), rows), [1, 5, 7])), 1e-6);
+    // the gradient through the chosen rows equals the full output's with the other rows weighted 0
+    const rFull = tf.reshape(tf.scatterND(tf.reshape(rows, [5, 1]), r, [12, 7]), [3, 4, 7]);
+    const vars = fast.trainableWeights.map((w) => w.read() as tf.Variable);
+    const gradsOf = (f: (xx: tf.Tensor) => tf.Scalar) => {
+      const [dx] = tf.grads(f)([x]);
+      const { grads } = tf.variableGrads(() => f(x), vars);
+      return [dx, ...vars.map((v) => grads[v.name])];
+    };
+    const a = gradsOf((xx) =>
+      fast.onRows(rows, () => tf.sum(tf.mul(tf.reshape(fast.apply(xx) as tf.Tensor, [5, 7]), r)) as tf.Scalar)
+    );
+    const b = gradsOf((xx) => tf.sum(tf.mul(fast.apply(xx) as tf.Tensor, rFull)) as tf.Scalar);
+    a.forEach((t, i) => assertLess(relDiff(t, b[i]), 1e-5, `${backend}: gradient ${i}`));
+    assertEquals((fast.apply(x) as tf.Tensor).shape, [3, 4, 7], "all rows again after onRows");
+    tf.dispose([...a, ...b, x, full, rows, r, part, rFull]);
+    fast.dispose();
+  }
+});
+
 for (const backend of ["cpu", "wasm"] as const) {
   Deno.test(`Seq2Seq with fast layers gives the stock model's loss and gradients (same weights, dropout on, ${backend})`, async () => {
     await useBackend(backend);

@@ -32,18 +32,38 @@ export const ROW_WISE_LAYERS: readonly string[] = ["Dense", "Activation", "Dropo
 
 /** `TimeDistributed` that applies its layer once to all B*T rows instead of once per time step. */
 export class FastTimeDistributed extends TimeDistributedBase {
+  /** The flat rows (`b * T + t`) to compute while {@linkcode onRows} runs; null: all of them. */
+  private rows: tf.Tensor1D | null = null;
+
   /** Saved as the stock class: the weights and the numbers are tfjs's TimeDistributed's. */
   override getClassName(): string {
     return "TimeDistributed";
+  }
+
+  /**
+   * `f()` with this layer computing only the flat rows `rows` (`b * T + t`, int32) of its `(B, T, ...)` input, so
+   * that its output is `(1, N, ...)` for N rows: lib/speed/fused_loss.ts computes the output layer (most of a
+   * training step's products) at the real target positions only, padding being up to 41% of them (the `envnews`
+   * profile's training split). The rows are put back to all of them before this returns; `f` must be synchronous.
+   */
+  onRows<T>(rows: tf.Tensor1D, f: () => T): T {
+    const previous = this.rows;
+    this.rows = rows;
+    try {
+      return f();
+    } finally {
+      this.rows = previous;
+    }
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       const [b, t, ...rest] = x.shape;
-      const out = this.layer.call(tf.reshape(x, [b * t, ...rest]), kwargs);
+      const flat = tf.reshape(x, [b * t, ...rest]);
+      const out = this.layer.call(this.rows ? tf.gather(flat, this.rows) : flat, kwargs);
       const y = Array.isArray(out) ? out[0] : out;
-      return tf.reshape(y, [b, t, ...y.shape.slice(1)]);
+      return tf.reshape(y, this.rows ? [1, ...y.shape] : [b, t, ...y.shape.slice(1)]);
     });
   }
 }
