@@ -39,6 +39,8 @@ import {
 import {
   attScores,
   attScoresGrad,
+  copyCeGradKernel,
+  copyCeKernel,
   float32Guard,
   lstmCellKernel,
   rowArgMaxKernel,
@@ -52,6 +54,8 @@ import { simdGemm, simdGemv } from "./simd/gemm.ts";
 import {
   ATT_SCORES,
   ATT_SCORES_GRAD,
+  COPY_CE,
+  COPY_CE_GRAD,
   LSTM_BACKWARD,
   LSTM_CELL,
   LSTM_SEQUENCE,
@@ -201,6 +205,8 @@ const OWN: TableRow[] = [
   { ...wasmRow(ROW_ARGMAX, (o) => o.argmax, undefined, rowArgMaxKernel, "simd"), own: true },
   { ...wasmRow(SOFTMAX_CE, (o) => o.crossEntropy, undefined, softmaxCeKernel, "simd"), own: true },
   { ...wasmRow(SOFTMAX_CE_GRAD, (o) => o.crossEntropy, undefined, softmaxCeGradKernel, "simd"), own: true },
+  { ...wasmRow(COPY_CE, (o) => o.crossEntropy, undefined, copyCeKernel, "simd"), own: true },
+  { ...wasmRow(COPY_CE_GRAD, (o) => o.crossEntropy, undefined, copyCeGradKernel, "simd"), own: true },
   lstmRow(LSTM_SEQUENCE, lstmSequenceKernel),
   lstmRow(LSTM_BACKWARD, lstmBackwardKernel),
 ];
