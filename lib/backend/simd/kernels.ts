@@ -357,25 +357,37 @@ export function copyCeKernel({ inputs, attrs, backend: b }: KernelArgs): tf.Tens
     ]
       .map((t) => at(t) / 4);
     const copy = new CopyMass(width, tin);
+    const { mass, ids } = copy;
     for (let r = 0; r < rows; r++) {
       const t = i[tg + r], m = f[s + r], g = f[gp + r];
       if (t === 0) {
         // padding: 0, or NaN where the row's max is not finite (NaN, +inf, or a row of -inf) or the gate is NaN
-        [f[nll + r], f[hits + r], f[lse + r]] = [Number.isFinite(m) && !Number.isNaN(g) ? 0 : NaN, 0, m];
+        f[nll + r] = Number.isFinite(m) && !Number.isNaN(g) ? 0 : NaN;
+        f[hits + r] = 0;
+        f[lse + r] = m;
         continue;
       }
-      const row = x + r * v;
-      const l = m + Math.log(f[s + rows + r]);
-      const share = (j: number) => j < v ? g * Math.exp(f[row + j] - l) : Number.isFinite(l) ? 0 : NaN;
+      const row = x + r * v, l = m + Math.log(f[s + rows + r]), keep = 1 - g;
+      const none = Number.isFinite(l) ? 0 : NaN; // the softmax share of an id outside the vocabulary
       copy.gather(f, i, ap + r * tin, ep + Math.floor(r / steps) * tin, tin);
-      f[nll + r] = -Math.log(share(t) + (1 - g) * copy.of(t) + eps);
-      // the arg-max: the logits' (no other word outside the input's ids comes near it), then each id of the input
+      f[nll + r] = -Math.log((t < v ? g * Math.exp(f[row + t] - l) : none) + keep * copy.of(t) + eps);
+      // the arg-max: the logits' first (no word outside the input's ids comes near it), then the input's ids; an id's
+      // value is at most the logits' arg-max's share plus its copy mass, so an id whose bound is below the best so
+      // far is passed over without its exponential
       let best = i[s + 2 * rows + r];
-      let top = share(best) + (1 - g) * copy.of(best);
+      const topShare = g * Math.exp(m - l); // m is logits[best]: the same number as the arg-max's share below
+      let top = topShare + keep * copy.of(best);
       for (let k = 0; k < copy.n; k++) {
-        const d = copy.ids[k];
-        const p = share(d) + (1 - g) * copy.mass[d];
-        if (p > top || (p === top && d < best)) [best, top] = [d, p];
+        const d = ids[k], copied = keep * mass[d];
+        let p: number;
+        if (d < v) {
+          if (topShare + copied < top) continue;
+          p = g * Math.exp(f[row + d] - l) + copied;
+        } else p = none + copied;
+        if (p > top || (p === top && d < best)) {
+          best = d;
+          top = p;
+        }
       }
       f[hits + r] = best === t && !Number.isNaN(top) ? 1 : 0;
       f[lse + r] = l;
