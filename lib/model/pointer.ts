@@ -134,7 +134,9 @@ export class PointerGenerator extends tf.layers.Layer {
           attention: tf.keep(tf.clone(att)) as tf.Tensor3D,
           extended: tf.keep(tf.clone(ext)) as tf.Tensor2D,
         });
-        return vocab;
+        // a view, not the input itself: tfjs-layers would clone an input returned as is, and the clone's gradient
+        // copies the whole (B, T, V) gradient
+        return tf.reshape(vocab, vocab.shape);
       }
       return this.mix(vocab as tf.Tensor3D, att as tf.Tensor3D, pGen, ext as tf.Tensor2D);
     });
@@ -143,11 +145,11 @@ export class PointerGenerator extends tf.layers.Layer {
   /**
    * Run `apply` (a synchronous call of the model that holds this layer, e.g. `() => model.apply(inputs)`) with the
    * layer handing out what it mixes instead of mixing it: during `apply` the layer's call returns its first input
-   * unchanged (`(B, T, V)`: the vocabulary distribution, or what the caller made the output Dense give, e.g. its
-   * logits: lib/speed/fused_loss.ts) and hands its gate, attention and extended ids to the returned `parts`, which
-   * the caller then owns. The layer must run exactly once during `apply` (else this throws, disposing what it handed
-   * out). Nothing else changes: the same weights and the same ops for the gate, on the gradient tape when `apply`
-   * runs under one; afterwards the layer mixes again.
+   * unchanged (a view of it, `(B, T, V)`: the vocabulary distribution, or what the caller made the output Dense give,
+   * e.g. its logits: lib/speed/fused_loss.ts) and hands its gate, attention and extended ids to the returned `parts`,
+   * which the caller then owns. The layer must run exactly once during `apply` (else this throws, disposing what it
+   * handed out). Nothing else changes: the same weights and the same ops for the gate, on the gradient tape when
+   * `apply` runs under one; afterwards the layer mixes again.
    */
   collectParts<T>(apply: () => T): { out: T; parts: PointerParts } {
     if (this.parts) throw new Error(`${this.name}: collectParts() is already running`);
