@@ -42,6 +42,8 @@ Deno.test("initBackend({backend: 'wasm'}) installs the fill-ins and overrides an
       "AdditiveAttentionScores (simd)",
       "AdditiveAttentionScoresGrad (simd)",
       "BatchMatMul (simd-gemm)",
+      "CopyCrossEntropy (simd)",
+      "CopyCrossEntropyGrad (simd)",
       "GatherV2 (fast)",
       "Identity (fast)",
       "LstmCellForward (simd)",
@@ -64,7 +66,7 @@ Deno.test("initBackend({backend: 'wasm'}) installs the fill-ins and overrides an
       formatBackendReport(r),
       `backend: wasm (forced by config) + SIMD GEMM matmul (WebAssembly${
         simdFma() ? ", relaxed-SIMD FMA" : ""
-      }, ${gemmThreadsStatus()}; no OpenBLAS: off (blas=false)) [BatchMatMul: simd-gemm > fast > native; 18 more kernels]`,
+      }, ${gemmThreadsStatus()}; no OpenBLAS: off (blas=false)) [BatchMatMul: simd-gemm > fast > native; 20 more kernels]`,
     );
     assertEquals(r.chains.BatchMatMul, ["simd-gemm", "fast", "native"]);
     assertEquals(Object.keys(r.chains).length, r.kernels.length);

@@ -8,6 +8,9 @@ import { activeChains, installKernels } from "../lib/backend/install.ts";
 import {
   additiveScores,
   ATT_SCORES,
+  COPY_CE,
+  COPY_CE_GRAD,
+  copyCrossEntropy,
   lstmCell,
   lstmSequenceInference,
   rowArgMax,
@@ -372,6 +375,89 @@ Deno.test("softmaxCrossEntropy() on wasm: a NaN or +inf gives NaN in its row, pa
   assertThrows(() => softmaxCrossEntropy(logits, outside, 1e-7), RangeError, "outside [0, 5)");
   assertEquals(tf.memory().numTensors, before + 1, "only the targets made here");
   tf.dispose([logits, target, outside]);
+});
+
+/**
+ * Operands of `copyCrossEntropy()`: B rows of T steps over V words and Tin input positions whose extended ids repeat
+ * (ids below V, and V + i for unknown words), targets among them, outside them, and padding.
+ */
+function copyOperands(b: number, t: number, v: number, tin: number, seed: number) {
+  const r = mulberry32(seed);
+  const rows = b * t;
+  const logits = rand([rows, v], seed, 4) as tf.Tensor2D;
+  const gate = tf.sigmoid(rand([rows], seed + 1, 3)) as tf.Tensor1D;
+  const attention = tf.softmax(rand([rows, tin], seed + 2, 3)) as tf.Tensor2D;
+  const ids = Array.from({ length: b * tin }, (_, k) => {
+    const i = k % tin;
+    return r() < 0.3 ? v + Math.floor(r() * (i + 1)) : Math.floor(r() * Math.min(v, 2 * tin)); // some repeat
+  });
+  const target = Array.from({ length: rows }, (_, k) => {
+    const u = r(), row = Math.floor(k / t);
+    if (u < 0.2) return 0; // padding
+    if (u < 0.6) return ids[row * tin + Math.floor(r() * tin)] || 1; // a word of the input
+    return 1 + Math.floor(r() * (v + tin - 1)); // any id
+  });
+  return {
+    logits,
+    gate,
+    attention,
+    extended: tf.tensor2d(ids, [b, tin], "int32"),
+    target: tf.tensor1d(target, "int32"),
+  };
+}
+
+for (const [b, t, v, tin] of [[3, 4, 37, 7], [2, 5, 3000, 16]]) {
+  Deno.test(`copyCrossEntropy() on wasm (its kernels) equals its formulas in tfjs ops on cpu: nll, hits and the gradients w.r.t. logits, gate and attention (B ${b}, T ${t}, V ${v}, Tin ${tin})`, async () => {
+    const [cpu, wasm] = await valuesOnBackends(() => {
+      const { logits, gate, attention, extended, target } = copyOperands(b, t, v, tin, v + tin);
+      const weights = rand([b * t], 7); // dy: a different weight per row
+      const loss = (l: tf.Tensor, g: tf.Tensor, a: tf.Tensor) =>
+        tf.sum(tf.mul(
+          copyCrossEntropy(l as tf.Tensor2D, g as tf.Tensor1D, a as tf.Tensor2D, extended, target, 1e-7).nll,
+          weights,
+        ));
+      const { nll, hits } = copyCrossEntropy(logits, gate, attention, extended, target, 1e-7);
+      return [nll, hits, ...tf.grads(loss)([logits, gate, attention])];
+    });
+    assertLessOrEqual(closeness(wasm[0], cpu[0], 1e-5, 1e-6), 1, `nll: wasm ${wasm[0]} vs cpu ${cpu[0]}`);
+    assertEquals([...wasm[1]], [...cpu[1]], "hits");
+    assert(wasm[1].some((h) => h === 1), "some hits");
+    for (const [i, what] of [[2, "logits"], [3, "gate"], [4, "attention"]] as const) {
+      assertLessOrEqual(closeness(wasm[i], cpu[i], 1e-4, 1e-8), 1, `gradient w.r.t. ${what}`);
+    }
+    assertEquals(activeChains("wasm")[COPY_CE], ["simd"]);
+    assertEquals(activeChains("wasm")[COPY_CE_GRAD], ["simd"]);
+  });
+}
+
+Deno.test("copyCrossEntropy(): a tie in the extended distribution goes to the smaller id, as tf.argMax picks, on cpu and wasm; an id outside [0, V + Tin) throws on wasm; nothing is left behind", async () => {
+  // V = 4, Tin = 2. Row 0: columns 1, 2, 3 share the largest logit; the gate 1 - 2^-10 leaves 2^-10 to copy, all of
+  // it to id 5 (V + 1): ids 1, 2 and 3 (id 3 also in the input, with attention 0) tie, and 1 is the arg-max. Rows 1 and
+  // 2: uniform logits and gate 0.5 (0.125 a word), the input's ids 5 and 4 with attention 0.5 each (0.25 each): the tie
+  // goes to id 4, the second position's. All these numbers are exact in float32.
+  const logits = tf.tensor2d([[-1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]);
+  const gate = tf.tensor1d([1 - 2 ** -10, 0.5, 0.5]);
+  const attention = tf.tensor2d([[0, 1], [0.5, 0.5], [0.5, 0.5]]);
+  const extended = tf.tensor2d([[3, 5], [5, 4], [5, 4]], [3, 2], "int32");
+  const before = tf.memory().numTensors;
+  for (
+    const [targets, expected] of [[[1, 4, 5], [1, 1, 0]], [[3, 5, 4], [0, 0, 1]], [[2, 0, 1], [0, 0, 0]]]
+  ) {
+    const target = tf.tensor1d(targets, "int32");
+    const [cpu, wasm] = await valuesOnBackends(() =>
+      copyCrossEntropy(logits, gate, attention, extended, target, 1e-7).hits
+    );
+    assertEquals([[...cpu[0]], [...wasm[0]]], [expected, expected], `targets ${targets}`);
+    target.dispose();
+  }
+  assertEquals(tf.memory().numTensors, before);
+  const outside = tf.tensor1d([1, 6, 0], "int32");
+  assertThrows(
+    () => copyCrossEntropy(logits, gate, attention, extended, outside, 1e-7),
+    RangeError,
+    "outside [0, 6)",
+  );
+  tf.dispose([logits, gate, attention, extended, outside]);
 });
 
 Deno.test("the SIMD GEMM on two threads (big products) matches cpu, transposes and fused bias included", async () => {

@@ -1,11 +1,11 @@
 // The loss from logits (lib/speed/fused_loss.ts) against the loss from probabilities (lib/train/loss.ts), the
 // reference: values, accuracy counts and gradients (w.r.t. the logits and w.r.t. every weight of a model) on cpu (tfjs
-// ops) and wasm (the fused kernels), padding, NaN, memory, the copy-attention model that keeps the old path, and the
-// training step's loss trajectory against the old one.
+// ops) and wasm (the fused kernels), padding, NaN, memory, a copy-attention model (given the copy loss:
+// tests/model_fused_copy_loss_test.ts), and the training step's loss trajectory against the old one.
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertLessOrEqual, assertNotEquals, assertThrows } from "@std/assert";
 import { initBackend } from "../lib/backend/choose.ts";
-import { SOFTMAX_CE } from "../lib/backend/simd/ops.ts";
+import { COPY_CE, SOFTMAX_CE } from "../lib/backend/simd/ops.ts";
 import { kernelUsage } from "../lib/backend/usage.ts";
 import type { Config } from "../lib/config.ts";
 import { resolveConfig } from "../lib/config.ts";
@@ -16,6 +16,7 @@ import {
   fastBatchLoss,
   fusedLossBlocker,
   LOSS_EPSILON,
+  lossFromCopyLogits,
   lossFromLogits,
   maskedCrossEntropy,
 } from "../lib/speed/fused_loss.ts";
@@ -31,6 +32,9 @@ await initBackend({ backend: "wasm", blas: false }); // installs the fused kerne
 /** Calls the fused forward kernel served on wasm so far. */
 const fusedCalls = () =>
   kernelUsage().find((u) => u.backend === "wasm" && u.kernel === SOFTMAX_CE)?.calls.simd ?? 0;
+/** Calls of the copy-attention one (lib/backend/simd/ops.ts `copyCrossEntropy`). */
+const copyCalls = () =>
+  kernelUsage().find((u) => u.backend === "wasm" && u.kernel === COPY_CE)?.calls.simd ?? 0;
 
 const rand = (shape: number[], seed: number, scale = 1) => {
   const r = mulberry32(seed);
@@ -269,15 +273,15 @@ Deno.test("a training step from logits leaves tf.memory().numTensors flat across
   model.dispose();
 });
 
-Deno.test("a copy-attention model keeps the loss from probabilities: fastBatchLoss() gives none, fusedLossBlocker() says why, and its training step runs no fused kernel", async () => {
+Deno.test("a copy-attention model gets the copy loss: fastBatchLoss() gives lossFromCopyLogits, lossFromLogits() refuses it, and its training step runs the copy kernel, not this one (tests/model_fused_copy_loss_test.ts checks its numbers)", async () => {
   const cfg: Config = { ...NO_DROPOUT, copy: true };
   const model = accelerate(buildSeq2Seq(cfg));
-  assertEquals(fastBatchLoss(model), undefined); // what lib/experiment.ts passes to trainModel: the default
-  assertEquals(fusedLossBlocker(model), "copy attention mixes the softmax with the attention");
+  assertEquals(fastBatchLoss(model), lossFromCopyLogits); // what lib/experiment.ts passes to trainModel
+  assertEquals(fusedLossBlocker(model), "");
   const b = smallBatch(cfg);
-  assertThrows(() => lossFromLogits(model, batchInputs(b), b.target, false), Error, "copy attention");
+  assertThrows(() => lossFromLogits(model, batchInputs(b), b.target, false), Error, "applyForCopyParts");
   const step = makeTrainStep(model, makeOptimizer(cfg), cfg, fastBatchLoss(model));
-  const before = fusedCalls();
+  const [before, copyBefore] = [fusedCalls(), copyCalls()];
   const ref = tf.tidy(() =>
     maskedLoss(modelOutputs(model.apply(batchInputs(b)) as tf.Tensor[]).probs, b.target).dataSync()[0]
   );
@@ -287,9 +291,18 @@ Deno.test("a copy-attention model keeps the loss from probabilities: fastBatchLo
     1,
     "maskedLoss of the probabilities",
   );
-  assertEquals(fusedCalls(), before, "the copy model's step ran no fused kernel");
+  assertEquals([fusedCalls() - before, copyCalls() - copyBefore], [0, 1]);
   tf.dispose([out.loss, out.correct]);
   disposeBatch(b);
+  model.dispose();
+});
+
+Deno.test("fusedLossBlocker() says why a model whose first output is not the softmax Dense keeps the loss from probabilities", () => {
+  const model = tf.sequential({
+    layers: [tf.layers.dense({ inputShape: [3], units: 4, activation: "softmax", name: "probs" })],
+  });
+  assertEquals(fastBatchLoss(model), undefined);
+  assertEquals(fusedLossBlocker(model), "the first output is probs's, not output_softmax's");
   model.dispose();
 });
 

@@ -39,6 +39,8 @@ import {
 import {
   attScores,
   attScoresGrad,
+  copyCeGradKernel,
+  copyCeKernel,
   float32Guard,
   lstmCellKernel,
   rowArgMaxKernel,
@@ -53,6 +55,8 @@ import { simdGemm, simdGemv } from "./simd/gemm.ts";
 import {
   ATT_SCORES,
   ATT_SCORES_GRAD,
+  COPY_CE,
+  COPY_CE_GRAD,
   LSTM_BACKWARD,
   LSTM_CELL,
   LSTM_SEQUENCE,
@@ -204,6 +208,8 @@ const OWN: TableRow[] = [
   { ...wasmRow(SOFTMAX_ARGMAX, (o) => o.argmax, undefined, softmaxArgMaxKernel, "simd"), own: true },
   { ...wasmRow(SOFTMAX_CE, (o) => o.crossEntropy, undefined, softmaxCeKernel, "simd"), own: true },
   { ...wasmRow(SOFTMAX_CE_GRAD, (o) => o.crossEntropy, undefined, softmaxCeGradKernel, "simd"), own: true },
+  { ...wasmRow(COPY_CE, (o) => o.crossEntropy, undefined, copyCeKernel, "simd"), own: true },
+  { ...wasmRow(COPY_CE_GRAD, (o) => o.crossEntropy, undefined, copyCeGradKernel, "simd"), own: true },
   lstmRow(LSTM_SEQUENCE, lstmSequenceKernel),
   lstmRow(LSTM_BACKWARD, lstmBackwardKernel),
 ];

@@ -44,7 +44,7 @@ export interface WasmFastOptions {
   sum?: boolean;
   /** The row arg-max of greedy decoding (./simd/kernels.ts). */
   argmax?: boolean;
-  /** The fused softmax cross-entropy of the training step and its gradient (./simd/kernels.ts). */
+  /** The fused cross-entropies of the training step (softmax, and copy attention's) and their gradients (./simd/kernels.ts). */
   crossEntropy?: boolean;
 }
 

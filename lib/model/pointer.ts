@@ -73,6 +73,19 @@ export function scatterCopy(att: tf.Tensor3D, ext: tf.Tensor2D, width: number): 
   });
 }
 
+/**
+ * What {@linkcode PointerGenerator} mixes, as one of its calls made under {@linkcode PointerGenerator.collectParts}
+ * had them: the caller owns these tensors (and disposes them).
+ */
+export interface PointerParts {
+  /** The gate `p_gen (B, T, 1)`, computed by the call (on the gradient tape, as in a normal call). */
+  pGen: tf.Tensor3D;
+  /** The attention weights `(B, T, Tin)` the call was given. */
+  attention: tf.Tensor3D;
+  /** The encoder tokens in extended ids `(B, Tin)` the call was given. */
+  extended: tf.Tensor2D;
+}
+
 /** The pointer-generator layer; see the module documentation. */
 export class PointerGenerator extends tf.layers.Layer {
   /** Name under which the class is registered for (de)serialization. */
@@ -81,6 +94,8 @@ export class PointerGenerator extends tf.layers.Layer {
   private ws: tf.LayerVariable | null = null;
   private wx: tf.LayerVariable | null = null;
   private b: tf.LayerVariable | null = null;
+  /** While {@linkcode collectParts} runs: where calls hand their parts (null otherwise: calls mix). */
+  private parts: PointerParts[] | null = null;
 
   constructor(args: PointerGeneratorArgs = {}) {
     super({ name: args.name, trainable: args.trainable });
@@ -112,8 +127,44 @@ export class PointerGenerator extends tf.layers.Layer {
     return tf.tidy(() => {
       const [vocab, att, ctx, dec, emb, ext] = inputs as tf.Tensor[];
       const pGen = this.gate(ctx as tf.Tensor3D, dec as tf.Tensor3D, emb as tf.Tensor3D);
+      if (this.parts) {
+        // kept: they outlive this tidy (and the caller's scopes) until the caller disposes them
+        this.parts.push({
+          pGen: tf.keep(pGen),
+          attention: tf.keep(tf.clone(att)) as tf.Tensor3D,
+          extended: tf.keep(tf.clone(ext)) as tf.Tensor2D,
+        });
+        // a view, not the input itself: tfjs-layers would clone an input returned as is, and the clone's gradient
+        // copies the whole (B, T, V) gradient
+        return tf.reshape(vocab, vocab.shape);
+      }
       return this.mix(vocab as tf.Tensor3D, att as tf.Tensor3D, pGen, ext as tf.Tensor2D);
     });
+  }
+
+  /**
+   * Run `apply` (a synchronous call of the model that holds this layer, e.g. `() => model.apply(inputs)`) with the
+   * layer handing out what it mixes instead of mixing it: during `apply` the layer's call returns its first input
+   * unchanged (a view of it, `(B, T, V)`: the vocabulary distribution, or what the caller made the output Dense give,
+   * e.g. its logits: lib/speed/fused_loss.ts) and hands its gate, attention and extended ids to the returned `parts`,
+   * which the caller then owns. The layer must run exactly once during `apply` (else this throws, disposing what it
+   * handed out). Nothing else changes: the same weights and the same ops for the gate, on the gradient tape when
+   * `apply` runs under one; afterwards the layer mixes again.
+   */
+  collectParts<T>(apply: () => T): { out: T; parts: PointerParts } {
+    if (this.parts) throw new Error(`${this.name}: collectParts() is already running`);
+    const parts: PointerParts[] = [];
+    this.parts = parts;
+    try {
+      const out = apply();
+      if (parts.length !== 1) throw new Error(`${this.name}: ran ${parts.length} times in collectParts()`);
+      return { out, parts: parts[0] };
+    } catch (e) {
+      tf.dispose(parts.flatMap((p) => [p.pGen, p.attention, p.extended]));
+      throw e;
+    } finally {
+      this.parts = null;
+    }
   }
 
   /** `p_gen (B, T, 1)`: the probability of generating from the vocabulary rather than copying. */

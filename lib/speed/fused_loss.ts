@@ -7,11 +7,19 @@
  * softmax) and {@linkcode maskedCrossEntropy} computes from them, per position, the same `-log(p(target) + 1e-7)` and
  * the same hit: a fused kernel each way where the backend has them (`softmaxCrossEntropy`, lib/backend/simd/ops.ts).
  *
+ * A model with copy attention (lib/model/pointer.ts) mixes that softmax with the attention over the input into a
+ * distribution over `V + Tin` extended ids, built whole: a concatenation, a scatter, then the loss's gather and an
+ * arg-max over `V + Tin` columns, and their gradients. {@linkcode lossFromCopyLogits} asks it for the parts instead
+ * ({@linkcode applyForCopyParts}: the logits, and the pointer-generator's gate, attention and extended ids, the layer
+ * mixing nothing) and {@linkcode maskedCopyCrossEntropy} computes the same loss and hit from them
+ * (`copyCrossEntropy`, lib/backend/simd/ops.ts: the logits' passes are the fused kernels', the rest is per position
+ * over the input's `Tin` words).
+ *
  * It attaches from outside, as the fast layers do: lib/experiment.ts hands {@linkcode fastBatchLoss}'s choice to the
  * training loop (`batchLoss` of `trainModel`, lib/train/loop.ts). Nothing saved changes: the model keeps its softmax
- * Dense, `model.json` records it, inference and `model.apply` get probabilities. A model whose first output is not
- * that Dense's (copy attention mixes it with the attention over the input: lib/model/pointer.ts) keeps the loss from
- * probabilities ({@linkcode fusedLossBlocker} says why).
+ * Dense and its pointer-generator, `model.json` records them, inference and `model.apply` get probabilities. A model
+ * whose output is neither (another layer there) keeps the loss from probabilities ({@linkcode fusedLossBlocker} says
+ * why).
  *
  * @example
  * ```ts
@@ -20,7 +28,7 @@
  * import { resolveConfig } from "../config.ts";
  * import { buildSeq2Seq, modelOutputs } from "../model/seq2seq.ts";
  * import { maskedLoss } from "../train/loss.ts";
- * import { fastBatchLoss, fusedLossBlocker, lossFromLogits } from "./fused_loss.ts";
+ * import { fastBatchLoss, fusedLossBlocker, lossFromCopyLogits, lossFromLogits } from "./fused_loss.ts";
  * const cfg = resolveConfig("tiny", { vocabSize: 30, maxInputLen: 5, maxOutputLen: 4 });
  * const model = buildSeq2Seq(cfg);
  * assertEquals(fastBatchLoss(model), lossFromLogits); // the output is the softmax Dense's
@@ -29,13 +37,20 @@
  * const { nll } = lossFromLogits(model, inputs, target, false);
  * const probs = modelOutputs(model.apply(inputs) as tf.Tensor[]).probs; // the model itself still gives probabilities
  * assertAlmostEquals(tf.sum(nll).dataSync()[0] / 3, maskedLoss(probs, target).dataSync()[0], 1e-5);
+ * // copy attention: a third input, the encoder tokens in extended ids (30 + 1: the input's second word, unknown)
  * const copy = buildSeq2Seq({ ...cfg, copy: true });
- * assertEquals([fastBatchLoss(copy), fusedLossBlocker(copy)], [undefined, "copy attention mixes the softmax with the attention"]);
+ * assertEquals([fastBatchLoss(copy), fusedLossBlocker(copy)], [lossFromCopyLogits, ""]);
+ * const copyInputs = [...inputs, tf.tensor2d([[5, 31, 7, 0, 0]], undefined, "int32")];
+ * const copyTarget = tf.tensor2d([[5, 31, 3, 0]], undefined, "int32"); // the second word is copied
+ * const copied = lossFromCopyLogits(copy, copyInputs, copyTarget, false).nll;
+ * const copyProbs = modelOutputs(copy.apply(copyInputs) as tf.Tensor[]).probs; // (1, 4, 30 + 5)
+ * assertAlmostEquals(tf.sum(copied).dataSync()[0] / 3, maskedLoss(copyProbs, copyTarget).dataSync()[0], 1e-5);
  * ```
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { softmaxCrossEntropy } from "../backend/simd/ops.ts";
+import { copyCrossEntropy, softmaxCrossEntropy } from "../backend/simd/ops.ts";
+import { PointerGenerator } from "../model/pointer.ts";
 import { isCopyModel, LAYER, modelOutputs } from "../model/seq2seq.ts";
 
 /**
@@ -53,24 +68,68 @@ interface ActivationFn {
 /** The identity, as Dense takes it: "linear" is one of the activations Dense fuses into its matmul. */
 const LINEAR: ActivationFn = { getClassName: () => "linear", apply: (x) => x };
 
-/** The softmax Dense inside `model`'s first output layer, or null with why not. */
-function outputDense(model: tf.LayersModel): { dense: { activation: ActivationFn } | null; why: string } {
-  if (isCopyModel(model)) return { dense: null, why: "copy attention mixes the softmax with the attention" };
-  const layer = model.outputs[0].sourceLayer as tf.layers.Layer;
-  if (layer.name !== LAYER.output || layer.getClassName() !== "TimeDistributed") {
-    return { dense: null, why: `the first output is ${layer.name}'s, not ${LAYER.output}'s` };
-  }
-  const inner = (layer as unknown as { layer: tf.layers.Layer }).layer;
-  const activation = (inner as unknown as { activation?: ActivationFn }).activation;
-  if (inner.getClassName() !== "Dense" || activation?.getClassName() !== "softmax") {
+/** The softmax Dense inside `layer` (the TimeDistributed named {@linkcode LAYER.output}), or null with why not. */
+function softmaxDense(layer: tf.layers.Layer): { dense: { activation: ActivationFn } | null; why: string } {
+  const inner = layer.getClassName() === "TimeDistributed"
+    ? (layer as unknown as { layer: tf.layers.Layer }).layer
+    : null;
+  const activation = (inner as unknown as { activation?: ActivationFn } | null)?.activation;
+  if (inner?.getClassName() !== "Dense" || activation?.getClassName() !== "softmax") {
     return { dense: null, why: `${LAYER.output} is not a Dense with a softmax` };
   }
   return { dense: inner as unknown as { activation: ActivationFn }, why: "" };
 }
 
-/** Why `model`'s loss cannot be computed from logits ("" when it can). */
+/** What the loss from logits needs of a model: its softmax Dense, and the pointer-generator of a copy model. */
+interface OutputLayers {
+  dense: { activation: ActivationFn } | null;
+  pointer: PointerGenerator | null;
+  /** Why the loss from logits does not apply ("" when it does). */
+  why: string;
+}
+
+/**
+ * The layers of `model`'s first output: the softmax Dense named {@linkcode LAYER.output}, or for a copy-attention model
+ * the pointer-generator that mixes that Dense's output with the attention.
+ */
+function outputLayers(model: tf.LayersModel): OutputLayers {
+  const none = (why: string): OutputLayers => ({ dense: null, pointer: null, why });
+  const layer = model.outputs[0].sourceLayer as tf.layers.Layer;
+  // a copy model's output is the pointer-generator's, whose first input (the vocabulary distribution) is the Dense's
+  const copy = isCopyModel(model);
+  if (copy && !(layer instanceof PointerGenerator)) {
+    return none(`the first output is ${layer.name}'s, not a ${PointerGenerator.className}'s`);
+  }
+  if (copy && layer.inboundNodes.length !== 1) return none(`${layer.name} is called more than once`);
+  const output = copy ? layer.inboundNodes[0].inboundLayers[0] as tf.layers.Layer : layer;
+  if (output.name !== LAYER.output) {
+    return none(
+      `the ${
+        copy ? `${layer.name}'s first input` : "first output"
+      } is ${output.name}'s, not ${LAYER.output}'s`,
+    );
+  }
+  const { dense, why } = softmaxDense(output);
+  return dense ? { dense, pointer: copy ? layer as PointerGenerator : null, why: "" } : none(why);
+}
+
+/** Why `model`'s loss cannot be computed from logits ("" when it can: {@linkcode fastBatchLoss}). */
 export function fusedLossBlocker(model: tf.LayersModel): string {
-  return outputDense(model).why;
+  return outputLayers(model).why;
+}
+
+/**
+ * Run `apply` with the softmax Dense's activation swapped for the identity, and put it back before returning (the
+ * call is synchronous: nothing else sees the model meanwhile).
+ */
+function withoutSoftmax<T>(dense: { activation: ActivationFn }, apply: () => T): T {
+  const softmax = dense.activation;
+  dense.activation = LINEAR;
+  try {
+    return apply();
+  } finally {
+    dense.activation = softmax;
+  }
 }
 
 /**
@@ -85,18 +144,52 @@ export function applyForLogits(
   inputs: tf.Tensor | tf.Tensor[],
   kwargs: { training: boolean },
 ): { logits: tf.Tensor3D; coverageLoss: tf.Tensor2D | null } {
-  const { dense, why } = outputDense(model);
+  const { dense, pointer, why } = outputLayers(model);
   if (!dense) throw new Error(`applyForLogits: ${why}`);
-  const softmax = dense.activation;
-  dense.activation = LINEAR;
-  try {
-    const { probs: logits, coverageLoss } = modelOutputs(
-      model.apply(inputs, kwargs) as tf.Tensor | tf.Tensor[],
+  if (pointer) {
+    throw new Error(
+      "applyForLogits: copy attention mixes the logits with the attention: applyForCopyParts()",
     );
-    return { logits, coverageLoss };
-  } finally {
-    dense.activation = softmax;
   }
+  const { probs: logits, coverageLoss } = modelOutputs(
+    withoutSoftmax(dense, () => model.apply(inputs, kwargs) as tf.Tensor | tf.Tensor[]),
+  );
+  return { logits, coverageLoss };
+}
+
+/** What {@linkcode applyForCopyParts} gives: the parts of a copy-attention model's distribution, unmixed. */
+export interface CopyParts {
+  /** The output Dense's logits `(B, T, V)`. */
+  logits: tf.Tensor3D;
+  /** The pointer-generator's gate `p_gen (B, T, 1)`, attention `(B, T, Tin)` and extended ids `(B, Tin)`. */
+  pGen: tf.Tensor3D;
+  attention: tf.Tensor3D;
+  extended: tf.Tensor2D;
+  /** The coverage loss per position of a model with coverage, as {@linkcode modelOutputs} gives it (else null). */
+  coverageLoss: tf.Tensor2D | null;
+}
+
+/**
+ * `model.apply(inputs, kwargs)` for a copy-attention model, with the output Dense's softmax left out and the
+ * pointer-generator mixing nothing ({@linkcode PointerGenerator.collectParts}): the logits, the gate, the attention and
+ * the extended ids it would have mixed, and the coverage loss (or null). The same layers and the same calls (dropout
+ * draws included); both changes last the call only. `pGen`, `attention` and `extended` are the caller's to dispose
+ * (no tidy scope owns them); they and the logits are on the gradient tape where `model.apply` is. Throws for a model
+ * without copy attention, or one that {@linkcode fusedLossBlocker} refuses.
+ */
+export function applyForCopyParts(
+  model: tf.LayersModel,
+  inputs: tf.Tensor | tf.Tensor[],
+  kwargs: { training: boolean },
+): CopyParts {
+  const { dense, pointer, why } = outputLayers(model);
+  if (!dense) throw new Error(`applyForCopyParts: ${why}`);
+  if (!pointer) throw new Error("applyForCopyParts: the model has no copy attention: applyForLogits()");
+  const { out, parts } = pointer.collectParts(() =>
+    withoutSoftmax(dense, () => model.apply(inputs, kwargs) as tf.Tensor | tf.Tensor[])
+  );
+  const { probs: logits, coverageLoss } = modelOutputs(out);
+  return { logits, coverageLoss, ...parts };
 }
 
 /**
@@ -119,9 +212,37 @@ export function maskedCrossEntropy(
 }
 
 /**
+ * Per position of a copy-attention model's parts (`logits (B, T, V)`, `pGen (B, T, 1)`, `attention (B, T, Tin)`,
+ * `extended (B, Tin)`) and `target (B, T)` (extended ids): the cross-entropy `-log(P[target] + 1e-7)` of the
+ * distribution the pointer-generator mixes from them, `P = p_gen softmax(logits) + (1 - p_gen) copy(attention)` over
+ * `V + Tin` ids, and the hit (1 where its first arg-max is the target), both `(B, T)` and 0 at padding, without
+ * building it. Their sums are `maskedLossSum` and `maskedCorrect` of the model's probabilities (lib/train/loss.ts), to
+ * float rounding. Differentiable in the logits, the gate and the attention.
+ */
+export function maskedCopyCrossEntropy(
+  parts: Pick<CopyParts, "logits" | "pGen" | "attention" | "extended">,
+  target: tf.Tensor2D,
+): { nll: tf.Tensor2D; hits: tf.Tensor2D } {
+  return tf.tidy(() => {
+    const [b, t, v] = parts.logits.shape;
+    const tin = parts.attention.shape[2];
+    const { nll, hits } = copyCrossEntropy(
+      tf.reshape(parts.logits, [b * t, v]) as tf.Tensor2D,
+      tf.reshape(parts.pGen, [b * t]) as tf.Tensor1D,
+      tf.reshape(parts.attention, [b * t, tin]) as tf.Tensor2D,
+      tf.cast(parts.extended, "int32") as tf.Tensor2D,
+      tf.reshape(tf.cast(target, "int32"), [b * t]) as tf.Tensor1D,
+      LOSS_EPSILON,
+    );
+    return { nll: tf.reshape(nll, [b, t]) as tf.Tensor2D, hits: tf.reshape(hits, [b, t]) as tf.Tensor2D };
+  });
+}
+
+/**
  * The training loop's per-position loss terms (a `BatchLoss`, lib/train/loop.ts) from the logits: `model` applied to
  * `inputs` (dropout when `training`) without its output softmax, then {@linkcode maskedCrossEntropy}; the coverage loss
- * of a model with coverage as the model gives it. Throws for a model that {@linkcode fusedLossBlocker} refuses.
+ * of a model with coverage as the model gives it. Throws for a copy-attention model ({@linkcode lossFromCopyLogits})
+ * and for a model that {@linkcode fusedLossBlocker} refuses.
  */
 export function lossFromLogits(
   model: tf.LayersModel,
@@ -134,9 +255,32 @@ export function lossFromLogits(
 }
 
 /**
- * {@linkcode lossFromLogits} where `model` allows it, else undefined (the training loop then keeps its loss from
- * probabilities): what lib/experiment.ts passes to `trainModel`.
+ * {@linkcode lossFromLogits} for a copy-attention model: its parts ({@linkcode applyForCopyParts}), then
+ * {@linkcode maskedCopyCrossEntropy} (`target` in extended ids, as the batches of a copy model hold them); the
+ * coverage loss of a model with coverage as the model gives it. Throws for a model without copy attention and for one
+ * that {@linkcode fusedLossBlocker} refuses.
+ */
+export function lossFromCopyLogits(
+  model: tf.LayersModel,
+  inputs: tf.Tensor[],
+  target: tf.Tensor2D,
+  training: boolean,
+): { nll: tf.Tensor2D; hits: tf.Tensor2D; coverageLoss: tf.Tensor2D | null } {
+  const parts = applyForCopyParts(model, inputs, { training });
+  try {
+    return { ...maskedCopyCrossEntropy(parts, target), coverageLoss: parts.coverageLoss };
+  } finally {
+    // the gradient tape holds what it needs of them (its own saved copies)
+    tf.dispose([parts.pGen, parts.attention, parts.extended]);
+  }
+}
+
+/**
+ * The loss from logits where `model` allows it ({@linkcode lossFromCopyLogits} for a copy-attention model,
+ * {@linkcode lossFromLogits} otherwise), else undefined (the training loop then keeps its loss from probabilities):
+ * what lib/experiment.ts passes to `trainModel`.
  */
 export function fastBatchLoss(model: tf.LayersModel): typeof lossFromLogits | undefined {
-  return fusedLossBlocker(model) === "" ? lossFromLogits : undefined;
+  const { dense, pointer } = outputLayers(model);
+  return !dense ? undefined : pointer ? lossFromCopyLogits : lossFromLogits;
 }

@@ -7,8 +7,8 @@
  * the model reach the loss, where the training loop detects it instead of training on garbage.
  *
  * These functions take probabilities and are the reference. lib/speed/fused_loss.ts computes the same numbers from
- * the model's logits with a fused kernel each way; runs with the fast layers train on it (lib/experiment.ts) where
- * the model's output is its softmax Dense (not with copy attention).
+ * the model's logits (and, with copy attention, its gate and attention) with fused kernels; runs with the fast layers
+ * train on it (lib/experiment.ts).
  *
  * @example
  * ```ts

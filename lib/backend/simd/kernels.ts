@@ -6,8 +6,10 @@
  * - {@linkcode simdTanh}: `Tanh` in one pass (rational approximation; the native kernel is scalar libm, and
  *   `2 sigmoid(2x) - 1` on XNNPACK took four passes); {@linkcode simdSum}: `Sum` over leading axes.
  * - `AdditiveAttentionScores` and its gradient `AdditiveAttentionScoresGrad`, `LstmCellForward`, `RowArgMax`,
- *   `SoftmaxCrossEntropy` and its gradient `SoftmaxCrossEntropyGrad`: kernels of our own (no tfjs op has them). lib/speed's fast layers call them through ./ops.ts where the
- *   backend has them, and compose tfjs ops otherwise.
+ *   `SoftmaxCrossEntropy` and its gradient `SoftmaxCrossEntropyGrad`, `CopyCrossEntropy` and its gradient
+ *   `CopyCrossEntropyGrad` (the softmax kernels' passes, then per row over the input's copy attention): kernels of
+ *   our own (no tfjs op has them). lib/speed's fast layers call them through ./ops.ts where the backend has them, and
+ *   compose tfjs ops otherwise.
  * - The GEMM (./gemm.ts) and the module's build (./module.ts) are re-exported here.
  *
  * @example
@@ -34,13 +36,25 @@ import { simdGemm, simdGemv, startSimdGemmThreads } from "./gemm.ts";
 import {
   ATT_SCORES,
   ATT_SCORES_GRAD,
+  COPY_CE,
+  COPY_CE_GRAD,
   LSTM_CELL,
   ROW_ARGMAX,
   SOFTMAX_ARGMAX,
   SOFTMAX_CE,
   SOFTMAX_CE_GRAD,
 } from "./ops.ts";
-export { ATT_SCORES, ATT_SCORES_GRAD, LSTM_CELL, ROW_ARGMAX, SOFTMAX_ARGMAX, SOFTMAX_CE, SOFTMAX_CE_GRAD };
+export {
+  ATT_SCORES,
+  ATT_SCORES_GRAD,
+  COPY_CE,
+  COPY_CE_GRAD,
+  LSTM_CELL,
+  ROW_ARGMAX,
+  SOFTMAX_ARGMAX,
+  SOFTMAX_CE,
+  SOFTMAX_CE_GRAD,
+};
 export { simdExports, simdFma, simdGemm, simdGemv, simdStats, startSimdGemmThreads };
 
 /** Byte offset of a tensor's data in the wasm heap. */
@@ -297,6 +311,193 @@ export function softmaxCeGradKernel({ inputs, attrs, backend: b }: KernelArgs): 
     backend.disposeData(w.dataId);
   }
   return out;
+}
+
+/** Throw a RangeError, before anything is allocated, for an id of `ids` outside `[0, width)` (`what` names them). */
+function checkIds(backend: BackendWasm, ids: tf.TensorInfo, width: number, what: string): void {
+  const { i } = heapViews(backend);
+  const at = ptr(backend, ids) / 4;
+  for (const t of i.subarray(at, at + sizeOf(ids.shape))) {
+    if (t < 0 || t >= width) throw new RangeError(`CopyCrossEntropy: ${what} ${t} outside [0, ${width})`);
+  }
+}
+
+/**
+ * Per row of a copy-attention batch (see `copyCrossEntropy` in ./ops.ts), the copy mass of each distinct id among
+ * the row's input ids: `ids` lists them, `mass[id]` holds the sum of the attention on the positions holding the id,
+ * valid where `seen[id]` is the row's stamp. Reused from row to row (a stamp per row, nothing cleared).
+ */
+class CopyMass {
+  readonly mass: Float64Array;
+  readonly seen: Int32Array;
+  readonly ids: Int32Array;
+  n = 0;
+  stamp = 0;
+  constructor(width: number, tin: number) {
+    this.mass = new Float64Array(width);
+    this.seen = new Int32Array(width);
+    this.ids = new Int32Array(tin);
+  }
+  /** Gather the row whose attention starts at float index `att` and ids at int index `ext` (`tin` of each). */
+  gather(f: Float32Array, i: Int32Array, att: number, ext: number, tin: number): void {
+    const stamp = ++this.stamp;
+    this.n = 0;
+    for (let k = 0; k < tin; k++) {
+      const d = i[ext + k];
+      if (this.seen[d] !== stamp) {
+        this.seen[d] = stamp;
+        this.mass[d] = 0;
+        this.ids[this.n++] = d;
+      }
+      this.mass[d] += f[att + k];
+    }
+  }
+  /** The copy mass of `id` in the row last gathered (0 where no position holds it). */
+  of(id: number): number {
+    return this.seen[id] === this.stamp ? this.mass[id] : 0;
+  }
+}
+
+/**
+ * The fused copy-attention cross-entropy (see `copyCrossEntropy` in ./ops.ts): inputs logits (R, V), gate (R),
+ * attention (R, Tin) float32, extended (B, Tin) and target (R) int32, attr epsilon; outputs nll, hits and the
+ * log-sum-exp lse (R). The `(R, V)` passes are `ce_forward`'s (per row the max, and at real tokens the sum of
+ * exponentials and the first column holding the max); the rest per row, in float64: `lse`, the target's softmax share
+ * `s`, the copy masses of the row's input ids, `nll = -log(g s + (1 - g) c + epsilon)`, and the hit: the arg-max of
+ * the extended distribution among its only candidates, the logits' arg-max and the input's ids.
+ */
+export function copyCeKernel({ inputs, attrs, backend: b }: KernelArgs): tf.TensorInfo[] {
+  const { logits, gate, attention, extended, target } = inputs as Record<string, tf.TensorInfo>;
+  const backend = asWasm(b);
+  const [rows, v] = logits.shape;
+  const [batch, tin] = extended.shape;
+  const width = v + tin, steps = batch === 0 ? 0 : rows / batch;
+  const eps = attrs!.epsilon as number;
+  checkIds(backend, target, width, "target id");
+  checkIds(backend, extended, width, "input id");
+  const outs = [0, 1, 2].map(() => backend.makeOutput([rows], "float32"));
+  const scratch = backend.makeOutput([3 * rows], "float32"); // per row: the max, sum exp(x - max), the arg-max
+  try {
+    const at = (t: tf.TensorInfo) => ptr(backend, t);
+    if (rows > 0) {
+      const s = at(scratch);
+      simdExports(backend).ce_forward(at(logits), at(target), rows, v, s, s + 4 * rows, s + 8 * rows);
+    }
+    const { f, i } = heapViews(backend);
+    const [x, gp, ap, ep, tg, s, nll, hits, lse] = [
+      logits,
+      gate,
+      attention,
+      extended,
+      target,
+      scratch,
+      ...outs,
+    ]
+      .map((t) => at(t) / 4);
+    const copy = new CopyMass(width, tin);
+    const { mass, ids } = copy;
+    for (let r = 0; r < rows; r++) {
+      const t = i[tg + r], m = f[s + r], g = f[gp + r];
+      if (t === 0) {
+        // padding: 0, or NaN where the row's max is not finite (NaN, +inf, or a row of -inf) or the gate is NaN
+        f[nll + r] = Number.isFinite(m) && !Number.isNaN(g) ? 0 : NaN;
+        f[hits + r] = 0;
+        f[lse + r] = m;
+        continue;
+      }
+      const row = x + r * v, l = m + Math.log(f[s + rows + r]), keep = 1 - g;
+      const none = Number.isFinite(l) ? 0 : NaN; // the softmax share of an id outside the vocabulary
+      copy.gather(f, i, ap + r * tin, ep + Math.floor(r / steps) * tin, tin);
+      f[nll + r] = -Math.log((t < v ? g * Math.exp(f[row + t] - l) : none) + keep * copy.of(t) + eps);
+      // the arg-max: the logits' first (no word outside the input's ids comes near it), then the input's ids; an id's
+      // value is at most the logits' arg-max's share plus its copy mass, so an id whose bound is below the best so
+      // far is passed over without its exponential
+      let best = i[s + 2 * rows + r];
+      const topShare = g * Math.exp(m - l); // m is logits[best]: the same number as the arg-max's share below
+      let top = topShare + keep * copy.of(best);
+      for (let k = 0; k < copy.n; k++) {
+        const d = ids[k], copied = keep * mass[d];
+        let p: number;
+        if (d < v) {
+          if (topShare + copied < top) continue;
+          p = g * Math.exp(f[row + d] - l) + copied;
+        } else p = none + copied;
+        if (p > top || (p === top && d < best)) {
+          best = d;
+          top = p;
+        }
+      }
+      f[hits + r] = best === t && !Number.isNaN(top) ? 1 : 0;
+      f[lse + r] = l;
+    }
+  } finally {
+    backend.disposeData(scratch.dataId);
+  }
+  return outs;
+}
+
+/**
+ * Its gradient: inputs dy, logits, lse (the forward's), gate, attention, extended, target, attr epsilon; outputs
+ * `dlogits (R, V)`, `dgate (R)`, `dattention (R, Tin)` (see `copyCrossEntropy` in ./ops.ts). Per row in float64: the
+ * target's shares `s` and `c`, `w = dy / (g s + (1 - g) c + epsilon)` (0 at padding), the gate's and the attention's
+ * gradients; then `ce_backward` writes `W exp(x - lse)` with `W = w g s` (a row of zeros where W is 0: padding, a
+ * target outside the vocabulary) and `W` is taken off at each row's target.
+ */
+export function copyCeGradKernel({ inputs, attrs, backend: b }: KernelArgs): tf.TensorInfo[] {
+  const { dy, logits, lse, gate, attention, extended, target } = inputs as Record<string, tf.TensorInfo>;
+  const backend = asWasm(b);
+  const [rows, v] = logits.shape;
+  const [batch, tin] = extended.shape;
+  const steps = batch === 0 ? 0 : rows / batch;
+  const eps = attrs!.epsilon as number;
+  const outs = [
+    backend.makeOutput([rows, v], "float32"),
+    backend.makeOutput([rows], "float32"),
+    backend.makeOutput([rows, tin], "float32"),
+  ];
+  const w = backend.makeOutput([rows], "float32");
+  try {
+    const at = (t: tf.TensorInfo) => ptr(backend, t) / 4;
+    const [x, l, d, gp, ap, ep, tg, wp, o, dg, da] = [
+      logits,
+      lse,
+      dy,
+      gate,
+      attention,
+      extended,
+      target,
+      w,
+      ...outs,
+    ]
+      .map(at);
+    let { f, i } = heapViews(backend);
+    for (let r = 0; r < rows; r++) {
+      const t = i[tg + r], arow = ap + r * tin, erow = ep + Math.floor(r / steps) * tin, darow = da + r * tin;
+      if (t === 0) {
+        f[wp + r] = f[dg + r] = 0;
+        f.fill(0, darow, darow + tin);
+        continue;
+      }
+      const g = f[gp + r];
+      const s = t < v ? Math.exp(f[x + r * v + t] - f[l + r]) : 0;
+      let c = 0;
+      for (let k = 0; k < tin; k++) if (i[erow + k] === t) c += f[arow + k];
+      const wr = f[d + r] / (g * s + (1 - g) * c + eps);
+      f[wp + r] = wr * g * s;
+      f[dg + r] = -wr * (s - c);
+      const da1 = -wr * (1 - g);
+      for (let k = 0; k < tin; k++) f[darow + k] = i[erow + k] === t ? da1 : 0;
+    }
+    if (rows > 0 && v > 0) simdExports(backend).ce_backward(4 * x, 4 * l, 4 * wp, rows, v, 4 * o);
+    ({ f, i } = heapViews(backend));
+    for (let r = 0; r < rows; r++) {
+      const t = i[tg + r];
+      if (t !== 0 && t < v) f[o + r * v + t] -= f[wp + r];
+    }
+  } finally {
+    backend.disposeData(w.dataId);
+  }
+  return outs;
 }
 
 /** The LSTM cell kernel on raw heap byte offsets (for ../lstm_sequence.ts, which owns its buffers). */

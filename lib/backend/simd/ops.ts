@@ -34,6 +34,16 @@ export const LSTM_BACKWARD = "LstmSequenceBackward";
 export const SOFTMAX_CE = "SoftmaxCrossEntropy";
 /** Name of its gradient kernel (inputs dy, logits, lse, target; attr epsilon; output dlogits (R, V)). */
 export const SOFTMAX_CE_GRAD = "SoftmaxCrossEntropyGrad";
+/**
+ * Name of the fused copy-attention cross-entropy kernel (inputs logits (R, V), gate (R), attention (R, Tin), extended
+ * (B, Tin) int32, target (R) int32; attr epsilon; outputs nll, hits and the log-sum-exp (R)): {@linkcode copyCrossEntropy}.
+ */
+export const COPY_CE = "CopyCrossEntropy";
+/**
+ * Name of its gradient kernel (inputs dy, logits, lse, gate, attention, extended, target; attr epsilon; outputs
+ * dlogits (R, V), dgate (R), dattention (R, Tin)).
+ */
+export const COPY_CE_GRAD = "CopyCrossEntropyGrad";
 
 /**
  * Why `kernel` does not run this call on the active backend (and count that fallback), or null when it does:
@@ -304,5 +314,166 @@ function composedCrossEntropy(
     });
     const hits = tf.mul(tf.cast(tf.equal(tf.argMax(logits, 1), t), "float32"), real);
     return { nll: nllOf(logits) as tf.Tensor1D, hits: hits as tf.Tensor1D };
+  });
+}
+
+// the copy kernel's gradient, as the one above: only the nll output carries one; the three float inputs get theirs
+// from one call of the gradient kernel (made when the tape reaches the node), the ids a zero one
+tf.registerGradient({
+  kernelName: COPY_CE,
+  inputsToSave: ["logits", "gate", "attention", "extended", "target"],
+  outputsToSave: [false, false, true],
+  gradFunc: (dy, saved, attrs) => {
+    const [logits, gate, attention, extended, target, lse] = saved;
+    const dNll = Array.isArray(dy) ? dy[0] : dy;
+    const [dLogits, dGate, dAttention] = tf.engine().runKernel(
+      COPY_CE_GRAD,
+      { dy: dNll, logits, lse, gate, attention, extended, target },
+      attrs,
+    ) as tf.Tensor[];
+    return {
+      logits: () => dLogits,
+      gate: () => dGate,
+      attention: () => dAttention,
+      extended: () => tf.zeros(extended.shape),
+      target: () => tf.zeros(target.shape),
+    };
+  },
+});
+
+/**
+ * The cross-entropy of copy attention's final distribution (the pointer-generator, lib/model/pointer.ts) without
+ * building it. Per row `r` of `logits (R, V)`, with the gate `g = gate[r]` (p_gen), the attention `a = attention[r]`
+ * `(Tin)` over the input whose extended ids are `e = extended[floor(r / (R / B))]` `(Tin)` (ids in `[0, V + Tin)`;
+ * the rows of a batch entry are consecutive, `R = B * T`) and the target `y = target[r]` (id in `[0, V + Tin)`, 0 =
+ * padding):
+ *
+ *     P[j]  = g softmax(logits[r])[j] [j < V] + (1 - g) sum_{i : e[i] = j} a[i]     (the extended distribution)
+ *     nll   = -log(P[y] + epsilon),   hits = 1 where the first arg-max of P is y    (both 0 at padding)
+ *
+ * Differentiable in `logits`, `gate` and `attention` (not in the ids): with `w = dy / (P[y] + epsilon)` at real
+ * tokens (0 at padding), `s = softmax(logits[r])`, `c = sum_{i : e[i] = y} a[i]`:
+ * `d logits[j] = w g s[y] (s[j] - [j = y])` (0 for an id `y >= V`), `d gate = -w (s[y] - c)`,
+ * `d attention[i] = -w (1 - g) [e[i] = y]`.
+ *
+ * Where the active backend has the kernels (wasm), the `(R, V)` passes are those of {@linkcode softmaxCrossEntropy}'s
+ * kernels (the max, arg-max and sum of exponentials forward; one pass writing the logits' gradient backward) and the
+ * rest is per row over the `Tin` input positions: the arg-max of `P` is either the arg-max of the logits or one of the
+ * ids in `e` (any other word has at most the arg-max's share `g s[j]` and no copy mass), so only those candidates are
+ * compared (the larger value wins, the smaller id among equal ones, as `tf.argMax` picks). Degenerate cases, as in
+ * {@linkcode softmaxCrossEntropy}: candidates are compared in float64 from the logits, so a near-tie that float32
+ * rounding of the probabilities turns into a tie (or the other way round) can be decided differently than `tf.argMax`
+ * of the materialised distribution decides it; a row whose logits hold a NaN (or +inf, or only -inf) has a NaN nll,
+ * padding or not, and no hit. Elsewhere the formulas run in tfjs ops (the accuracy then builds the `(R, V + Tin)`
+ * distribution, as the model does). An id outside `[0, V + Tin)` throws a RangeError on wasm.
+ *
+ * @example
+ * ```ts
+ * import { assertAlmostEquals, assertEquals } from "@std/assert";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { copyCrossEntropy } from "./ops.ts";
+ * // V = 3, one input of Tin = 2 words: ids 2 and 3 (3 = V + 1, a word outside the vocabulary); two rows (T = 2)
+ * const logits = tf.tensor2d([[0, 1, 2], [0, 0, 0]]);
+ * const gate = tf.tensor1d([0.5, 0.25]);
+ * const attention = tf.tensor2d([[0.9, 0.1], [0.2, 0.8]]);
+ * const extended = tf.tensor2d([[2, 3]], [1, 2], "int32");
+ * const target = tf.tensor1d([2, 3], "int32");
+ * const { nll, hits } = copyCrossEntropy(logits, gate, attention, extended, target, 1e-7);
+ * const s2 = Math.exp(2) / (1 + Math.exp(1) + Math.exp(2));
+ * assertAlmostEquals(nll.dataSync()[0], -Math.log(0.5 * s2 + 0.5 * 0.9 + 1e-7), 1e-5); // generated and copied
+ * assertAlmostEquals(nll.dataSync()[1], -Math.log(0.75 * 0.8 + 1e-7), 1e-5); // copied only
+ * assertEquals([...hits.dataSync()], [1, 1]);
+ * ```
+ */
+export function copyCrossEntropy(
+  logits: tf.Tensor2D,
+  gate: tf.Tensor1D,
+  attention: tf.Tensor2D,
+  extended: tf.Tensor2D,
+  target: tf.Tensor1D,
+  epsilon: number,
+): { nll: tf.Tensor1D; hits: tf.Tensor1D } {
+  const [rows, v] = logits.shape;
+  const [batch, tin] = extended.shape;
+  if (
+    gate.shape[0] !== rows || attention.shape[0] !== rows || attention.shape[1] !== tin ||
+    target.shape[0] !== rows || (batch === 0 ? rows !== 0 : rows % batch !== 0)
+  ) {
+    throw new Error(
+      `copyCrossEntropy: shapes do not fit: logits [${logits.shape}], gate [${gate.shape}], attention ` +
+        `[${attention.shape}], extended [${extended.shape}], target [${target.shape}]`,
+    );
+  }
+  const refusal = () =>
+    [logits, gate, attention].some((t) => t.dtype !== "float32")
+      ? "logits, gate or attention not float32"
+      : extended.dtype !== "int32" || target.dtype !== "int32"
+      ? "ids not int32"
+      : v === 0
+      ? "no columns"
+      : null;
+  if (skipKernel(COPY_CE, refusal) === null) {
+    const [nll, hits, lse] = tf.engine().runKernel(COPY_CE, { logits, gate, attention, extended, target }, {
+      epsilon,
+    }) as tf.Tensor1D[];
+    lse.dispose(); // the gradient keeps its own reference
+    return { nll, hits };
+  }
+  return composedCopyCrossEntropy(logits, gate, attention, extended, target, epsilon);
+}
+
+/**
+ * {@linkcode copyCrossEntropy} in tfjs ops, for backends without the kernels: the nll from the target's two shares
+ * (autodiff gives the gradient), the hits from the arg-max of the extended distribution, built as the model builds it.
+ */
+function composedCopyCrossEntropy(
+  logits: tf.Tensor2D,
+  gate: tf.Tensor1D,
+  attention: tf.Tensor2D,
+  extended: tf.Tensor2D,
+  target: tf.Tensor1D,
+  epsilon: number,
+): { nll: tf.Tensor1D; hits: tf.Tensor1D } {
+  const [rows, v] = logits.shape;
+  const [batch, tin] = extended.shape;
+  const width = v + tin;
+  return tf.tidy(() => {
+    const t = tf.cast(target, "int32");
+    const real = tf.cast(tf.notEqual(t, 0), "float32");
+    // each row's input ids (R, Tin), and where they are the target
+    const ids = tf.reshape(
+      tf.tile(tf.reshape(tf.cast(extended, "int32"), [batch, 1, tin]), [
+        1,
+        batch === 0 ? 0 : rows / batch,
+        1,
+      ]),
+      [rows, tin],
+    );
+    const copied = tf.cast(tf.equal(ids, tf.reshape(t, [rows, 1])), "float32");
+    // the target's softmax probability (0 for an id outside the vocabulary; NaN where the row's log-sum-exp is)
+    const lse = tf.logSumExp(logits, 1);
+    const at = tf.add(
+      tf.mul(tf.range(0, rows, 1, "int32"), tf.scalar(v, "int32")),
+      tf.minimum(t, tf.scalar(v - 1, "int32")),
+    );
+    const inVocab = tf.cast(tf.less(t, v), "float32");
+    const sy = tf.mul(tf.exp(tf.sub(tf.gather(tf.reshape(logits, [rows * v]), at), lse)), inVocab);
+    const cy = tf.sum(tf.mul(attention, copied), 1);
+    const p = tf.add(tf.mul(gate, sy), tf.mul(tf.sub(1, gate), cy));
+    const nll = tf.mul(tf.neg(tf.log(tf.add(p, epsilon))), real); // NaN * 0 stays NaN
+    const g = tf.reshape(gate, [rows, 1]);
+    const generated = tf.concat([tf.mul(g, tf.softmax(logits)), tf.zeros([rows, tin])], 1);
+    const flat = tf.add(
+      tf.reshape(tf.mul(tf.range(0, rows, 1, "int32"), tf.scalar(width, "int32")), [rows, 1]),
+      ids,
+    );
+    const scattered = tf.scatterND(
+      tf.reshape(flat, [rows * tin, 1]),
+      tf.reshape(tf.mul(tf.sub(1, g), attention), [rows * tin]),
+      [rows * width],
+    );
+    const dist = tf.add(generated, tf.reshape(scattered, [rows, width]));
+    const hits = tf.mul(tf.cast(tf.equal(tf.argMax(dist, 1), t), "float32"), real);
+    return { nll: nll as tf.Tensor1D, hits: hits as tf.Tensor1D };
   });
 }
