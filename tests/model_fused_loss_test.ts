@@ -19,6 +19,7 @@ import {
   lossFromCopyLogits,
   lossFromLogits,
   maskedCrossEntropy,
+  realRowStats,
 } from "../lib/speed/fused_loss.ts";
 import { batchInputs, disposeBatch, makeBatch } from "../lib/train/batches.ts";
 import { evaluateLoss, makeOptimizer, makeTrainStep, trainModel } from "../lib/train/loop.ts";
@@ -295,6 +296,30 @@ Deno.test("a copy-attention model gets the copy loss: fastBatchLoss() gives loss
   tf.dispose([out.loss, out.correct]);
   disposeBatch(b);
   model.dispose();
+});
+
+Deno.test("with the fast output layer the loss from logits computes the real target positions only, and gives the loss of all positions; without the fast layer, all of them", async () => {
+  for (const copy of [false, true]) {
+    const cfg: Config = { ...NO_DROPOUT, copy };
+    const loss = copy ? lossFromCopyLogits : lossFromLogits;
+    for (const fast of [true, false]) {
+      const model = accelerate(buildSeq2Seq(cfg), { layers: fast });
+      const b = smallBatch(cfg);
+      const real = tf.tidy(() => tf.sum(tf.notEqual(b.target, 0)).dataSync()[0]);
+      assert(real < b.target.size, "the batch has padding");
+      const before = { ...realRowStats };
+      const [got, want] = tf.tidy(() => {
+        const out = loss(model, batchInputs(b), b.target, false);
+        const probs = modelOutputs(model.apply(batchInputs(b)) as tf.Tensor[]).probs;
+        return [maskedMean(out.nll, b.target).dataSync()[0], maskedLoss(probs, b.target).dataSync()[0]];
+      });
+      assertLessOrEqual(closeness([got], [want], 1e-5, 0), 1, `copy ${copy}, fast ${fast}`);
+      const rows = realRowStats.rows - before.rows, positions = realRowStats.positions - before.positions;
+      assertEquals([rows, positions], fast ? [real, b.target.size] : [0, 0], `copy ${copy}, fast ${fast}`);
+      disposeBatch(b);
+      model.dispose();
+    }
+  }
 });
 
 Deno.test("fusedLossBlocker() says why a model whose first output is not the softmax Dense keeps the loss from probabilities", () => {
