@@ -4,9 +4,9 @@
 Same shapes as the `paper` profile (lib/config.ts): vocabulary 10,000, embedding 100, 3 stacked LSTM(256)
 encoder with input dropout 0.4, decoder LSTM(256) started from the encoder's last (h, c), additive attention
 score = v^T tanh(W1 h_dec + W2 h_enc) with A = 256 and padded positions masked, [decoder output, context] ->
-dense softmax over the vocabulary; RMSprop (lr 0.001, rho 0.9, eps 1e-7) on the padding-masked
-cross-entropy. It is written the way a PyTorch user would write it (nn.LSTM, logits into F.cross_entropy),
-not translated from our tfjs code.
+dense softmax over the vocabulary; RMSprop (lr 0.001, rho 0.9, eps 1e-7) on the cross-entropy of the real
+(not padding) target positions, whose logits alone are computed (as the kit's training step does). It is written
+the way a PyTorch user would write it (nn.LSTM, logits into F.cross_entropy), not translated from our tfjs code.
 
 Modes (one JSON line each on stdout):
   train:  {"bench":"torch_peer","mode":"train","ms_per_step":..,"batch":..}  median of --steps timed steps
@@ -67,11 +67,14 @@ class Seq2Seq(nn.Module):
         score = self.v(hidden).squeeze(-1).masked_fill(pad.unsqueeze(1), -1e9)
         return torch.softmax(score, -1) @ enc_out
 
-    def forward(self, src, tgt_in):
+    def features(self, src, tgt_in):
         enc_out, h, c = self.encode(src)
         dec_out, _ = self.dec(self.drop(self.dec_emb(tgt_in)), (h, c))
         context = self.attend(dec_out, self.w2(enc_out), enc_out, src == PAD)
-        return self.out(torch.cat([dec_out, context], -1))  # logits (B, Td, V)
+        return torch.cat([dec_out, context], -1)  # (B, Td, 2U): what the output layer reads
+
+    def forward(self, src, tgt_in):
+        return self.out(self.features(src, tgt_in))  # logits (B, Td, V)
 
 
 def batch_data(n, gen):
@@ -96,12 +99,14 @@ def bench_train(args):
     for i in range(args["warmup"] + args["steps"]):
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        logits = model(src, tgt_in)
-        loss = F.cross_entropy(logits.reshape(-1, V), tgt_out.reshape(-1), ignore_index=PAD)
+        # the output layer at the real target positions only, as the kit computes it (lib/speed/fused_loss.ts):
+        # padding costs nothing in the loss, so a PyTorch user at their best skips its logits too
+        logits = model.out(model.features(src, tgt_in)[mask])  # (N, V)
+        loss = F.cross_entropy(logits, tgt_out[mask])
         loss.backward()
         opt.step()
         losses.append(loss.item())
-        correct = (logits.argmax(-1)[mask] == tgt_out[mask]).sum().item()  # the kit reports accuracy too
+        correct = (logits.argmax(-1) == tgt_out[mask]).sum().item()  # the kit reports accuracy too
         if i >= args["warmup"]:
             times.append((time.perf_counter() - t0) * 1000)
     return {"mode": "train", "ms_per_step": round(statistics.median(times), 1), "batch": args["batch"],
