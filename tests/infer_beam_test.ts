@@ -3,15 +3,24 @@
  * the GNMT length penalty formula, width 1 = greedy on a real tiny model, and beam outputs on the real model
  * checked against the training model's own probabilities.
  */
-import { assertAlmostEquals, assertEquals, assertGreater, assertLessOrEqual } from "@std/assert";
+import { assert, assertAlmostEquals, assertEquals, assertGreater, assertLessOrEqual } from "@std/assert";
 import * as tf from "@tensorflow/tfjs";
 import { EOS, PAD, SOS } from "../lib/data/tokenizer.ts";
-import { beamScore, beamSearch, type BeamStepper, lengthPenalty, modelStepper } from "../lib/infer/beam.ts";
+import {
+  beamScore,
+  beamSearch,
+  beamSearchBatch,
+  type BeamStepper,
+  lengthPenalty,
+  modelStepper,
+} from "../lib/infer/beam.ts";
+import { initBackend } from "../lib/backend/choose.ts";
 import { greedyDecodeLoop } from "../lib/infer/greedy.ts";
 import { extractInferenceModels, type InferenceModels } from "../lib/infer/models.ts";
 import {
   encoderRows,
   mixedModel,
+  setSeededWeights,
   shiftOutputBias,
   teacherForcedProbs,
   tinyConfig,
@@ -224,6 +233,72 @@ Deno.test("beam (width 3, alpha 0.6) on the real model: ids in range, attention 
   });
   model.dispose();
 });
+
+for (
+  const [name, over] of [["", {}], [" with copy attention", { copy: true }], [" with coverage", {
+    coverage: true,
+  }]] as const
+) {
+  Deno.test(`beamSearchBatch() gives beamSearch()'s summaries, one input at a time, in batches of 1, 5 and 32 (tiny model${name}, wasm and cpu)`, async () => {
+    const cfg = tinyConfig(over);
+    try {
+      for (const backend of ["wasm", "cpu"] as const) {
+        await initBackend({ backend, blas: false });
+        const model = mixedModel(cfg);
+        // copy models: the gate's bias far down, so that the summaries copy (the input's unknown word included)
+        const gate = model.layers.find((l) => l.getClassName() === "PointerGenerator");
+        if (gate) {
+          const low = tf.fill([1], -6);
+          gate.setWeights([...gate.getWeights().slice(0, 3), low]);
+          low.dispose();
+        }
+        const inf = extractInferenceModels(model);
+        const n = 13, rows = encoderRows(n, cfg, 23);
+        // copy models: a word outside the vocabulary at positions 1 to 3 of every row (the extended id of its first
+        // position, V + 1), so that its copy mass wins
+        const extended = Int32Array.from(
+          rows,
+          (id, j) => id !== 0 && j % TIN >= 1 && j % TIN <= 3 ? cfg.vocabSize + 1 : id,
+        );
+        const opts = { beamWidth: 3, lengthPenalty: 0.6, maxLen: TOUT };
+        const one: Awaited<ReturnType<typeof beamSearch>>[] = [];
+        for (let i = 0; i < n; i++) {
+          const at = (m: Int32Array) => m.subarray(i * TIN, (i + 1) * TIN);
+          const stepper = modelStepper(inf, at(rows), cfg.copy ? at(extended) : undefined);
+          one.push(await beamSearch(stepper, opts));
+          stepper.dispose();
+        }
+        const before = tf.memory().numTensors;
+        for (const batchSize of [1, 5, 32]) {
+          const many = await beamSearchBatch(inf, rows, n, {
+            ...opts,
+            batchSize,
+            ...(cfg.copy ? { extended } : {}),
+          });
+          many.forEach((d, i) => {
+            const want = one[i], what = `${backend}, batch ${batchSize}, input ${i}`;
+            assertEquals([d.ids, d.finished], [want.ids, want.finished], what);
+            assertAlmostEquals(d.logProb, want.logProb, 1e-5, what);
+            assertAlmostEquals(d.score, want.score, 1e-5, what);
+            d.attention.forEach((w, t) =>
+              w.forEach((x, j) => assertAlmostEquals(x, want.attention[t][j], 1e-5))
+            );
+          });
+        }
+        assertEquals(tf.memory().numTensors, before, "no tensor left behind");
+        if (cfg.copy) {
+          assert(
+            one.some((d) => d.ids.some((id) => id >= cfg.vocabSize)),
+            "a copied word outside the vocabulary",
+          );
+        }
+        model.dispose();
+      }
+    } finally {
+      await tf.setBackend("cpu");
+    }
+  });
+}
 
 Deno.test("beam on a model that never predicts eostok ends after maxLen tokens; one that predicts <pad> at once", async () => {
   const rows = encoderRows(3, CFG);

@@ -24,7 +24,7 @@ import type { Config } from "../config.ts";
 import { encoderInputWords } from "../data/encoder_input.ts";
 import type { Example, PreparedData } from "../data/prep.ts";
 import type { Tokenizer } from "../data/tokenizer.ts";
-import { beamSearch, modelStepper } from "../infer/beam.ts";
+import { beamSearchBatch } from "../infer/beam.ts";
 import { type Decoded, greedyDecodeBatch } from "../infer/greedy.ts";
 import { extractInferenceModels } from "../infer/models.ts";
 import { type EvalResult, evaluateSystems, verdict } from "./score.ts";
@@ -103,18 +103,16 @@ export async function evaluateExamples(
   if (opts.beam !== false) {
     await opts.onProgress?.("beam", 0, n);
     t0 = performance.now();
-    for (let i = 0; i < n; i++) {
-      const row = (m: Int32Array) => m.subarray(i * tin, (i + 1) * tin);
-      const stepper = modelStepper(models, row(encIn), copy ? row(extended) : undefined);
-      try {
-        beam.push(
-          await beamSearch(stepper, { beamWidth: cfg.beamWidth, lengthPenalty: cfg.lengthPenalty, maxLen }),
-        );
-      } finally {
-        stepper.dispose();
-      }
-      await opts.onProgress?.("beam", i + 1, n);
-    }
+    // many inputs' beams decoded together: the summaries of beamSearch() one input at a time
+    beam.push(
+      ...await beamSearchBatch(models, encIn, n, {
+        beamWidth: cfg.beamWidth,
+        lengthPenalty: cfg.lengthPenalty,
+        maxLen,
+        ...(copy ? { extended } : {}),
+        onProgress: (done, total) => opts.onProgress?.("beam", done, total),
+      }),
+    );
     beamSpeed = n / ((performance.now() - t0) / 1000);
   }
   log(

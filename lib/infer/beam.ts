@@ -86,69 +86,97 @@ export function beamScore(logProb: number, len: number, alpha: number): number {
   return logProb / lengthPenalty(len, alpha);
 }
 
-/** Run beam search and return the best hypothesis (ranked by {@linkcode beamScore}). */
-export async function beamSearch(
-  stepper: BeamStepper,
+/** One input's search: its alive and finished hypotheses, and the rows its next step continues. */
+interface BeamState {
+  alive: Hyp[];
+  done: Hyp[];
+  /** Each alive row's last token, and the row of the previous step it continues. */
+  prev: Int32Array;
+  parents: Int32Array;
+  /** No alive hypothesis is left, or none can beat the best finished one. */
+  stopped: boolean;
+}
+
+function beamStart(): BeamState {
+  return {
+    alive: [{ ids: [], attention: [], logProb: 0, finished: false, len: 0 }],
+    done: [],
+    prev: Int32Array.of(SOS),
+    parents: Int32Array.of(0),
+    stopped: false,
+  };
+}
+
+/**
+ * One step of one input's search, from the next-token probabilities of its alive rows (`alive.length x v`) and
+ * their attention (`alive.length x Tin`, or null): the best `k` continuations stay alive, `eostok` and padding
+ * finish theirs. Every decoder of beams (one input, {@linkcode beamSearch}; many, {@linkcode beamSearchBatch})
+ * takes its steps here.
+ */
+function beamAdvance(
+  s: BeamState,
+  probs: Float32Array,
+  attention: Float32Array | null,
+  v: number,
   opts: BeamOptions,
-): Promise<Decoded & { score: number }> {
-  const k = opts.beamWidth, v = stepper.vocabSize;
-  let alive: Hyp[] = [{ ids: [], attention: [], logProb: 0, finished: false, len: 0 }];
-  let prev = Int32Array.of(SOS), parents = Int32Array.of(0);
-  const done: Hyp[] = [];
-  for (let t = 0; t < opts.maxLen && alive.length > 0; t++) {
-    const { probs, attention } = await stepper.step(prev, parents);
-    const tin = attention ? attention.length / alive.length : 0;
-    const cands: { from: number; tok: number; logProb: number }[] = [];
-    for (let i = 0; i < alive.length; i++) {
-      // the best k+2 tokens of this row suffice: at most k continuations survive, plus eostok and pad
-      const row = probs.subarray(i * v, (i + 1) * v);
-      const top = topK(row, Math.min(v, k + 2));
-      for (const j of top) {
-        cands.push({ from: i, tok: j, logProb: alive[i].logProb + Math.log(Math.max(row[j], 1e-30)) });
-      }
-    }
-    cands.sort((a, b) => b.logProb - a.logProb || a.from - b.from || a.tok - b.tok);
-    const next: Hyp[] = [];
-    const nextParents: number[] = [], nextPrev: number[] = [];
-    for (const cand of cands) {
-      if (next.length >= k) break;
-      const h = alive[cand.from];
-      const att = attention ? Array.from(attention.subarray(cand.from * tin, (cand.from + 1) * tin)) : [];
-      if (cand.tok === EOS || cand.tok === PAD) {
-        // eostok ends a summary; a padding prediction ends it too (as in the greedy decoder), unfinished
-        done.push({ ...h, logProb: cand.logProb, finished: cand.tok === EOS, len: h.len + 1 });
-        continue;
-      }
-      next.push({
-        ids: [...h.ids, cand.tok],
-        attention: [...h.attention, att],
-        logProb: cand.logProb,
-        finished: false,
-        len: h.len + 1,
-      });
-      nextParents.push(cand.from);
-      nextPrev.push(cand.tok);
-    }
-    alive = next;
-    prev = Int32Array.from(nextPrev);
-    parents = Int32Array.from(nextParents);
-    // stop early once no alive hypothesis can beat the best finished one (log-probabilities only fall)
-    if (done.length >= k) {
-      const bestDone = Math.max(...done.map((d) => beamScore(d.logProb, d.len, opts.lengthPenalty)));
-      const bestAliveBound = Math.max(
-        ...alive.map((a) =>
-          beamScore(a.logProb, opts.lengthPenalty > 0 ? opts.maxLen : a.len + 1, opts.lengthPenalty)
-        ),
-      );
-      if (bestDone >= bestAliveBound) break;
+) {
+  const k = opts.beamWidth;
+  const tin = attention ? attention.length / s.alive.length : 0;
+  const cands: { from: number; tok: number; logProb: number }[] = [];
+  for (let i = 0; i < s.alive.length; i++) {
+    // the best k+2 tokens of this row suffice: at most k continuations survive, plus eostok and pad
+    const row = probs.subarray(i * v, (i + 1) * v);
+    const top = topK(row, Math.min(v, k + 2));
+    for (const j of top) {
+      cands.push({ from: i, tok: j, logProb: s.alive[i].logProb + Math.log(Math.max(row[j], 1e-30)) });
     }
   }
-  const pool = [...done, ...alive];
+  cands.sort((a, b) => b.logProb - a.logProb || a.from - b.from || a.tok - b.tok);
+  const next: Hyp[] = [];
+  const nextParents: number[] = [], nextPrev: number[] = [];
+  for (const cand of cands) {
+    if (next.length >= k) break;
+    const h = s.alive[cand.from];
+    const att = attention ? Array.from(attention.subarray(cand.from * tin, (cand.from + 1) * tin)) : [];
+    if (cand.tok === EOS || cand.tok === PAD) {
+      // eostok ends a summary; a padding prediction ends it too (as in the greedy decoder), unfinished
+      s.done.push({ ...h, logProb: cand.logProb, finished: cand.tok === EOS, len: h.len + 1 });
+      continue;
+    }
+    next.push({
+      ids: [...h.ids, cand.tok],
+      attention: [...h.attention, att],
+      logProb: cand.logProb,
+      finished: false,
+      len: h.len + 1,
+    });
+    nextParents.push(cand.from);
+    nextPrev.push(cand.tok);
+  }
+  s.alive = next;
+  s.prev = Int32Array.from(nextPrev);
+  s.parents = Int32Array.from(nextParents);
+  s.stopped = next.length === 0;
+  // stop early once no alive hypothesis can beat the best finished one (log-probabilities only fall)
+  if (!s.stopped && s.done.length >= k) {
+    const bestDone = Math.max(...s.done.map((d) => beamScore(d.logProb, d.len, opts.lengthPenalty)));
+    const bestAliveBound = Math.max(
+      ...s.alive.map((a) =>
+        beamScore(a.logProb, opts.lengthPenalty > 0 ? opts.maxLen : a.len + 1, opts.lengthPenalty)
+      ),
+    );
+    s.stopped = bestDone >= bestAliveBound;
+  }
+}
+
+/** The best hypothesis of a search, finished or not (ranked by {@linkcode beamScore}). */
+function beamResult(s: BeamState, opts: BeamOptions): Decoded & { score: number } {
+  const pool = [...s.done, ...s.alive];
   let best = pool[0], bestScore = -Infinity;
   for (const h of pool) {
-    const s = beamScore(h.logProb, h.len, opts.lengthPenalty);
-    if (s > bestScore) {
-      bestScore = s;
+    const score = beamScore(h.logProb, h.len, opts.lengthPenalty);
+    if (score > bestScore) {
+      bestScore = score;
       best = h;
     }
   }
@@ -159,6 +187,109 @@ export async function beamSearch(
     finished: best.finished,
     score: bestScore,
   };
+}
+
+/** Run beam search and return the best hypothesis (ranked by {@linkcode beamScore}). */
+export async function beamSearch(
+  stepper: BeamStepper,
+  opts: BeamOptions,
+): Promise<Decoded & { score: number }> {
+  const s = beamStart();
+  for (let t = 0; t < opts.maxLen && !s.stopped; t++) {
+    const { probs, attention } = await stepper.step(s.prev, s.parents);
+    beamAdvance(s, probs, attention, stepper.vocabSize, opts);
+  }
+  return beamResult(s, opts);
+}
+
+/**
+ * Beam search for `n` encoder rows (row-major `n x Tin`; `extended`: the rows in extended ids for a model with
+ * copy attention) in batches of `batchSize` inputs: each step decodes the alive hypotheses of all the batch's
+ * searches as one batch of rows, then takes every search's own step as {@linkcode beamSearch} does. The same
+ * summaries as {@linkcode beamSearch} over {@linkcode modelStepper} one input at a time (the one-input searches
+ * decode batches of at most `beamWidth` rows: a few hundred at once are much faster on the same backend).
+ */
+export async function beamSearchBatch(
+  models: InferenceModels,
+  encIn: Int32Array,
+  n: number,
+  opts: BeamOptions & {
+    extended?: Int32Array;
+    batchSize?: number;
+    onProgress?: (done: number, total: number) => void | Promise<void>;
+  },
+): Promise<(Decoded & { score: number })[]> {
+  const tin = models.inputLen, v = models.outputSize, bs = opts.batchSize ?? 32;
+  if (encIn.length !== n * tin) {
+    throw new Error(`beamSearchBatch: ${encIn.length} tokens is not ${n} x ${tin}`);
+  }
+  const results: (Decoded & { score: number })[] = [];
+  for (let start = 0; start < n; start += bs) {
+    const b = Math.min(bs, n - start);
+    const tokens = tf.tensor2d(encIn.subarray(start * tin, (start + b) * tin), [b, tin], "int32");
+    const extended = opts.extended && models.layers.pointer
+      ? tf.tensor2d(opts.extended.subarray(start * tin, (start + b) * tin), [b, tin], "int32")
+      : undefined;
+    const enc = encode(models, tokens, extended);
+    const searches = Array.from({ length: b }, beamStart);
+    // the rows of the previous step: at first one per input (the encoder's h and c), input i at row i
+    let h = enc.h, c = enc.c, cov: tf.Tensor2D | undefined;
+    let firstRow = Int32Array.from({ length: b }, (_, i) => i);
+    for (let t = 0; t < opts.maxLen; t++) {
+      const prev: number[] = [],
+        parents: number[] = [],
+        inputOf: number[] = [],
+        at = new Int32Array(b).fill(-1);
+      searches.forEach((s, i) => {
+        if (s.stopped) return;
+        at[i] = prev.length;
+        s.prev.forEach((tok, r) => {
+          prev.push(tok);
+          parents.push(firstRow[i] + s.parents[r]);
+          inputOf.push(i);
+        });
+      });
+      if (prev.length === 0) break;
+      // (decodeStep's result is a tensor container; tidy's typing wants an index signature)
+      const out = tf.tidy((): tf.TensorContainer => {
+        const idx = tf.tensor1d(parents, "int32"), inputs = tf.tensor1d(inputOf, "int32");
+        const pick = <T extends tf.Tensor>(x: T) => tf.gather(x, inputs) as T;
+        return decodeStep(
+          models,
+          feedBack(models, prev), // a copied word outside the vocabulary goes back in as <oov>
+          {
+            states: pick(enc.states),
+            keys: pick(enc.keys),
+            tokens: pick(enc.tokens),
+            extended: pick(enc.extended),
+          },
+          tf.gather(h, idx) as tf.Tensor2D,
+          tf.gather(c, idx) as tf.Tensor2D,
+          cov ? tf.gather(cov, idx) as tf.Tensor2D : undefined,
+        ) as unknown as tf.TensorContainer;
+      }) as unknown as ReturnType<typeof decodeStep>;
+      tf.dispose([h, c, ...(cov ? [cov] : []), ...(out.pGen ? [out.pGen] : [])]);
+      [h, c, cov] = [out.h, out.c, out.coverage];
+      const [probs, attention] = await Promise.all([out.probs.data(), out.attention.data()]);
+      tf.dispose([out.probs, out.attention]);
+      searches.forEach((s, i) => {
+        if (at[i] < 0) return;
+        const rows = s.prev.length;
+        beamAdvance(
+          s,
+          (probs as Float32Array).subarray(at[i] * v, (at[i] + rows) * v),
+          (attention as Float32Array).subarray(at[i] * tin, (at[i] + rows) * tin),
+          v,
+          opts,
+        );
+      });
+      firstRow = at;
+    }
+    tf.dispose([h, c, enc.states, enc.keys, tokens, ...(extended ? [extended] : []), ...(cov ? [cov] : [])]);
+    results.push(...searches.map((s) => beamResult(s, opts)));
+    await opts.onProgress?.(results.length, n);
+  }
+  return results;
 }
 
 function topK(row: Float32Array, k: number): number[] {
