@@ -20,7 +20,6 @@ import { extractInferenceModels, type InferenceModels } from "../lib/infer/model
 import {
   encoderRows,
   mixedModel,
-  setSeededWeights,
   shiftOutputBias,
   teacherForcedProbs,
   tinyConfig,

@@ -298,7 +298,7 @@ Deno.test("a copy-attention model gets the copy loss: fastBatchLoss() gives loss
   model.dispose();
 });
 
-Deno.test("with the fast output layer the loss from logits computes the real target positions only, and gives the loss of all positions; without the fast layer, all of them", async () => {
+Deno.test("with the fast output layer the loss from logits computes the real target positions only, and gives the loss of all positions; without the fast layer, all of them", () => {
   for (const copy of [false, true]) {
     const cfg: Config = { ...NO_DROPOUT, copy };
     const loss = copy ? lossFromCopyLogits : lossFromLogits;

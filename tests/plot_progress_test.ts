@@ -192,11 +192,7 @@ Deno.test("evaluateExamples() announces each decoding phase at 0, then counts it
     "greedy 0/5",
     "greedy 5/5",
     "beam 0/5",
-    "beam 1/5",
-    "beam 2/5",
-    "beam 3/5",
-    "beam 4/5",
-    "beam 5/5",
+    "beam 5/5", // beams are decoded in batches of inputs, as greedy summaries are
   ]);
   model.dispose();
 });

@@ -203,6 +203,26 @@ export async function beamSearch(
 }
 
 /**
+ * The rows of one step of many searches: the alive rows of each search that goes on, search after search, with
+ * their last tokens, the rows of the previous step they continue (`firstRow[i]`: where search i's rows began
+ * there), the search each row belongs to, and where each search's rows begin now (-1: stopped).
+ */
+function batchRows(searches: BeamState[], firstRow: Int32Array) {
+  const prev: number[] = [], parents: number[] = [], inputOf: number[] = [];
+  const at = new Int32Array(searches.length).fill(-1);
+  searches.forEach((s, i) => {
+    if (s.stopped) return;
+    at[i] = prev.length;
+    s.prev.forEach((tok, r) => {
+      prev.push(tok);
+      parents.push(firstRow[i] + s.parents[r]);
+      inputOf.push(i);
+    });
+  });
+  return { prev, parents, inputOf, at };
+}
+
+/**
  * Beam search for `n` encoder rows (row-major `n x Tin`; `extended`: the rows in extended ids for a model with
  * copy attention) in batches of `batchSize` inputs: each step decodes the alive hypotheses of all the batch's
  * searches as one batch of rows, then takes every search's own step as {@linkcode beamSearch} does. The same
@@ -236,19 +256,7 @@ export async function beamSearchBatch(
     let h = enc.h, c = enc.c, cov: tf.Tensor2D | undefined;
     let firstRow = Int32Array.from({ length: b }, (_, i) => i);
     for (let t = 0; t < opts.maxLen; t++) {
-      const prev: number[] = [],
-        parents: number[] = [],
-        inputOf: number[] = [],
-        at = new Int32Array(b).fill(-1);
-      searches.forEach((s, i) => {
-        if (s.stopped) return;
-        at[i] = prev.length;
-        s.prev.forEach((tok, r) => {
-          prev.push(tok);
-          parents.push(firstRow[i] + s.parents[r]);
-          inputOf.push(i);
-        });
-      });
+      const { prev, parents, inputOf, at } = batchRows(searches, firstRow);
       if (prev.length === 0) break;
       // (decodeStep's result is a tensor container; tidy's typing wants an index signature)
       const out = tf.tidy((): tf.TensorContainer => {
