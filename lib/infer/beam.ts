@@ -44,7 +44,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { EOS, PAD, SOS } from "../data/tokenizer.ts";
 import type { Decoded } from "./greedy.ts";
-import { decodeStep, encode, feedBack, type InferenceModels } from "./models.ts";
+import { decodeStep, disposeEncoded, encode, encodeRows, feedBack, type InferenceModels } from "./models.ts";
 
 /** Next-token distributions for a set of rows, each continuing one row of the previous step. */
 export interface BeamStepper {
@@ -246,11 +246,7 @@ export async function beamSearchBatch(
   const results: (Decoded & { score: number })[] = [];
   for (let start = 0; start < n; start += bs) {
     const b = Math.min(bs, n - start);
-    const tokens = tf.tensor2d(encIn.subarray(start * tin, (start + b) * tin), [b, tin], "int32");
-    const extended = opts.extended && models.layers.pointer
-      ? tf.tensor2d(opts.extended.subarray(start * tin, (start + b) * tin), [b, tin], "int32")
-      : undefined;
-    const enc = encode(models, tokens, extended);
+    const enc = encodeRows(models, encIn, start, b, opts.extended);
     const searches = Array.from({ length: b }, beamStart);
     // the rows of the previous step: at first one per input (the encoder's h and c), input i at row i
     let h = enc.h, c = enc.c, cov: tf.Tensor2D | undefined;
@@ -293,7 +289,8 @@ export async function beamSearchBatch(
       });
       firstRow = at;
     }
-    tf.dispose([h, c, enc.states, enc.keys, tokens, ...(extended ? [extended] : []), ...(cov ? [cov] : [])]);
+    tf.dispose([h, c, ...(cov ? [cov] : [])]);
+    disposeEncoded(enc);
     results.push(...searches.map((s) => beamResult(s, opts)));
     await opts.onProgress?.(results.length, n);
   }

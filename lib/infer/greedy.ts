@@ -33,7 +33,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { EOS, PAD, SOS } from "../data/tokenizer.ts";
-import { decodeStepChoice, encode, feedBack, type InferenceModels } from "./models.ts";
+import { decodeStepChoice, disposeEncoded, encodeRows, feedBack, type InferenceModels } from "./models.ts";
 
 /** One decoded sequence: token ids (without sostok/eostok) and, per generated token, its attention over inputs. */
 export interface Decoded {
@@ -131,11 +131,7 @@ export async function greedyDecodeBatch(
   const results: Decoded[] = [];
   for (let start = 0; start < n; start += bs) {
     const b = Math.min(bs, n - start);
-    const tokens = tf.tensor2d(encIn.subarray(start * tin, (start + b) * tin), [b, tin], "int32");
-    const extended = opts.extended && models.layers.pointer
-      ? tf.tensor2d(opts.extended.subarray(start * tin, (start + b) * tin), [b, tin], "int32")
-      : undefined;
-    const enc = encode(models, tokens, extended);
+    const enc = encodeRows(models, encIn, start, b, opts.extended);
     let h = enc.h, c = enc.c;
     let cov: tf.Tensor2D | undefined; // coverage (models with coverage): zeros before the first step
     let prev = tf.fill([b, 1], SOS, "int32") as tf.Tensor2D;
@@ -180,16 +176,8 @@ export async function greedyDecodeBatch(
       prev = feedBack(models, nextT);
       nextT.dispose();
     }
-    tf.dispose([
-      prev,
-      h,
-      c,
-      enc.states,
-      enc.keys,
-      tokens,
-      ...(extended ? [extended] : []),
-      ...(cov ? [cov] : []),
-    ]);
+    tf.dispose([prev, h, c, ...(cov ? [cov] : [])]);
+    disposeEncoded(enc);
     results.push(...outs);
     await opts.onProgress?.(results.length, n);
   }

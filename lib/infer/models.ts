@@ -202,6 +202,28 @@ export function encode(models: InferenceModels, tokens: tf.Tensor2D, extended?: 
 }
 
 /**
+ * {@linkcode encode} for rows `[start, start + b)` of `encIn` (row-major, `Tin` each) and, for a model with copy
+ * attention, of `extended`: the batch that greedy and beam decoding take at a time. Dispose with
+ * {@linkcode disposeEncoded} (h and c are the caller's: decoders replace them step by step).
+ */
+export function encodeRows(
+  models: InferenceModels,
+  encIn: Int32Array,
+  start: number,
+  b: number,
+  extended?: Int32Array,
+): EncoderState {
+  const tin = models.inputLen;
+  const rows = (m: Int32Array) => tf.tensor2d(m.subarray(start * tin, (start + b) * tin), [b, tin], "int32");
+  return encode(models, rows(encIn), extended && models.layers.pointer ? rows(extended) : undefined);
+}
+
+/** Dispose what {@linkcode encodeRows} made, apart from h and c. */
+export function disposeEncoded(enc: EncoderState): void {
+  tf.dispose([enc.states, enc.keys, enc.tokens, ...(enc.extended !== enc.tokens ? [enc.extended] : [])]);
+}
+
+/**
  * The decoder's next input for chosen ids `(B)` or `(B, 1)` (a tensor, or ids held in JavaScript): the id itself,
  * or `<oov>` for an extended id (a copied word outside the vocabulary has no embedding). Returns `(B, 1)` int32.
  * Every decoder (batched greedy, the loop, beam search) feeds back through this one rule.
