@@ -26,7 +26,7 @@ import { accelerateOptimizer } from "../lib/speed/fast_rmsprop.ts";
 import { seedEverything } from "../lib/train/seed.ts";
 import { extractInferenceModels } from "../lib/infer/models.ts";
 import { greedyDecodeBatch } from "../lib/infer/greedy.ts";
-import { syntheticData } from "./train_step.ts";
+import { paddingShares, syntheticData } from "./train_step.ts";
 import { benchInputs, benchModel } from "./decode.ts";
 
 /** Time and calls of one kernel, with time per input-shape signature. */
@@ -132,7 +132,8 @@ if (import.meta.main) {
   if (mode === "train") {
     const optimizer = accelerateOptimizer(makeOptimizer(cfg)); // as lib/experiment.ts trains
     const b = cfg.batchSize;
-    const data = syntheticData(b, cfg.maxInputLen, cfg.maxOutputLen, cfg.vocabSize, cfg.seed);
+    const shares = paddingShares(opt("profile", "paper"));
+    const data = syntheticData(b, cfg.maxInputLen, cfg.maxOutputLen, cfg.vocabSize, cfg.seed, shares);
     const batch = makeBatch(data, batchIndices(b, b)[0], cfg.maxInputLen, cfg.maxOutputLen, cfg.copy);
     const fusedLoss = opt("fusedLoss", "true") === "true";
     const step = makeTrainStep(model, optimizer, cfg, fusedLoss ? fastBatchLoss(model) : undefined);

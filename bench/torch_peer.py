@@ -77,13 +77,14 @@ class Seq2Seq(nn.Module):
         return self.out(self.features(src, tgt_in))  # logits (B, Td, V)
 
 
-def batch_data(n, gen):
-    """Rows like bench/train_step.ts's synthetic data: random lengths, ids in [1, V), zero padding."""
-    def rows(length):
+def batch_data(n, gen, tin_min, tout_min):
+    """Rows like bench/train_step.ts's synthetic data: lengths uniform in [shortest, length] (the shortest rows
+    that give the profile's padding shares: `shortestRow` there), ids in [1, V), zero padding."""
+    def rows(length, shortest):
         ids = torch.randint(1, V, (n, length), generator=gen)
-        lens = torch.randint(length // 2, length + 1, (n, 1), generator=gen)
+        lens = torch.randint(shortest, length + 1, (n, 1), generator=gen)
         return ids * (torch.arange(length).unsqueeze(0) < lens)
-    src, tgt_in = rows(TIN), rows(TOUT)
+    src, tgt_in = rows(TIN, tin_min or TIN // 2), rows(TOUT, tout_min or TOUT // 2)
     tgt_out = torch.cat([tgt_in[:, 1:], torch.zeros(n, 1, dtype=torch.long)], 1)
     tgt_out = torch.where((tgt_in != 0) & (tgt_out == 0), torch.full_like(tgt_out, EOS), tgt_out)
     return src, tgt_in, tgt_out
@@ -93,7 +94,8 @@ def bench_train(args):
     torch.manual_seed(0)
     model = Seq2Seq().train()
     opt = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
-    src, tgt_in, tgt_out = batch_data(args["batch"], torch.Generator().manual_seed(1))
+    src, tgt_in, tgt_out = batch_data(args["batch"], torch.Generator().manual_seed(1), args["tin_min"],
+                                      args["tout_min"])
     mask = tgt_out != PAD
     times, losses = [], []
     for i in range(args["warmup"] + args["steps"]):
@@ -111,7 +113,8 @@ def bench_train(args):
             times.append((time.perf_counter() - t0) * 1000)
     return {"mode": "train", "ms_per_step": round(statistics.median(times), 1), "batch": args["batch"],
             "steps": args["steps"], "loss_first": round(losses[0], 4), "loss_last": round(losses[-1], 4),
-            "correct_last": correct}
+            "correct_last": correct, "padding": {"input": round((src == PAD).float().mean().item(), 3),
+                                                 "target": round((~mask).float().mean().item(), 3)}}
 
 
 @torch.inference_mode()
@@ -156,7 +159,7 @@ def main(argv):
     global V, D, U, A, LAYERS, TIN, TOUT
     args = {"batch": 60, "steps": 5, "warmup": 2, "threads": 2, "n": 128, "batch_size": 64,
             "max_len": 0, "cache_keys": 1, "vocab": V, "emb": D, "units": U, "att": A, "layers": LAYERS,
-            "tin": TIN, "tout": TOUT}
+            "tin": TIN, "tout": TOUT, "tin_min": 0, "tout_min": 0}
     for a in argv:
         if not a.startswith("--"):
             continue

@@ -1,7 +1,8 @@
 /**
  * Benchmark of one full training step of the Seq2Seq model (the training loop's own step, `makeTrainStep` in
  * lib/train/loop.ts: forward with dropout, masked loss, backward, clipping when the profile clips, RMSprop
- * update) on a synthetic batch, per configuration. Prints one JSON line each:
+ * update) on a synthetic batch padded as the profile's real data is ({@linkcode PADDING_SHARES}), per configuration.
+ * Prints one JSON line each:
  *
  * `{"bench":"train_step","profile":"paper","backend":"wasm","ms_per_step":…,"gflops":…,"peak_gflops":…,
  *   "ratio":…,"heap_mb":…, …}`
@@ -90,6 +91,8 @@ export interface TrainStepRow {
   ratio: number;
   heap_mb: number | null;
   batch: number;
+  /** The padding shares of the timed batch (inputs, targets), drawn to match the profile's real data. */
+  padding: PaddingShares;
   layers: LayerKind;
   steps: number;
   cpu_ms_per_step: number | null;
@@ -126,22 +129,71 @@ function cpuTimeMs(): number | null {
   }
 }
 
+/** The share of padding (id 0) in a batch's encoder inputs and in its targets. */
+export interface PaddingShares {
+  input: number;
+  target: number;
+}
+
 /**
- * Synthetic encoded data shaped like the real data: encoder rows of random length in [Tin/2, Tin] and decoder
- * rows of length in [Tout/2, Tout] (the rest padding, id 0), token ids uniform in [1, V); the target is the
- * decoder input shifted by one with an end token (id 3).
+ * The padding of each profile's encoded training split, measured with `prepareData` (lib/data/prep.ts) on
+ * 2026-12-03: `paper` and `envnews` on the real corpus (`../shared/data/envnews`), `default` on the embedded one.
+ * The synthetic batch is drawn to match, because the training loss computes logits at the real target positions
+ * only: with the earlier batch's 22-25% padding whatever the profile, a `paper` step did less output-layer work
+ * than one of its real batches (8%) and an `envnews` step more (41%). Other profiles take `default`'s.
  */
-export function syntheticData(n: number, tin: number, tout: number, vocab: number, seed: number): SeqData {
+export const PADDING_SHARES: Readonly<Record<string, PaddingShares>> = {
+  paper: { input: 0.179, target: 0.082 },
+  envnews: { input: 0.307, target: 0.412 },
+  default: { input: 0.205, target: 0.234 },
+};
+
+/** The padding shares of a case's profile (`name`, `name+copy`, ...): {@linkcode PADDING_SHARES}. */
+export function paddingShares(profile: string): PaddingShares {
+  return PADDING_SHARES[profile.split("+")[0]] ?? PADDING_SHARES.default;
+}
+
+/**
+ * The shortest row of a synthetic batch whose rows are `len` long with `share` of their positions padding:
+ * lengths are drawn uniformly from `[shortest, len]`, whose mean `(shortest + len) / 2` is `(1 - share) len`
+ * (at least 1; a share above about a half cannot be reached this way and gives 1).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { shortestRow } from "./train_step.ts";
+ * assertEquals(shortestRow(20, 0.082), 17); // paper's targets: lengths 17-20, 7.5% padding
+ * assertEquals(shortestRow(40, 0.9), 1);
+ * ```
+ */
+export function shortestRow(len: number, share: number): number {
+  return Math.min(len, Math.max(1, Math.round((1 - 2 * share) * len)));
+}
+
+/**
+ * Synthetic encoded data shaped like the real data: encoder rows of random length in `[shortestRow(Tin,
+ * shares.input), Tin]` and decoder rows in `[shortestRow(Tout, shares.target), Tout]` (the rest padding, id 0),
+ * token ids uniform in [1, V); the target is the decoder input shifted by one with an end token (id 3), so a
+ * row of k words has k real target positions. bench/torch_peer.py draws its batch the same way.
+ */
+export function syntheticData(
+  n: number,
+  tin: number,
+  tout: number,
+  vocab: number,
+  seed: number,
+  shares: PaddingShares = PADDING_SHARES.default,
+): SeqData {
   const rand = mulberry32(seed);
-  const rows = (len: number) => {
-    const a = new Int32Array(n * len);
+  const rows = (len: number, share: number) => {
+    const a = new Int32Array(n * len), lo = shortestRow(len, share);
     for (let r = 0; r < n; r++) {
-      const k = Math.ceil(len / 2 + rand() * (len / 2));
+      const k = lo + Math.floor(rand() * (len - lo + 1));
       for (let j = 0; j < k; j++) a[r * len + j] = 1 + Math.floor(rand() * (vocab - 1));
     }
     return a;
   };
-  const encIn = rows(tin), decIn = rows(tout);
+  const encIn = rows(tin, shares.input), decIn = rows(tout, shares.target);
   const decOut = new Int32Array(decIn.length);
   for (let r = 0; r < n; r++) {
     for (let j = 0; j < tout; j++) {
@@ -150,6 +202,13 @@ export function syntheticData(n: number, tin: number, tout: number, vocab: numbe
     }
   }
   return { n, encIn, decIn, decOut };
+}
+
+/** The share of zeros (padding) in `ids`. */
+export function zeroShare(ids: Int32Array): number {
+  let z = 0;
+  for (const x of ids) if (x === 0) z++;
+  return ids.length ? z / ids.length : 0;
 }
 
 /** Time one configuration in this process (see the module documentation) and return its row. */
@@ -162,7 +221,9 @@ export async function runTrainStepCase(c: TrainStepCase, opts: TrainStepOptions 
   seedEverything(cfg.seed, 0);
   const model = accelerate(buildSeq2Seq(cfg), { layers: c.layers === "fast" });
   const optimizer = c.layers === "fast" ? accelerateOptimizer(makeOptimizer(cfg)) : makeOptimizer(cfg);
-  const data = syntheticData(b, cfg.maxInputLen, cfg.maxOutputLen, cfg.vocabSize, cfg.seed);
+  const shares = paddingShares(c.profile);
+  const data = syntheticData(b, cfg.maxInputLen, cfg.maxOutputLen, cfg.vocabSize, cfg.seed, shares);
+  const padding = { input: round(zeroShare(data.encIn), 3), target: round(zeroShare(data.decOut), 3) };
   const batch = makeBatch(data, batchIndices(b, b)[0], cfg.maxInputLen, cfg.maxOutputLen, cfg.copy);
   // the training loop's own step (lib/train/loop.ts)
   const trainStep = makeTrainStep(
@@ -211,6 +272,7 @@ export async function runTrainStepCase(c: TrainStepCase, opts: TrainStepOptions 
     ratio: peak > 0 ? round(gflops / peak, 3) : 0,
     heap_mb: heap === null ? null : round(heap, 1),
     batch: b,
+    padding,
     layers: c.layers,
     steps,
     cpu_ms_per_step: cpu.length ? median(cpu) : null,
@@ -285,6 +347,7 @@ async function runChild(c: TrainStepCase, opts: TrainStepOptions): Promise<Train
     ratio: 0,
     heap_mb: null,
     batch: c.batch ?? caseConfig(c.profile).batchSize,
+    padding: { input: 0, target: 0 },
     layers: c.layers,
     steps: 0,
     cpu_ms_per_step: null,
@@ -329,6 +392,7 @@ async function withPeer(row: TrainStepRow, c: TrainStepCase, opts: TrainStepOpti
     `--steps=${opts.steps ?? 5}`,
     `--warmup=${opts.warmup ?? 2}`,
     ...peerShapeArgs(cfg),
+    ...peerPaddingArgs(cfg, paddingShares(c.profile)),
   ];
   const scan = await runTorchPeer("train", peerArgs);
   if (!scan.ok) return { ...row, torch_skipped: scan.skipped };
@@ -379,6 +443,14 @@ export function peerShapeArgs(cfg: Config): string[] {
     `--layers=${cfg.encoderLayers}`,
     `--tin=${cfg.maxInputLen}`,
     `--tout=${cfg.maxOutputLen}`,
+  ];
+}
+
+/** The synthetic batch's shortest rows as bench/torch_peer.py options (the same lengths as {@linkcode syntheticData}). */
+export function peerPaddingArgs(cfg: Config, shares: PaddingShares): string[] {
+  return [
+    `--tin_min=${shortestRow(cfg.maxInputLen, shares.input)}`,
+    `--tout_min=${shortestRow(cfg.maxOutputLen, shares.target)}`,
   ];
 }
 
