@@ -323,6 +323,26 @@ Deno.test("softmaxArgMax() gives each row's first arg-max and its softmax probab
     1,
   ]);
   assertEquals(activeChains("wasm").SoftmaxArgMax[0], "simd");
+  // a NaN: the index is tf.argMax's on both backends (0 where the row starts with one), the probability NaN
+  const nan = [[NaN, 1, 2, 0, 0, 0, 0, 0, 0], [1, NaN, 2, 0, 0, 0, 0, 0, 3], [
+    NaN,
+    NaN,
+    NaN,
+    NaN,
+    1,
+    1,
+    1,
+    1,
+    9,
+  ]];
+  const [cpuNan, wasmNan] = await valuesOnBackends(() => {
+    const { index, value } = softmaxArgMax(tf.tensor2d(nan));
+    return [index, value, tf.argMax(tf.tensor2d(nan), 1)];
+  });
+  for (const got of [cpuNan, wasmNan]) {
+    assertEquals([...got[0]], [...wasmNan[2]]);
+    assert(got[1].every(Number.isNaN));
+  }
   const before = tf.memory().numTensors;
   const x = tf.tensor2d(small);
   tf.dispose(Object.values(softmaxArgMax(x)));

@@ -3,7 +3,14 @@
  * the GNMT length penalty formula, width 1 = greedy on a real tiny model, and beam outputs on the real model
  * checked against the training model's own probabilities.
  */
-import { assert, assertAlmostEquals, assertEquals, assertGreater, assertLessOrEqual } from "@std/assert";
+import {
+  assert,
+  assertAlmostEquals,
+  assertEquals,
+  assertGreater,
+  assertLessOrEqual,
+  assertRejects,
+} from "@std/assert";
 import * as tf from "@tensorflow/tfjs";
 import { EOS, PAD, SOS } from "../lib/data/tokenizer.ts";
 import {
@@ -15,7 +22,9 @@ import {
   modelStepper,
 } from "../lib/infer/beam.ts";
 import { initBackend } from "../lib/backend/choose.ts";
-import { greedyDecodeLoop } from "../lib/infer/greedy.ts";
+import { greedyDecodeBatch, greedyDecodeLoop } from "../lib/infer/greedy.ts";
+import { blasStats, openBlas } from "../lib/backend/blas.ts";
+import { skipUnlessAvailable } from "./fixtures/env.ts";
 import { extractInferenceModels, type InferenceModels } from "../lib/infer/models.ts";
 import {
   encoderRows,
@@ -318,4 +327,54 @@ Deno.test("beam on a model that never predicts eostok ends after maxLen tokens; 
   }
   never.dispose();
   always.dispose();
+});
+
+const skipOpenBlas = skipUnlessAvailable(openBlas().enabled, "OpenBLAS (Debian libopenblas0)");
+
+Deno.test({
+  name:
+    "beamSearchBatch() with OpenBLAS: each input's best score within 1e-5 of beamSearch() one input at a time",
+  ignore: skipOpenBlas,
+  fn: async () => {
+    // OpenBLAS rounds a product differently with a different number of rows (up to about 1e-7 in a logit), so
+    // the batch may keep another hypothesis at a near-tie: the scores agree, the words need not
+    const cfg = tinyConfig();
+    try {
+      await initBackend({ backend: "wasm", blas: true });
+      const model = mixedModel(cfg);
+      const inf = extractInferenceModels(model);
+      const n = 9, rows = encoderRows(n, cfg, 31);
+      const opts = { beamWidth: 3, lengthPenalty: 0.6, maxLen: TOUT };
+      const calls = blasStats.calls;
+      const one: Awaited<ReturnType<typeof beamOn>>[] = [];
+      for (let i = 0; i < n; i++) {
+        one.push(await beamOn(inf, rows.subarray(i * TIN, (i + 1) * TIN), 3, 0.6, TOUT));
+      }
+      const many = await beamSearchBatch(inf, rows, n, { ...opts, batchSize: 4 });
+      assertGreater(blasStats.calls, calls, "the products ran on OpenBLAS");
+      many.forEach((d, i) => assertAlmostEquals(d.score, one[i].score, 1e-5, `input ${i}`));
+      model.dispose();
+    } finally {
+      await tf.setBackend("cpu");
+    }
+  },
+});
+
+Deno.test("the batched decoders reject a batchSize that would never advance: 0, -1, 1.5", async () => {
+  const model = mixedModel(CFG);
+  const inf = extractInferenceModels(model);
+  const rows = encoderRows(2, CFG);
+  for (const batchSize of [0, -1, 1.5]) {
+    await assertRejects(
+      () => beamSearchBatch(inf, rows, 2, { beamWidth: 2, lengthPenalty: 0, maxLen: TOUT, batchSize }),
+      RangeError,
+      `beamSearchBatch: batchSize ${batchSize}`,
+    );
+    await assertRejects(
+      () => greedyDecodeBatch(inf, rows, 2, { maxLen: TOUT, batchSize }),
+      RangeError,
+      `greedyDecodeBatch: batchSize ${batchSize}`,
+    );
+  }
+  model.dispose();
 });

@@ -103,7 +103,7 @@ export async function evaluateExamples(
   if (opts.beam !== false) {
     await opts.onProgress?.("beam", 0, n);
     t0 = performance.now();
-    // many inputs' beams decoded together: the summaries of beamSearch() one input at a time
+    // many inputs' beams decoded together: beamSearch() one input at a time, up to near-ties (see beamSearchBatch)
     beam.push(
       ...await beamSearchBatch(models, encIn, n, {
         beamWidth: cfg.beamWidth,

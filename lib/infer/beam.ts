@@ -5,7 +5,8 @@
  *
  * The search is written against a small {@linkcode BeamStepper} interface, so it can run on the tfjs inference
  * models ({@linkcode modelStepper}) or on a hand-made distribution in tests. With width 1 and
- * `lengthPenalty` 0 it returns exactly the greedy decoder's output.
+ * `lengthPenalty` 0 it returns exactly the greedy loop's output (`greedyDecodeLoop`: both take the arg-max of the
+ * float32 probabilities, the lower id on a tie).
  *
  * @example
  * ```ts
@@ -44,7 +45,15 @@
 import * as tf from "@tensorflow/tfjs";
 import { EOS, PAD, SOS } from "../data/tokenizer.ts";
 import type { Decoded } from "./greedy.ts";
-import { decodeStep, disposeEncoded, encode, encodeRows, feedBack, type InferenceModels } from "./models.ts";
+import {
+  checkBatchSize,
+  decodeStep,
+  disposeEncoded,
+  encode,
+  encodeRows,
+  feedBack,
+  type InferenceModels,
+} from "./models.ts";
 
 /** Next-token distributions for a set of rows, each continuing one row of the previous step. */
 export interface BeamStepper {
@@ -225,9 +234,12 @@ function batchRows(searches: BeamState[], firstRow: Int32Array) {
 /**
  * Beam search for `n` encoder rows (row-major `n x Tin`; `extended`: the rows in extended ids for a model with
  * copy attention) in batches of `batchSize` inputs: each step decodes the alive hypotheses of all the batch's
- * searches as one batch of rows, then takes every search's own step as {@linkcode beamSearch} does. The same
- * summaries as {@linkcode beamSearch} over {@linkcode modelStepper} one input at a time (the one-input searches
- * decode batches of at most `beamWidth` rows: a few hundred at once are much faster on the same backend).
+ * searches as one batch of rows, then takes every search's own step as {@linkcode beamSearch} does: the same
+ * search as {@linkcode beamSearch} over {@linkcode modelStepper} one input at a time, many times faster (the
+ * one-input searches decode batches of at most `beamWidth` rows). Without OpenBLAS the summaries and scores are
+ * the same bit for bit. OpenBLAS rounds a product differently with a different number of rows (a logit moved by up
+ * to about 1e-7 between a batch of 1 and of 7, measured), so where two hypotheses' scores are that close the batch
+ * may keep the other one; tests/infer_beam_test.ts bounds the scores' difference.
  */
 export async function beamSearchBatch(
   models: InferenceModels,
@@ -239,7 +251,9 @@ export async function beamSearchBatch(
     onProgress?: (done: number, total: number) => void | Promise<void>;
   },
 ): Promise<(Decoded & { score: number })[]> {
-  const tin = models.inputLen, v = models.outputSize, bs = opts.batchSize ?? 32;
+  const tin = models.inputLen,
+    v = models.outputSize,
+    bs = checkBatchSize("beamSearchBatch", opts.batchSize ?? 32);
   if (encIn.length !== n * tin) {
     throw new Error(`beamSearchBatch: ${encIn.length} tokens is not ${n} x ${tin}`);
   }

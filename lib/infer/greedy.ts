@@ -33,7 +33,14 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { EOS, PAD, SOS } from "../data/tokenizer.ts";
-import { decodeStepChoice, disposeEncoded, encodeRows, feedBack, type InferenceModels } from "./models.ts";
+import {
+  checkBatchSize,
+  decodeStepChoice,
+  disposeEncoded,
+  encodeRows,
+  feedBack,
+  type InferenceModels,
+} from "./models.ts";
 
 /** One decoded sequence: token ids (without sostok/eostok) and, per generated token, its attention over inputs. */
 export interface Decoded {
@@ -116,7 +123,11 @@ export interface BatchDecodeOptions {
   onProgress?: (done: number, n: number) => void | Promise<void>;
 }
 
-/** Greedy-decode `n` encoder rows (row-major `n x Tin`) in batches; same outputs as the loop. */
+/**
+ * Greedy-decode `n` encoder rows (row-major `n x Tin`) in batches. The loop's outputs, except where the two largest
+ * logits are so close (about 1e-7) that their float32 probabilities are equal: the loop then takes the lower id,
+ * this the larger logit (it takes the arg-max of the logits, without the softmax).
+ */
 export async function greedyDecodeBatch(
   models: InferenceModels,
   encIn: Int32Array,
@@ -127,7 +138,7 @@ export async function greedyDecodeBatch(
   if (encIn.length !== n * tin) {
     throw new Error(`greedyDecodeBatch: ${encIn.length} tokens is not ${n} x ${tin}`);
   }
-  const bs = opts.batchSize ?? 256;
+  const bs = checkBatchSize("greedyDecodeBatch", opts.batchSize ?? 256);
   const results: Decoded[] = [];
   for (let start = 0; start < n; start += bs) {
     const b = Math.min(bs, n - start);

@@ -202,6 +202,17 @@ export function encode(models: InferenceModels, tokens: tf.Tensor2D, extended?: 
 }
 
 /**
+ * `batchSize` of a batched decoder (`caller`), checked: a RangeError for one that is not a positive integer (a
+ * batch loop would never advance).
+ */
+export function checkBatchSize(caller: string, batchSize: number): number {
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new RangeError(`${caller}: batchSize ${batchSize}: expected an integer >= 1`);
+  }
+  return batchSize;
+}
+
+/**
  * {@linkcode encode} for rows `[start, start + b)` of `encIn` (row-major, `Tin` each) and, for a model with copy
  * attention, of `extended`: the batch that greedy and beam decoding take at a time. Dispose with
  * {@linkcode disposeEncoded} (h and c are the caller's: decoders replace them step by step).

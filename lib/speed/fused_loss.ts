@@ -239,7 +239,10 @@ export function maskedCopyCrossEntropy(
   });
 }
 
-/** Training steps whose output layer ran at the real target positions only, and their rows (tests, benchmarks). */
+/**
+ * Loss calls (training steps and validation batches) whose output layer ran at the real target positions only,
+ * and their rows (tests, benchmarks).
+ */
 export const realRowStats = { steps: 0, rows: 0, positions: 0 };
 
 /** The real (not padding) positions of a target `(B, T)`, as flat indices `b * T + t`. */

@@ -212,7 +212,9 @@ export function rowArgMaxKernel({ inputs, backend: b }: KernelArgs): tf.TensorIn
 
 /**
  * The softmax arg-max (see `softmaxArgMax` in ./ops.ts): `ce_forward` with every row counted as a real token gives
- * each row's max, `sum exp(x - max)` and first arg-max; the probability there is `exp(0) / sum`.
+ * each row's max, `sum exp(x - max)` and first arg-max; the probability there is `exp(0) / sum`. `ce_forward`'s
+ * arg-max passes over NaN; `tf.argMax` keeps its first value while nothing is greater, so a row that starts with NaN
+ * gets index 0 there: set the same here.
  */
 export function softmaxArgMaxKernel({ inputs, backend: b }: KernelArgs): tf.TensorInfo[] {
   const x = inputs.x!;
@@ -234,9 +236,14 @@ export function softmaxArgMaxKernel({ inputs, backend: b }: KernelArgs): tf.Tens
         s + 12 * rows,
       );
       const { f, i } = heapViews(backend);
-      const [idx, val, at] = [ptr(backend, outs[0]) / 4, ptr(backend, outs[1]) / 4, s / 4];
+      const [idx, val, at, xp] = [
+        ptr(backend, outs[0]) / 4,
+        ptr(backend, outs[1]) / 4,
+        s / 4,
+        ptr(backend, x) / 4,
+      ];
       for (let r = 0; r < rows; r++) {
-        i[idx + r] = i[at + 3 * rows + r];
+        i[idx + r] = Number.isNaN(f[xp + r * cols]) ? 0 : i[at + 3 * rows + r];
         f[val + r] = 1 / f[at + 2 * rows + r];
       }
     }

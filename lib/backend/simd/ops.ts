@@ -79,7 +79,8 @@ export function rowArgMax(x: tf.Tensor2D): { index: tf.Tensor1D; value: tf.Tenso
  * For each row of logits `x (R, C)` (C > 0) the first index of its largest value (int32) and the softmax
  * probability there, `1 / sum_j exp(x_j - max)`, without the softmax: greedy decoding's choice and its probability
  * from the output layer's logits. On wasm two passes over each row (the fused cross-entropy's forward kernel),
- * elsewhere `tf.argMax`, `tf.max` and `tf.logSumExp`. NaN where the row holds a NaN. Not differentiable.
+ * elsewhere `tf.argMax`, `tf.max` and `tf.logSumExp`. NaN where the row holds a NaN (the index then is
+ * `tf.argMax`'s: 0 for a row that starts with NaN, else the arg-max of the other values). Not differentiable.
  *
  * @example
  * ```ts
