@@ -192,11 +192,11 @@ const DEFAULT: Config = {
 export const PROFILES: Readonly<Record<string, Config>> = {
   paper: PAPER,
   default: DEFAULT,
-  // the real corpus (--data=../shared/data/envnews) in about 16 minutes on two cores: the default model with
+  // the real corpus (--data=../shared/data/envnews) in about 14 minutes on two cores: the default model with
   // sentence boundaries, copy attention and Bahdanau's bidirectional encoder (see README, "Results on the real
   // corpus" and "Where the F1 goes": test F1 0.917 greedy, +0.030 over the profile before it, paired 95% CI
-  // +0.020 to +0.039; 25 min 14 s end to end then, 15 min 54 s and 16 min 13 s with the kernels of 2026-12-03
-  // afternoon, F1 0.915 and 0.910: the third epoch's outcome moves with the float path)
+  // +0.020 to +0.039; 25 min 14 s end to end then, 13 min 42 s on a quiet machine with the kernels of 2026-12-03
+  // afternoon, F1 0.915 and 0.910 in two runs: the third epoch's outcome moves with the float path)
   envnews: {
     ...DEFAULT,
     profile: "envnews",
