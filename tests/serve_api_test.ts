@@ -72,6 +72,31 @@ Deno.test("the API summarizes as `deno task summarize`'s code does, with tokens,
   }
 });
 
+Deno.test("summarizeTexts() with beam search: texts searched together get the summaries each gets alone (cpu)", async () => {
+  const backend = tf.getBackend();
+  await tf.setBackend("cpu"); // row-independent products: the batched search is the one-at-a-time search exactly
+  try {
+    const opened = await openRun(resultsDir, RUN);
+    const model = await loadOpenedModel(opened);
+    const run = {
+      cfg: evaluationConfig(opened.cfg),
+      model,
+      tokenizer: opened.tokenizer,
+      models: extractInferenceModels(model),
+    };
+    const texts = [...corpusSnippets(5), ""]; // an empty text among them keeps its place and its problem
+    const together = await summarizeTexts(run, texts, { beam: true });
+    for (let i = 0; i < texts.length; i++) {
+      const [alone] = await summarizeTexts(run, [texts[i]], { beam: true });
+      assertEquals(together[i], alone, `text ${i}`);
+    }
+    assert(together.slice(0, 5).every((s) => s.summary.length > 0));
+    model.dispose();
+  } finally {
+    await tf.setBackend(backend);
+  }
+});
+
 Deno.test("unknown words, words past the input length and an empty text are reported per text", async () => {
   const long = Array.from({ length: 70 }, (_, i) => `word${i}`).join(" ");
   const r = await post({ texts: ["the zorblax glacier melts " + long, "   "] });

@@ -2,15 +2,15 @@
  * Summaries of new text from a trained run, the core that `deno task summarize` (lib/commands/summarize.ts),
  * the server and the exported web page (lib/serve/) share: each text is cleaned, split into sentences and
  * encoded exactly as the run's training inputs were (its vocabulary, input length and sentence boundaries), then
- * decoded greedily (all texts in one batched decode) or with beam search. Words outside the run's vocabulary are
- * counted and listed per text; a text with no words gets an empty summary and a message, never an exception.
+ * decoded greedily or with beam search, all texts together. Words outside the run's vocabulary are counted and
+ * listed per text; a text with no words gets an empty summary and a message, never an exception.
  * Free of Deno APIs, so it runs in a browser too.
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
 import { textToEncoderWords } from "../data/encoder_input.ts";
 import { BOUNDARY, OOV, type Tokenizer } from "../data/tokenizer.ts";
-import { beamSearch, modelStepper } from "./beam.ts";
+import { beamSearchBatch } from "./beam.ts";
 import { encodeSources, summarizeWords } from "./text.ts";
 import type { Decoded } from "./greedy.ts";
 import { extractInferenceModels, type InferenceModels } from "./models.ts";
@@ -54,8 +54,8 @@ export interface SummarizerRun {
 }
 
 /**
- * Summaries of `texts` (any strings; empty ones get `problem` set), greedy or with beam search. All greedy texts
- * are decoded in one batched decode. `detail` adds each summary's encoder words and decoder output.
+ * Summaries of `texts` (any strings; empty ones get `problem` set), greedy or with beam search. All texts are
+ * decoded together: greedy in batches of 256, beam search's hypotheses of 32 texts at a time. `detail` adds each summary's encoder words and decoder output.
  */
 export async function summarizeTexts(
   run: SummarizerRun,
@@ -99,23 +99,19 @@ export async function summarizeTexts(
   const models = run.models ?? extractInferenceModels(run.model);
   if (models.layers.pointer) { for (const r of rows) out[r].copyable = true; }
   if (opts.beam) {
-    // ids and extended ids (copy attention) of every text, as the greedy path's summarizeWords makes them
+    // ids and extended ids (copy attention) of every text, as the greedy path's summarizeWords makes them; the
+    // texts' searches decoded together (beamSearchBatch: the search of beamSearch, many times faster)
     const { encIn, extended } = encodeSources(tokenizer, source, tin);
-    const row = (m: Int32Array, r: number) => m.subarray(r * tin, (r + 1) * tin);
-    for (let r = 0; r < rows.length; r++) {
-      const stepper = modelStepper(models, row(encIn, r), row(extended, r));
-      try {
-        const d = await beamSearch(stepper, {
-          beamWidth: cfg.beamWidth,
-          lengthPenalty: cfg.lengthPenalty,
-          maxLen: cfg.maxOutputLen,
-        });
-        out[rows[r]].summary = tokenizer.decode(d.ids, source[r]);
-        if (opts.detail) out[rows[r]].detail = { read: source[r], decoded: d };
-      } finally {
-        stepper.dispose();
-      }
-    }
+    const decoded = await beamSearchBatch(models, encIn, rows.length, {
+      beamWidth: cfg.beamWidth,
+      lengthPenalty: cfg.lengthPenalty,
+      maxLen: cfg.maxOutputLen,
+      extended,
+    });
+    decoded.forEach((d, r) => {
+      out[rows[r]].summary = tokenizer.decode(d.ids, source[r]);
+      if (opts.detail) out[rows[r]].detail = { read: source[r], decoded: d };
+    });
   } else {
     const summaries = await summarizeWords(models, tokenizer, source, { maxLen: cfg.maxOutputLen });
     summaries.forEach((s, r) => {

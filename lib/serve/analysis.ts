@@ -87,8 +87,8 @@ function argMax(row: readonly number[]): number {
 }
 
 /**
- * The page's results for `texts`: {@linkcode summarizeTexts} (greedy texts in one batched decode, or beam search
- * text by text) with each summary's words, attention rows and gates.
+ * The page's results for `texts`: {@linkcode summarizeTexts} (all texts decoded together, greedy or with beam
+ * search) with each summary's words, attention rows and gates.
  */
 export async function analyzeTexts(
   run: SummarizerRun,
