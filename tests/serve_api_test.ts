@@ -228,13 +228,14 @@ Deno.test("every request is one log line: time, client, method, path, status, du
   assert(lines.every((l) => !l.includes("\n")));
 });
 
-Deno.test("the queue decodes requests that wait together as one batch, up to the batch size", async () => {
+Deno.test("the queue decodes requests that wait together as one batch, up to the batch size, greedy and beam apart", async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
-  const batches: number[] = [];
+  const batches: number[] = [], beams: boolean[] = [];
   const q = new DecodeQueue<string>({
-    decode: async (_run, texts) => {
+    decode: async (_run, texts, beam) => {
       batches.push(texts.length);
+      beams.push(beam);
       if (batches.length === 1) await gate; // the first decode runs while the others arrive
       return texts.map((t) => t + "!");
     },
@@ -245,12 +246,13 @@ Deno.test("the queue decodes requests that wait together as one batch, up to the
   const first = q.submit("r", ["a"], false);
   while (batches.length === 0) await new Promise((r) => setTimeout(r, 1)); // the first decode has started
   const rest = ["b", "c", "d", "e", "f"].map((t) => q.submit("r", [t], false));
-  const beam = q.submit("r", ["g"], true);
+  const beam = ["g", "h"].map((t) => q.submit("r", [t], true));
   release();
-  const out = await Promise.all([first, ...rest, beam]);
-  assertEquals(out.map((o) => o.results[0]), ["a!", "b!", "c!", "d!", "e!", "f!", "g!"]);
-  assertEquals(batches, [1, 4, 1, 1]); // a; b-e together (the batch size); f; the beam request alone
-  assertEquals(out.map((o) => o.batchTexts), [1, 4, 4, 4, 4, 1, 1]);
+  const out = await Promise.all([first, ...rest, ...beam]);
+  assertEquals(out.map((o) => o.results[0]), ["a!", "b!", "c!", "d!", "e!", "f!", "g!", "h!"]);
+  assertEquals(batches, [1, 4, 1, 2]); // a; b-e together (the batch size); f (g and h are beam); g and h together
+  assertEquals(beams, [false, false, false, true]);
+  assertEquals(out.map((o) => o.batchTexts), [1, 4, 4, 4, 4, 1, 2, 2]);
 });
 
 Deno.test({

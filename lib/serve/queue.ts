@@ -1,9 +1,9 @@
 /**
- * One decoder for many clients: requests wait in one queue and are decoded one job at a time; greedy requests
- * for the same run that are waiting together (they arrived while the previous decode ran, or within `windowMs`
- * of the first one while several clients are active) are decoded as one batch of up to `maxBatch` texts, so 64
- * clients cost little more than one. A lone client (the last decode served one request) is not made to wait.
- * Beam requests are decoded alone. A queue holding `maxQueued` requests refuses more
+ * One decoder for many clients: requests wait in one queue and are decoded one job at a time; requests for the
+ * same run and the same decoding (greedy, or beam search) that are waiting together (they arrived while the
+ * previous decode ran, or within `windowMs` of the first one while several clients are active) are decoded as one
+ * batch of up to `maxBatch` texts, so 64 clients cost little more than one. A lone client (the last decode served
+ * one request) is not made to wait. A queue holding `maxQueued` requests refuses more
  * ({@linkcode QueueFullError}, HTTP 429).
  *
  * @example
@@ -95,15 +95,17 @@ export class DecodeQueue<R> {
     });
   }
 
-  /** The next decode's jobs: the first job, and for greedy the waiting greedy jobs of its run that fit. */
+  /**
+   * The next decode's jobs: the first job and the waiting jobs of the same run and decoding (greedy, or beam
+   * search) that fit in the batch: one decode serves them all (summarizeTexts batches beam searches too).
+   */
   #take(): Job<R>[] {
     const first = this.#jobs.shift()!;
-    if (first.beam) return [first];
     const batch = [first];
     let n = first.texts.length;
     for (let i = 0; i < this.#jobs.length && n < this.#opts.maxBatch;) {
       const j = this.#jobs[i];
-      if (!j.beam && j.run === first.run && n + j.texts.length <= this.#opts.maxBatch) {
+      if (j.beam === first.beam && j.run === first.run && n + j.texts.length <= this.#opts.maxBatch) {
         batch.push(j);
         n += j.texts.length;
         this.#jobs.splice(i, 1);
@@ -120,7 +122,7 @@ export class DecodeQueue<R> {
         // awaits only microtasks, during which no request is read); while several clients are active (the last
         // decode served more than one request) wait a moment longer for requests that arrive together, unless
         // the queue already holds a batch; a lone client never waits
-        const waiting = this.#jobs.reduce((s, j) => s + (j.beam ? 0 : j.texts.length), 0);
+        const waiting = this.#jobs.reduce((s, j) => s + j.texts.length, 0);
         const wait = this.#lastJobs > 1 && waiting < this.#opts.maxBatch ? this.#opts.windowMs : 0;
         await new Promise((r) => setTimeout(r, wait));
         const batch = this.#take();
