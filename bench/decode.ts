@@ -1,6 +1,7 @@
 /**
  * Decoding speed at the `paper` shapes (vocabulary 10,000, 3 x LSTM 256 encoder, input 50, output 20): the batched
- * greedy decoder, the report's one-input-at-a-time loop and beam search, on the same inputs and the same model.
+ * greedy decoder, the report's one-input-at-a-time loop, beam search one input at a time and batched
+ * (`beamSearchBatch`, as evaluation and `summarize` decode), on the same inputs and the same model.
  * Prints one JSON line per decoder, e.g.
  * `{"bench":"decode","mode":"batched","summaries_per_s":180.2,"n":120,...}`, then a `"mode":"speedup"` line
  * with batched / loop.
@@ -14,8 +15,8 @@
  * The weights are untrained (seeded); the output bias of eostok and <pad> is pushed down so that every decoder
  * generates the full 20 tokens for every input: all modes do the same amount of work per summary.
  *
- * Run: `deno run -A bench/decode.ts [--n=256] [--loop-n=12] [--beam-n=6] [--batch-size=64] [--layers=stock|fast]
- *   [--backend=auto] [--blas=true] [--peer=true] [--pairs=3]` (or `deno task bench decode …`).
+ * Run: `deno run -A bench/decode.ts [--n=256] [--loop-n=12] [--beam-n=6] [--beam-batch-n=64] [--batch-size=64]
+ *   [--layers=stock|fast] [--backend=auto] [--blas=true] [--peer=true] [--pairs=3]` (or `deno task bench decode …`).
  * @module
  */
 import process from "node:process";
@@ -24,7 +25,7 @@ import { formatBackendReport, initBackend } from "../lib/backend/choose.ts";
 import { type BackendName, BACKENDS, type Config, resolveConfig } from "../lib/config.ts";
 import { mulberry32 } from "../lib/util/rng.ts";
 import { EOS, PAD, RESERVED } from "../lib/data/tokenizer.ts";
-import { beamSearch, modelStepper } from "../lib/infer/beam.ts";
+import { beamSearch, beamSearchBatch, modelStepper } from "../lib/infer/beam.ts";
 import { type Decoded, greedyDecodeBatch, greedyDecodeLoop } from "../lib/infer/greedy.ts";
 import { extractInferenceModels, type InferenceModels } from "../lib/infer/models.ts";
 import { buildSeq2Seq, LAYER } from "../lib/model/seq2seq.ts";
@@ -35,7 +36,7 @@ import { peerShapeArgs } from "./train_step.ts";
 /** One result line. */
 export interface DecodeBenchRow {
   bench: "decode";
-  mode: "batched" | "loop" | "beam" | "speedup" | "torch";
+  mode: "batched" | "loop" | "beam" | "beam_batched" | "speedup" | "torch";
   /** Summaries per wall-clock second. */
   summaries_per_s?: number;
   /** Inputs decoded, tokens generated in all, wall and CPU seconds (the machine may be shared). */
@@ -55,6 +56,11 @@ export interface DecodeBenchRow {
   skipped?: string;
   /** Whether the loop (or beam width 1) produced the batched decoder's ids on the same inputs. */
   sameIdsAsBatched?: boolean;
+  /**
+   * Whether batched beam search gave the one-at-a-time searches' ids on the inputs both decoded (beam_batched
+   * line; with OpenBLAS a near-tie may go the other way: `beamSearchBatch` in lib/infer/beam.ts).
+   */
+  sameIdsAsOneAtATime?: boolean;
   backend: string;
   /** "stock" (tfjs LSTM) or "fast" (FastLSTM) layers. */
   layers: "stock" | "fast";
@@ -71,6 +77,11 @@ export interface DecodeBenchOptions {
   loopN?: number;
   /** The first `beamN` decoded by beam search with the config's width (default 6; 0 skips beam). */
   beamN?: number;
+  /**
+   * The first `beamBatchN` decoded by batched beam search (`beamSearchBatch`, 32 inputs at a time, as evaluation
+   * and `summarize` decode; default 64; 0 skips it).
+   */
+  beamBatchN?: number;
   /** Batch size of the batched decoder (default 64, the batch of PyTorch's figure in issue 13). */
   batchSize?: number;
   backend?: BackendName;
@@ -246,6 +257,35 @@ export async function benchDecode(opts: DecodeBenchOptions = {}): Promise<Decode
         beamWidth: cfg.beamWidth,
         maxLen,
       });
+      const beamBatchN = Math.min(opts.beamBatchN ?? 64, n);
+      if (beamBatchN > 0) {
+        const beamOpts = {
+          beamWidth: cfg.beamWidth,
+          lengthPenalty: cfg.lengthPenalty,
+          maxLen,
+          batchSize: 32,
+        };
+        const many = await timed(() =>
+          beamSearchBatch(inf, rows.subarray(0, beamBatchN * tin), beamBatchN, beamOpts)
+        );
+        emit({
+          bench: "decode",
+          mode: "beam_batched",
+          summaries_per_s: r3(beamBatchN / many.seconds),
+          n: beamBatchN,
+          tokens: tokensOf(many.value),
+          seconds: r3(many.seconds),
+          cpuSeconds: r3(many.cpuSeconds),
+          sameIdsAsOneAtATime: beam.value.every((d, i) =>
+            i >= beamBatchN || d.ids.join() === many.value[i].ids.join()
+          ),
+          backend,
+          layers,
+          batchSize: 32,
+          beamWidth: cfg.beamWidth,
+          maxLen,
+        });
+      }
     }
     let vsTorch: number | undefined;
     if (opts.peer ?? true) {
@@ -303,7 +343,7 @@ export async function benchDecode(opts: DecodeBenchOptions = {}): Promise<Decode
 }
 
 /**
- * Parse `--n=`, `--loop-n=`, `--beam-n=`, `--batch-size=`, `--layers=stock|fast`, `--backend=`, `--blas=`, `--peer=`,
+ * Parse `--n=`, `--loop-n=`, `--beam-n=`, `--beam-batch-n=`, `--batch-size=`, `--layers=stock|fast`, `--backend=`, `--blas=`, `--peer=`,
  * `--pairs=`;
  * anything else is an error naming the option.
  */
@@ -313,8 +353,8 @@ export function parseDecodeArgs(args: string[]): DecodeBenchOptions {
     const m = /^--([a-z-]+)=(.*)$/.exec(a);
     if (!m) {
       throw new Error(
-        `bench/decode: bad argument "${a}": expected --n=, --loop-n=, --beam-n=, --batch-size=, --layers=, ` +
-          "--backend=, --blas=, --peer=, --pairs=",
+        `bench/decode: bad argument "${a}": expected --n=, --loop-n=, --beam-n=, --beam-batch-n=, --batch-size=, ` +
+          "--layers=, --backend=, --blas=, --peer=, --pairs=",
       );
     }
     const [, key, value] = m;
@@ -328,6 +368,7 @@ export function parseDecodeArgs(args: string[]): DecodeBenchOptions {
     if (key === "n") opts.n = Math.max(1, int());
     else if (key === "loop-n") opts.loopN = Math.max(1, int());
     else if (key === "beam-n") opts.beamN = int();
+    else if (key === "beam-batch-n") opts.beamBatchN = int();
     else if (key === "batch-size") opts.batchSize = Math.max(1, int());
     else if (key === "layers") {
       if (value !== "stock" && value !== "fast") {
