@@ -5,6 +5,7 @@ import { resolveConfig } from "../lib/config.ts";
 import { runExperiment } from "../lib/experiment.ts";
 import { configDiff, latestRun, listRuns, pairRuns, selectRuns, timeOfRunId } from "../lib/run/discover.ts";
 import { acquireOwner } from "../lib/run/owner.ts";
+import { makeRun } from "./fixtures/run_folder.ts";
 
 const epoch = (e: number, valLoss: number) => ({
   epoch: e,
@@ -22,34 +23,6 @@ const metrics = (f1: number, copy: number) => ({
     copy_input: { f1: copy, rouge1: copy, rouge2: 0.5, rougeL: copy, ci: { f1: [null, null] } },
   },
 });
-
-interface RunFiles {
-  config?: Record<string, unknown> | string;
-  history?: unknown[] | string;
-  metrics?: unknown;
-  /** `checkpoint/state.json` (with a `checkpoint/model.json` beside it). */
-  stopped?: "" | "completed" | "early_stopping";
-}
-
-/** A hand-made run folder: only the files given. */
-async function makeRun(root: string, id: string, f: RunFiles): Promise<string> {
-  const dir = `${root}/${id}`;
-  await Deno.mkdir(dir, { recursive: true });
-  const write = (name: string, v: unknown) =>
-    Deno.writeTextFile(`${dir}/${name}`, typeof v === "string" ? v : JSON.stringify(v));
-  if (f.config !== undefined) {
-    await write("config.json", typeof f.config === "string" ? f.config : { profile: "tiny", ...f.config });
-  }
-  if (f.history !== undefined) await write("history.json", f.history);
-  if (f.metrics !== undefined) await write("metrics.json", f.metrics);
-  if (f.stopped !== undefined) {
-    const n = Array.isArray(f.history) ? f.history.length : 0;
-    await Deno.mkdir(`${dir}/checkpoint`);
-    await write("checkpoint/model.json", {});
-    await write("checkpoint/state.json", { epoch: n, bestEpoch: n, history: f.history, stopped: f.stopped });
-  }
-  return dir;
-}
 
 async function withResults(fn: (root: string) => Promise<void>): Promise<void> {
   const root = await Deno.makeTempDir({ prefix: "run-discover-" });
