@@ -31,8 +31,8 @@ except ImportError as e:  # the bench runner reports this as "skipped"
     print(json.dumps({"bench": "torch_peer", "skipped": f"PyTorch not importable: {e}"}))
     sys.exit(3)
 
-# the paper profile's shapes; --vocab, --emb, --units, --att, --layers, --tin, --tout override them
-V, D, U, A, LAYERS, TIN, TOUT, DROPOUT = 10_000, 100, 256, 256, 3, 50, 20, 0.4
+# the paper profile's shapes; --vocab, --emb, --units, --att, --layers, --tin, --tout, --shared_emb override them
+V, D, U, A, LAYERS, TIN, TOUT, DROPOUT, SHARED_EMB = 10_000, 100, 256, 256, 3, 50, 20, 0.4, 0
 PAD, SOS, EOS, RESERVED = 0, 2, 3, 4  # as lib/data/tokenizer.ts
 
 
@@ -40,7 +40,8 @@ class Seq2Seq(nn.Module):
     def __init__(self):
         super().__init__()
         self.enc_emb = nn.Embedding(V, D)
-        self.dec_emb = nn.Embedding(V, D)
+        # --shared_emb=1: one matrix for input and output words, as the `default` profile's sharedEmbedding
+        self.dec_emb = self.enc_emb if SHARED_EMB else nn.Embedding(V, D)
         self.enc = nn.ModuleList([nn.LSTM(D if i == 0 else U, U, batch_first=True) for i in range(LAYERS)])
         self.dec = nn.LSTM(D, U, batch_first=True)
         self.w1 = nn.Linear(U, A, bias=False)
@@ -113,7 +114,7 @@ def bench_train(args):
             times.append((time.perf_counter() - t0) * 1000)
     return {"mode": "train", "ms_per_step": round(statistics.median(times), 1), "batch": args["batch"],
             "steps": args["steps"], "loss_first": round(losses[0], 4), "loss_last": round(losses[-1], 4),
-            "correct_last": correct, "padding": {"input": round((src == PAD).float().mean().item(), 3),
+            "correct_last": correct, "params": sum(p.numel() for p in model.parameters()), "padding": {"input": round((src == PAD).float().mean().item(), 3),
                                                  "target": round((~mask).float().mean().item(), 3)}}
 
 
@@ -156,10 +157,10 @@ def bench_decode(args):
 
 def main(argv):
     mode = argv[0] if argv and not argv[0].startswith("--") else "train"
-    global V, D, U, A, LAYERS, TIN, TOUT
+    global V, D, U, A, LAYERS, TIN, TOUT, SHARED_EMB
     args = {"batch": 60, "steps": 5, "warmup": 2, "threads": 2, "n": 128, "batch_size": 64,
             "max_len": 0, "cache_keys": 1, "vocab": V, "emb": D, "units": U, "att": A, "layers": LAYERS,
-            "tin": TIN, "tout": TOUT, "tin_min": 0, "tout_min": 0}
+            "tin": TIN, "tout": TOUT, "tin_min": 0, "tout_min": 0, "shared_emb": SHARED_EMB}
     for a in argv:
         if not a.startswith("--"):
             continue
@@ -168,7 +169,8 @@ def main(argv):
         if k not in args:
             raise SystemExit(f"torch_peer.py: unknown option --{k}: expected {', '.join(args)}")
         args[k] = int(v)
-    V, D, U, A, LAYERS, TIN, TOUT = (args[k] for k in ("vocab", "emb", "units", "att", "layers", "tin", "tout"))
+    V, D, U, A, LAYERS, TIN, TOUT, SHARED_EMB = (
+        args[k] for k in ("vocab", "emb", "units", "att", "layers", "tin", "tout", "shared_emb"))
     args["max_len"] = args["max_len"] or TOUT
     torch.set_num_threads(args["threads"])
     if mode not in ("train", "decode"):
@@ -176,7 +178,7 @@ def main(argv):
     row = bench_train(args) if mode == "train" else bench_decode(args)
     print(json.dumps({"bench": "torch_peer", **row, "threads": torch.get_num_threads(),
                       "shapes": {"vocab": V, "emb": D, "units": U, "att": A, "layers": LAYERS, "tin": TIN,
-                                 "tout": TOUT}, "torch": torch.__version__}))
+                                 "tout": TOUT, "shared_emb": bool(SHARED_EMB)}, "torch": torch.__version__}))
 
 
 if __name__ == "__main__":

@@ -22,14 +22,16 @@
  *   A/B pairs of our step (a fresh child process) and PyTorch's at that best setting, alternating who goes first,
  *   each with its ratio and the load average; `vs_torch` is the median of the pairs' ratios (above 1: this kit is
  *   faster) and `ms_per_step`, `torch_ms_per_step` the medians. Where PyTorch is not installed the row says why in
- *   `torch_skipped`; `--peer=false` skips it. Profiles with `+copy` or `+coverage` are not compared (the peer has
- *   neither).
+ *   `torch_skipped`; `--peer=false` skips it. The peer is built with the case's shapes and shared embedding
+ *   ({@linkcode peerShapeArgs}); a case whose model has what the peer's lacks (copy attention, coverage, a
+ *   bidirectional encoder: {@linkcode peerLacks}) is not compared.
  *
  * Configurations (default): `paper` and `default` at their batch size, and `paper` at batch 120 (must not
  * abort), each with the fast layers (lib/speed/accelerate.ts) and, as a run has with them, the loss from logits
  * (lib/speed/fused_loss.ts). `--layers=fast,stock` adds tfjs's own layers with the loss from probabilities.
- * A profile may carry `+copy` and `+coverage` (copy attention, coverage: lib/model/pointer.ts, attention.ts), e.g.
- * `--profiles=envnews,envnews+copy,envnews+copy+coverage` times the three side by side.
+ * A case is its profile as configured; `+copy`/`+coverage` switch copy attention or coverage on and `-copy`/`-coverage`
+ * off (lib/model/pointer.ts, attention.ts), e.g. `--profiles=envnews-copy,envnews,envnews+coverage` times the
+ * `envnews` profile without its copy attention, as it is, and with coverage, side by side.
  *
  * Run alone: `deno run -A bench/train_step.ts [--profiles=paper,default] [--batch=120] [--layers=fast,stock]
  * [--steps=5] [--warmup=2] [--backend=wasm] [--blas=false] [--peer=false] [--pairs=3]`, or `deno task bench train_step`.
@@ -58,7 +60,7 @@ export type LayerKind = "fast" | "stock";
 
 /** One configuration to time. */
 export interface TrainStepCase {
-  /** A profile name, optionally with `+copy` and/or `+coverage`. */
+  /** A profile name, optionally with `+copy`, `-copy`, `+coverage`, `-coverage` (see {@linkcode caseConfig}). */
   profile: string;
   /** Batch size (default: the profile's). */
   batch?: number;
@@ -113,7 +115,7 @@ export interface TrainStepRow {
   /** The setting of PyTorch's best figure in the scan, and the scan: its figure under each setting tried. */
   torch_setting?: string;
   torch_scan?: { setting: string; ms: number }[];
-  /** Why PyTorch was not compared (not installed, or a profile with copy/coverage, which the peer lacks). */
+  /** Why PyTorch was not compared (not installed, or a model with what the peer lacks: {@linkcode peerLacks}). */
   torch_skipped?: string;
 }
 
@@ -148,9 +150,9 @@ export const PADDING_SHARES: Readonly<Record<string, PaddingShares>> = {
   default: { input: 0.205, target: 0.234 },
 };
 
-/** The padding shares of a case's profile (`name`, `name+copy`, ...): {@linkcode PADDING_SHARES}. */
+/** The padding shares of a case's profile (`name`, `name+copy`, `name-copy`, ...): {@linkcode PADDING_SHARES}. */
 export function paddingShares(profile: string): PaddingShares {
-  return PADDING_SHARES[profile.split("+")[0]] ?? PADDING_SHARES.default;
+  return PADDING_SHARES[profile.split(/[+-]/)[0]] ?? PADDING_SHARES.default;
 }
 
 /**
@@ -284,18 +286,29 @@ export async function runTrainStepCase(c: TrainStepCase, opts: TrainStepOptions 
   };
 }
 
-/** The config of a case's profile (`name`, `name+copy`, `name+coverage`, `name+copy+coverage`) and batch. */
+/** The options a case may switch on (`+copy`) or off (`-copy`) on top of its profile. */
+const CASE_OPTIONS = ["copy", "coverage"] as const;
+
+/**
+ * The config of a case: the profile as it is configured (`envnews` has copy attention, `paper` not), with
+ * `+copy`/`+coverage` switching an option on and `-copy`/`-coverage` off (`envnews-copy`: envnews without copy
+ * attention), and the batch.
+ */
 export function caseConfig(profile: string, batch?: number): Config {
-  const [name, ...flags] = profile.split("+");
-  const bad = flags.filter((f) => f !== "copy" && f !== "coverage");
-  if (bad.length > 0) {
-    throw new Error(`train_step: profile "${profile}": unknown option(s) ${bad.join(", ")}`);
+  const [name, ...parts] = profile.split(/(?=[+-])/);
+  const options: Partial<Record<(typeof CASE_OPTIONS)[number], boolean>> = {};
+  for (const part of parts) {
+    const option = CASE_OPTIONS.find((o) => o === part.slice(1));
+    if (option === undefined) {
+      throw new Error(
+        `train_step: profile "${profile}": unknown option ${part} (${
+          CASE_OPTIONS.map((o) => `+${o}, -${o}`).join(", ")
+        })`,
+      );
+    }
+    options[option] = part[0] === "+";
   }
-  return resolveConfig(name, {
-    ...(batch ? { batchSize: batch } : {}),
-    copy: flags.includes("copy"),
-    coverage: flags.includes("coverage"),
-  });
+  return resolveConfig(name, { ...(batch ? { batchSize: batch } : {}), ...options });
 }
 
 /** The default configurations. */
@@ -383,10 +396,9 @@ export async function benchTrainStep(
  */
 async function withPeer(row: TrainStepRow, c: TrainStepCase, opts: TrainStepOptions): Promise<TrainStepRow> {
   if (row.error) return row;
-  if (c.profile.includes("+")) {
-    return { ...row, torch_skipped: "the PyTorch peer has no copy attention or coverage" };
-  }
   const cfg = caseConfig(c.profile, c.batch);
+  const lacks = peerLacks(cfg);
+  if (lacks.length > 0) return { ...row, torch_skipped: `the PyTorch peer has no ${lacks.join(", ")}` };
   const peerArgs = [
     `--batch=${cfg.batchSize}`,
     `--steps=${opts.steps ?? 5}`,
@@ -433,6 +445,18 @@ async function withPeer(row: TrainStepRow, c: TrainStepCase, opts: TrainStepOpti
   };
 }
 
+/**
+ * What a case's model has that bench/torch_peer.py's does not (copy attention, coverage, a bidirectional encoder): a
+ * case with any is timed on our side only, since the two would not do the same work.
+ */
+export function peerLacks(cfg: Config): string[] {
+  return [
+    cfg.copy ? "copy attention" : "",
+    cfg.coverage ? "coverage" : "",
+    cfg.encoderBidirectional ? "bidirectional encoder" : "",
+  ].filter((x) => x !== "");
+}
+
 /** The model shapes of `cfg` as bench/torch_peer.py options. */
 export function peerShapeArgs(cfg: Config): string[] {
   return [
@@ -443,6 +467,7 @@ export function peerShapeArgs(cfg: Config): string[] {
     `--layers=${cfg.encoderLayers}`,
     `--tin=${cfg.maxInputLen}`,
     `--tout=${cfg.maxOutputLen}`,
+    `--shared_emb=${cfg.sharedEmbedding ? 1 : 0}`,
   ];
 }
 
