@@ -19,8 +19,8 @@ const HELP =
     POST /api/summarize  {"texts": ["..."], "beam": false, "run": "ID"}  -> {"run", "results": [...]}
     GET  /api/runs       the finished runs (id, profile, copy, test F1)
     GET  /api/health     backend, queue, loaded runs, tensors, memory
-  Greedy requests that wait together share one batched decode of up to --batch texts. Limits: body
-  ${DEFAULT_LIMITS.maxBodyBytes} bytes, ${DEFAULT_LIMITS.maxTexts} texts per request, ${DEFAULT_LIMITS.maxChars} characters per text, ${DEFAULT_LIMITS.maxQueued} requests waiting.
+  Requests that wait together (of one run, all greedy or all beam) share one batched decode of up to --batch
+  texts. Limits: body ${DEFAULT_LIMITS.maxBodyBytes} bytes, ${DEFAULT_LIMITS.maxTexts} texts per request, ${DEFAULT_LIMITS.maxChars} characters per text, ${DEFAULT_LIMITS.maxQueued} requests waiting.
   --host=0.0.0.0 makes it reachable from other machines (there is no authentication).`;
 
 /** A positive integer flag within [min, max], or a ConfigError naming it. */

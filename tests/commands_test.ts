@@ -174,7 +174,7 @@ Deno.test("summarize --input=FILE.csv adds summary columns; stdin gives one line
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("summarize fails in one line on an empty CSV, a CSV without a text column, a missing run or no input", async () => {
+Deno.test("summarize fails in one line on an empty CSV, a CSV without a text column, a missing run, a run without best/ or no input", async () => {
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(`${dir}/empty.csv`, "");
   await Deno.writeTextFile(`${dir}/header.csv`, "id,Snippet\n");
@@ -199,6 +199,12 @@ Deno.test("summarize fails in one line on an empty CSV, a CSV without a text col
   oneLine((await summarize([...base, "-", "some text"])).stderr, "cannot be mixed");
   oneLine((await summarize(["--run=nope", `--resultsDir=${resultsDir}`, "text"])).stderr, 'no run "nope"');
   oneLine((await summarize(base)).stderr, "nothing to summarize");
+  await Deno.mkdir(`${dir}/unfinished`); // a run that has not finished an epoch: config.json, no best/
+  await Deno.writeTextFile(`${dir}/unfinished/config.json`, JSON.stringify({ profile: "tiny" }));
+  oneLine(
+    (await summarize(["--run=unfinished", `--resultsDir=${dir}`, "text"])).stderr,
+    `${dir}/unfinished/best holds no model: the run has not finished an epoch`,
+  );
   await Deno.remove(dir, { recursive: true });
 });
 

@@ -34,7 +34,7 @@ export class QueueFullError extends Error {
 export interface DecodeQueueOptions<R> {
   /** Decode `texts` of run `run` (greedy, or beam search when `beam`), one result per text, in order. */
   decode: (run: string, texts: readonly string[], beam: boolean) => Promise<R[]>;
-  /** Most texts in one greedy decode (a larger single request is decoded alone, whole). */
+  /** Most texts in one decode, greedy or beam (a larger single request is decoded alone, whole). */
   maxBatch: number;
   /** How long an idle queue waits after a request for others to join its batch. */
   windowMs: number;
