@@ -4,6 +4,7 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import { caseConfig, peerLacks, peerShapeArgs } from "../bench/train_step.ts";
 import { expectedParamCounts } from "../lib/model/seq2seq.ts";
+import { hasTorch, torchPeerTrain } from "./fixtures/torch_peer.ts";
 
 Deno.test("caseConfig() keeps the profile's own options; +option switches one on, -option off", () => {
   const pick = (p: string) => {
@@ -48,9 +49,6 @@ Deno.test("peerShapeArgs() passes the shapes and whether the embedding is shared
   assertEquals(peerShapeArgs(caseConfig("default")).at(-1), "--shared_emb=1");
 });
 
-const torch = new Deno.Command("/usr/bin/python3", { args: ["-c", "import torch"], stderr: "null" });
-const hasTorch = await torch.output().then((o) => o.success, () => false);
-
 Deno.test({
   name: "the PyTorch peer built from a case has our model's parameters, plus PyTorch's second LSTM bias " +
     "(needs Debian's python3-torch)",
@@ -58,19 +56,10 @@ Deno.test({
   fn: async () => {
     for (const profile of ["paper", "default"]) {
       const cfg = caseConfig(profile);
-      const out = await new Deno.Command("/usr/bin/python3", {
-        args: [
-          new URL("../bench/torch_peer.py", import.meta.url).pathname,
-          "train",
-          "--batch=2",
-          "--steps=1",
-          "--warmup=0",
-          "--threads=1",
-          ...peerShapeArgs(cfg),
-        ],
-        env: { OMP_NUM_THREADS: "1" },
-      }).output();
-      const row = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+      const row = await torchPeerTrain(["--batch=2", ...peerShapeArgs(cfg)]) as {
+        params: number;
+        shapes: { shared_emb: boolean };
+      };
       const ours = Object.values(expectedParamCounts(cfg)).reduce((s, n) => s + n, 0);
       // nn.LSTM keeps two bias vectors (b_ih and b_hh) where Keras keeps one: 4 x units more per LSTM
       const lstms = cfg.encoderLayers + 1;

@@ -11,6 +11,7 @@ import {
   syntheticData,
   zeroShare,
 } from "../bench/train_step.ts";
+import { hasTorch, torchPeerTrain } from "./fixtures/torch_peer.ts";
 
 Deno.test("syntheticData() pads inputs and targets as each profile's real training split does", () => {
   for (const profile of ["paper", "envnews", "default"]) {
@@ -50,9 +51,6 @@ Deno.test("the PyTorch peer gets the same shortest rows: --tin_min and --tout_mi
   assertEquals(paddingShares("tiny"), PADDING_SHARES.default);
 });
 
-const torch = new Deno.Command("/usr/bin/python3", { args: ["-c", "import torch"], stderr: "null" });
-const hasTorch = await torch.output().then((o) => o.success, () => false);
-
 Deno.test({
   name:
     "bench/torch_peer.py draws its batch with the same padding shares as ours (needs Debian's python3-torch)",
@@ -60,25 +58,17 @@ Deno.test({
   fn: async () => {
     const cfg = caseConfig("envnews");
     const shares = paddingShares("envnews");
-    const out = await new Deno.Command("/usr/bin/python3", {
-      args: [
-        new URL("../bench/torch_peer.py", import.meta.url).pathname,
-        "train",
-        "--batch=2000",
-        "--steps=1",
-        "--warmup=0",
-        "--vocab=50",
-        "--emb=4",
-        "--units=4",
-        "--att=4",
-        "--layers=1",
-        `--tin=${cfg.maxInputLen}`,
-        `--tout=${cfg.maxOutputLen}`,
-        ...peerPaddingArgs(cfg, shares),
-      ],
-      env: { OMP_NUM_THREADS: "1" },
-    }).output();
-    const row = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+    const row = await torchPeerTrain([
+      "--batch=2000",
+      "--vocab=50",
+      "--emb=4",
+      "--units=4",
+      "--att=4",
+      "--layers=1",
+      `--tin=${cfg.maxInputLen}`,
+      `--tout=${cfg.maxOutputLen}`,
+      ...peerPaddingArgs(cfg, shares),
+    ]) as { padding: { target: number; input: number } };
     const ours = syntheticData(2000, cfg.maxInputLen, cfg.maxOutputLen, 50, 1, shares);
     assertAlmostEquals(row.padding.target, zeroShare(ours.decOut), 0.02);
     assertAlmostEquals(row.padding.input, zeroShare(ours.encIn), 0.02);

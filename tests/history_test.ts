@@ -2,8 +2,10 @@
 // stands, and one clear line for a run folder that is missing or broken. Run folders are made by hand.
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import { historyReport, historyTable, wallTime } from "../lib/commands/history.ts";
-import { makeRun } from "./fixtures/run_folder.ts";
+import { makeRun, withResults } from "./fixtures/run_folder.ts";
 import { childStderr } from "./fixtures/child_stderr.ts";
+
+const PREFIX = "history-";
 
 const epoch = (e: number, valLoss: number, seconds: number) => ({
   epoch: e,
@@ -15,15 +17,6 @@ const epoch = (e: number, valLoss: number, seconds: number) => ({
   valAccRest: 0.06 * e,
   seconds,
 });
-
-async function withResults(fn: (root: string) => Promise<void>): Promise<void> {
-  const root = await Deno.makeTempDir({ prefix: "history-" });
-  try {
-    await fn(root);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-}
 
 async function historyCli(...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -55,7 +48,7 @@ Deno.test("historyTable() marks the first epoch of the lowest validation loss as
 });
 
 Deno.test("historyReport() says a run stopped early, with its best epoch and total wall time", async () => {
-  await withResults(async (root) => {
+  await withResults(PREFIX, async (root) => {
     const history = [epoch(1, 3, 600), epoch(2, 2, 600), epoch(3, 2.1, 600), epoch(4, 2.2, 600)];
     await makeRun(root, "early", { config: { patience: 2, epochs: 40 }, history, stopped: "early_stopping" });
     const { info, text } = await historyReport({ run: "early", resultsDir: root });
@@ -72,7 +65,7 @@ Deno.test("historyReport() says a run stopped early, with its best epoch and tot
 });
 
 Deno.test("historyReport() tells how to go on with a run that has not ended, and reads one with no epoch", async () => {
-  await withResults(async (root) => {
+  await withResults(PREFIX, async (root) => {
     await makeRun(root, "cut", {
       config: { patience: 2, epochs: 40 },
       history: [epoch(1, 3, 600)],
@@ -97,7 +90,7 @@ Deno.test("historyReport() tells how to go on with a run that has not ended, and
 });
 
 Deno.test("deno task history prints the table, and one line naming the folder or file when it cannot", async () => {
-  await withResults(async (root) => {
+  await withResults(PREFIX, async (root) => {
     await makeRun(root, "ok", { config: {}, history: [epoch(1, 3, 75)] });
     const ok = await historyCli("--run=ok", `--resultsDir=${root}`);
     assertEquals(ok.code, 0);

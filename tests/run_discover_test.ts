@@ -5,7 +5,9 @@ import { resolveConfig } from "../lib/config.ts";
 import { runExperiment } from "../lib/experiment.ts";
 import { configDiff, latestRun, listRuns, pairRuns, selectRuns, timeOfRunId } from "../lib/run/discover.ts";
 import { acquireOwner } from "../lib/run/owner.ts";
-import { makeRun } from "./fixtures/run_folder.ts";
+import { makeRun, withResults } from "./fixtures/run_folder.ts";
+
+const PREFIX = "run-discover-";
 
 const epoch = (e: number, valLoss: number) => ({
   epoch: e,
@@ -24,17 +26,8 @@ const metrics = (f1: number, copy: number) => ({
   },
 });
 
-async function withResults(fn: (root: string) => Promise<void>): Promise<void> {
-  const root = await Deno.makeTempDir({ prefix: "run-discover-" });
-  try {
-    await fn(root);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-}
-
 Deno.test("listRuns() lists runs newest first by the time in their id, later -2 ids first, others by config.json's time", async () => {
-  await withResults(async (root) => {
+  await withResults(PREFIX, async (root) => {
     await makeRun(root, "20261201-080000Z-tiny", { config: {} });
     await makeRun(root, "20261203-080000Z-tiny", { config: {} });
     await makeRun(root, "20261203-080000Z-tiny-2", { config: {} });
@@ -55,7 +48,7 @@ Deno.test("listRuns() lists runs newest first by the time in their id, later -2 
 });
 
 Deno.test("listRuns() skips a folder without config.json and says why; a file and a missing results folder give nothing", async () => {
-  await withResults(async (root) => {
+  await withResults(PREFIX, async (root) => {
     await makeRun(root, "run", { config: {}, history: [epoch(1, 2)] });
     await makeRun(root, "notebooks", { history: [epoch(1, 2)] });
     await Deno.writeTextFile(`${root}/notes.txt`, "not a folder");
@@ -71,7 +64,7 @@ Deno.test("listRuns() skips a folder without config.json and says why; a file an
 });
 
 Deno.test("listRuns() skips half-written and broken folders naming the file, and still lists the good runs", async () => {
-  await withResults(async (root) => {
+  await withResults(PREFIX, async (root) => {
     await makeRun(root, "good", { config: {}, history: [epoch(1, 2)] });
     await makeRun(root, "cut-config", { config: '{"profile": "ti' });
     await makeRun(root, "unknown-key", { config: { unitz: 3 } });
@@ -102,7 +95,7 @@ Deno.test("listRuns() skips half-written and broken folders naming the file, and
 });
 
 Deno.test("listRuns() reads epochs, the best epoch, test F1, data and times of each run", async () => {
-  await withResults(async (root) => {
+  await withResults(PREFIX, async (root) => {
     await makeRun(root, "20261201-080000Z-envnews", {
       config: { profile: "envnews", data: "../shared/data/envnews" },
       history: [epoch(1, 3), epoch(2, 2.5), epoch(3, 2.7)],
@@ -135,7 +128,7 @@ Deno.test("listRuns() reads epochs, the best epoch, test F1, data and times of e
 });
 
 Deno.test("listRuns() tells runs being written, unfinished, trained and evaluated apart", async () => {
-  await withResults(async (root) => {
+  await withResults(PREFIX, async (root) => {
     await makeRun(root, "paused", { config: {}, history: [epoch(1, 2)], stopped: "" });
     await makeRun(root, "interrupted", { config: {}, history: [epoch(1, 2)] }); // no checkpoint, no metrics
     await makeRun(root, "trained", { config: {}, history: [epoch(1, 2)], stopped: "completed" });
@@ -168,7 +161,7 @@ Deno.test("listRuns() tells runs being written, unfinished, trained and evaluate
 });
 
 Deno.test("listRuns({ nested: true }) also lists the runs of a folder of runs, each run id once", async () => {
-  await withResults(async (root) => {
+  await withResults(PREFIX, async (root) => {
     await makeRun(root, "20261201-080000Z-tiny", { config: {} });
     await makeRun(`${root}/real-copy`, "20261202-080000Z-envnews", { config: { profile: "envnews" } });
     await makeRun(`${root}/real-copy`, "20261201-080000Z-tiny", { config: {} }); // a copy of the run above
@@ -186,7 +179,7 @@ Deno.test("listRuns({ nested: true }) also lists the runs of a folder of runs, e
 });
 
 Deno.test("latestRun() picks the newest run of the first preference any run meets; selectRuns() keeps every match", async () => {
-  await withResults(async (root) => {
+  await withResults(PREFIX, async (root) => {
     const done = { history: [epoch(1, 2)], stopped: "completed" as const, metrics: metrics(0.5, 0.4) };
     await makeRun(root, "20261201-080000Z-envnews", {
       config: { profile: "envnews", data: "/data/a", copy: false },
@@ -227,7 +220,7 @@ Deno.test("configDiff() names the keys whose values differ, a key missing on one
 });
 
 Deno.test("pairRuns() pairs runs that differ in exactly the given keys, ignoring where and how long they trained", async () => {
-  await withResults(async (root) => {
+  await withResults(PREFIX, async (root) => {
     await makeRun(root, "20261201-080000Z-envnews", {
       config: { profile: "envnews", sentenceBoundaries: true },
     });
@@ -277,7 +270,7 @@ Deno.test("timeOfRunId() reads the start time of a generated run id and nothing 
 });
 
 Deno.test("a run made by the experiment is listed as evaluated, with the scores of its metrics.json", async () => {
-  await withResults(async (root) => {
+  await withResults(PREFIX, async (root) => {
     const cfg = resolveConfig("tiny", { resultsDir: root, epochs: 1, evalExamples: 5, bootstrap: 0 });
     const made = await runExperiment(cfg, { log: () => {} });
     made.model.dispose();
