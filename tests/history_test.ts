@@ -99,6 +99,13 @@ Deno.test("deno task history prints the table, and one line naming the folder or
     const missing = await historyCli("--run=nope", `--resultsDir=${root}`);
     assertEquals([missing.code, missing.stderr.trim()], [1, `error: history: no run folder ${root}/nope`]);
 
+    await Deno.mkdir(`${root}/notebooks`); // a folder of the results folder that is not a run
+    const notRun = await historyCli("--run=notebooks", `--resultsDir=${root}`);
+    assertEquals([notRun.code, notRun.stderr.trim()], [
+      1,
+      `error: history: ${root}/notebooks is not a run folder (no config.json)`,
+    ]);
+
     await makeRun(root, "broken", { config: {}, history: "[{" });
     const broken = await historyCli("--run=broken", `--resultsDir=${root}`);
     assertEquals(broken.code, 1);

@@ -100,6 +100,9 @@ export function historyLine(info: RunInfo, stopped: Stopped): string {
 export async function historyReport(opts: HistoryOptions): Promise<HistoryReport> {
   const folder = new RunFolder(opts.resultsDir, opts.run);
   if (!(await pathExists(folder.dir))) throw new InputError(`history: no run folder ${folder.dir}`);
+  if (!(await pathExists(folder.path("config.json")))) {
+    throw new InputError(`history: ${folder.dir} is not a run folder (no config.json)`);
+  }
   const info = await readRunInfo(folder.dir);
   const stopped = (await folder.state())?.stopped ?? "";
   const text = `${historyLine(info, stopped)}\n\n${historyTable(info.history)}`;
