@@ -17,8 +17,8 @@
  * ```
  * @module
  */
-import { readRunInfo, type RunInfo } from "../run/discover.ts";
-import { type HistoryEntry, RunFolder } from "../run/folder.ts";
+import { bestEntry, readRunInfo, type RunInfo } from "../run/discover.ts";
+import { type HistoryEntry, RunFolder, type RunState } from "../run/folder.ts";
 import { pathExists } from "../io/exists.ts";
 import { InputError } from "./cli.ts";
 
@@ -50,29 +50,29 @@ export function wallTime(seconds: number): string {
  * as early stopping keeps it). Figures a run did not record are left blank.
  */
 export function historyTable(history: readonly HistoryEntry[]): string {
-  let best = -1;
-  history.forEach((h, i) => {
-    if (best < 0 || h.valLoss < history[best].valLoss) best = i;
-  });
-  const rows = [
+  const best = bestEntry(history);
+  const f3 = (x: number | undefined) => (x === undefined ? "" : x.toFixed(3));
+  const rows = history.map((h) =>
+    [
+      h.epoch,
+      f3(h.loss),
+      f3(h.acc),
+      f3(h.valLoss),
+      f3(h.valAcc),
+      f3(h.valAcc1),
+      h.seconds === undefined ? "" : wallTime(h.seconds),
+      h === best ? "best" : "",
+    ].join(" | ")
+  );
+  return [
     "| epoch | train loss | train accuracy | val loss | val accuracy | first word | wall | |",
     "| --- | --- | --- | --- | --- | --- | --- | --- |",
-  ];
-  const f3 = (x: number | undefined) => (x === undefined ? "" : x.toFixed(3));
-  history.forEach((h, i) => {
-    const wall = h.seconds === undefined ? "" : wallTime(h.seconds);
-    rows.push(
-      `| ${h.epoch} | ${f3(h.loss)} | ${f3(h.acc)} | ${f3(h.valLoss)} | ${f3(h.valAcc)} | ${
-        f3(h.valAcc1)
-      } | ` +
-        `${wall} | ${i === best ? "best" : ""} |`,
-    );
-  });
-  return rows.join("\n");
+    ...rows.map((r) => `| ${r} |`),
+  ].join("\n");
 }
 
 /** How training ended, as the checkpoint's state says: `""` while it has not. */
-export type Stopped = "" | "completed" | "early_stopping";
+export type Stopped = RunState["stopped"];
 
 /**
  * Where training stands, in one line: epochs, best epoch, how training ended (early stopping, all epochs done) or

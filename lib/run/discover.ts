@@ -130,6 +130,11 @@ async function statusOf(folder: RunFolder, epochs: number, evaluated: boolean): 
   return evaluated ? "evaluated" : "trained";
 }
 
+/** The epoch with the lowest validation loss (the first of equals, as early stopping keeps it); null when none. */
+export function bestEntry(history: readonly HistoryEntry[]): HistoryEntry | null {
+  return history.reduce<HistoryEntry | null>((b, h) => (b === null || h.valLoss < b.valLoss ? h : b), null);
+}
+
 /**
  * Read one run folder. Any file that cannot be read as a run's is a `RunError` naming it (a folder without
  * `config.json` says it is not a run folder).
@@ -140,10 +145,7 @@ export async function readRunInfo(dir: string): Promise<RunInfo> {
   const config = await folder.config();
   const history = await folder.history();
   const metrics = await folder.metrics();
-  const best = history.reduce<HistoryEntry | null>(
-    (b, h) => (b === null || h.valLoss < b.valLoss ? h : b),
-    null,
-  );
+  const best = bestEntry(history);
   const status = await statusOf(folder, history.length, metrics !== null);
   return {
     id: folder.id,
