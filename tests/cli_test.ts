@@ -4,18 +4,9 @@ import { assertThrows } from "@std/assert";
 import { ConfigError } from "../lib/config.ts";
 import { isKnownError, KNOWN_ERRORS, parseFlags } from "../lib/commands/cli.ts";
 import { ERRORS } from "./fixtures/cli_error_child.ts";
-import { childStderr } from "./fixtures/child_stderr.ts";
+import { runDeno } from "./fixtures/child_stderr.ts";
 
-async function experiment(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", ...args],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: childStderr(out.stderr) };
-}
+const experiment = (...args: string[]) => runDeno("main.ts", args);
 
 Deno.test("`experiment --backend=tensorflow` without tfjs-node fails with a clear message and exit 1", async () => {
   const resultsDir = await Deno.makeTempDir();
@@ -110,16 +101,12 @@ Deno.test("`evaluate --bootstrap=1000000000` (or a huge --evalExamples) exits 1 
   const cases = [["--bootstrap=1000000000", "<= 100000"], ["--evalExamples=2000000", "<= 1000000"]];
   try {
     for (const [flag, limit] of cases) {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "cli/evaluate.ts", "--run=x", flag, `--resultsDir=${resultsDir}`],
-        env: { NO_COLOR: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const dec = new TextDecoder();
-      const stdout = dec.decode(out.stdout);
-      const stderr = childStderr(out.stderr);
-      assertEquals(out.code, 1, stderr);
+      const { code, stdout, stderr } = await runDeno("cli/evaluate.ts", [
+        "--run=x",
+        flag,
+        `--resultsDir=${resultsDir}`,
+      ]);
+      assertEquals(code, 1, stderr);
       const lines = stderr.trim().split("\n");
       assertEquals(lines.length, 1, `one line:\n${stderr}`);
       assert(lines[0].startsWith("error: "), lines[0]);
@@ -151,13 +138,8 @@ Deno.test("isKnownError() matches every typed error by class: a renamed subclass
 
 Deno.test("each typed error, and a renamed subclass of one, ends a command with its one-line message and exit 1; an unknown error shows its stack", async () => {
   const child = async (kind: string) => {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "tests/fixtures/cli_error_child.ts", kind],
-      env: { NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return { kind, code: out.code, stderr: childStderr(out.stderr) };
+    const out = await runDeno("tests/fixtures/cli_error_child.ts", [kind]);
+    return { kind, code: out.code, stderr: out.stderr };
   };
   const results = await Promise.all(Object.keys(ERRORS).map(child));
   for (const r of results) {

@@ -12,26 +12,10 @@ import { assertRejects } from "@std/assert";
 import { InputError } from "../lib/commands/cli.ts";
 import { noteFor, type Summary, summaryCsv, writeOutput } from "../lib/commands/summarize.ts";
 import { RunFolder } from "../lib/run/folder.ts";
-import { childStderr } from "./fixtures/child_stderr.ts";
+import { runDeno } from "./fixtures/child_stderr.ts";
 
-const dec = new TextDecoder();
-
-async function task(script: string, args: string[], stdin?: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, ...args],
-    env: { NO_COLOR: "1", OPENBLAS_NUM_THREADS: "1" },
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(stdin));
-    await w.close();
-  }
-  const out = await child.output();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: childStderr(out.stderr) };
-}
+const task = (script: string, args: string[], stdin?: string) =>
+  runDeno(script, args, { env: { OPENBLAS_NUM_THREADS: "1" }, stdin });
 const evaluate = (...args: string[]) => task("cli/evaluate.ts", args);
 const summarize = (args: string[], stdin?: string) => task("cli/summarize.ts", args, stdin);
 

@@ -3,7 +3,7 @@
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import { historyReport, historyTable, wallTime } from "../lib/commands/history.ts";
 import { makeRun, withResults } from "./fixtures/run_folder.ts";
-import { childStderr } from "./fixtures/child_stderr.ts";
+import { runDeno } from "./fixtures/child_stderr.ts";
 
 const PREFIX = "history-";
 
@@ -18,15 +18,7 @@ const epoch = (e: number, valLoss: number, seconds: number) => ({
   seconds,
 });
 
-async function historyCli(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "cli/history.ts", ...args],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stdout: new TextDecoder().decode(out.stdout), stderr: childStderr(out.stderr) };
-}
+const historyCli = (...args: string[]) => runDeno("cli/history.ts", args);
 
 Deno.test("wallTime() writes seconds, minutes and hours as the README does", () => {
   assertEquals([wallTime(42.4), wallTime(619), wallTime(3600), wallTime(4801), wallTime(59.6)], [

@@ -18,20 +18,10 @@ import { buildSeq2Seq } from "../lib/model/seq2seq.ts";
 import { openRun, RunError, RunFolder } from "../lib/run/folder.ts";
 import { acquireOwner, OWNER_FILE } from "../lib/run/owner.ts";
 import { ResumeError, trainModel } from "../lib/train/loop.ts";
-import { childStderr } from "./fixtures/child_stderr.ts";
+import { runDeno } from "./fixtures/child_stderr.ts";
 
-const dec = new TextDecoder();
-
-async function task(script: string, args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, ...args],
-    env: { NO_COLOR: "1", OPENBLAS_NUM_THREADS: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: childStderr(out.stderr) };
-}
+const task = (script: string, args: string[]) =>
+  runDeno(script, args, { env: { OPENBLAS_NUM_THREADS: "1" } });
 
 /** Exit 1, exactly one `error:` line holding `includes`, no stack trace. */
 function failsInOneLine(r: { code: number; stderr: string }, includes: string) {

@@ -2,6 +2,7 @@
 // `deno task sweep --launcher=slurm` submits the tiny grid as a job array, and its summary equals the local
 // launcher's; submitting again sends only what is unfinished. Ignored where Slurm is not installed or we are not root.
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import { runDeno } from "./fixtures/child_stderr.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const DAEMONS = ["/usr/sbin/munged", "/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/bin/sbatch"];
@@ -106,14 +107,8 @@ async function startSlurm(dir: string): Promise<{ conf: string; stop: () => Prom
 const GRID = ["--grid", "units=8,16", "--seeds=2", "--profile=tiny", "--epochs=3", "--name=g"];
 
 async function sweep(args: string[], conf: string): Promise<{ code: number; out: string; err: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "cli/sweep.ts", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", SLURM_CONF: conf },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: r.code, out: new TextDecoder().decode(r.stdout), err: new TextDecoder().decode(r.stderr) };
+  const r = await runDeno("cli/sweep.ts", args, { cwd: ROOT, env: { SLURM_CONF: conf } });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 async function summaryFiles(dir: string): Promise<Record<string, string>> {
