@@ -5,12 +5,16 @@ import { assert, assertEquals, assertLessOrEqual, assertStringIncludes, assertTh
 import { closeness, valuesOnBackends } from "./fixtures/equivalence.ts";
 import { initBackend } from "../lib/backend/choose.ts";
 import { activeChains, installKernels } from "../lib/backend/install.ts";
+import { kernelUsage } from "../lib/backend/usage.ts";
 import {
   additiveScores,
   ATT_SCORES,
+  ATT_SCORES_GRAD,
   COPY_CE,
   COPY_CE_GRAD,
   copyCrossEntropy,
+  LSTM_BACKWARD,
+  LSTM_SEQUENCE,
   lstmCell,
   lstmSequenceInference,
   rowArgMax,
@@ -32,6 +36,21 @@ import { mulberry32 } from "../lib/util/rng.ts";
 
 await initBackend({ backend: "wasm", blas: false });
 
+/** Calls implementation `impl` of `kernel` has served on wasm so far (../lib/backend/usage.ts counts each). */
+const served = (kernel: string, impl = "simd") =>
+  kernelUsage().find((u) => u.backend === "wasm" && u.kernel === kernel)?.calls[impl] ?? 0;
+
+/**
+ * `f()`, asserting that each of `kernels` served at least one of its calls on wasm: a kernel that refuses its inputs
+ * falls back to composed tfjs ops quietly, and a comparison with cpu would then compare tfjs with tfjs.
+ */
+async function servedBy<T>(kernels: string[], f: () => T | Promise<T>, impl = "simd"): Promise<T> {
+  const before = kernels.map((k) => served(k, impl));
+  const out = await f();
+  kernels.forEach((k, i) => assert(served(k, impl) > before[i], `the ${impl} ${k} kernel served no call`));
+  return out;
+}
+
 const rand = (shape: number[], seed: number, scale = 1) => {
   const r = mulberry32(seed);
   const n = shape.reduce((a, b) => a * b, 1);
@@ -52,10 +71,13 @@ Deno.test("all four committed wasm binaries (plain, FMA, shared, shared+FMA) equ
   assertEquals(decodeBase64(KERNELS_SHARED_FMA_WASM_BASE64), await compileKernels(true, true));
 });
 
-Deno.test("additiveScores() on wasm uses the fused kernel and matches the formula computed by hand", () => {
+Deno.test("additiveScores() on wasm uses the fused kernel and matches the formula computed by hand", async () => {
   assert(tf.getKernel(ATT_SCORES, "wasm"), "initBackend installs the fused kernel");
   const [q, k, v] = [rand([2, 3, 8], 1, 2), rand([2, 5, 8], 2, 2), rand([8], 3)];
-  const got = additiveScores(q as tf.Tensor3D, k as tf.Tensor3D, v).arraySync();
+  const got = await servedBy(
+    [ATT_SCORES],
+    () => additiveScores(q as tf.Tensor3D, k as tf.Tensor3D, v).arraySync(),
+  );
   const want = scoresByHand(
     q.arraySync() as number[][][],
     k.arraySync() as number[][][],
@@ -76,7 +98,7 @@ for (const [b, td, te, a] of [[2, 3, 5, 8], [3, 1, 7, 12], [1, 4, 2, 256]]) {
       const grads = tf.grads(loss)([q, k, v]);
       return [additiveScores(q as tf.Tensor3D, k as tf.Tensor3D, v), ...grads];
     };
-    const [cpu, wasm] = await valuesOnBackends(f);
+    const [cpu, wasm] = await servedBy([ATT_SCORES, ATT_SCORES_GRAD], () => valuesOnBackends(f));
     ["scores", "dq", "dk", "dv"].forEach((name, i) => {
       assertEquals(wasm[i].length, cpu[i].length, name);
       assertLessOrEqual(
@@ -184,7 +206,7 @@ Deno.test("the SIMD GEMM path computes fused matmuls with bias and relu like cpu
         [undefined, "relu" as const].map((activation) =>
           tf.fused.matMul({ a: rand([m, k], m), b: rand([k, n], k), bias: rand([n], n), activation })
         );
-      const [cpu, wasm] = await valuesOnBackends(f);
+      const [cpu, wasm] = await servedBy(["_FusedMatMul"], () => valuesOnBackends(f), "simd-gemm");
       cpu.forEach((want, j) =>
         assertLessOrEqual(closeness(wasm[j], want, 1e-5, 1e-5), 1, `${m}x${k}x${n} ${j}`)
       );
@@ -367,7 +389,7 @@ for (const [rows, cols, scale] of [[9, 37, 4], [6, 10000, 30]]) {
       const { nll, hits } = softmaxCrossEntropy(logits, target, 1e-7);
       return [nll, hits, tf.grad(loss)(logits)];
     };
-    const [cpu, wasm] = await valuesOnBackends(f);
+    const [cpu, wasm] = await servedBy([SOFTMAX_CE, SOFTMAX_CE_GRAD], () => valuesOnBackends(f));
     assertLessOrEqual(closeness(wasm[0], cpu[0], 1e-5, 1e-6), 1, `nll: wasm ${wasm[0]} vs cpu ${cpu[0]}`);
     assertEquals([...wasm[1]], [...cpu[1]]);
     assertEquals(wasm[1][1], 1);
@@ -436,17 +458,19 @@ function copyOperands(b: number, t: number, v: number, tin: number, seed: number
 
 for (const [b, t, v, tin] of [[3, 4, 37, 7], [2, 5, 3000, 16]]) {
   Deno.test(`copyCrossEntropy() on wasm (its kernels) equals its formulas in tfjs ops on cpu: nll, hits and the gradients w.r.t. logits, gate and attention (B ${b}, T ${t}, V ${v}, Tin ${tin})`, async () => {
-    const [cpu, wasm] = await valuesOnBackends(() => {
-      const { logits, gate, attention, extended, target } = copyOperands(b, t, v, tin, v + tin);
-      const weights = rand([b * t], 7); // dy: a different weight per row
-      const loss = (l: tf.Tensor, g: tf.Tensor, a: tf.Tensor) =>
-        tf.sum(tf.mul(
-          copyCrossEntropy(l as tf.Tensor2D, g as tf.Tensor1D, a as tf.Tensor2D, extended, target, 1e-7).nll,
-          weights,
-        ));
-      const { nll, hits } = copyCrossEntropy(logits, gate, attention, extended, target, 1e-7);
-      return [nll, hits, ...tf.grads(loss)([logits, gate, attention])];
-    });
+    const [cpu, wasm] = await servedBy([COPY_CE, COPY_CE_GRAD], () =>
+      valuesOnBackends(() => {
+        const { logits, gate, attention, extended, target } = copyOperands(b, t, v, tin, v + tin);
+        const weights = rand([b * t], 7); // dy: a different weight per row
+        const loss = (l: tf.Tensor, g: tf.Tensor, a: tf.Tensor) =>
+          tf.sum(tf.mul(
+            copyCrossEntropy(l as tf.Tensor2D, g as tf.Tensor1D, a as tf.Tensor2D, extended, target, 1e-7)
+              .nll,
+            weights,
+          ));
+        const { nll, hits } = copyCrossEntropy(logits, gate, attention, extended, target, 1e-7);
+        return [nll, hits, ...tf.grads(loss)([logits, gate, attention])];
+      }));
     assertLessOrEqual(closeness(wasm[0], cpu[0], 1e-5, 1e-6), 1, `nll: wasm ${wasm[0]} vs cpu ${cpu[0]}`);
     assertEquals([...wasm[1]], [...cpu[1]], "hits");
     assert(wasm[1].some((h) => h === 1), "some hits");
@@ -488,13 +512,14 @@ Deno.test("copyCrossEntropy(): a tie in the extended distribution goes to the sm
   tf.dispose([logits, gate, attention, extended, outside]);
 });
 
-Deno.test("the SIMD GEMM on two threads (big products) matches cpu, transposes and fused bias included", async () => {
+Deno.test({
+  // a one-core machine or SEQ2SEQ_GEMM_THREADS=1: the path is not used there (the backend was set up above)
+  name: `the SIMD GEMM on two threads (big products) matches cpu, transposes and fused bias included${
+    gemmThreadsStatus() === "2 threads" ? "" : ` (ignored: the GEMM runs on ${gemmThreadsStatus()})`
+  }`,
+  ignore: gemmThreadsStatus() !== "2 threads",
+}, async () => {
   await initBackend({ backend: "wasm", blas: false });
-  if (gemmThreadsStatus() !== "2 threads") {
-    // a one-core machine or SEQ2SEQ_GEMM_THREADS=1: the path is not used there
-    console.log(`skipped: the GEMM runs on ${gemmThreadsStatus()}`);
-    return;
-  }
   const before = threadStats.calls;
   for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]]) {
     const [m, k, n] = [328, 320, 321]; // odd N: a partial panel on the worker's side
@@ -560,7 +585,12 @@ Deno.test("lstmSequenceInference() on wasm (one kernel for every step) equals th
       }
       return [tf.stack(hs), h, c];
     };
-    const [cpu, wasm] = await valuesOnBackends(f);
+    // the kernel's implementation is named for its GEMM: OpenBLAS's or ours
+    const [cpu, wasm] = await servedBy(
+      [LSTM_SEQUENCE],
+      () => valuesOnBackends(f),
+      blas ? "simd-blas" : "simd",
+    );
     ["hs", "hT", "cT"].forEach((name, j) =>
       assertLessOrEqual(closeness(wasm[j], cpu[j], 1e-5, 1e-6), 1, `blas=${blas}: ${name}`)
     );
@@ -624,7 +654,8 @@ Deno.test("FastLSTM's training step on wasm runs its recurrences in the sequence
       layer.dispose();
       return out;
     };
-    const [cpu, wasm] = await valuesOnBackends(f);
+    const impl = blas ? "simd-blas" : "simd";
+    const [cpu, wasm] = await servedBy([LSTM_SEQUENCE, LSTM_BACKWARD], () => valuesOnBackends(f), impl);
     cpu.forEach((want, j) =>
       assertLessOrEqual(
         closeness(wasm[j], want, 1e-5, 1e-5),
