@@ -346,16 +346,19 @@ Deno.test("a checkpoint that cannot be written leaves best/ and state.json namin
     return (originalOpen as (...a: unknown[]) => Promise<Deno.FsFile>)(p, ...rest);
   };
   try {
-    await assertRejects(() =>
-      trainModel({
-        cfg,
-        model,
-        train: data.encoded.train,
-        val: data.encoded.val,
-        runDir: dir,
-        log: () => {},
-        onEpochEnd: () => void epochs++,
-      })
+    await assertRejects(
+      () =>
+        trainModel({
+          cfg,
+          model,
+          train: data.encoded.train,
+          val: data.encoded.val,
+          runDir: dir,
+          log: () => {},
+          onEpochEnd: () => void epochs++,
+        }),
+      Error,
+      "No space left on device",
     );
   } finally {
     D.open = originalOpen;

@@ -100,8 +100,18 @@ Deno.test("FastRMSProp resumes from tfjs's saved state and the other way round, 
   run(fast, b, 3);
   assertEquals(tf.memory().numTensors, n0 + 0); // updates in place: nothing new kept
   a.forEach((v, i) => assertLess(maxRelDiff(v, b[i]), 1e-6, `variable ${i}`));
-  stock.dispose();
-  fast.dispose();
+  // the other way round: tfjs's RMSprop takes FastRMSProp's state (its names carry a numeric prefix) and goes on
+  // as FastRMSProp does
+  const stock2 = tf.train.rmsprop(0.01, 0.9, 0, 1e-7);
+  await stock2.setWeights(await fast.getWeights());
+  b.forEach((v, i) => a[i].assign(v));
+  run(fast, b, 2);
+  run(stock2, a, 2);
+  a.forEach((v, i) => assertLess(maxRelDiff(v, b[i]), 1e-6, `variable ${i}, tfjs resumed from FastRMSProp`));
+  const [wf, ws] = [await fast.getWeights(), await stock2.getWeights()];
+  assertEquals(ws[0].tensor.dataSync()[0], 7, "tfjs's iteration count went on from FastRMSProp's 5");
+  ws.slice(1).forEach((w, i) => assertLess(maxRelDiff(w.tensor, wf[i + 1].tensor), 1e-6, w.name));
+  [stock, fast, stock2].forEach((o) => o.dispose());
   tf.dispose([...a, ...b]);
 });
 

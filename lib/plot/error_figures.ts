@@ -12,7 +12,12 @@
  * const label = "the ice melts fast in the arctic";
  * const a = analyseErrors([{ id: 1, cleaned, label, prediction: "the ice melts" }], opts);
  * const fig = errorClassBars([{ name: "run A", analysis: a }]);
+ * // the summary copies the first sentence where the label is the second: precision 3/3, recall 3/7, F1 0.6,
+ * // so the one summary costs 1 - 0.6 = 0.4 F1 points, all in "wrong sentence"
+ * const bars = fig.data[0] as { x: string[]; y: number[] };
  * assertEquals(fig.data.length, 1);
+ * assertEquals(bars.x[bars.y.findIndex((y) => y > 0)], "wrong sentence");
+ * assertEquals(bars.y.map((y) => Math.round(y * 1e6) / 1e6), [0, 0, 0.4, 0, 0, 0, 0]);
  * ```
  * @module
  */
