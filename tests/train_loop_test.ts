@@ -9,6 +9,7 @@ import { readCheckpoint, type TrainState } from "../lib/train/checkpoint.ts";
 import { evaluateLoss, TrainingDivergedError, trainModel } from "../lib/train/loop.ts";
 import { seedEverything } from "../lib/train/seed.ts";
 import { syntheticPairs } from "./fixtures/synthetic.ts";
+import { pathExists } from "../lib/io/exists.ts";
 
 await initBackend({ backend: "wasm", blas: false });
 
@@ -130,10 +131,11 @@ Deno.test("trainModel() stops on a NaN loss with a clear error and keeps the las
   await Deno.remove(runDir, { recursive: true });
 });
 
-function runChild(runDir: string, resume: boolean, slowMs: number): Deno.ChildProcess {
+/** tests/fixtures/train_child.ts on `runDir`; `haltAt` ("E:S") makes it wait after step S of epoch E to be killed. */
+function runChild(runDir: string, resume: boolean, haltAt = ""): Deno.ChildProcess {
   const cmd = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "tests/fixtures/train_child.ts", runDir, ...(resume ? ["--resume"] : [])],
-    env: { SLOW_MS: String(slowMs), NO_COLOR: "1" },
+    env: { HALT_AT: haltAt, NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   });
@@ -150,25 +152,23 @@ async function finish(child: Deno.ChildProcess): Promise<string> {
 Deno.test("a training run killed mid-epoch resumes from its last checkpoint and ends with the same weights and history", async () => {
   const base = await Deno.makeTempDir({ prefix: "resume-" });
   // the uninterrupted reference
-  await finish(runChild(`${base}/full`, false, 0));
-  // the same run, killed during epoch 3
-  const killed = runChild(`${base}/killed`, false, 40);
+  await finish(runChild(`${base}/full`, false));
+  // the same run, killed after step 2 of epoch 3 (it waits there, having written `halted`)
+  const killed = runChild(`${base}/killed`, false, "3:2");
   const deadline = Date.now() + 120_000;
-  let state: TrainState | null = null;
-  while (Date.now() < deadline) {
-    try {
-      state = JSON.parse(await Deno.readTextFile(`${base}/killed/checkpoint/state.json`)) as TrainState;
-      if (state.epoch >= 2) break;
-    } catch { /* not written yet */ }
+  while (Date.now() < deadline && !(await pathExists(`${base}/killed/halted`))) {
     await new Promise((r) => setTimeout(r, 50));
   }
-  assert(state && state.epoch >= 2, "the child wrote a checkpoint after epoch 2");
-  await new Promise((r) => setTimeout(r, 150)); // a few steps into epoch 3
+  assertEquals(
+    await Deno.readTextFile(`${base}/killed/halted`),
+    "3 2",
+    "the child reached step 2 of epoch 3",
+  );
   killed.kill("SIGKILL");
   await killed.output();
   const afterKill = JSON.parse(await Deno.readTextFile(`${base}/killed/checkpoint/state.json`)) as TrainState;
-  assert(afterKill.epoch < 4, `the kill came before the end (checkpoint at epoch ${afterKill.epoch})`);
-  const log = await finish(runChild(`${base}/killed`, true, 0));
+  assertEquals(afterKill.epoch, 2, "the last checkpoint is epoch 2's");
+  const log = await finish(runChild(`${base}/killed`, true));
   assert(log.includes(`resumed from ${base}/killed/checkpoint after epoch ${afterKill.epoch}`), log);
 
   const full = await readCheckpoint(`${base}/full/checkpoint`);
