@@ -140,22 +140,30 @@ Deno.test("listRuns() tells runs being written, unfinished, trained and evaluate
     });
     await makeRun(root, "old-evaluated", { config: {}, history: [epoch(1, 2)], metrics: metrics(0.5, 0.4) });
     const writing = await makeRun(root, "writing", { config: {}, history: [epoch(1, 2)], stopped: "" });
-    const lock = await acquireOwner(writing, "training");
+    // a live process swapping its checkpoint: the state read half-way is not a broken folder
+    const swapping = await makeRun(root, "swapping", { config: {}, history: [epoch(1, 2)], stopped: "" });
+    await Deno.writeTextFile(`${swapping}/checkpoint/state.json`, '{"epoch": 1, "be');
+    const locks = [await acquireOwner(writing, "training"), await acquireOwner(swapping, "training")];
     try {
-      const status = Object.fromEntries(
-        (await listRuns(root)).runs.map((r) => [r.id, [r.status, r.finished]]),
-      );
+      const { runs, skipped } = await listRuns(root);
+      assertEquals(skipped, []);
+      const status = Object.fromEntries(runs.map((r) => [r.id, [r.status, r.finished, r.stopped]]));
       assertEquals(status, {
-        paused: ["unfinished", false],
-        interrupted: ["unfinished", false],
-        trained: ["trained", true],
-        evaluated: ["evaluated", true],
-        "old-evaluated": ["evaluated", true],
-        writing: ["writing", false],
+        paused: ["unfinished", false, ""],
+        interrupted: ["unfinished", false, ""],
+        trained: ["trained", true, "completed"],
+        evaluated: ["evaluated", true, "early_stopping"],
+        "old-evaluated": ["evaluated", true, ""],
+        writing: ["writing", false, ""],
+        swapping: ["writing", false, ""],
       });
     } finally {
-      await lock.release();
+      for (const lock of locks) await lock.release();
     }
+    // once no process holds it, the same broken state names its file
+    assertEquals((await listRuns(root)).skipped.map((s) => [s.id, s.reason.split(" ")[0]]), [
+      ["swapping", "checkpoint/state.json"],
+    ]);
     assertEquals((await listRuns(root)).runs.find((r) => r.id === "writing")?.status, "unfinished");
   });
 });

@@ -494,9 +494,11 @@ Deno.test("Ctrl-C in the middle of the first epoch stops the run there and keeps
   assertStringIncludes(r.before, "epoch 1 step ");
   assertEquals(r.code, 1, r.stderr);
   const last = r.stderr.trim().split("\n").at(-1)!;
-  // the signal is heard within a fraction of a second (at most one more progress line on a fast machine),
-  // not at the epoch's end as when the loop never gave the event loop a turn
-  assert((r.after.match(/epoch 1 step/g) ?? []).length <= 1, `steps went on after Ctrl-C:\n${r.after}`);
+  // the signal is heard in the middle of the epoch, not at its end as when the training loop never gives the
+  // event loop a turn: then the epoch would end (its line printed, its checkpoint saved) and the line would say
+  // "interrupted after epoch 1". How many progress lines come after the signal depends on how soon this process
+  // is scheduled to send it, so it is not counted.
+  assertFalse(/^epoch 1\/1 /m.test(r.after), `the epoch ran to its end after Ctrl-C:\n${r.after}`);
   assert(/^interrupted before the first epoch of run \S+ was saved: nothing kept$/.test(last), last);
   assertEquals([...Deno.readDirSync(dir)].length, 0, "nothing kept");
   await Deno.remove(dir, { recursive: true });

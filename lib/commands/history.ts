@@ -79,7 +79,8 @@ export type Stopped = RunState["stopped"];
  * that it has not (epochs since the best against the patience, or a process still writing the folder), and the
  * epochs' wall time in all.
  */
-export function historyLine(info: RunInfo, stopped: Stopped): string {
+export function historyLine(info: RunInfo): string {
+  const stopped: Stopped = info.stopped;
   const total = info.history.reduce((t, h) => t + (h.seconds ?? 0), 0);
   const best = info.bestEpoch === null
     ? "no epoch yet"
@@ -104,7 +105,6 @@ export async function historyReport(opts: HistoryOptions): Promise<HistoryReport
     throw new InputError(`history: ${folder.dir} is not a run folder (no config.json)`);
   }
   const info = await readRunInfo(folder.dir);
-  const stopped = (await folder.state())?.stopped ?? "";
-  const text = `${historyLine(info, stopped)}\n\n${historyTable(info.history)}`;
+  const text = `${historyLine(info)}\n\n${historyTable(info.history)}`;
   return { info, text };
 }

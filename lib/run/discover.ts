@@ -35,7 +35,7 @@
 import type { Config } from "../config.ts";
 import type { MetricsJson } from "../eval/report.ts";
 import { pathExists } from "../io/exists.ts";
-import { type HistoryEntry, RESUME_KEYS, RunError, RunFolder } from "./folder.ts";
+import { type HistoryEntry, RESUME_KEYS, RunError, RunFolder, type RunState } from "./folder.ts";
 import { ownerAlive, readOwner } from "./owner.ts";
 
 /**
@@ -72,6 +72,8 @@ export interface RunInfo {
   modified: Date | null;
   /** `config.json`, validated. */
   config: Config;
+  /** How training ended, as the checkpoint's state says: `""` while it has not (or without a checkpoint). */
+  stopped: RunState["stopped"];
   /** `history.json`: one record per finished epoch. */
   history: HistoryEntry[];
   /** `metrics.json`, or null. */
@@ -120,10 +122,8 @@ async function mtime(path: string): Promise<Date | null> {
   }
 }
 
-async function statusOf(folder: RunFolder, epochs: number, evaluated: boolean): Promise<RunStatus> {
-  const owner = await readOwner(folder.dir);
-  if (owner && ownerAlive(owner)) return "writing";
-  const state = await folder.state();
+function statusOf(writing: boolean, state: RunState | null, epochs: number, evaluated: boolean): RunStatus {
+  if (writing) return "writing";
   // runs saved before checkpoints recorded how training ended count as trained once they were evaluated
   const ended = state ? state.stopped !== "" : evaluated && epochs > 0;
   if (!ended) return "unfinished";
@@ -146,7 +146,11 @@ export async function readRunInfo(dir: string): Promise<RunInfo> {
   const history = await folder.history();
   const metrics = await folder.metrics();
   const best = bestEntry(history);
-  const status = await statusOf(folder, history.length, metrics !== null);
+  const owner = await readOwner(folder.dir);
+  const writing = owner !== null && ownerAlive(owner);
+  // a live process may be swapping its checkpoint as we read: its state counts as not read, not as broken
+  const state = writing ? await folder.state().catch(() => null) : await folder.state();
+  const status = statusOf(writing, state, history.length, metrics !== null);
   return {
     id: folder.id,
     dir: folder.dir,
@@ -162,6 +166,7 @@ export async function readRunInfo(dir: string): Promise<RunInfo> {
     created: timeOfRunId(folder.id) ?? (await mtime(folder.path("config.json"))),
     modified: history.length > 0 ? await mtime(folder.path("history.json")) : null,
     config,
+    stopped: state?.stopped ?? "",
     history,
     metrics,
   };
