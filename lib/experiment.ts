@@ -40,7 +40,7 @@ import { formatSummary, modelSummary } from "./model/summary.ts";
 import { accelerate, fastPaths, formatFastPaths } from "./speed/accelerate.ts";
 import { fastBatchLoss } from "./speed/fused_loss.ts";
 import { accelerateOptimizer } from "./speed/fast_rmsprop.ts";
-import { checkModelMatches, RunError, RunFolder } from "./run/folder.ts";
+import { checkModelMatches, modelBinding, RunError, RunFolder } from "./run/folder.ts";
 import type { OwnerLock } from "./run/owner.ts";
 import { ResumeError, trainModel, type TrainResult } from "./train/loop.ts";
 import { completeDir } from "./train/checkpoint.ts";
@@ -145,19 +145,28 @@ export async function runExperiment(cfgIn: Config, opts: RunOptions = {}): Promi
   }
 }
 
-/** A resumed run must rebuild the model its checkpoint holds: same vocabulary, same config. */
+/**
+ * A resumed run must rebuild the model its checkpoint holds: same vocabulary, same config. Its `tokenizer.json`
+ * may be missing only before the first checkpoint (it is written again from the data then).
+ */
 async function checkResumable(folder: RunFolder, cfg: Config, data: PreparedData): Promise<void> {
-  const saved = await folder.tokenizer().catch(() => null);
+  const ck = await completeDir(folder.path("checkpoint"));
+  let saved;
+  try {
+    saved = await folder.tokenizer();
+  } catch (e) {
+    if (ck !== null) throw new ResumeError(`cannot resume: ${(e as Error).message}`);
+    saved = null;
+  }
   if (saved !== null && !saved.sameVocabulary(data.tokenizer)) {
     throw new ResumeError(
       `cannot resume: the data (${cfg.data || "embedded corpus"}) no longer gives the vocabulary saved in ` +
         `${folder.path("tokenizer.json")}; resume with the data the run started with`,
     );
   }
-  const ck = await completeDir(folder.path("checkpoint"));
   if (ck === null) return;
   try {
-    checkModelMatches(await readModelDir(ck), cfg, data.tokenizer, {
+    await checkModelMatches(await readModelDir(ck), cfg, data.tokenizer, {
       config: folder.path("config.json"),
       tokenizer: folder.path("tokenizer.json"),
     });
@@ -208,6 +217,8 @@ async function trainAndEvaluate(
     batchLoss: cfg.fastLayers ? fastBatchLoss(model) : undefined,
     // and RMSprop's update in one pass per variable (lib/speed/fast_rmsprop.ts): the same numbers
     optimizer: cfg.fastLayers ? accelerateOptimizer : undefined,
+    // checkpoints and best/ record the config and vocabulary they were trained with (checkModelMatches)
+    modelMetadata: { ...(await modelBinding(cfg, data.tokenizer)) },
   });
   log(
     `training ended (${train.stopped}); best epoch ${train.bestEpoch}, val_loss ${

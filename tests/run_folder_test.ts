@@ -15,6 +15,7 @@ import { prepareData } from "../lib/data/prep.ts";
 import { runExperiment } from "../lib/experiment.ts";
 import { saveModelDir } from "../lib/model/io.ts";
 import { buildSeq2Seq } from "../lib/model/seq2seq.ts";
+import { listRuns } from "../lib/run/discover.ts";
 import { openRun, RunError, RunFolder } from "../lib/run/folder.ts";
 import { acquireOwner, OWNER_FILE } from "../lib/run/owner.ts";
 import { ResumeError, trainModel } from "../lib/train/loop.ts";
@@ -502,4 +503,146 @@ Deno.test("Ctrl-C in the middle of the first epoch stops the run there and keeps
   assert(/^interrupted before the first epoch of run \S+ was saved: nothing kept$/.test(last), last);
   assertEquals([...Deno.readDirSync(dir)].length, 0, "nothing kept");
   await Deno.remove(dir, { recursive: true });
+});
+
+// What binds a model to its run's config and tokenizer (modelBinding, checked by checkModelMatches): keys that
+// do not change a layer's shape, and a vocabulary of the same size, were not compared before.
+Deno.test("a config.json whose learning rate was edited after training is refused by evaluate and --resume, naming the key", async () => {
+  const id = await fresh("edited-lr");
+  const dir = `${resultsDir}/${id}`;
+  const cfg = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+  await Deno.writeTextFile(
+    `${dir}/config.json`,
+    JSON.stringify({ ...cfg, learningRate: cfg.learningRate * 2 }),
+  );
+  const err = await assertRejects(() => openRun(resultsDir, id), RunError);
+  assertStringIncludes(err.message, `config.json sets learningRate ${cfg.learningRate * 2}`);
+  assertStringIncludes(err.message, `was trained with ${cfg.learningRate}`);
+  await assertRejects(
+    () => runExperiment(resolveConfig("default", { resultsDir }), { ...quiet, resume: id }),
+    ResumeError,
+    "learningRate",
+  );
+  // the keys a resume or an evaluation may change are not bound: the run opens with them changed
+  await Deno.writeTextFile(
+    `${dir}/config.json`,
+    JSON.stringify({ ...cfg, epochs: 9, beamWidth: 2, data: "/elsewhere", resultsDir: "/other" }),
+  );
+  assertEquals((await openRun(resultsDir, id)).cfg.epochs, 9);
+});
+
+Deno.test("a tokenizer.json of the same size with two words swapped is refused: its SHA-256 is not the model's", async () => {
+  const id = await fresh("swapped-words");
+  const path = `${resultsDir}/${id}/tokenizer.json`;
+  const tok = JSON.parse(await Deno.readTextFile(path));
+  [tok.words[0], tok.words[1]] = [tok.words[1], tok.words[0]];
+  await Deno.writeTextFile(path, JSON.stringify(tok));
+  await assertRejects(() => openRun(resultsDir, id), RunError, "is not the vocabulary");
+});
+
+Deno.test("a model folder saved before bindings were recorded still opens (sizes and shapes checked as before)", async () => {
+  const id = await fresh("unbound");
+  const dir = `${resultsDir}/${id}`;
+  const cfg = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+  for (const d of ["best", "checkpoint"]) {
+    const json = JSON.parse(await Deno.readTextFile(`${dir}/${d}/model.json`));
+    assertEquals(typeof json.userDefinedMetadata.tokenizerSha256, "string", `${d} records the binding`);
+    delete json.userDefinedMetadata.tokenizerSha256;
+    delete json.userDefinedMetadata.trainedWith;
+    await Deno.writeTextFile(`${dir}/${d}/model.json`, JSON.stringify(json));
+  }
+  await Deno.writeTextFile(
+    `${dir}/config.json`,
+    JSON.stringify({ ...cfg, learningRate: cfg.learningRate * 2 }),
+  );
+  assertEquals((await openRun(resultsDir, id)).cfg.learningRate, cfg.learningRate * 2);
+});
+
+Deno.test("--resume of a run with a checkpoint but no readable tokenizer.json is refused naming the file, which is not rewritten", async () => {
+  const id = await fresh("no-tokenizer");
+  const dir = `${resultsDir}/${id}`;
+  await Deno.writeTextFile(`${dir}/tokenizer.json`, "{not json");
+  await assertRejects(
+    () =>
+      runExperiment(resolveConfig("default", { resultsDir }), {
+        ...quiet,
+        resume: id,
+        resumeOverrides: { epochs: 2 },
+      }),
+    ResumeError,
+    `${dir}/tokenizer.json`,
+  );
+  assertEquals(await Deno.readTextFile(`${dir}/tokenizer.json`), "{not json");
+});
+
+Deno.test("a checkpoint with a broken state.json, optimizer.json or optimizer.bin is refused on --resume naming the file", async () => {
+  const breaks: [string, (dir: string) => Promise<void>, string][] = [
+    [
+      "state.json",
+      (d) => Deno.writeTextFile(`${d}/state.json`, '{"epoch": 1, "hi'),
+      "is missing or not JSON",
+    ],
+    ["optimizer.json", (d) => Deno.writeTextFile(`${d}/optimizer.json`, "{}"), "lists no optimizer entries"],
+    ["optimizer.bin", async (d) => {
+      const bytes = await Deno.readFile(`${d}/optimizer.bin`);
+      await Deno.writeFile(`${d}/optimizer.bin`, bytes.subarray(0, bytes.length - 2));
+    }, "not whole float32 values"],
+    ["optimizer.bin", async (d) => {
+      const bytes = await Deno.readFile(`${d}/optimizer.bin`);
+      await Deno.writeFile(`${d}/optimizer.bin`, bytes.subarray(0, bytes.length - 4));
+    }, "optimizer.json describes"],
+  ];
+  for (const [i, [file, breakIt, says]] of breaks.entries()) {
+    const id = await fresh(`broken-checkpoint-${i}`);
+    const ck = `${resultsDir}/${id}/checkpoint`;
+    await breakIt(ck);
+    const err = await assertRejects(
+      () =>
+        runExperiment(resolveConfig("default", { resultsDir }), {
+          ...quiet,
+          resume: id,
+          resumeOverrides: { epochs: 2 },
+        }),
+      ResumeError,
+    );
+    assertStringIncludes(err.message, `cannot resume: ${ck}/${file}`);
+    assertStringIncludes(err.message, says);
+  }
+});
+
+Deno.test("a run resumed with fewer epochs, or less patience, than it has used ends at once and records how", async () => {
+  const cases = [
+    { name: "fewer-epochs", state: { stopped: "" }, over: { epochs: 1 }, ended: "completed" },
+    {
+      name: "less-patience",
+      state: { stopped: "", wait: 1 },
+      over: { epochs: 5, patience: 1 },
+      ended: "early_stopping",
+    },
+  ];
+  for (const c of cases) {
+    const id = await fresh(c.name);
+    const path = `${resultsDir}/${id}/checkpoint/state.json`;
+    // as if interrupted after epoch 1 (of more), before the loop recorded an ending
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({ ...JSON.parse(await Deno.readTextFile(path)), ...c.state }),
+    );
+    const lines: string[] = [];
+    const r = await runExperiment(resolveConfig("default", { resultsDir }), {
+      log: (l) => lines.push(l),
+      resume: id,
+      resumeOverrides: c.over,
+    });
+    r.model.dispose();
+    assertEquals(r.train.history.length, 1, `${c.name}: no epoch trained`);
+    assertEquals(r.train.stopped, c.ended);
+    assertEquals(JSON.parse(await Deno.readTextFile(path)).stopped, c.ended, `${c.name}: recorded`);
+    assert(lines.some((l) => l.startsWith(`the run has ended (${c.ended})`)), lines.join("\n"));
+    assertEquals(
+      (await listRuns(resultsDir)).runs.find((x) => x.id === id)?.status,
+      "evaluated",
+      `${c.name}: listed as ended`,
+    );
+  }
 });

@@ -24,6 +24,7 @@ import { RunError } from "../run/folder.ts";
 import { OwnerError } from "../run/owner.ts";
 import { SweepError } from "../sweep/plan.ts";
 import { ResumeError, TrainingDivergedError } from "../train/loop.ts";
+import { CheckpointError } from "../train/checkpoint.ts";
 
 /** Bad input to a command (a file, a column, a flag): printed in one line. */
 export class InputError extends Error {
@@ -48,6 +49,7 @@ export const KNOWN_ERRORS: readonly ErrorClass[] = [
   BackendError,
   TrainingDivergedError,
   ResumeError,
+  CheckpointError,
   WriteError,
   ModelFileError,
   OwnerError,

@@ -146,16 +146,93 @@ export interface LoadedRun extends OpenedRun {
 }
 
 /**
- * Check that the saved model `m` is the model `cfg` builds for `tokenizer`: the embedding has one row per
- * tokenizer id, every layer has the parameters the config gives it (Keras formulas, lib/model/seq2seq.ts), and
- * the inputs have the config's lengths. A mismatch is a {@linkcode RunError} naming the files.
+ * Whether a run's model is not bound to config key `key`: the keys a resumed run or an evaluation may change,
+ * where the data and the results are (a moved folder), and the profile's name. Every other key shapes the data,
+ * the model or its training.
  */
-export function checkModelMatches(
-  m: Pick<ModelDir, "dir" | "specs" | "topology">,
+function isUnbound(key: string): boolean {
+  return ["data", "resultsDir", "profile"].includes(key) ||
+    [...RESUME_KEYS, ...EVAL_KEYS].includes(key as keyof Config);
+}
+
+/** What the training loop records in `model.json` to bind a run's model to its config and tokenizer. */
+export interface ModelBinding {
+  /** The config's values of every key the model is bound to (all but the unbound keys above). */
+  trainedWith: Record<string, unknown>;
+  /** SHA-256 of the tokenizer's vocabulary: its size and its words in id order. */
+  tokenizerSha256: string;
+}
+
+/**
+ * The binding of a model trained with `cfg` and `tokenizer` (lib/experiment.ts passes it to the training loop,
+ * which records it with every checkpoint and `best/`; {@linkcode checkModelMatches} compares it).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals, assertNotEquals } from "@std/assert";
+ * import { resolveConfig } from "../config.ts";
+ * import { Tokenizer } from "../data/tokenizer.ts";
+ * import { modelBinding } from "./folder.ts";
+ * const cfg = resolveConfig("tiny");
+ * const a = await modelBinding(cfg, Tokenizer.fit(["ice ice melts"], 10));
+ * const b = await modelBinding(cfg, Tokenizer.fit(["ice melts melts"], 10)); // the same words, other ids
+ * assertEquals(a.trainedWith.learningRate, cfg.learningRate);
+ * assertEquals("epochs" in a.trainedWith, false); // a resumed run may train longer
+ * assertNotEquals(a.tokenizerSha256, b.tokenizerSha256);
+ * ```
+ */
+export async function modelBinding(cfg: Config, tokenizer: Tokenizer): Promise<ModelBinding> {
+  const trainedWith = Object.fromEntries(Object.entries(cfg).filter(([k]) => !isUnbound(k)));
+  const { vocabSize, words } = tokenizer.toJSON();
+  const tokenizerSha256 = await sha256Hex(new TextEncoder().encode(JSON.stringify([vocabSize, words])));
+  return { trainedWith, tokenizerSha256 };
+}
+
+/**
+ * A model folder's recorded binding against the run's `cfg` and `tokenizer`: a tokenizer of other words or ids,
+ * or a config key whose value is not the one the model was trained with, is a {@linkcode RunError} naming the
+ * files and the key. Folders written before bindings were recorded (and keys added to the config since) are not
+ * compared.
+ */
+function checkBinding(
+  metadata: Record<string, unknown>,
+  cfg: Config,
+  files: { model: string; config: string; tokenizer: string },
+  tokenizerSha256: string,
+): void {
+  if (typeof metadata.tokenizerSha256 === "string" && metadata.tokenizerSha256 !== tokenizerSha256) {
+    throw new RunError(
+      `${files.tokenizer} is not the vocabulary ${files.model} was trained with (SHA-256 differs): ` +
+        `the model and its vocabulary do not belong together`,
+    );
+  }
+  const trained = metadata.trainedWith;
+  if (trained === null || typeof trained !== "object") return;
+  for (const [key, was] of Object.entries(trained as Record<string, unknown>)) {
+    if (!(key in cfg) || isUnbound(key)) continue;
+    const now = (cfg as unknown as Record<string, unknown>)[key];
+    if (JSON.stringify(now) !== JSON.stringify(was)) {
+      throw new RunError(
+        `${files.config} sets ${key} ${JSON.stringify(now)}, but ${files.model} was trained with ` +
+          `${JSON.stringify(was)}: the config is not the one the model was trained with`,
+      );
+    }
+  }
+}
+
+/**
+ * Check that the saved model `m` is the model `cfg` builds for `tokenizer`: the embedding has one row per
+ * tokenizer id, every layer has the parameters the config gives it (Keras formulas, lib/model/seq2seq.ts), the
+ * inputs have the config's lengths, and, where the folder records its {@linkcode ModelBinding}, the tokenizer is
+ * the one it was trained with and so is every config key it is bound to. A mismatch is a {@linkcode RunError}
+ * naming the files.
+ */
+export async function checkModelMatches(
+  m: Pick<ModelDir, "dir" | "specs" | "topology"> & { metadata?: Record<string, unknown> },
   cfg: Config,
   tokenizer: Tokenizer,
   files: { config: string; tokenizer: string },
-): void {
+): Promise<void> {
   const model = `${m.dir}/model.json`;
   const emb = m.specs.find((s) =>
     [LAYER.sharedEmbedding, LAYER.encoderEmbedding].some((l) => s.name.startsWith(`${l}/`))
@@ -199,6 +276,8 @@ export function checkModelMatches(
       );
     }
   }
+  const binding = await modelBinding(cfg, tokenizer);
+  checkBinding(m.metadata ?? {}, cfg, { model, ...files }, binding.tokenizerSha256);
 }
 
 /** Where a new run folder's id comes from. */
@@ -449,7 +528,7 @@ export class RunFolder {
       if (e instanceof ModelFileError) throw new RunError(e.message);
       throw e;
     }
-    checkModelMatches(m, cfg, tokenizer, {
+    await checkModelMatches(m, cfg, tokenizer, {
       config: this.path("config.json"),
       tokenizer: this.path("tokenizer.json"),
     });

@@ -144,6 +144,7 @@ export async function writeCheckpoint(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   state: TrainState,
+  metadata: Record<string, unknown> = {},
 ): Promise<void> {
   const named = await optimizer.getWeights();
   const arrays = await Promise.all(named.map((n) => n.tensor.data()));
@@ -164,25 +165,64 @@ export async function writeCheckpoint(
   }
   if (named.length > 0 && named[0].name === "iter") named[0].tensor.dispose();
   await writeDirAtomic(dir, async (tmp) => {
-    await saveModelDir(model, tmp, { epoch: state.epoch });
+    await saveModelDir(model, tmp, { ...metadata, epoch: state.epoch });
     await writeBytesAtomic(`${tmp}/optimizer.bin`, new Uint8Array(flat.buffer));
     await writeTextAtomic(`${tmp}/optimizer.json`, JSON.stringify(manifest));
     await writeTextAtomic(`${tmp}/state.json`, JSON.stringify(state, null, 1));
   });
 }
 
-/** Read the checkpoint in `dir` (or its `.old` twin); null when there is none. */
+/** A checkpoint file that cannot be read as what it should hold; the message names the file. */
+export class CheckpointError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CheckpointError";
+  }
+}
+
+/** `path` parsed as JSON; a missing or unparsable file is a {@linkcode CheckpointError} naming it. */
+async function readJson(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    throw new CheckpointError(`${path} is missing or not JSON (${(e as Error).message})`);
+  }
+}
+
+/** Read the checkpoint in `dir` (or its `.old` twin); null when there is none. Bad files are named. */
 export async function readCheckpoint(dir: string): Promise<Checkpoint | null> {
   const d = await completeDir(dir);
   if (d === null) return null;
-  const state = JSON.parse(await Deno.readTextFile(`${d}/state.json`)) as TrainState;
-  if (typeof state.epoch !== "number" || !Array.isArray(state.history)) {
-    throw new Error(`readCheckpoint: ${d}/state.json is not a training state (epoch, history missing)`);
+  const state = await readJson(`${d}/state.json`) as TrainState;
+  if (typeof state?.epoch !== "number" || !Array.isArray(state.history)) {
+    throw new CheckpointError(`${d}/state.json is not a training state (epoch, history missing)`);
   }
   const model = await loadModelDir(d);
-  const manifest = JSON.parse(await Deno.readTextFile(`${d}/optimizer.json`)) as OptimizerManifest;
-  const bytes = await Deno.readFile(`${d}/optimizer.bin`);
-  const flat = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  const manifest = await readJson(`${d}/optimizer.json`) as OptimizerManifest;
+  if (!Array.isArray(manifest?.entries)) {
+    model.dispose();
+    throw new CheckpointError(`${d}/optimizer.json lists no optimizer entries`);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(`${d}/optimizer.bin`);
+  } catch (e) {
+    model.dispose();
+    throw new CheckpointError(`${d}/optimizer.bin cannot be read (${(e as Error).message})`);
+  }
+  if (bytes.byteLength % 4 !== 0) {
+    model.dispose();
+    throw new CheckpointError(`${d}/optimizer.bin holds ${bytes.byteLength} bytes, not whole float32 values`);
+  }
+  // a copy: the file's bytes need not be 4-aligned in their buffer
+  const flat = new Float32Array(bytes.slice().buffer);
+  const described = manifest.entries.reduce((s, e) => s + e.shape.reduce((a, b) => a * b, 1), 0);
+  if (described !== flat.length) {
+    model.dispose();
+    throw new CheckpointError(
+      `${d}/optimizer.bin holds ${flat.length} floats, optimizer.json describes ${described}`,
+    );
+  }
   let off = 0;
   const optimizer = manifest.entries.map((e) => {
     const n = e.shape.reduce((a, b) => a * b, 1);
@@ -190,10 +230,5 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint | null> {
     off += n;
     return { name: e.name, tensor: t };
   });
-  if (off !== flat.length) {
-    throw new Error(
-      `readCheckpoint: ${d}/optimizer.bin holds ${flat.length} floats, optimizer.json describes ${off}`,
-    );
-  }
   return { dir: d, state, model, optimizer };
 }

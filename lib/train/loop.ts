@@ -39,6 +39,7 @@ import { loadModelDir, saveModelDir } from "../model/io.ts";
 import { isCopyModel, modelOutputs } from "../model/seq2seq.ts";
 import { type Batch, batchIndices, batchInputs, disposeBatch, makeBatch, type SeqData } from "./batches.ts";
 import {
+  CheckpointError,
   type EpochLog,
   locateBest,
   readCheckpoint,
@@ -87,6 +88,11 @@ export interface TrainOptions {
    * one-pass update (lib/experiment.ts passes it with the fast layers). Default: the optimizer as it is.
    */
   optimizer?: (stock: tf.Optimizer) => tf.Optimizer;
+  /**
+   * JSON values recorded in the `model.json` of every checkpoint and `best/` besides the epoch (lib/experiment.ts
+   * records what binds the model to its run's config and tokenizer: lib/run/folder.ts's `modelBinding`).
+   */
+  modelMetadata?: Record<string, unknown>;
 }
 
 /** What {@linkcode trainModel} returns. */
@@ -310,6 +316,8 @@ interface TrainingRun {
   best: tf.Tensor[] | null;
   /** Epochs restored from a checkpoint instead of trained in this call. */
   resumedEpochs: number;
+  /** {@linkcode TrainOptions.modelMetadata}. */
+  metadata: Record<string, unknown>;
 }
 
 /** A fresh run: a new optimizer, no epoch done. */
@@ -331,6 +339,7 @@ function newTrainingRun(opts: TrainOptions): TrainingRun {
     state: { epoch: 0, history: [], bestValLoss: Infinity, bestEpoch: 0, wait: 0, stopped: "" },
     best: null,
     resumedEpochs: 0,
+    metadata: opts.modelMetadata ?? {},
   };
 }
 
@@ -341,7 +350,9 @@ function newTrainingRun(opts: TrainOptions): TrainingRun {
  */
 async function resumeFromCheckpoint(run: TrainingRun, runDir: string): Promise<void> {
   const { cfg, model, log } = run;
-  const ck = await readCheckpoint(`${runDir}/checkpoint`);
+  const ck = await readCheckpoint(`${runDir}/checkpoint`).catch((e) => {
+    throw e instanceof CheckpointError ? new ResumeError(`cannot resume: ${e.message}`) : e;
+  });
   if (!ck) {
     log(`no checkpoint in ${runDir}/checkpoint: starting from epoch 1`);
     return;
@@ -360,10 +371,33 @@ async function resumeFromCheckpoint(run: TrainingRun, runDir: string): Promise<v
     log(`continuing a run that had ended (${stopped}) with epochs ${cfg.epochs}, patience ${cfg.patience}`);
     run.state = { ...run.state, stopped: "" };
   }
+  await endIfOver(run, ck.dir);
   if (run.state.bestEpoch > 0) run.best = await bestWeights(run, runDir);
   // the kill may have come between the checkpoint and history.json: rewrite it from the checkpoint
   await writeTextAtomic(`${runDir}/history.json`, JSON.stringify(run.state.history, null, 1));
   log(`resumed from ${ck.dir} after epoch ${run.state.epoch} (best epoch ${run.state.bestEpoch})`);
+}
+
+/**
+ * A run resumed with fewer epochs than it has trained, or less patience than the epochs it has waited, has
+ * ended: say so, and record it in the checkpoint's `state.json` (as the loop records an ending) so that readers
+ * do not list it as unfinished.
+ */
+async function endIfOver(run: TrainingRun, checkpointDir: string): Promise<void> {
+  const { epoch, wait, stopped } = run.state;
+  if (stopped !== "") return;
+  const ending = wait >= run.cfg.patience && epoch > 0
+    ? "early_stopping" as const
+    : epoch >= run.cfg.epochs
+    ? "completed" as const
+    : null;
+  if (ending === null) return;
+  run.state = { ...run.state, stopped: ending };
+  run.log(
+    `the run has ended (${ending}): ${epoch} epochs trained, ${wait} without a better val loss, with epochs ` +
+      `${run.cfg.epochs}, patience ${run.cfg.patience}`,
+  );
+  await writeTextAtomic(`${checkpointDir}/state.json`, JSON.stringify(run.state, null, 1));
 }
 
 /** The best epoch's weights of a resumed run, from `best/`, or from the checkpoint (then `best/` is repaired). */
@@ -379,7 +413,10 @@ async function bestWeights(run: TrainingRun, runDir: string): Promise<tf.Tensor[
   }
   // stopped between the checkpoint and best/ of a new best epoch: the weights just loaded are the best
   const best = model.getWeights().map((w) => w.clone());
-  await writeDirAtomic(`${runDir}/best`, (tmp) => saveModelDir(model, tmp, { epoch: state.bestEpoch }));
+  await writeDirAtomic(
+    `${runDir}/best`,
+    (tmp) => saveModelDir(model, tmp, { ...run.metadata, epoch: state.bestEpoch }),
+  );
   run.log(`repaired ${runDir}/best from the checkpoint (epoch ${state.bestEpoch})`);
   return best;
 }
@@ -494,8 +531,10 @@ async function recordEpoch(run: TrainingRun, entry: EpochLog): Promise<void> {
   if (runDir) {
     // the checkpoint first: if it cannot be written, best/ still holds the epoch state.json names as best;
     // if best/ then fails, the checkpoint holds the new best weights and readers take them from there
-    await writeCheckpoint(`${runDir}/checkpoint`, model, run.optimizer, state);
-    if (improved) await writeDirAtomic(`${runDir}/best`, (tmp) => saveModelDir(model, tmp, { epoch }));
+    await writeCheckpoint(`${runDir}/checkpoint`, model, run.optimizer, state, run.metadata);
+    if (improved) {
+      await writeDirAtomic(`${runDir}/best`, (tmp) => saveModelDir(model, tmp, { ...run.metadata, epoch }));
+    }
     await writeTextAtomic(`${runDir}/history.json`, JSON.stringify(state.history, null, 1));
   }
   const timed = state.history.slice(run.resumedEpochs);
