@@ -78,3 +78,17 @@ Deno.test("decode() drops the boundary, so no decoded (scored) output contains i
   const sep = tok.idOf(BOUNDARY);
   assertEquals(tok.decode([tok.idOf("ice"), sep, tok.idOf("melts"), sep, EOS]), "ice melts");
 });
+
+Deno.test("decode() drops a copied <sep> that is outside a small vocabulary, as its extended id", () => {
+  const tok = Tokenizer.fit(["ice melts ice"], 6); // ice and melts only: <sep> and seas are unknown
+  const source = ["ice", BOUNDARY, "seas", BOUNDARY, "melts"];
+  const ext = new Int32Array(source.length);
+  const unknown = tok.extendInput(source, source.length, ext);
+  // extendInput still gives <sep> an extended id (the copy model's inputs are unchanged), shared by its repeats
+  assertEquals(unknown.get(BOUNDARY), tok.size + 1);
+  assertEquals([...ext], [tok.idOf("ice"), tok.size + 1, tok.size + 2, tok.size + 1, tok.idOf("melts")]);
+  assertEquals(tok.decode([ext[1], ext[2]], source), "seas");
+  assertEquals(tok.decode([...ext, EOS], source), "ice seas melts");
+  // the token itself is still what the position holds (attention labels show it)
+  assertEquals(tok.tokenOf(ext[1], source), BOUNDARY);
+});

@@ -1,5 +1,11 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
-import { CorpusError, corpusToDataFrame, loadCorpus, resolveDataDir } from "../lib/data/corpus.ts";
+import {
+  CorpusError,
+  corpusToDataFrame,
+  loadCorpus,
+  resolveDataDir,
+  skippedFileLines,
+} from "../lib/data/corpus.ts";
 
 const BOM = "\ufeff";
 const HEADER = "URL,MatchDateTime,Station,Show,IAShowID,IAPreviewThumb,Snippet";
@@ -166,6 +172,32 @@ Deno.test("loadCorpus() rejects a header without the Snippet column, naming the 
     assertEquals(rows.map((r) => r.snippet), ["c"]);
     assertEquals(report.skippedFiles, ["CNN.201001.csv"]);
     assertEquals(report.skipped, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadCorpus() in lenient mode counts a bad-header file's rows as skipped and names the file in one line", async () => {
+  const header = "URL,MatchDateTime,Station,Show,IAShowID,IAPreviewThumb,Text";
+  const dir = await fixture({
+    "CNN.201001.csv": `${BOM}${header}\n${row(1, "a")}\n${row(2, "b")}\n`,
+    "CNN.201002.csv": `${BOM}${HEADER}\n${row(3, "c")}\nu,d,CNN\n`,
+  });
+  try {
+    const { report } = await loadCorpus(dir, { lenient: true });
+    const [whole, read] = report.perFile;
+    // the skipped file: its two rows counted, none listed; its one reason is the file's
+    assertEquals([whole.rows, whole.skipped, whole.problems], [0, 2, []]);
+    assertStringIncludes(whole.fileProblem ?? "", "lacks column(s) Snippet");
+    // a file whose header was read lists each skipped row
+    assertEquals([read.rows, read.skipped, read.problems.map((p) => p.line)], [1, 1, [3]]);
+    assertEquals(report.skipped, 3);
+    const lines = skippedFileLines(report);
+    assertEquals(lines.length, 1);
+    assert(
+      lines[0].startsWith("CNN.201001.csv: skipped whole (2 rows): header lacks column(s) Snippet"),
+      lines[0],
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -16,9 +16,13 @@ async function sha256(text: string): Promise<string> {
   return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Hashes of each part of a prepared data set; `dir` (a temporary folder) is written as `<dir>`. */
+/**
+ * Hashes of each part of a prepared data set; `dir` (a temporary folder) is written as `<dir>`. The report's hash
+ * leaves out its wall-clock seconds and `sharedCutInputs`.
+ */
 async function fingerprint(d: PreparedData, dir = ""): Promise<Record<string, string>> {
-  const { seconds: _, ...report } = d.report;
+  // sharedCutInputs (counts added after the pins; they change no split) is left out, so every pin still holds
+  const { seconds: _, sharedCutInputs: _shared, ...report } = d.report;
   const json = (x: unknown) => {
     const s = JSON.stringify(x);
     return dir === "" ? s : s.replaceAll(dir, "<dir>");

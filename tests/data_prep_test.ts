@@ -3,8 +3,19 @@ import { resolveConfig } from "../lib/config.ts";
 import { corpusRow } from "./fixtures/rows.ts";
 import { cleanText, toWords } from "../lib/data/clean.ts";
 import { writeEmbeddedCsv } from "../lib/data/embedded.ts";
-import { isoDate, lengthStats, prepareData } from "../lib/data/prep.ts";
-import { prepReportTable } from "../lib/data/prep_display.ts";
+import {
+  cleanRows,
+  encodeData,
+  type Example,
+  isoDate,
+  labelExamples,
+  lengthStats,
+  loadRows,
+  prepareData,
+  prepReport,
+  type SplitData,
+} from "../lib/data/prep.ts";
+import { prepReportTable, sharedCutInputsLine } from "../lib/data/prep_display.ts";
 import { pseudoSummary } from "../lib/data/pseudo_label.ts";
 import { EOS, OOV, SOS } from "../lib/data/tokenizer.ts";
 
@@ -169,4 +180,112 @@ Deno.test("isoDate() turns M/D/YYYY times into YYYY-MM-DD and leaves other text 
   assertEquals(isoDate("1/30/2019 0:03:29"), "2019-01-30");
   assertEquals(isoDate("12/5/2010 23:59:59"), "2010-12-05");
   assertEquals(isoDate("2019-01-30"), "2019-01-30");
+});
+
+/**
+ * Snippets placed by hand in train, val and test, with what the encoder reads at maxInputLen 4. Boundaries off:
+ * train "ice melts very fast" (label: its first sentence), "coal plants close now", "wind farms grow fast";
+ * val "ice melts very fast" (same label), "wind farms grow fast" (label: the whole text); test "ice melts very
+ * fast" (label: the whole text), "coal plants close now" (same label). With boundaries, "wind farms grow <sep>"
+ * (train) and "wind farms grow fast" (val) differ. The other snippets share no cut input.
+ */
+const PLACED: Record<"train" | "val" | "test", string[]> = {
+  train: ["Ice melts very fast. Seas rise.", "Coal plants close now. Jobs go.", "Wind farms grow. Fast now."],
+  val: ["Ice melts very fast. Storms grow.", "Wind farms grow fast now too.", "Floods hit the town."],
+  test: ["Ice melts very fast indeed today.", "Coal plants close now. Jobs stay.", "Coal plants close soon."],
+};
+
+/** The report of {@linkcode PLACED} split as placed (no shuffle), its inputs cut to `maxInputLen`. */
+async function placedReport(maxInputLen: number, sentenceBoundaries: boolean) {
+  const cfg = resolveConfig("tiny", { maxInputLen, sentenceBoundaries, labelSentences: 1 });
+  const texts = [...PLACED.train, ...PLACED.val, ...PLACED.test];
+  const rows = texts.map((t, i) => row(i, t));
+  const labelled = labelExamples(cleanRows(await loadRows({ ...cfg, rows })), cfg);
+  const byText = (t: string): Example => labelled.examples[texts.indexOf(t)];
+  const [train, val, test] = [PLACED.train.map(byText), PLACED.val.map(byText), PLACED.test.map(byText)];
+  const report = { total: 9, duplicatesRemoved: 0, unique: 9, cappedOut: 0, train: 3, val: 3, test: 3 };
+  const split: SplitData = { labelled, train, val, test, report, seconds: 0 };
+  return { report: prepReport(encodeData(split, cfg), cfg), train, val, test };
+}
+
+Deno.test("prepReport() counts val and test inputs equal to a training input once cut to maxInputLen words", async () => {
+  const { report, train, val, test } = await placedReport(4, false);
+  // the labels the counts below rely on
+  assertEquals([train[0].target, val[0].target, test[0].target], [
+    "ice melts very fast",
+    "ice melts very fast",
+    "ice melts very fast indeed today",
+  ]);
+  assertEquals([train[1].target, test[1].target], ["coal plants close now", "coal plants close now"]);
+  assertEquals(report.sharedCutInputs, {
+    maxInputLen: 4,
+    val: 2,
+    test: 2,
+    valSameTarget: 1,
+    testSameTarget: 1,
+  });
+  // the encoder reads <sep>: "wind farms grow <sep>" is no longer "wind farms grow fast"
+  const sep = (await placedReport(4, true)).report.sharedCutInputs;
+  assertEquals(sep, { maxInputLen: 4, val: 1, test: 2, valSameTarget: 1, testSameTarget: 1 });
+  // uncut, every input is distinct: nothing is shared
+  const whole = (await placedReport(50, false)).report.sharedCutInputs;
+  assertEquals(whole, { maxInputLen: 50, val: 0, test: 0, valSameTarget: 0, testSameTarget: 0 });
+  // the counts reach prep_report.json, the table and the printable line
+  assertEquals(JSON.parse(JSON.stringify(report)).sharedCutInputs, report.sharedCutInputs);
+  const line =
+    "inputs equal to a training input after the cut to 4 words: val 2 / test 2 (same target too: 1 / 1)";
+  assertEquals(sharedCutInputsLine(report), line);
+  const rowOf = prepReportTable(report).find((t) =>
+    t.item.startsWith("val / test inputs equal to a training input")
+  );
+  assertEquals(rowOf?.value, "2 / 2 (same target too: 1 / 1)");
+});
+
+Deno.test("prepareData() counts the cut inputs its splits share with training, and they match a direct count", async () => {
+  // short inputs: the embedded snippets often share their first three words
+  const cfg = resolveConfig("tiny", {
+    embeddedSnippets: 400,
+    seed: 5,
+    maxInputLen: 3,
+    sentenceBoundaries: false,
+  });
+  const d = await withoutEnvDir(() => prepareData(cfg));
+  const cut = (e: Example) => e.input.split(" ").slice(0, 3).join(" ");
+  const trainCuts = new Set(d.splits.train.map(cut));
+  const trainPairs = new Set(d.splits.train.map((e) => `${cut(e)}|${e.target}`));
+  const shared = (part: Example[]) => part.filter((e) => trainCuts.has(cut(e))).length;
+  const sameTarget = (part: Example[]) => part.filter((e) => trainPairs.has(`${cut(e)}|${e.target}`)).length;
+  const s = d.report.sharedCutInputs;
+  assertEquals(s, {
+    maxInputLen: 3,
+    val: shared(d.splits.val),
+    test: shared(d.splits.test),
+    valSameTarget: sameTarget(d.splits.val),
+    testSameTarget: sameTarget(d.splits.test),
+  });
+  assertGreater(s.val + s.test, 0, "the case this counts occurs here");
+  // no whole input text is in two splits
+  const trainInputs = new Set(d.splits.train.map((e) => e.input));
+  assertEquals([...d.splits.val, ...d.splits.test].filter((e) => trainInputs.has(e.input)), []);
+});
+
+Deno.test("prepReportTable() names a file the lenient loader skipped whole on one row", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "envnews_prep_" });
+  try {
+    await writeEmbeddedCsv(dir, 60, 1);
+    const bad =
+      "URL,MatchDateTime,Station,Show,IAShowID,IAPreviewThumb,Text\nu1,d,BAD,s,i,t,one\nu2,d,BAD,s,i,t,two\n";
+    await Deno.writeTextFile(`${dir}/TelevisionNews/BAD.201901.csv`, bad);
+    const d = await prepareData(resolveConfig("tiny", { data: dir, lenient: true }));
+    assertEquals(d.report.counts.skippedRows, 2);
+    const rows = prepReportTable(d.report).filter((t) => t.item === "file skipped (lenient)");
+    assertEquals(rows.length, 1);
+    assert(
+      String(rows[0].value).startsWith(
+        "BAD.201901.csv: skipped whole (2 rows): header lacks column(s) Snippet",
+      ),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

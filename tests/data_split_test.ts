@@ -1,5 +1,5 @@
 import { assertEquals, assertNotEquals, assertThrows } from "@std/assert";
-import { splitExamples } from "../lib/data/split.ts";
+import { countSharedWithTrain, splitExamples } from "../lib/data/split.ts";
 
 function examples(n: number, dupEvery: number): { id: number; input: string }[] {
   // every dupEvery-th example repeats the text of the one before it
@@ -58,4 +58,18 @@ Deno.test("splitExamples() rejects fractions outside [0, 1) or summing to 1", ()
     "valFraction",
   );
   assertThrows(() => splitExamples(ex, { valFraction: 0.5, testFraction: 0.5, seed: 1 }), RangeError, "< 1");
+});
+
+Deno.test("countSharedWithTrain() counts the validation and test examples whose key a training example has", () => {
+  const firstWords = (n: number) => (e: { input: string }) => e.input.split(" ").slice(0, n).join(" ");
+  const parts = {
+    train: [{ input: "ice melts fast today" }, { input: "seas rise" }],
+    val: [{ input: "ice melts fast tomorrow" }, { input: "storms grow" }],
+    test: [{ input: "seas rise again" }, { input: "seas rise too" }, { input: "ice melts slowly" }],
+  };
+  const before = JSON.stringify(parts);
+  assertEquals(countSharedWithTrain(parts, firstWords(3)), { val: 1, test: 0 });
+  assertEquals(countSharedWithTrain(parts, firstWords(2)), { val: 1, test: 3 });
+  assertEquals(countSharedWithTrain(parts, (e) => e.input), { val: 0, test: 0 });
+  assertEquals(JSON.stringify(parts), before, "counting moves nothing");
 });

@@ -11,8 +11,12 @@
  *   row (1-based physical line of the file, the header being line 1): a header without the expected
  *   columns, an unparsable record, a row whose field count differs from the header's, a file that is
  *   not valid UTF-8;
- * - lenient mode: the bad row (or file) is skipped and counted in the {@linkcode LoadReport}, per file
- *   with the line and the reason. Nothing is dropped silently.
+ * - lenient mode: a bad row is skipped, counted and listed with its line and reason in its file's
+ *   {@linkcode FileReport} (`problems`); a file with a bad header is skipped whole: its rows are counted in
+ *   `skipped` but not listed one by one (none of them was read), its one reason is the file's `fileProblem`,
+ *   and its name is in `LoadReport.skippedFiles`; {@linkcode skippedFileLines} says so in one line per file.
+ *   A file that is not valid UTF-8 is read with the bad bytes replaced, and noted in its `fileProblem`.
+ *   Nothing is dropped silently.
  *
  * @example
  * ```ts
@@ -80,14 +84,21 @@ export interface FileReport {
   file: string;
   /** Rows loaded from this file. */
   rows: number;
-  /** Rows skipped (lenient mode); each one is listed in `problems`. */
+  /**
+   * Rows skipped (lenient mode): the bad rows listed in `problems`, or, for a file skipped whole (a bad header,
+   * `fileProblem`), every record after its header line, none of them listed.
+   */
   skipped: number;
   /** Blank lines between records (ignored, as CSV readers do). */
   blankLines: number;
   /** True when the file holds no header at all (empty, or only a BOM). */
   empty: boolean;
+  /** The rows skipped in a file whose header was read, one entry each (empty for a file skipped whole). */
   problems: RowProblem[];
-  /** A file-level problem (lenient mode): missing columns, invalid UTF-8. */
+  /**
+   * A file-level problem (lenient mode): a bad header (missing columns, unparsable; the whole file is then
+   * skipped, see `skipped`), or invalid UTF-8 (the file is read, its bad bytes replaced by U+FFFD).
+   */
   fileProblem?: string;
 }
 
@@ -102,9 +113,9 @@ export interface LoadReport {
   emptyFiles: string[];
   /** Rows loaded. */
   rows: number;
-  /** Rows skipped in lenient mode (sum over files, whole skipped files included). */
+  /** Rows skipped in lenient mode: the sum of every file's `skipped`, the rows of files skipped whole included. */
   skipped: number;
-  /** Files skipped entirely in lenient mode (bad header). */
+  /** Files skipped whole in lenient mode (a bad header; the reason is their `fileProblem`). */
   skippedFiles: string[];
   /** Entries of `TelevisionNews/` that are not `.csv` files (not read). */
   ignoredEntries: string[];
@@ -306,6 +317,30 @@ interface CsvFile {
   sub: string;
   name: string;
   lenient: boolean;
+}
+
+/**
+ * One line per file skipped whole (lenient mode): its name, how many rows it held, and why (its `fileProblem`).
+ * Its rows are in the report's `skipped` count but in no `problems` list; this is the line that names the file.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { skippedFileLines } from "./corpus.ts";
+ * const file = { file: "CNN.201001.csv", rows: 0, skipped: 2, blankLines: 0, empty: false, problems: [] };
+ * const perFile = [{ ...file, fileProblem: "header lacks column(s) Snippet" }];
+ * assertEquals(skippedFileLines({ skippedFiles: ["CNN.201001.csv"], perFile }), [
+ *   "CNN.201001.csv: skipped whole (2 rows): header lacks column(s) Snippet",
+ * ]);
+ * ```
+ */
+export function skippedFileLines(report: Pick<LoadReport, "skippedFiles" | "perFile">): string[] {
+  const skipped = new Set(report.skippedFiles);
+  return report.perFile.filter((f) => skipped.has(f.file)).map((f) =>
+    `${f.file}: skipped whole (${f.skipped} row${f.skipped === 1 ? "" : "s"}): ${
+      f.fileProblem ?? "bad header"
+    }`
+  );
 }
 
 /** Strict mode: throw for a problem at `line` of `file` (0: the whole file). Lenient mode: return. */

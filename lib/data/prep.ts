@@ -5,7 +5,7 @@
  *    embedded generator;
  * 2. {@linkcode cleanRows}: cleaned text and its sentences' words, rows without words dropped and counted;
  * 3. {@linkcode labelExamples}: pseudo-labels and the encoder's words ({@linkcode encoderInputWords});
- * 4. {@linkcode splitData}: de-duplicated, seeded train / validation / test splits;
+ * 4. {@linkcode splitData}: seeded train / validation / test splits, de-duplicated on the whole input text;
  * 5. {@linkcode encodeData}: the tokenizer fitted on the training split, padded id matrices;
  * 6. {@linkcode prepReport}: a JSON-serialisable {@linkcode PrepReport} that accounts for every row.
  *
@@ -39,7 +39,7 @@ import { generateCorpus } from "./embedded.ts";
 import { encoderInputWords } from "./encoder_input.ts";
 import { pseudoLabelWords } from "./pseudo_label.ts";
 import { sentenceWords } from "./sentences.ts";
-import { splitExamples, type SplitReport } from "./split.ts";
+import { countSharedWithTrain, splitExamples, type SplitReport } from "./split.ts";
 import { OOV, Tokenizer } from "./tokenizer.ts";
 
 export { encoderInputWords, encoderWords, textToEncoderWords } from "./encoder_input.ts";
@@ -151,6 +151,14 @@ export interface PrepReport {
     test: number;
   };
   /**
+   * Validation and test examples whose encoder input as the model reads it (its words with `<sep>` under
+   * `sentenceBoundaries`, cut to the first `maxInputLen`) equals a training example's: near-duplicates that differ
+   * only after the cut, which the split's whole-text de-duplication keeps apart. Counted, not removed (the split
+   * is not changed by them); `valSameTarget` and `testSameTarget` count those whose target is the training
+   * example's too.
+   */
+  sharedCutInputs: SharedCutInputs;
+  /**
    * What cleaning did beyond ASCII, over every row cleaned (rows later dropped as empty or duplicate
    * included, a duplicated snippet once per row), in characters of the raw snippets: `foldedChars`
    * (accented and other non-ASCII letters turned into ASCII, `café` -> `cafe`, `ß` -> `ss`) and
@@ -173,6 +181,20 @@ export interface PrepReport {
   examples: Pick<Example, "id" | "station" | "date" | "snippet" | "input" | "target">[];
   /** Wall-clock seconds per stage. */
   seconds: { load: number; label: number; split: number; tokenize: number; total: number };
+}
+
+/** {@linkcode PrepReport.sharedCutInputs}: encoder inputs (cut to `maxInputLen` words) the training split holds too. */
+export interface SharedCutInputs {
+  /** The input length the inputs were cut to. */
+  maxInputLen: number;
+  /** Validation examples whose cut encoder input is a training example's. */
+  val: number;
+  /** Test examples whose cut encoder input is a training example's. */
+  test: number;
+  /** Of `val`, those with the same target as such a training example. */
+  valSameTarget: number;
+  /** Of `test`, those with the same target as such a training example. */
+  testSameTarget: number;
 }
 
 /** Result of {@linkcode prepareData}. */
@@ -407,9 +429,10 @@ export interface SplitData {
 }
 
 /**
- * Step 4: drop exact duplicates (same `input`), shuffle with `opts.seed`, keep at most `opts.maxSnippets`
+ * Step 4: drop exact duplicates (same whole `input`), shuffle with `opts.seed`, keep at most `opts.maxSnippets`
  * unique examples (when > 0) and split by `opts.valFraction` and `opts.testFraction` ({@linkcode splitExamples}).
- * Throws a `CorpusError` when no example is left, or when a split would be empty.
+ * Throws a `CorpusError` when no example is left, or when a split would be empty. Inputs that differ only after
+ * the first `maxInputLen` words are not duplicates here; {@linkcode prepReport} counts those shared across splits.
  *
  * @example
  * ```ts
@@ -613,7 +636,8 @@ export type PrepSettings = PrepReport["settings"];
 
 /**
  * Step 6: the {@linkcode PrepReport} of a finished data stage: where the rows came from, the settings, every
- * count from rows to splits, what cleaning folded, length distributions, the vocabulary's coverage, each
+ * count from rows to splits, the validation and test inputs that equal a training input once cut to `maxInputLen`
+ * words ({@linkcode SharedCutInputs}), what cleaning folded, length distributions, the vocabulary's coverage, each
  * split's OOV rates and cuts, the first training examples, and the seconds each step took.
  *
  * @example
@@ -640,6 +664,7 @@ export function prepReport(encoded: EncodedData, opts: PrepSettings): PrepReport
     settings: reportSettings(opts),
     load: loaded.load,
     counts: reportCounts(split),
+    sharedCutInputs: reportSharedCutInputs(split, opts.maxInputLen),
     cleaning: { ...cleaned.cleaning },
     lengths: reportLengths(encoded),
     vocab: reportVocab(encoded, opts.vocabSize),
@@ -691,6 +716,27 @@ function reportCounts(split: SplitData): PrepReport["counts"] {
     train: r.train,
     val: r.val,
     test: r.test,
+  };
+}
+
+/**
+ * The validation and test examples whose encoder words (those {@linkcode labelExamples} made, `<sep>` included),
+ * cut to `maxInputLen`, are a training example's; and those whose target is the same too.
+ */
+function reportSharedCutInputs(split: SplitData, maxInputLen: number): SharedCutInputs {
+  const { examples, words: exampleWords, sentenceBoundaries } = split.labelled;
+  const cuts = new Map<Example, string>();
+  examples.forEach((e, i) => cuts.set(e, exampleWords[i].input.slice(0, maxInputLen).join(" ")));
+  const cut = (e: Example) => cuts.get(e) ?? encoderInputWords(e, sentenceBoundaries, maxInputLen).join(" ");
+  const input = countSharedWithTrain(split, cut);
+  // a newline is in no word and no target: input and target make one key
+  const pair = countSharedWithTrain(split, (e) => `${cut(e)}\n${e.target}`);
+  return {
+    maxInputLen,
+    val: input.val,
+    test: input.test,
+    valSameTarget: pair.val,
+    testSameTarget: pair.test,
   };
 }
 

@@ -15,6 +15,7 @@
  * @module
  */
 
+import { skippedFileLines } from "./corpus.ts";
 import type { LengthStats, PrepReport } from "./prep.ts";
 
 /** One display row of {@linkcode prepReportTable}. */
@@ -22,6 +23,28 @@ export interface ReportRow {
   section: string;
   item: string;
   value: string | number;
+}
+
+/**
+ * One line on the validation and test examples whose encoder input, cut to `maxInputLen` words, a training
+ * example holds too (`PrepReport.sharedCutInputs`): what a run's log can print next to its split.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import type { PrepReport } from "./prep.ts";
+ * import { sharedCutInputsLine } from "./prep_display.ts";
+ * const sharedCutInputs = { maxInputLen: 50, val: 31, test: 41, valSameTarget: 22, testSameTarget: 29 };
+ * assertEquals(
+ *   sharedCutInputsLine({ sharedCutInputs } as PrepReport),
+ *   "inputs equal to a training input after the cut to 50 words: val 31 / test 41 (same target too: 22 / 29)",
+ * );
+ * ```
+ */
+export function sharedCutInputsLine(r: Pick<PrepReport, "sharedCutInputs">): string {
+  const s = r.sharedCutInputs;
+  return `inputs equal to a training input after the cut to ${s.maxInputLen} words: val ${s.val} / test ${s.test} ` +
+    `(same target too: ${s.valSameTarget} / ${s.testSameTarget})`;
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
@@ -38,15 +61,24 @@ export function prepReportTable(r: PrepReport): ReportRow[] {
   ];
 }
 
-/** Where the rows came from, and every count from rows to splits; what cleaning folded and dropped. */
+/**
+ * Where the rows came from, every count from rows to splits (a file skipped whole by the lenient loader named
+ * on a row of its own), the inputs shared across splits after the cut; what cleaning folded and dropped.
+ */
 function sourceAndCountRows(r: PrepReport): ReportRow[] {
   const c = r.counts;
+  const shared = r.sharedCutInputs;
   return [
     { section: "source", item: "source", value: r.source },
     { section: "source", item: "data folder", value: r.dataDir ?? "(none)" },
     { section: "counts", item: "files", value: c.files },
     { section: "counts", item: "rows", value: c.rows },
     { section: "counts", item: "rows skipped (lenient)", value: c.skippedRows },
+    ...(r.load ? skippedFileLines(r.load) : []).map((value) => ({
+      section: "counts",
+      item: "file skipped (lenient)",
+      value,
+    })),
     { section: "counts", item: "empty after cleaning", value: c.emptyAfterCleaning },
     { section: "counts", item: "examples", value: c.examples },
     { section: "counts", item: "label = whole text", value: c.labelIsWholeText },
@@ -54,6 +86,12 @@ function sourceAndCountRows(r: PrepReport): ReportRow[] {
     { section: "counts", item: "unique", value: c.unique },
     { section: "counts", item: "left out by maxSnippets", value: c.cappedOut },
     { section: "counts", item: "train / val / test", value: `${c.train} / ${c.val} / ${c.test}` },
+    {
+      section: "counts",
+      item: `val / test inputs equal to a training input (first ${shared.maxInputLen} words)`,
+      value:
+        `${shared.val} / ${shared.test} (same target too: ${shared.valSameTarget} / ${shared.testSameTarget})`,
+    },
     { section: "cleaning", item: "characters folded to ASCII", value: r.cleaning.foldedChars },
     {
       section: "cleaning",

@@ -1,11 +1,16 @@
 /**
- * Leak-free train / validation / test splits.
+ * Train / validation / test splits with no input text in two of them.
  *
- * Exact duplicates are removed BEFORE splitting: two examples are duplicates when their model input
+ * Exact duplicates are removed BEFORE splitting: two examples are duplicates when their whole input
  * text (cleaned, `Example.input`) is the same; the first occurrence (in corpus order) is kept and the
  * removals are counted. The unique examples are then shuffled with a seeded PRNG and cut into
- * test, validation and train parts, so no input text can be in two splits. Validation is for early
+ * test, validation and train parts, so no whole input text can be in two splits. Validation is for early
  * stopping, test for the final score only.
+ *
+ * What this does not exclude: the encoder reads only the first `maxInputLen` words of an input, so two texts
+ * that differ only after that cut give the model the same input, and can land in different splits. Such
+ * examples are not removed (that would change the split); {@linkcode countSharedWithTrain} counts them, and
+ * the data stage reports the counts (`PrepReport.sharedCutInputs`, lib/data/prep.ts).
  *
  * @example
  * ```ts
@@ -48,6 +53,38 @@ export interface SplitReport {
   train: number;
   val: number;
   test: number;
+}
+
+/** Validation and test examples whose key equals a training example's ({@linkcode countSharedWithTrain}). */
+export interface SharedWithTrain {
+  val: number;
+  test: number;
+}
+
+/**
+ * How many validation and how many test examples have the same `key` as some training example: with `key` the
+ * encoder input cut to the model's input length, the examples whose model input the training split holds too
+ * (the whole-text de-duplication of {@linkcode splitExamples} cannot see them). Counts only; moves nothing.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { countSharedWithTrain } from "./split.ts";
+ * const train = [{ input: "ice melts fast" }, { input: "seas rise" }];
+ * const val = [{ input: "ice melts slowly" }, { input: "storms grow" }];
+ * const test = [{ input: "seas rise again" }, { input: "seas rise too" }];
+ * const firstTwo = (e: { input: string }) => e.input.split(" ").slice(0, 2).join(" ");
+ * assertEquals(countSharedWithTrain({ train, val, test }, firstTwo), { val: 1, test: 2 });
+ * assertEquals(countSharedWithTrain({ train, val, test }, (e) => e.input), { val: 0, test: 0 });
+ * ```
+ */
+export function countSharedWithTrain<T>(
+  splits: { readonly train: readonly T[]; readonly val: readonly T[]; readonly test: readonly T[] },
+  key: (e: T) => string,
+): SharedWithTrain {
+  const inTrain = new Set(splits.train.map(key));
+  const count = (part: readonly T[]) => part.reduce((n, e) => n + (inTrain.has(key(e)) ? 1 : 0), 0);
+  return { val: count(splits.val), test: count(splits.test) };
 }
 
 /** The three parts and their counts. */

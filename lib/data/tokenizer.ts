@@ -41,7 +41,9 @@ export const RESERVED = 4;
  * The sentence-boundary token the encoder input carries between sentences when `sentenceBoundaries` is on.
  * It is an ordinary vocabulary word (ranked by its training count like any other), but one no cleaned text can
  * contain (cleaning keeps only `[a-z0-9. ]`), so it never collides with a real word. Targets never contain it,
- * and {@linkcode Tokenizer.decode} drops it, so no scored output can contain it either.
+ * and {@linkcode Tokenizer.decode} drops it, whether as its vocabulary id or, when a small vocabulary leaves it
+ * out, as the extended id copy attention gives it ({@linkcode Tokenizer.extendInput}), so no scored output can
+ * contain it either.
  */
 export const BOUNDARY = "<sep>";
 /** Display names of the reserved ids, by id. */
@@ -317,6 +319,21 @@ export class Tokenizer {
    * ({@linkcode BOUNDARY}: an encoder-only token, never part of a summary), writes OOV as `<oov>`.
    * An extended id `size + i` (copy attention) is the input word at position `i` of `source` (the encoder's
    * words). Throws on an id outside the vocabulary, or an extended id without a source word.
+   *
+   * The boundary is dropped in both of its forms: its vocabulary id, and, when it is out of the vocabulary
+   * (a small one), the extended id {@linkcode extendInput} gives it like any unknown input word, which a copy
+   * model can emit by copying a `<sep>` position.
+   *
+   * @example
+   * ```ts
+   * import { assertEquals } from "@std/assert";
+   * import { Tokenizer } from "./tokenizer.ts";
+   * const tok = Tokenizer.fit(["ice melts ice"], 6); // ice=4, melts=5: <sep> and "seas" are unknown
+   * const source = ["ice", "<sep>", "seas"];
+   * const ext = new Int32Array(3);
+   * tok.extendInput(source, 3, ext); // [4, 6 + 1, 6 + 2]
+   * assertEquals(tok.decode([ext[1], ext[2], ext[0]], source), "seas ice"); // the copied <sep> is dropped
+   * ```
    */
   decode(ids: ArrayLike<number>, source?: readonly string[]): string {
     const out: string[] = [];
@@ -331,7 +348,8 @@ export class Tokenizer {
             (source ? ` (the input has ${source.length})` : " (no source words given)"),
         );
       }
-      out.push(this.tokenOf(id, source));
+      const token = this.tokenOf(id, source);
+      if (token !== BOUNDARY) out.push(token); // an extended id copying an out-of-vocabulary <sep>
     }
     return out.join(" ");
   }
