@@ -85,6 +85,39 @@ Deno.test("classifySummary() flags repeats on any class and counts a label's own
   assertEquals(classOf(label, {}, "rain rain go away.", label).repeats, false);
 });
 
+Deno.test("classifySummary() of a snippet without sentences classes the summary against the label, and analyseErrors() goes on", () => {
+  // no sentence: no label sentence, no matched one, and no other sentence to call the summary's
+  const none = classifySummary({ id: 1, cleaned: "", label: "", prediction: "hello world" }, OPTS);
+  assertEquals([none.errorClass, none.labelSentence, none.matchedSentence, none.margin], [
+    "miscopied",
+    -1,
+    -1,
+    null,
+  ]);
+  assertEquals(classifySummary({ id: 2, cleaned: "", label: "", prediction: "" }, OPTS).errorClass, "exact");
+  assertEquals(classOf("the ice melts fast in the arctic ok", {}, "", LABEL).errorClass, "runs_on");
+  assertEquals(classOf("the ice melts", {}, "", LABEL).errorClass, "stops_early");
+  const a = analyseErrors([
+    { id: 1, cleaned: "", label: "", prediction: "hello world" },
+    { id: 2, cleaned: SNIPPET, label: LABEL, prediction: LABEL },
+  ], OPTS);
+  assertEquals(a.summaries.map((s) => s.errorClass), ["miscopied", "exact"]);
+  assertEquals(a.table.reduce((s, r) => s + r.count, 0), 2);
+});
+
+Deno.test("classifySummary() calls no summary of an empty label runs_on: the label has no end to run past", () => {
+  // one sentence, so the summary cannot be another sentence's; the label (from elsewhere) is empty
+  assertEquals(classOf("ok fine", {}, "ok.", "").errorClass, "miscopied");
+  assertEquals(classOf("ok ok", {}, "ok.", "").errorClass, "repeats");
+  assertEquals(classOf("", {}, "ok.", "").errorClass, "exact");
+  // nor may it be run on when the decoder may write none of the label's words (maxOutputLen 1 keeps eostok only)
+  assertEquals(classOf("the ice melts fast in the arctic ok", { maxOutputLen: 1 }).errorClass, "miscopied");
+  assertEquals(classOf("", { maxOutputLen: 1 }).errorClass, "output_limit");
+  // a non-empty label is still run on, and an empty summary of it stops early
+  assertEquals(classOf("ok fine ok", {}, "ok.", "ok").errorClass, "runs_on");
+  assertEquals(classOf("", {}, "ok.", "ok").errorClass, "stops_early");
+});
+
 Deno.test("sentenceSpans() finds the labeller's sentence at its place in the encoder's words, on 300 snippets", async () => {
   for (const sentenceBoundaries of [false, true]) {
     const cfg = resolveConfig("tiny", { embeddedSnippets: 300, sentenceBoundaries, seed: 3 });

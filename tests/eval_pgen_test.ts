@@ -66,6 +66,20 @@ Deno.test("copyStats() names a summary whose gates do not match its words, or th
   assertThrows(() => copyStats([{ ids: [4] }], 10), Error, "summary 0 has 1 words but no gates");
 });
 
+Deno.test("copyStats() counts an empty summary without pGen as no gates, and still names a worded one without any", () => {
+  // an empty summary has no words and so no gates, whether or not the decoder set pGen
+  const stats = copyStats([{ ids: [12, 3], pGen: [0.1, 0.7] }, { ids: [] }, { ids: [], pGen: [] }], 10);
+  assertEquals([stats.summaries, stats.words, stats.copied, stats.outsideVocabulary], [3, 2, 1, 1]);
+  assertEquals(stats.gates, [0.1, 0.7]);
+  assertEquals(copyStats([{ ids: [] }], 10).copiedShare, 0);
+  // a beam output with words and no gates is still refused, with why
+  assertThrows(
+    () => copyStats([{ ids: [] }, { ids: [4, 5] }], 10),
+    Error,
+    "summary 1 has 2 words but no gates (only batched greedy decoding",
+  );
+});
+
 Deno.test("binPGen() puts a gate on a bin's lower edge into that bin, whatever g * bins rounds to", () => {
   // 0.57 * 100 = 56.99999999999999 and 0.29 * 100 = 28.999999999999996 in floating point
   for (

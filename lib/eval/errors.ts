@@ -17,6 +17,12 @@
  * | `repeats`        | repeats a word or a pair of words more often than the label does                             |
  * | `miscopied`      | is the right sentence with words miscopied, missing or added                                  |
  *
+ * Edge cases: a snippet without sentences (an empty cleaned text) has no sentence to match, so its summary is
+ * never `wrong_sentence` (its label sentence and matched sentence are -1) and is judged against the label by the
+ * later classes. `runs_on` needs at least one label word the decoder may write (an empty label has no end to
+ * run past: a summary with words for it is `wrong_sentence`, `repeats` or `miscopied`), and an empty summary of
+ * a non-empty label is `stops_early` (it writes no word that is not a label word).
+ *
  * The lost F1 of a summary is `1 - F1` (token F1 against the label, lib/eval/metrics.ts); a class's share is the
  * sum over its summaries divided by the sum over all, and its points are that sum over `n`: the F1 the model
  * would gain if every summary of the class became exact.
@@ -87,7 +93,7 @@ export interface SummaryToClassify {
 export interface ClassifiedSummary extends SummaryToClassify {
   errorClass: ErrorClass;
   f1: number;
-  /** Position (0-based) of the label's sentence and of the sentence the summary matches best. */
+  /** Position (0-based) of the label's sentence and of the sentence the summary matches best (-1: no sentences). */
   labelSentence: number;
   matchedSentence: number;
   /**
@@ -194,14 +200,18 @@ export function classifySummary(s: SummaryToClassify, opts: ErrorOptions): Class
   if (labelSpans.length && lastEnd > opts.maxInputLen) {
     return { ...base, errorClass: "input_cut", cut: firstStart >= opts.maxInputLen ? "whole" : "part" };
   }
-  if (!chosen.includes(matchedSentence) && pred.length > 0) {
+  // (no sentences: labelSentence and matchedSentence are -1, there is no other sentence to have chosen)
+  if (spans.length > 0 && !chosen.includes(matchedSentence) && pred.length > 0) {
     const top = spans[labelSentence].score, other = spans[matchedSentence].score;
     return { ...base, errorClass: "wrong_sentence", margin: top > 0 ? Math.max(0, (top - other) / top) : 0 };
   }
-  // the label's words first (in any order), then more: it did not stop at the sentence's end
-  if (pred.length > reachable.length && within(reachable, pred.slice(0, reachable.length))) {
+  // the label's words first (in any order), then more: it did not stop at the sentence's end (an empty label
+  // has no end to run past, though within([], ...) holds for any prediction)
+  const runsOn = reachable.length > 0 && pred.length > reachable.length;
+  if (runsOn && within(reachable, pred.slice(0, reachable.length))) {
     return { ...base, errorClass: "runs_on" };
   }
+  // shorter than the label with no word of its own (an empty summary of a non-empty label included)
   if (pred.length < reachable.length && within(pred, reachable)) {
     return { ...base, errorClass: "stops_early" };
   }

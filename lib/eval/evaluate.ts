@@ -29,7 +29,10 @@ import { type Decoded, greedyDecodeBatch } from "../infer/greedy.ts";
 import { extractInferenceModels } from "../infer/models.ts";
 import { type EvalResult, evaluateSystems, verdict } from "./score.ts";
 
-/** Told after each batch (greedy) or input (beam) how many of `total` inputs a decoding phase has done. */
+/**
+ * Told how many of `total` inputs a decoding phase has done: at 0 when the phase starts, then after each batch
+ * of inputs (greedy: `greedyDecodeBatch`'s batches, beam: `beamSearchBatch`'s).
+ */
 export type DecodeProgress = (phase: "greedy" | "beam", done: number, total: number) => void | Promise<void>;
 
 /** Decoded examples and the evaluation of all systems. */
@@ -38,7 +41,10 @@ export interface EvaluationOutput {
   greedy: Decoded[];
   beam: Decoded[];
   result: EvalResult;
-  /** Summaries per second of the batched greedy decoder and of beam search (one input at a time). */
+  /**
+   * Summaries per second of the batched greedy decoder and of batched beam search (`beamSearchBatch`, many inputs'
+   * beams decoded together); `beam` is NaN when beam search was skipped.
+   */
   speed: { batched: number; beam: number };
   verdict: string;
 }
@@ -103,7 +109,7 @@ export async function evaluateExamples(
   if (opts.beam !== false) {
     await opts.onProgress?.("beam", 0, n);
     t0 = performance.now();
-    // many inputs' beams decoded together: beamSearch() one input at a time, up to near-ties (see beamSearchBatch)
+    // many inputs' beams decoded together: what beamSearch() gives one input at a time (see beamSearchBatch)
     beam.push(
       ...await beamSearchBatch(models, encIn, n, {
         beamWidth: cfg.beamWidth,

@@ -1,7 +1,9 @@
 /**
  * How often a copy-attention model copies: the gate `p_gen` of every written word (1: written from the
- * vocabulary, 0: copied from the input) counted in equal-width bins, and what the words were. Greedy or beam
- * outputs of `summarizeWords` (lib/infer/text.ts) carry one gate per word in `decoded.pGen`.
+ * vocabulary, 0: copied from the input) counted in equal-width bins, and what the words were. The outputs of the
+ * batched greedy decoder (`greedyDecodeBatch`, lib/infer/greedy.ts, which `summarizeWords` in lib/infer/text.ts
+ * calls) carry one gate per word in `decoded.pGen`, for a model with copy attention; beam search's outputs
+ * (`beamSearchBatch`, lib/infer/beam.ts) and the one-input greedy loop carry none.
  *
  * @example
  * ```ts
@@ -83,18 +85,21 @@ export interface CopyStats {
 /**
  * Count, over decoded summaries, how many words were mostly copied (`p_gen < 0.5`), written from outside the
  * vocabulary, or written as `<oov>`. A summary whose gates do not match its words one to one is an `Error`
- * naming it.
+ * naming it, a summary with words and no gates (a beam search output) included; an empty summary without
+ * `pGen` has no words and so no gates, and counts as such.
  */
 export function copyStats(decoded: readonly GatedIds[], vocabSize: number): CopyStats {
   const gates: number[] = [];
   let words = 0, outsideVocabulary = 0, oovWritten = 0;
   decoded.forEach((d, k) => {
-    if (d.pGen?.length !== d.ids.length) {
+    const gated = d.pGen ?? (d.ids.length === 0 ? [] : undefined);
+    if (gated?.length !== d.ids.length) {
+      const why = gated ? "" : " (only batched greedy decoding of a copy-attention model records gates)";
       throw new Error(
-        `copyStats: summary ${k} has ${d.ids.length} words but ${d.pGen?.length ?? "no"} gates`,
+        `copyStats: summary ${k} has ${d.ids.length} words but ${d.pGen?.length ?? "no"} gates${why}`,
       );
     }
-    gates.push(...d.pGen);
+    gates.push(...gated);
     words += d.ids.length;
     for (const id of d.ids) {
       if (id >= vocabSize) outsideVocabulary++;

@@ -1,7 +1,8 @@
 /**
  * Beam search with a GNMT length penalty. Hypotheses are ranked by `logP / lp(len)` with
  * `lp(len) = ((5 + len) / 6) ** alpha` (alpha = `cfg.lengthPenalty`; 0 ranks by raw log-probability, larger
- * values favour longer summaries). `len` counts the generated tokens including `eostok`.
+ * values favour longer summaries). `len` counts the generated tokens and the `eostok` (or `<pad>`) that ended
+ * the summary, and `logP` includes that token's log-probability.
  *
  * The search is written against a small {@linkcode BeamStepper} interface, so it can run on the tfjs inference
  * models ({@linkcode modelStepper}) or on a hand-made distribution in tests. With width 1 and
@@ -236,10 +237,11 @@ function batchRows(searches: BeamState[], firstRow: Int32Array) {
  * copy attention) in batches of `batchSize` inputs: each step decodes the alive hypotheses of all the batch's
  * searches as one batch of rows, then takes every search's own step as {@linkcode beamSearch} does: the same
  * search as {@linkcode beamSearch} over {@linkcode modelStepper} one input at a time, many times faster (the
- * one-input searches decode batches of at most `beamWidth` rows). Without OpenBLAS the summaries and scores are
- * the same bit for bit. OpenBLAS rounds a product differently with a different number of rows (a logit moved by up
- * to about 1e-7 between a batch of 1 and of 7, measured), so where two hypotheses' scores are that close the batch
- * may keep the other one; tests/infer_beam_test.ts bounds the scores' difference.
+ * one-input searches decode batches of at most `beamWidth` rows). Without OpenBLAS (tfjs's cpu and wasm kernels)
+ * the summaries, log-probabilities, scores and attention are the same bit for bit (tests/infer_beam_test.ts checks
+ * it on both backends). OpenBLAS rounds a product differently with a different number of rows (a logit moved by
+ * up to about 1e-7 between a batch of 1 and of 7, measured), so where two hypotheses' scores are that close the
+ * batch may keep the other one; tests/infer_beam_test.ts bounds the scores' difference (1e-5) there.
  */
 export async function beamSearchBatch(
   models: InferenceModels,

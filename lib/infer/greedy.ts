@@ -4,7 +4,9 @@
  * `maxLen` whatever the model predicts, so decoding always ends (the original experiment could loop forever
  * when the model kept predicting index 0).
  *
- * Two implementations with identical outputs:
+ * Two implementations with the same summaries (log-probabilities and attention equal up to float32 rounding),
+ * except at near-ties, where the two largest probabilities are equal in float32 and the two may choose different
+ * tokens (see {@linkcode greedyDecodeBatch}):
  * - {@linkcode greedyDecodeLoop}: the milestone report's loop, one input and one `predict` call per token; kept
  *   because it teaches;
  * - {@linkcode greedyDecodeBatch}: many inputs at once, one batched decoder step per output position, no
@@ -46,7 +48,10 @@ import {
 export interface Decoded {
   ids: number[];
   attention: number[][];
-  /** Sum of the log-probabilities of the generated tokens (and of eostok when it was generated). */
+  /**
+   * Sum of the log-probabilities of the generated tokens and of the token that ended decoding: eostok, or `<pad>`
+   * when a padding prediction ended it (none when `maxLen` did).
+   */
   logProb: number;
   /** Whether decoding ended with eostok (false: length limit or a padding prediction). */
   finished: boolean;
