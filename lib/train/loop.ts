@@ -371,11 +371,11 @@ async function resumeFromCheckpoint(run: TrainingRun, runDir: string): Promise<v
     log(`continuing a run that had ended (${stopped}) with epochs ${cfg.epochs}, patience ${cfg.patience}`);
     run.state = { ...run.state, stopped: "" };
   }
-  await endIfOver(run, ck.dir);
   if (run.state.bestEpoch > 0) run.best = await bestWeights(run, runDir);
   // the kill may have come between the checkpoint and history.json: rewrite it from the checkpoint
   await writeTextAtomic(`${runDir}/history.json`, JSON.stringify(run.state.history, null, 1));
   log(`resumed from ${ck.dir} after epoch ${run.state.epoch} (best epoch ${run.state.bestEpoch})`);
+  await endIfOver(run, ck.dir);
 }
 
 /**
