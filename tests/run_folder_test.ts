@@ -558,17 +558,20 @@ Deno.test("a model folder saved before bindings were recorded still opens (sizes
   assertEquals((await openRun(resultsDir, id)).cfg.learningRate, cfg.learningRate * 2);
 });
 
+/** `--resume ID --epochs=2` in this process, as main.ts does it. */
+const resumeTwoEpochs = (id: string) =>
+  runExperiment(resolveConfig("default", { resultsDir }), {
+    ...quiet,
+    resume: id,
+    resumeOverrides: { epochs: 2 },
+  });
+
 Deno.test("--resume of a run with a checkpoint but no readable tokenizer.json is refused naming the file, which is not rewritten", async () => {
   const id = await fresh("no-tokenizer");
   const dir = `${resultsDir}/${id}`;
   await Deno.writeTextFile(`${dir}/tokenizer.json`, "{not json");
   await assertRejects(
-    () =>
-      runExperiment(resolveConfig("default", { resultsDir }), {
-        ...quiet,
-        resume: id,
-        resumeOverrides: { epochs: 2 },
-      }),
+    () => resumeTwoEpochs(id),
     ResumeError,
     `${dir}/tokenizer.json`,
   );
@@ -597,12 +600,7 @@ Deno.test("a checkpoint with a broken state.json, optimizer.json or optimizer.bi
     const ck = `${resultsDir}/${id}/checkpoint`;
     await breakIt(ck);
     const err = await assertRejects(
-      () =>
-        runExperiment(resolveConfig("default", { resultsDir }), {
-          ...quiet,
-          resume: id,
-          resumeOverrides: { epochs: 2 },
-        }),
+      () => resumeTwoEpochs(id),
       ResumeError,
     );
     assertStringIncludes(err.message, `cannot resume: ${ck}/${file}`);
