@@ -2,9 +2,13 @@
  * Inference models extracted from a trained (or loaded) Seq2Seq model. They reuse the trained model's layer
  * objects, so they share its weights (no copies):
  *
- * - encoder: `encoderTokens (B, Tin)` -> `[encoderStates (B, Tin, U), h (B, U), c (B, U)]`
+ * - encoder: `encoderTokens (B, Tin)` -> `[encoderStates (B, Tin, Ue), h (B, U), c (B, U)]`
  * - one-step decoder: `[previousToken (B, 1), encoderStates, h, c, (coverage,) encoderTokens(, extendedTokens)]` ->
- *   `[nextTokenProbs (B, 1, V), h', c', attentionWeights (B, 1, Tin)(, coverage')]`
+ *   `[nextTokenProbs (B, 1, Vout), h', c', attentionWeights (B, 1, Tin)(, coverage')]`
+ *
+ * `U` is the config's `units`; `Ue` is `U`, or `2U` with the bidirectional encoder (`encoderBidirectional`;
+ * its bridge keeps `h` and `c` at `U`); `Vout` is the vocabulary `V`, or `V + Tin` with copy attention
+ * (`copy`). The `envnews` profile has both.
  *
  * The decoder needs the encoder tokens to mask padded positions out of the attention. A model with copy attention
  * (lib/model/pointer.ts) also takes the encoder tokens in extended ids (`extendedTokens (B, Tin)`) as the decoder's

@@ -27,16 +27,27 @@
  * import { assertAlmostEquals, assertEquals } from "@std/assert";
  * import * as tf from "@tensorflow/tfjs";
  * import { BahdanauAttention } from "./attention.ts";
- * const layer = new BahdanauAttention({ units: 8 });
- * // decoder outputs (B=1, Tout=2, 4), encoder outputs (1, Tin=3, 4), encoder tokens (the third is padding)
- * const [ctx, w] = layer.apply([tf.ones([1, 2, 4]), tf.ones([1, 3, 4]), tf.tensor2d([[5, 7, 0]])]) as tf.Tensor[];
- * assertEquals(ctx.shape, [1, 2, 4]);
- * const weights = w.arraySync() as number[][][]; // (1, 2, 3)
- * for (const row of weights[0]) {
- *   assertAlmostEquals(row[0], 0.5, 1e-6); // equal encoder outputs: equal weights on the two real tokens
- *   assertAlmostEquals(row[1], 0.5, 1e-6);
- *   assertEquals(row[2], 0); // the padded position gets weight 0
- * }
+ * const layer = new BahdanauAttention({ units: 3 });
+ * const hDec = [0.5, -1]; // one decoder step (B=1, Td=1, Ud=2)
+ * const hEnc = [[1, 0], [0, 2], [-1, 1]]; // three encoder positions (Te=3, Ue=2), the third padding
+ * const inputs = [tf.tensor3d([[hDec]]), tf.tensor3d([hEnc]), tf.tensor2d([[5, 7, 0]], undefined, "int32")];
+ * layer.apply(inputs); // builds W1 (2 x 3), W2 (2 x 3), v (3 x 1); set them to known values:
+ * const W1 = [[0.5, -0.3, 0.8], [0.2, 0.7, -0.4]], W2 = [[-0.6, 0.1, 0.3], [0.4, -0.2, 0.9]];
+ * const v = [[1], [-0.5], [0.8]];
+ * layer.setWeights([tf.tensor2d(W1), tf.tensor2d(W2), tf.tensor2d(v)]);
+ * const [ctx, w] = layer.apply(inputs) as tf.Tensor[];
+ * // by hand: score[s] = v^T tanh(W1 h_dec + W2 h_enc[s]) over the two real positions, softmax, context
+ * const times = (x: number[], m: number[][]) => m[0].map((_, a) => x[0] * m[0][a] + x[1] * m[1][a]);
+ * const query = times(hDec, W1);
+ * const score = (h: number[]) => times(h, W2).reduce((s, k, a) => s + v[a][0] * Math.tanh(query[a] + k), 0);
+ * const e = [Math.exp(score(hEnc[0])), Math.exp(score(hEnc[1]))];
+ * const alpha = [e[0] / (e[0] + e[1]), e[1] / (e[0] + e[1])];
+ * const weights = (w.arraySync() as number[][][])[0][0];
+ * assertAlmostEquals(weights[0], alpha[0], 1e-6);
+ * assertAlmostEquals(weights[1], alpha[1], 1e-6);
+ * assertEquals(weights[2], 0); // the padded position gets weight 0
+ * const context = (ctx.arraySync() as number[][][])[0][0]; // sum_s alpha[s] h_enc[s]
+ * [0, 1].forEach((d) => assertAlmostEquals(context[d], alpha[0] * hEnc[0][d] + alpha[1] * hEnc[1][d], 1e-6));
  * ```
  * @module
  */

@@ -14,8 +14,12 @@
  * const dir = await Deno.makeTempDir();
  * await saveModelDir(model, `${dir}/best`); // best/model.json + best/weights.bin
  * const again = await loadModelDir(`${dir}/best`);
- * assertEquals(again.countParams(), model.countParams());
- * assertEquals(again.getWeights()[0].dataSync(), model.getWeights()[0].dataSync()); // the same numbers
+ * const [before, after] = [model.getWeights(), again.getWeights()];
+ * assertEquals(after.length, before.length);
+ * after.forEach((w, i) => { // every weight: the same shape and the same numbers
+ *   assertEquals(w.shape, before[i].shape);
+ *   assertEquals(w.dataSync(), before[i].dataSync());
+ * });
  * await Deno.remove(dir, { recursive: true });
  * ```
  * @module

@@ -7,13 +7,24 @@
  * import { resolveConfig } from "../config.ts";
  * import { buildSeq2Seq } from "./seq2seq.ts";
  * import { formatSummary, modelSummary } from "./summary.ts";
- * const model = buildSeq2Seq(resolveConfig("tiny"));
- * const s = modelSummary(model);
- * assertEquals(s.total, model.countParams());
- * assertEquals(s.rows.length, model.layers.length); // one row per layer, inputs included
- * const text = formatSummary(s).split("\n");
- * assertEquals(text.length, s.rows.length + 4); // header, rule, one line per layer, rule, total
- * assert(text.at(-1)!.startsWith("total") && text.at(-1)!.endsWith(s.total.toLocaleString("en-US")));
+ * const cfg = resolveConfig("tiny");
+ * const s = modelSummary(buildSeq2Seq(cfg));
+ * const row = (name: string) => s.rows.find((r) => r.name === name);
+ * // the softmax reads [decoder output; context] (2 x units) and a bias, at each of the maxOutputLen steps
+ * assertEquals(row("output_softmax"), {
+ *   name: "output_softmax",
+ *   type: "TimeDistributed",
+ *   outputShape: `[B,${cfg.maxOutputLen},${cfg.vocabSize}]`,
+ *   params: (2 * cfg.units + 1) * cfg.vocabSize,
+ * });
+ * // an LSTM: 4 gates, each units x (input + units) weights and units biases; its sequence and final (h, c)
+ * const u = cfg.units;
+ * assertEquals(row("encoder_lstm_1")?.params, 4 * (u * (cfg.embeddingDim + u) + u));
+ * assertEquals(row("encoder_lstm_1")?.outputShape, `[[B,${cfg.maxInputLen},${u}],[B,${u}],[B,${u}]]`);
+ * assertEquals(row("encoder_tokens")?.params, 0); // an input layer
+ * // the text table: one line per layer, with thousands separators
+ * const line = formatSummary(s).split("\n").find((l) => l.startsWith("output_softmax"))!;
+ * assert(line.endsWith(((2 * u + 1) * cfg.vocabSize).toLocaleString("en-US")));
  * ```
  * @module
  */
