@@ -2,6 +2,7 @@
 // request with its status and message, run ids confined to the results folder, and tensors that do not pile up.
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import * as tf from "@tensorflow/tfjs";
+import { relative } from "node:path";
 import { initBackend } from "../lib/backend/choose.ts";
 import { summarizeTexts } from "../lib/infer/summarize.ts";
 import { extractInferenceModels } from "../lib/infer/models.ts";
@@ -253,6 +254,74 @@ Deno.test("the queue decodes requests that wait together as one batch, up to the
   assertEquals(batches, [1, 4, 1, 2]); // a; b-e together (the batch size); f (g and h are beam); g and h together
   assertEquals(beams, [false, false, false, true]);
   assertEquals(out.map((o) => o.batchTexts), [1, 4, 4, 4, 4, 1, 2, 2]);
+});
+
+/** A copy of the trained run as `${dir}/${name}` (a copy, not a link: a link would lead outside `dir`). */
+async function copyRun(dir: string, name: string): Promise<void> {
+  const out = await new Deno.Command("cp", { args: ["-R", `${resultsDir}/${RUN}`, `${dir}/${name}`] })
+    .output();
+  assert(out.success, new TextDecoder().decode(out.stderr));
+}
+
+Deno.test("a results folder made after the server started (given as a relative path) serves the runs put in it", async () => {
+  const base = await Deno.makeTempDir({ prefix: "serve_later_" });
+  const later = relative(Deno.cwd(), `${base}/results`);
+  assert(!later.startsWith("/"), later);
+  const log: string[] = [];
+  const s = await startServer({ resultsDir: later, port: 0, log: (l) => log.push(l) });
+  try {
+    assertEquals(s.defaultRun, null);
+    await Deno.mkdir(`${base}/results`);
+    await copyRun(`${base}/results`, "r1");
+    const res = await fetch(`${s.url}api/summarize`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ texts: ["the ice melts"], run: "r1" }),
+    });
+    const body = await res.json();
+    assertEquals([res.status, body.run], [200, "r1"], JSON.stringify(body));
+    const runs = await (await fetch(`${s.url}api/runs`)).json();
+    assertEquals(runs.runs.map((r: { id: string }) => r.id), ["r1"]);
+  } finally {
+    await s.shutdown();
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("a run id with line breaks (and a megabyte long) is one log line, its id quoted and shortened", async () => {
+  const log: string[] = [];
+  const s = await startServer({ resultsDir, port: 0, log: (l) => log.push(l) });
+  try {
+    const forged = "x\n2026-12-02T10:00:00.000Z 10.0.0.1 POST /api/summarize 200 1.0ms run=admin\n";
+    const res = await fetch(`${s.url}api/summarize`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ texts: ["the ice melts"], run: forged + "y".repeat(1_000_000) }),
+    });
+    const body = await res.json();
+    assertEquals(res.status, 404);
+    assertStringIncludes(body.error, `unknown run ${JSON.stringify(forged).slice(0, -1)}`); // quoted: \n
+    assertStringIncludes(body.error, `... (${forged.length + 1_000_000} characters)`);
+    assertEquals(log.length, 1);
+    assertEquals(log[0].split("\n").length, 1, log[0].slice(0, 300));
+    assert(log[0].length < 600, `${log[0].length} characters`);
+    assertMatch(log[0], /^\S+Z 127\.0\.0\.1 POST \/api\/summarize 404 [\d.]+ms texts=1 error="unknown run /);
+  } finally {
+    await s.shutdown();
+  }
+});
+
+Deno.test("the runs route lists only runs that a request can name (no spaces, no leading '_')", async () => {
+  for (const name of ["with space", "_underscore"]) await copyRun(resultsDir, name);
+  try {
+    const runs = await (await fetch(`${url}api/runs`)).json();
+    assertEquals(runs.runs.map((x: { id: string }) => x.id), [RUN]);
+    await refused(404, "a run id names a folder of the results folder", { texts: ["x"], run: "with space" });
+  } finally {
+    for (const name of ["with space", "_underscore"]) {
+      await Deno.remove(`${resultsDir}/${name}`, { recursive: true });
+    }
+  }
 });
 
 Deno.test({

@@ -12,7 +12,8 @@ import {
 import { parseSweepArgs, planFromArgs } from "../lib/commands/sweep.ts";
 import { makePlan, parseGridEntry, readPlan, SweepError, type SweepPlan } from "../lib/sweep/plan.ts";
 import { readTrialResults, summarize, summaryCsv, sweepFigures, sweepReport } from "../lib/sweep/summary.ts";
-import { trialStatus } from "../lib/sweep/trials.ts";
+import { runTrial, trialStatus } from "../lib/sweep/trials.ts";
+import { mulberry32 } from "../lib/util/rng.ts";
 import { childStderr } from "./fixtures/child_stderr.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -180,6 +181,149 @@ Deno.test("the summary's statistics on hand-made run folders: means, spreads, pa
     "dash",
     "dash",
   ]);
+  await Deno.remove(results, { recursive: true });
+});
+
+/** Reference two-level bootstrap, written out here: each resample draws S seeds with replacement, then each drawn
+ * seed's examples with replacement, and averages the drawn seeds' means (seeds weigh the same, whatever their
+ * number of examples); the same mulberry32 draws in the same order, percentiles by linear interpolation. With
+ * `drawSeeds` false each resample keeps every seed once (an interval that ignores the seed spread). */
+function referenceSeedBootstrap(
+  bySeed: number[][],
+  resamples: number,
+  seed: number,
+  drawSeeds = true,
+): { mean: number; lo: number; hi: number } {
+  const rng = mulberry32(seed);
+  const S = bySeed.length;
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const stats: number[] = [];
+  for (let b = 0; b < resamples; b++) {
+    const seedMeans: number[] = [];
+    for (let k = 0; k < S; k++) {
+      const xs = bySeed[drawSeeds ? Math.floor(rng() * S) : k];
+      const drawn: number[] = [];
+      for (let i = 0; i < xs.length; i++) drawn.push(xs[Math.floor(rng() * xs.length)]);
+      seedMeans.push(avg(drawn));
+    }
+    stats.push(avg(seedMeans));
+  }
+  stats.sort((a, b) => a - b);
+  const at = (q: number) => {
+    const pos = q * (stats.length - 1), i = Math.floor(pos);
+    return i + 1 < stats.length ? stats[i] + (pos - i) * (stats[i + 1] - stats[i]) : stats[i];
+  };
+  return { mean: avg(bySeed.map(avg)), lo: at(0.025), hi: at(0.975) };
+}
+
+Deno.test("the test F1 difference's CI resamples seeds, then examples, as a reference two-level bootstrap does", async () => {
+  const results = await Deno.makeTempDir();
+  const plan = makePlan({
+    name: "noise",
+    profile: "tiny",
+    base: {},
+    seeds: 2,
+    resultsDir: results,
+    grid: [parseGridEntry("units=8,16")],
+  });
+  // per-example differences that vary, and a seed effect: seed 42 gains about 0.1, seed 43 about 0.3 (on fewer
+  // examples: the seeds must still weigh the same)
+  const A42 = [0.2, 0.35, 0.5, 0.1, 0.65, 0.4, 0.55, 0.3, 0.45, 0.25];
+  const D42 = [0.12, -0.05, 0.2, 0.08, 0.15, -0.02, 0.1, 0.25, 0.03, 0.14];
+  const A43 = [0.3, 0.15, 0.6, 0.45, 0.25, 0.5];
+  const D43 = [0.4, 0.22, 0.35, 0.18, 0.3, 0.33];
+  const B42 = A42.map((x, i) => x + D42[i]), B43 = A43.map((x, i) => x + D43[i]);
+  await handMadeRun(plan, 0, [2.0], A42); // units 8, seed 42
+  await handMadeRun(plan, 1, [2.1], A43); // units 8, seed 43
+  await handMadeRun(plan, 2, [1.9], B42); // units 16, seed 42
+  await handMadeRun(plan, 3, [1.8], B43); // units 16, seed 43
+  const s = summarize(plan, await readTrialResults(plan), { resamples: 400, seed: 7 });
+  assertEquals(s.comparisons.length, 1);
+  const c = s.comparisons[0];
+  assertEquals([c.from, c.to, c.seeds], [8, 16, 2]);
+  const bySeed = [B42.map((b, i) => b - A42[i]), B43.map((b, i) => b - A43[i])];
+  const ref = referenceSeedBootstrap(bySeed, 400, 7);
+  // the same draws: equal up to rounding (the level's 2.5% is 0.025000000000000022 in lib/eval/bootstrap.ts)
+  for (const k of ["mean", "lo", "hi"] as const) assertAlmostEquals(c.f1[k], ref[k], 1e-12, k);
+  // seeds weigh the same: the mean of the seed means (0.1 and 0.2967), not of the 16 examples pooled (0.174)
+  assertAlmostEquals(c.f1.mean, (0.1 + 1.78 / 6) / 2);
+  // the seed draw matters: an interval that keeps both seeds in every resample is far narrower
+  const fixed = referenceSeedBootstrap(bySeed, 400, 7, false);
+  assert(c.f1.hi - c.f1.lo > 2 * (fixed.hi - fixed.lo), JSON.stringify({ c: c.f1, fixed }));
+  // and it reaches toward each seed's own mean (all of one seed is drawn in some resamples)
+  assert(c.f1.lo < 0.15 && c.f1.hi > 0.25, JSON.stringify(c.f1));
+  await Deno.remove(results, { recursive: true });
+});
+
+Deno.test("a trial whose checkpoint/state.json cannot be read is failed, names the file, and keeps its folder", async () => {
+  const results = await Deno.makeTempDir();
+  const plan = makePlan({
+    name: "broken",
+    profile: "tiny",
+    base: {},
+    resultsDir: results,
+    grid: [parseGridEntry("units=8,16")],
+  });
+  // trial 0: a saved epoch (checkpoint and best model, history) whose state.json is cut short
+  const dir = `${plan.dir}/${plan.trials[0].id}`;
+  await Deno.mkdir(`${dir}/checkpoint`, { recursive: true });
+  await Deno.mkdir(`${dir}/best`);
+  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(plan.trials[0].config));
+  await Deno.writeTextFile(`${dir}/checkpoint/model.json`, "{}");
+  await Deno.writeTextFile(`${dir}/checkpoint/state.json`, '{"epoch": 2, "bestEp');
+  await Deno.writeTextFile(`${dir}/best/model.json`, "{}");
+  await Deno.writeTextFile(`${dir}/history.json`, "[]");
+  // trial 1: a folder left before its first epoch (no checkpoint): stale, removed before it starts again
+  await Deno.mkdir(`${plan.dir}/${plan.trials[1].id}`);
+  await Deno.writeTextFile(`${plan.dir}/${plan.trials[1].id}/config.json`, "{}");
+
+  const broken = await trialStatus(plan, plan.trials[0]);
+  assertEquals([broken.state, broken.stale], ["failed", false]);
+  assertStringIncludes(broken.problem!, `${dir}/checkpoint/state.json is not a training state`);
+  assertStringIncludes(broken.problem!, `remove ${dir} to start the trial again`);
+  const stale = await trialStatus(plan, plan.trials[1]);
+  assertEquals([stale.state, stale.action, stale.stale, stale.problem], ["pending", "new", true, undefined]);
+
+  // running it starts nothing and removes nothing: a failure, recorded with the reason
+  const logFile = `${plan.dir}/t0.log`;
+  await Deno.mkdir(plan.dir, { recursive: true });
+  const out = await runTrial(plan, plan.trials[0], { logFile });
+  assertEquals(out.code, 1);
+  assertEquals(await Deno.readTextFile(`${dir}/best/model.json`), "{}");
+  assertEquals(await Deno.readTextFile(`${dir}/checkpoint/state.json`), '{"epoch": 2, "bestEp');
+  assertStringIncludes(
+    await Deno.readTextFile(logFile),
+    `not started ${plan.trials[0].id}: ${dir}/checkpoint`,
+  );
+  const exit = JSON.parse(await Deno.readTextFile(`${plan.dir}/logs/${plan.trials[0].id}.exit.json`));
+  assertEquals([exit.code, exit.interrupted, exit.problem], [1, false, broken.problem]);
+  assertEquals(await trialStatus(plan, plan.trials[0]).then((s) => [s.state, s.lastExit]), ["failed", 1]);
+  await Deno.remove(results, { recursive: true });
+});
+
+Deno.test("a written plan's setting without a swept key is plotted where the axis puts it, with its mean", async () => {
+  const results = await Deno.makeTempDir();
+  const plan = makePlan({
+    name: "written",
+    profile: "tiny",
+    base: {},
+    resultsDir: results,
+    settings: [{ units: 16 }, { dropout: 0.2 }],
+  });
+  assertEquals(plan.keys, ["units", "dropout"]);
+  await handMadeRun(plan, 0, [2.0], [0.4, 0.6]);
+  await handMadeRun(plan, 1, [2.1], [0.2, 0.4]);
+  const results0 = await readTrialResults(plan);
+  const fig = sweepFigures(summarize(plan, results0, { resamples: 0 }), results0).f1_vs_units;
+  // one group per value of the other key: dropout left out (the base), dropout=0.2
+  const points = fig.data.filter((t) => t.mode === "markers");
+  const lines = fig.data.filter((t) => t.mode === "lines+markers");
+  assertEquals(points.map((t) => t.name), ["(base) (each seed)", "dropout=0.2 (each seed)"]);
+  assertEquals(fig.layout.xaxis?.categoryarray, ["16", ""]); // the setting without units: ""
+  assertEquals(points.map((t) => t.x), [["16"], [""]]); // its point in that column, not at "undefined"
+  assertEquals(lines.map((t) => t.x), [["16", ""], ["16", ""]]);
+  const round = (ys: (number | null)[]) => ys.map((y) => y === null ? null : Number(y.toFixed(6)));
+  assertEquals(lines.map((t) => round(t.y)), [[0.5, null], [null, 0.3]]);
   await Deno.remove(results, { recursive: true });
 });
 

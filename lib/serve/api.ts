@@ -122,13 +122,25 @@ export function parseSummarizeBody(body: string, limits: Limits): SummarizeReque
 /** A run id names one folder of the results folder: letters, digits, `.`, `_`, `-`; no `/`, no `..`. */
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
+/** Whether `id` can name a run: a folder directly inside the results folder, by a name the API accepts. */
+export function isRunId(id: string): boolean {
+  return RUN_ID.test(id) && !id.includes("..");
+}
+
+/**
+ * A client's run id for messages and log lines: JSON-quoted (a line break or quote in it stays inside the
+ * quotes) and cut to its first 100 characters.
+ */
+export function quoteRunId(id: string): string {
+  return id.length > 100
+    ? `${JSON.stringify(id.slice(0, 100))}... (${id.length} characters)`
+    : JSON.stringify(id);
+}
+
 /** Refuse (404) a run id that could name anything but a folder directly inside the results folder. */
 export function checkRunId(id: string): void {
-  if (!RUN_ID.test(id) || id.includes("..")) {
-    throw new ApiError(
-      404,
-      `unknown run ${JSON.stringify(id)}: a run id names a folder of the results folder`,
-    );
+  if (!isRunId(id)) {
+    throw new ApiError(404, `unknown run ${quoteRunId(id)}: a run id names a folder of the results folder`);
   }
 }
 

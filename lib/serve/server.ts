@@ -15,6 +15,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { resolve } from "node:path";
 import { asWasm, wasmHeap } from "../backend/kernel_registry.ts";
 import { generateCorpus } from "../data/embedded.ts";
 import { extractInferenceModels } from "../infer/models.ts";
@@ -28,8 +29,10 @@ import {
   checkJsonContentType,
   checkRunId,
   DEFAULT_LIMITS,
+  isRunId,
   type Limits,
   parseSummarizeBody,
+  quoteRunId,
   readBody,
 } from "./api.ts";
 import { bundleScript } from "./bundle.ts";
@@ -117,23 +120,32 @@ export function exampleSnippet(): string {
 
 /** The runs a server of `resultsDir` may use, by id: checked names inside it, finished training. */
 class RunBook {
-  #root: Promise<string>;
+  /** The results folder's real path, once it exists (a folder made after the start is found then). */
+  #root: string | null = null;
   #loaded = new Map<string, Promise<LoadedRun>>();
-  constructor(readonly resultsDir: string, readonly maxLoaded: number) {
-    this.#root = Deno.realPath(resultsDir).catch(() => resultsDir);
+  constructor(readonly resultsDir: string, readonly maxLoaded: number) {}
+
+  /** The results folder's real path; its absolute path while it does not exist. */
+  async root(): Promise<string> {
+    if (this.#root !== null) return this.#root;
+    try {
+      return (this.#root = await Deno.realPath(this.resultsDir));
+    } catch {
+      return resolve(this.resultsDir);
+    }
   }
 
-  /** The finished runs, newest first. */
+  /** The finished runs that a request can name, newest first. */
   async list(): Promise<RunEntry[]> {
     const { runs } = await listRuns(this.resultsDir);
-    return runs.filter((r) => r.finished).map(runEntry);
+    return runs.filter((r) => r.finished && isRunId(r.id)).map(runEntry);
   }
 
   /** Check that `id` is a finished run inside the results folder (404 otherwise); returns its folder. */
   async check(id: string): Promise<string> {
     checkRunId(id);
-    const root = await this.#root;
-    const notFound = (why: string) => new ApiError(404, `unknown run ${JSON.stringify(id)}: ${why}`);
+    const root = await this.root();
+    const notFound = (why: string) => new ApiError(404, `unknown run ${quoteRunId(id)}: ${why}`);
     let real: string;
     try {
       real = await Deno.realPath(`${root}/${id}`);
@@ -231,9 +243,14 @@ class ServeApp {
     const body = parseSummarizeBody(await readBody(req, this.limits.maxBodyBytes), this.limits);
     const id = body.run ?? this.defaultRun;
     if (id === null) throw new ApiError(404, `no finished run in the results folder ${this.opts.resultsDir}`);
+    // the run id is logged once checked (one word of letters, digits, '.', '_', '-'); a refused one is logged
+    // only in its error, quoted and shortened, so that a line break in it cannot forge log lines
+    await this.checkRun(id).catch((e) => {
+      extra.texts = body.texts.length;
+      throw e;
+    });
     extra.run = id;
     extra.texts = body.texts.length;
-    await this.checkRun(id);
     const t0 = performance.now();
     const done = await this.queue.submit(id, body.texts, body.beam);
     extra.batch = done.batchTexts;

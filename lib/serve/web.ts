@@ -52,7 +52,14 @@ async function loadModel(): Promise<tf.LayersModel> {
 
 async function main(): Promise<void> {
   const wanted = new URLSearchParams(location.search).get("backend");
-  if (wanted) await tf.setBackend(wanted);
+  if (wanted) {
+    // a forced backend that is unknown or cannot start says so (tf.ready() would fall back to another one)
+    const known = Object.keys(tf.engine().registryFactory);
+    if (!known.includes(wanted)) {
+      throw new Error(`?backend=${wanted} is not a TensorFlow.js backend of this page (${known.join(", ")})`);
+    }
+    if (!(await tf.setBackend(wanted))) throw new Error(`?backend=${wanted} cannot start in this browser`);
+  }
   await tf.ready();
   setStatus(`loading the model (TensorFlow.js backend: ${tf.getBackend()})...`);
   const [info, tokJson] = await Promise.all(

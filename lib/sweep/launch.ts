@@ -113,7 +113,8 @@ export async function runLocal(plan: SweepPlan, opts: LocalOptions = {}): Promis
     while (!stop.interrupted() && next < todo.length) {
       const trial = todo[next++];
       const left = todo.length - next;
-      const how = (await trialStatus(plan, trial)).action === "resume" ? "resumed" : "started";
+      const st = await trialStatus(plan, trial);
+      const how = st.problem !== undefined ? "cannot resume" : st.action === "resume" ? "resumed" : "started";
       log(
         `[${trial.index + 1}/${total}] ${how} ${trial.id} (${
           settingLabel(plan, plan.settings[trial.setting])

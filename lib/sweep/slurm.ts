@@ -76,7 +76,9 @@ export function arraySpec(indices: readonly number[]): string {
 
 /**
  * The job-array script: each array task runs its trial from the project folder `cwd` (the folder the sweep was
- * submitted from, shared by the cluster's nodes), with this Deno and the project's `deno.json`.
+ * submitted from, shared by the cluster's nodes), with this Deno and the project's `deno.json`. Where its output
+ * goes is given on sbatch's command line ({@linkcode outputPattern}), not as `#SBATCH --output`: Slurm splits
+ * `#SBATCH` lines at whitespace, so a folder with a space would not survive there.
  */
 export function sbatchScript(plan: SweepPlan, cwd: string): string {
   const deno = Deno.execPath();
@@ -89,19 +91,61 @@ export function sbatchScript(plan: SweepPlan, cwd: string): string {
     '--run-trial="$SLURM_ARRAY_TASK_ID"',
     `--dir=${plan.dir}`,
   ];
-  const logs = resolve(cwd, logsDir(plan));
   return [
     "#!/bin/bash",
     `# sweep ${plan.name}: one array task per trial (the task id is the trial's index in plan.json)`,
     "# written by deno task sweep --launcher=slurm; submit again with the same command to run what is unfinished",
+    "# each task's output: logs/slurm-<job>_<task>.out, given as sbatch --output on the command line",
     `#SBATCH --job-name=sweep-${plan.name}`,
-    `#SBATCH --output=${logs}/slurm-%A_%a.out`,
     "#SBATCH --ntasks=1",
     "set -euo pipefail",
     `cd ${shellQuote(cwd)}`,
     `exec ${run.map((w) => (w.startsWith("--run-trial=") ? w : shellQuote(w))).join(" ")}`,
     "",
   ].join("\n");
+}
+
+/**
+ * The array tasks' output files as sbatch's filename pattern: `<sweep>/logs/slurm-%A_%a.out` (job id, array
+ * index), the folder made absolute against `cwd` and each `%` in it written `%%` (Slurm's escape for the
+ * character itself), so that a folder named `100%` is not read as replacement symbols. A backslash in the
+ * folder turns every replacement off in Slurm (and is dropped): a {@linkcode SweepError}.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { outputPattern } from "./slurm.ts";
+ * assertEquals(outputPattern({ dir: "r/sweeps/s" }, "/home/me/a 100%"), "/home/me/a 100%%/r/sweeps/s/logs/slurm-%A_%a.out");
+ * ```
+ */
+export function outputPattern(plan: Pick<SweepPlan, "dir">, cwd: string): string {
+  const logs = resolve(cwd, logsDir(plan));
+  if (logs.includes("\\")) {
+    throw new SweepError(
+      `sweep: Slurm cannot write its logs to ${logs}: a backslash in a folder name turns off %A_%a`,
+    );
+  }
+  return `${logs.replaceAll("%", "%%")}/slurm-%A_%a.out`;
+}
+
+/**
+ * sbatch's arguments (before the script) for the array of trials `todo`: `--parsable`, `--array`, the user's
+ * `--slurm-args`, `--wait` when asked, and `--output=` ({@linkcode outputPattern}) unless the user's arguments
+ * name an output file themselves. An argument list, passed to sbatch without a shell.
+ */
+export function sbatchArgs(
+  plan: SweepPlan,
+  cwd: string,
+  todo: readonly number[],
+  opts: SubmitOptions = {},
+): string[] {
+  const user = opts.slurmArgs ?? [];
+  const args = ["--parsable", `--array=${arraySpec(todo)}`, ...user];
+  if (opts.wait) args.push("--wait");
+  if (!user.some((a) => /^(-o|--output)(=|$)/.test(a) || /^-o./.test(a))) {
+    args.push(`--output=${outputPattern(plan, cwd)}`);
+  }
+  return args;
 }
 
 async function commandExists(cmd: string): Promise<boolean> {
@@ -127,43 +171,118 @@ export async function readSubmissions(plan: Pick<SweepPlan, "dir">): Promise<Sub
   }
 }
 
-/** The Slurm state of each trial index of the sweep's submissions that Slurm still reports (squeue, then sacct). */
+/** One array task's state as `squeue` or `sacct` reports it. */
+export interface TaskState {
+  jobId: string;
+  index: number;
+  state: string;
+}
+
+/**
+ * The indices of an array task list as Slurm prints it: `4`, `[5-9]`, `[5-7,9]`, with a throttle (`[5-9%2]`)
+ * or a step (`[1-9:2]`); null for anything else (`N/A`, a range over a million tasks).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { arrayTasks } from "./slurm.ts";
+ * assertEquals(arrayTasks("4"), [4]);
+ * assertEquals(arrayTasks("[5-7,9%2]"), [5, 6, 7, 9]);
+ * assertEquals(arrayTasks("[1-7:3]"), [1, 4, 7]);
+ * assertEquals(arrayTasks("N/A"), null);
+ * ```
+ */
+export function arrayTasks(text: string): number[] | null {
+  const list = /^\[(.+)\]$/.exec(text)?.[1] ?? text;
+  const out: number[] = [];
+  for (const part of list.replace(/%\d+$/, "").split(",")) {
+    const m = /^(\d+)(?:-(\d+)(?::(\d+))?)?$/.exec(part);
+    if (!m) return null;
+    const lo = Number(m[1]), hi = m[2] === undefined ? lo : Number(m[2]), step = Number(m[3] ?? 1);
+    if (hi - lo > 1_000_000 || step < 1) return null;
+    for (let i = lo; i <= hi; i += step) out.push(i);
+  }
+  return out;
+}
+
+/**
+ * The array tasks of `squeue -h -r -o "%F %K %T"` output: one line per task, `<array job id> <index> <state>`
+ * (a list of indices, as without `-r`, is expanded too).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { parseSqueue } from "./slurm.ts";
+ * assertEquals(parseSqueue("123 4 PENDING\n123 5 PENDING\n123 6 RUNNING\n").map((t) => [t.index, t.state]), [
+ *   [4, "PENDING"], [5, "PENDING"], [6, "RUNNING"],
+ * ]);
+ * ```
+ */
+export function parseSqueue(text: string): TaskState[] {
+  const out: TaskState[] = [];
+  for (const line of text.split("\n")) {
+    const [jobId, tasks, state] = line.trim().split(/\s+/);
+    const indices = tasks === undefined ? null : arrayTasks(tasks);
+    if (!/^\d+$/.test(jobId) || !state || !indices) continue;
+    for (const index of indices) out.push({ jobId, index, state });
+  }
+  return out;
+}
+
+/**
+ * The array tasks of `sacct -n -P -X -o JobID,State` output: `123_4|COMPLETED`, and the tasks still pending
+ * as one line, `123_[5-9%2]|PENDING` (expanded). A state with words after it (`CANCELLED by 0`) is its first.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { parseSacct } from "./slurm.ts";
+ * assertEquals(parseSacct("123_4|CANCELLED by 0\n123_[5-6,9%2]|PENDING\n").map((t) => [t.index, t.state]), [
+ *   [4, "CANCELLED"], [5, "PENDING"], [6, "PENDING"], [9, "PENDING"],
+ * ]);
+ * ```
+ */
+export function parseSacct(text: string): TaskState[] {
+  const out: TaskState[] = [];
+  for (const line of text.split("\n")) {
+    const m = /^(\d+)_([^|]+)\|([A-Z_]+)/.exec(line.trim());
+    const indices = m ? arrayTasks(m[2]) : null;
+    if (!m || !indices) continue;
+    for (const index of indices) out.push({ jobId: m[1], index, state: m[3] });
+  }
+  return out;
+}
+
+/** What a Slurm query command prints, or null when it is missing or fails. */
+async function slurmQuery(cmd: string, args: string[]): Promise<string | null> {
+  if (!(await commandExists(cmd))) return null;
+  const r = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).output().catch(() => null);
+  return r?.success ? new TextDecoder().decode(r.stdout) : null;
+}
+
+/**
+ * The Slurm state of each trial index of the sweep's submissions that Slurm still reports: `sacct` (the
+ * accounting, finished tasks included), then `squeue` (the queue now), which wins. For a trial in several
+ * submissions, the latest submission's state.
+ */
 export async function slurmStates(plan: SweepPlan): Promise<Map<number, string>> {
   const out = new Map<number, string>();
   const subs = await readSubmissions(plan);
   if (subs.length === 0) return out;
-  const ids = subs.map((s) => s.jobId);
-  const parse = (text: string, re: RegExp) => {
-    for (const line of text.split("\n")) {
-      const m = re.exec(line.trim());
-      if (!m) continue;
-      const sub = subs.find((s) => s.jobId === m[1]);
-      const idx = Number(m[2]);
-      // a later submission's state wins for the same trial
-      if (sub?.indices.includes(idx)) out.set(idx, m[3]);
+  const ids = subs.map((s) => s.jobId).join(",");
+  const from = new Map<number, number>(); // trial index -> position of the submission its state came from
+  const apply = (tasks: TaskState[]) => {
+    for (const t of tasks) {
+      const at = subs.findLastIndex((s) => s.jobId === t.jobId && s.indices.includes(t.index));
+      if (at < 0 || at < (from.get(t.index) ?? -1)) continue;
+      from.set(t.index, at);
+      out.set(t.index, t.state);
     }
   };
-  if (await commandExists("sacct")) {
-    const r = await new Deno.Command("sacct", {
-      args: ["-n", "-P", "-X", "-j", ids.join(","), "-o", "JobID,State"],
-      stdout: "piped",
-      stderr: "null",
-    }).output().catch(() => null);
-    if (r?.success) parse(new TextDecoder().decode(r.stdout), /^(\d+)_(\d+)\|(\S+)/);
-  }
-  if (await commandExists("squeue")) {
-    const r = await new Deno.Command("squeue", {
-      args: ["-h", "-r", "-j", ids.join(","), "-o", "%F %K %T"],
-      stdout: "piped",
-      stderr: "null",
-    }).output().catch(() => null);
-    if (r?.success) {
-      parse(
-        new TextDecoder().decode(r.stdout).replaceAll(" ", "|").replace(/\|/, "_"),
-        /^(\d+)_(\d+)\|(\S+)/,
-      );
-    }
-  }
+  const acct = await slurmQuery("sacct", ["-n", "-P", "-X", "-j", ids, "-o", "JobID,State"]);
+  if (acct !== null) apply(parseSacct(acct));
+  const queue = await slurmQuery("squeue", ["-h", "-r", "-j", ids, "-o", "%F %K %T"]);
+  if (queue !== null) apply(parseSqueue(queue));
   return out;
 }
 
@@ -210,16 +329,15 @@ export async function submitSlurm(plan: SweepPlan, opts: SubmitOptions = {}): Pr
     return null;
   }
   const cwd = Deno.cwd();
+  const args = sbatchArgs(plan, cwd, todo, opts);
   await Deno.mkdir(`${plan.dir}/slurm`, { recursive: true });
   await Deno.mkdir(logsDir(plan), { recursive: true });
   const script = `${plan.dir}/slurm/sweep.sbatch`;
   await writeTextAtomic(script, sbatchScript(plan, cwd));
-  const args = ["--parsable", `--array=${arraySpec(todo)}`, ...(opts.slurmArgs ?? [])];
-  if (opts.wait) args.push("--wait");
   log(
     `sweep ${plan.name}: submitting ${todo.length} of ${plan.trials.length} trials: sbatch ${
-      args.join(" ")
-    } ${script}`,
+      [...args, script].map(shellQuote).join(" ")
+    }`,
   );
   const child = new Deno.Command("sbatch", { args: [...args, script], stdout: "piped", stderr: "piped" })
     .spawn();

@@ -438,9 +438,14 @@ export function sweepReport(s: SweepSummary): string {
   return lines.join("\n") + "\n";
 }
 
+/** A setting's value of `key` as the x axis shows it ("" for a written plan's setting without the key). */
+function axisValue(values: Record<string, unknown>, key: string): string {
+  return String(values[key] ?? "");
+}
+
 /** A key's values in plan order, as the x axis shows them. */
 function axisValues(plan: SweepPlan, key: string): string[] {
-  return [...new Set(plan.settings.map((s) => String(s[key] ?? "")))];
+  return [...new Set(plan.settings.map((s) => axisValue(s, key)))];
 }
 
 /**
@@ -452,7 +457,9 @@ export function metricVsKey(s: SweepSummary, key: string): Figure {
   const others = p.keys.filter((k) => k !== key);
   const groups = new Map<string, SettingStats[]>();
   for (const st of [...s.settings].sort((a, b) => a.setting - b.setting)) {
-    const g = others.map((k) => `${k}=${st.values[k]}`).join(" ") || "all";
+    // a written plan's setting may leave a key out (the base value): named as settingLabel names it
+    const g = others.filter((k) => st.values[k] !== undefined).map((k) => `${k}=${st.values[k]}`).join(" ") ||
+      (others.length > 0 ? "(base)" : "all");
     groups.set(g, [...(groups.get(g) ?? []), st]);
   }
   const xs = axisValues(p, key);
@@ -461,7 +468,7 @@ export function metricVsKey(s: SweepSummary, key: string): Figure {
   [...groups.entries()].forEach(([g, sts], i) => {
     const color = PALETTE[i % PALETTE.length];
     const pts = sts.flatMap((st) =>
-      st.perSeed.map((ps) => ({ x: String(st.values[key]), y: val(ps), seed: ps.seed }))
+      st.perSeed.map((ps) => ({ x: axisValue(st.values, key), y: val(ps), seed: ps.seed }))
     );
     data.push({
       type: "scatter",
@@ -473,7 +480,7 @@ export function metricVsKey(s: SweepSummary, key: string): Figure {
       marker: { color, size: 8, opacity: 0.6 },
       text: pts.map((q) => `seed ${q.seed}`),
     });
-    const means = xs.map((x) => sts.find((st) => String(st.values[key]) === x))
+    const means = xs.map((x) => sts.find((st) => axisValue(st.values, key) === x))
       .map((st) => (st && st.done > 0 ? (s.metric === "f1" ? st.f1.mean : st.valLoss.mean) : null));
     data.push({
       type: "scatter",

@@ -14,6 +14,7 @@ import { writeTextAtomic } from "../io/atomic.ts";
 import { pathExists } from "../io/exists.ts";
 import { readRunInfo } from "../run/discover.ts";
 import { RunFolder } from "../run/folder.ts";
+import { completeDir } from "../train/checkpoint.ts";
 import { ownerAlive, readOwner } from "../run/owner.ts";
 import type { SweepPlan, Trial } from "./plan.ts";
 
@@ -38,6 +39,12 @@ export interface TrialStatus {
   stale: boolean;
   /** The exit status of the last attempt (`logs/<id>.exit.json`), when one was recorded. */
   lastExit: number | null;
+  /**
+   * Why the trial cannot go on by itself: its folder holds a checkpoint whose `state.json` cannot be read (the
+   * message names the file). The trial is `failed`, its folder is kept, and running it records a failure
+   * without starting the experiment, until the folder is repaired or removed by hand.
+   */
+  problem?: string;
 }
 
 /** The folder of the sweep's logs: `<sweep>/logs/`. */
@@ -65,10 +72,16 @@ export async function trialStatus(plan: SweepPlan, trial: Trial): Promise<TrialS
   }
   const owner = await readOwner(folder.dir);
   if (owner && ownerAlive(owner)) return { state: "running", action: "skip", stale: false, lastExit: exit };
-  const state = await folder.state().catch(() => null);
-  if (state === null) {
+  if ((await completeDir(folder.path("checkpoint"))) === null) {
     // a folder without a saved epoch, left by a process that is gone: nothing worth keeping (the experiment's rule)
     return { state: failed ? "failed" : "pending", action: "new", stale: true, lastExit: exit };
+  }
+  try {
+    await folder.state();
+  } catch (e) {
+    // a saved epoch whose state cannot be read: never removed here (its best/ and history are the run's results)
+    const problem = `${(e as Error).message}; repair it, or remove ${folder.dir} to start the trial again`;
+    return { state: "failed", action: "resume", stale: false, lastExit: exit, problem };
   }
   const info = await readRunInfo(folder.dir).catch(() => null);
   if (info?.status === "evaluated") return { state: "done", action: "skip", stale: false, lastExit: exit };
@@ -137,10 +150,31 @@ export interface TrialOutcome {
   seconds: number;
 }
 
+/** Record an attempt's exit status in `logs/<id>.exit.json` (read back by {@linkcode trialStatus}). */
+async function recordExit(
+  plan: SweepPlan,
+  trial: Trial,
+  rec: { code: number; interrupted: boolean; action: TrialAction; where?: string; problem?: string },
+): Promise<void> {
+  await writeTextAtomic(
+    `${logsDir(plan)}/${trial.id}.exit.json`,
+    JSON.stringify({
+      code: rec.code,
+      interrupted: rec.interrupted,
+      action: rec.action,
+      at: new Date().toISOString(),
+      where: rec.where ?? "local",
+      ...(rec.problem !== undefined ? { problem: rec.problem } : {}),
+    }),
+  );
+}
+
 /**
  * Run one trial now: skip it when it is done or running elsewhere; otherwise remove a stale folder (no epoch, no
  * live writer), start the experiment (new, or `--resume` after an interruption) as a child process, wait for it,
- * and record its exit status in `logs/<id>.exit.json`.
+ * and record its exit status in `logs/<id>.exit.json`. A trial whose checkpoint cannot be read
+ * ({@linkcode TrialStatus.problem}) is not started: the problem goes to its log (or stderr) and is recorded as a
+ * failure (exit 1), and its folder is left as it is.
  */
 export async function runTrial(
   plan: SweepPlan,
@@ -152,9 +186,26 @@ export async function runTrial(
   const folder = new RunFolder(plan.dir, trial.id);
   if (status.stale && (await pathExists(folder.dir))) await Deno.remove(folder.dir, { recursive: true });
   await Deno.mkdir(logsDir(plan), { recursive: true });
-  const [cmd, ...pre] = experimentCommand();
   const t0 = performance.now();
   const out = opts.logFile ? await Deno.open(opts.logFile, { append: true, create: true }) : null;
+  const enc = new TextEncoder();
+  const where = opts.where;
+  if (status.problem !== undefined) {
+    const line = `== ${new Date().toISOString()} not started ${trial.id}: ${status.problem}\n`;
+    if (out) {
+      await out.write(enc.encode(line));
+      out.close();
+    } else console.error(line.trimEnd());
+    await recordExit(plan, trial, {
+      code: 1,
+      interrupted: false,
+      action: status.action,
+      where,
+      problem: status.problem,
+    });
+    return { action: status.action, code: 1, seconds: (performance.now() - t0) / 1000 };
+  }
+  const [cmd, ...pre] = experimentCommand();
   const child = new Deno.Command(cmd, {
     args: [...pre, ...experimentArgs(plan, trial, status.action)],
     stdin: "null",
@@ -164,7 +215,6 @@ export async function runTrial(
   }).spawn();
   opts.onSpawn?.(child);
   if (out) {
-    const enc = new TextEncoder();
     await out.write(enc.encode(`== ${new Date().toISOString()} ${status.action} ${trial.id}\n`));
     const pump = async (s: ReadableStream<Uint8Array>) => {
       for await (const chunk of s) await out.write(chunk);
@@ -173,15 +223,7 @@ export async function runTrial(
     out.close();
   }
   const { code } = await child.status;
-  await writeTextAtomic(
-    `${logsDir(plan)}/${trial.id}.exit.json`,
-    JSON.stringify({
-      code,
-      interrupted: code !== 0 && (opts.interrupted?.() ?? false),
-      action: status.action,
-      at: new Date().toISOString(),
-      where: opts.where ?? "local",
-    }),
-  );
+  const interrupted = code !== 0 && (opts.interrupted?.() ?? false);
+  await recordExit(plan, trial, { code, interrupted, action: status.action, where });
   return { action: status.action, code, seconds: (performance.now() - t0) / 1000 };
 }
