@@ -464,6 +464,11 @@ export class RunFolder {
     }
   }
 
+  /** Whether a complete checkpoint is saved (`checkpoint/`, or its `.old` twin after a kill between renames). */
+  async hasCheckpoint(): Promise<boolean> {
+    return (await completeDir(this.path("checkpoint"))) !== null;
+  }
+
   /** The training state of the last checkpoint (`checkpoint/state.json`), or null before the first epoch. */
   async state(): Promise<RunState | null> {
     const ck = await completeDir(this.path("checkpoint"));

@@ -14,7 +14,6 @@ import { writeTextAtomic } from "../io/atomic.ts";
 import { pathExists } from "../io/exists.ts";
 import { readRunInfo } from "../run/discover.ts";
 import { RunFolder } from "../run/folder.ts";
-import { completeDir } from "../train/checkpoint.ts";
 import { ownerAlive, readOwner } from "../run/owner.ts";
 import type { SweepPlan, Trial } from "./plan.ts";
 
@@ -72,7 +71,7 @@ export async function trialStatus(plan: SweepPlan, trial: Trial): Promise<TrialS
   }
   const owner = await readOwner(folder.dir);
   if (owner && ownerAlive(owner)) return { state: "running", action: "skip", stale: false, lastExit: exit };
-  if ((await completeDir(folder.path("checkpoint"))) === null) {
+  if (!(await folder.hasCheckpoint())) {
     // a folder without a saved epoch, left by a process that is gone: nothing worth keeping (the experiment's rule)
     return { state: failed ? "failed" : "pending", action: "new", stale: true, lastExit: exit };
   }
