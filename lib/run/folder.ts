@@ -183,9 +183,13 @@ export interface ModelBinding {
  */
 export async function modelBinding(cfg: Config, tokenizer: Tokenizer): Promise<ModelBinding> {
   const trainedWith = Object.fromEntries(Object.entries(cfg).filter(([k]) => !isUnbound(k)));
+  return { trainedWith, tokenizerSha256: await vocabularySha256(tokenizer) };
+}
+
+/** {@linkcode ModelBinding.tokenizerSha256}: the SHA-256 of the vocabulary's size and words in id order. */
+async function vocabularySha256(tokenizer: Tokenizer): Promise<string> {
   const { vocabSize, words } = tokenizer.toJSON();
-  const tokenizerSha256 = await sha256Hex(new TextEncoder().encode(JSON.stringify([vocabSize, words])));
-  return { trainedWith, tokenizerSha256 };
+  return await sha256Hex(new TextEncoder().encode(JSON.stringify([vocabSize, words])));
 }
 
 /**
@@ -276,8 +280,7 @@ export async function checkModelMatches(
       );
     }
   }
-  const binding = await modelBinding(cfg, tokenizer);
-  checkBinding(m.metadata ?? {}, cfg, { model, ...files }, binding.tokenizerSha256);
+  checkBinding(m.metadata ?? {}, cfg, { model, ...files }, await vocabularySha256(tokenizer));
 }
 
 /** Where a new run folder's id comes from. */
@@ -462,11 +465,6 @@ export class RunFolder {
     } catch (e) {
       throw new RunError((e as Error).message);
     }
-  }
-
-  /** Whether a complete checkpoint is saved (`checkpoint/`, or its `.old` twin after a kill between renames). */
-  async hasCheckpoint(): Promise<boolean> {
-    return (await completeDir(this.path("checkpoint"))) !== null;
   }
 
   /** The training state of the last checkpoint (`checkpoint/state.json`), or null before the first epoch. */

@@ -71,16 +71,16 @@ export async function trialStatus(plan: SweepPlan, trial: Trial): Promise<TrialS
   }
   const owner = await readOwner(folder.dir);
   if (owner && ownerAlive(owner)) return { state: "running", action: "skip", stale: false, lastExit: exit };
-  if (!(await folder.hasCheckpoint())) {
+  // state() is null only without a saved checkpoint, and throws only when a saved one cannot be read
+  const state = await folder.state().catch((e: Error) => e);
+  if (state instanceof Error) {
+    // a saved epoch whose state cannot be read: never removed here (its best/ and history are the run's results)
+    const problem = `${state.message}; repair it, or remove ${folder.dir} to start the trial again`;
+    return { state: "failed", action: "resume", stale: false, lastExit: exit, problem };
+  }
+  if (state === null) {
     // a folder without a saved epoch, left by a process that is gone: nothing worth keeping (the experiment's rule)
     return { state: failed ? "failed" : "pending", action: "new", stale: true, lastExit: exit };
-  }
-  try {
-    await folder.state();
-  } catch (e) {
-    // a saved epoch whose state cannot be read: never removed here (its best/ and history are the run's results)
-    const problem = `${(e as Error).message}; repair it, or remove ${folder.dir} to start the trial again`;
-    return { state: "failed", action: "resume", stale: false, lastExit: exit, problem };
   }
   const info = await readRunInfo(folder.dir).catch(() => null);
   if (info?.status === "evaluated") return { state: "done", action: "skip", stale: false, lastExit: exit };

@@ -197,32 +197,29 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint | null> {
   if (typeof state?.epoch !== "number" || !Array.isArray(state.history)) {
     throw new CheckpointError(`${d}/state.json is not a training state (epoch, history missing)`);
   }
-  const model = await loadModelDir(d);
+  // the optimizer's files are checked before the model is loaded: a refusal leaves nothing to dispose
   const manifest = await readJson(`${d}/optimizer.json`) as OptimizerManifest;
   if (!Array.isArray(manifest?.entries)) {
-    model.dispose();
     throw new CheckpointError(`${d}/optimizer.json lists no optimizer entries`);
   }
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(`${d}/optimizer.bin`);
   } catch (e) {
-    model.dispose();
     throw new CheckpointError(`${d}/optimizer.bin cannot be read (${(e as Error).message})`);
   }
   if (bytes.byteLength % 4 !== 0) {
-    model.dispose();
     throw new CheckpointError(`${d}/optimizer.bin holds ${bytes.byteLength} bytes, not whole float32 values`);
   }
   // a copy: the file's bytes need not be 4-aligned in their buffer
   const flat = new Float32Array(bytes.slice().buffer);
   const described = manifest.entries.reduce((s, e) => s + e.shape.reduce((a, b) => a * b, 1), 0);
   if (described !== flat.length) {
-    model.dispose();
     throw new CheckpointError(
       `${d}/optimizer.bin holds ${flat.length} floats, optimizer.json describes ${described}`,
     );
   }
+  const model = await loadModelDir(d);
   let off = 0;
   const optimizer = manifest.entries.map((e) => {
     const n = e.shape.reduce((a, b) => a * b, 1);
