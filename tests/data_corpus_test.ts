@@ -285,3 +285,86 @@ Deno.test("corpusToDataFrame() gives one row per snippet with typed columns", as
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("lenient loadCorpus() skips only the line of a stray quote that a later line's quote closed", async () => {
+  // line 3 opens a quote that line 4's quoted snippet closes: one record of two lines that does not parse
+  const text = [HEADER, row(1, "ok1"), row(2, `"he said`), row(3, `"hi, there"`), row(4, "ok4")].join("\n");
+  const dir = await fixture({ "CNN.201903.csv": text });
+  try {
+    const err = await assertRejects(() => loadCorpus(dir), CorpusError);
+    // the file's own line and column, not @std/csv's count from the record's first line
+    assertStringIncludes(err.message, "CNN.201903.csv:3: unparsable CSV (line 4, column ");
+    const { rows, report } = await loadCorpus(dir, { lenient: true });
+    assertEquals(rows.map((r) => [r.line, r.snippet]), [[2, "ok1"], [4, "hi, there"], [5, "ok4"]]);
+    assertEquals(report.perFile[0].problems.map((p) => p.line), [3]);
+    assertStringIncludes(report.perFile[0].problems[0].reason, "only line 3 skipped");
+    // every data line is a row or a skipped row
+    assertEquals(report.rows + report.skipped, 4);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadCorpus() refuses a header line repeated inside a file (files joined with cat), naming its line", async () => {
+  const text = [HEADER, row(1, "one"), HEADER, row(2, "two")].join("\n") + "\n";
+  const dir = await fixture({ "CNN.201904.csv": text });
+  try {
+    const err = await assertRejects(() => loadCorpus(dir), CorpusError);
+    assertStringIncludes(err.message, "CNN.201904.csv:3: a repeated header line");
+    const { rows, report } = await loadCorpus(dir, { lenient: true });
+    assertEquals(rows.map((r) => r.snippet), ["one", "two"]);
+    assertEquals(report.perFile[0].problems, [{ line: 3, reason: "a repeated header line" }]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadCorpus() refuses a header that names the Snippet column twice instead of reading one of them", async () => {
+  const dir = await fixture({
+    "CNN.201905.csv": `${HEADER},Snippet\n${row(1, "first")},second\n`,
+    "CNN.201906.csv": `${HEADER}\n${row(2, "kept")}\n`,
+  });
+  try {
+    const err = await assertRejects(() => loadCorpus(dir), CorpusError);
+    assertStringIncludes(err.message, "CNN.201905.csv: header repeats column(s) Snippet");
+    const { rows, report } = await loadCorpus(dir, { lenient: true });
+    assertEquals(rows.map((r) => r.snippet), ["kept"]);
+    assertEquals([report.skippedFiles, report.skipped], [["CNN.201905.csv"], 1]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadCorpus() reads a .csv that is a symbolic link and refuses a dangling one by name", async () => {
+  const dir = await fixture({ "CNN.201907.csv": `${HEADER}\n${row(1, "direct")}\n` });
+  const elsewhere = await Deno.makeTempDir({ prefix: "envnews_link_" });
+  try {
+    await Deno.writeTextFile(`${elsewhere}/real.csv`, `${HEADER}\n${row(2, "linked")}\n`);
+    await Deno.symlink(`${elsewhere}/real.csv`, `${dir}/TelevisionNews/CNN.201908.csv`);
+    const { rows, report } = await loadCorpus(dir);
+    assertEquals(rows.map((r) => [r.file, r.snippet]), [["CNN.201907.csv", "direct"], [
+      "CNN.201908.csv",
+      "linked",
+    ]]);
+    assertEquals(report.ignoredEntries, []);
+    await Deno.symlink(`${elsewhere}/gone.csv`, `${dir}/TelevisionNews/CNN.201909.csv`);
+    const err = await assertRejects(() => loadCorpus(dir), CorpusError);
+    assertStringIncludes(err.message, "CNN.201909.csv: a link to nothing (dangling)");
+    const lenient = await loadCorpus(dir, { lenient: true });
+    assertEquals(lenient.rows.length, 2);
+    assertEquals(lenient.report.ignoredEntries, ["CNN.201909.csv (a link to nothing (dangling))"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(elsewhere, { recursive: true });
+  }
+});
+
+Deno.test("loadCorpus() reads lone-CR line ends as lines", async () => {
+  const dir = await fixture({ "CNN.201910.csv": [HEADER, row(1, "one"), row(2, "two")].join("\r") + "\r" });
+  try {
+    const { rows } = await loadCorpus(dir);
+    assertEquals(rows.map((r) => [r.line, r.snippet]), [[2, "one"], [3, "two"]]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -4,19 +4,22 @@
  * rows, plus a load report that accounts for every record.
  *
  * Handled quirks: a UTF-8 byte-order mark at the start of every file, files holding only a BOM (or
- * nothing), quoted fields with commas, quotes and newlines, CRLF or LF line ends, blank lines.
+ * nothing), quoted fields with commas, quotes and newlines, CRLF, LF or lone-CR line ends, blank lines,
+ * files that are symbolic links.
  *
  * Bad input:
  * - strict mode (default): the first problem throws an error naming the file, and the line for a
  *   row (1-based physical line of the file, the header being line 1): a header without the expected
- *   columns, an unparsable record, a row whose field count differs from the header's, a file that is
- *   not valid UTF-8;
+ *   columns or naming one twice, an unparsable record, a row whose field count differs from the header's,
+ *   the header's line again inside the file, a file that is not valid UTF-8, a `.csv` entry that is no
+ *   file (a folder, a dangling link);
  * - lenient mode: a bad row is skipped, counted and listed with its line and reason in its file's
  *   {@linkcode FileReport} (`problems`); a file with a bad header is skipped whole: its rows are counted in
  *   `skipped` but not listed one by one (none of them was read), its one reason is the file's `fileProblem`,
  *   and its name is in `LoadReport.skippedFiles`; {@linkcode skippedFileLines} says so in one line per file.
- *   A file that is not valid UTF-8 is read with the bad bytes replaced, and noted in its `fileProblem`.
- *   Nothing is dropped silently.
+ *   A file that is not valid UTF-8 is read with the bad bytes replaced, and noted in its `fileProblem`. A
+ *   quote left open makes a record run on to a later line's quote: when that record does not parse, only
+ *   its first line is skipped and the lines after it are read again. Nothing is dropped silently.
  *
  * @example
  * ```ts
@@ -223,10 +226,18 @@ function parseRecord(rec: RawRecord): string[] | string {
     if (rows.length !== 1) return `expected one record, parsed ${rows.length}`;
     return rows[0];
   } catch (e) {
-    // @std/csv reports positions relative to the record; keep only the kind of error.
-    const msg = e instanceof Error ? e.message : String(e);
-    return `unparsable CSV (${msg.replace(/^Syntax error on line \d+; /, "")})`;
+    return `unparsable CSV (${parseErrorWhere(rec, e instanceof Error ? e.message : String(e))})`;
   }
+}
+
+/**
+ * `@std/csv`'s message with its position made the file's: it counts lines from the record's first line
+ * ("Syntax error on line 1; parse error on line 2, column 5: ..."), which is line `rec.line` of the file.
+ */
+function parseErrorWhere(rec: RawRecord, msg: string): string {
+  const m = /^(?:Syntax error on line \d+; )?parse error on line (\d+), column (\d+): /.exec(msg);
+  if (!m) return msg.replace(/^Syntax error on line \d+; /, "");
+  return `line ${rec.line + Number(m[1]) - 1}, column ${m[2]}: ${msg.slice(m[0].length)}`;
 }
 
 function absolute(dir: string): string {
@@ -261,7 +272,7 @@ export async function loadCorpus(
   const lenient = opts.lenient ?? false;
   const abs = absolute(dir);
   const sub = `${abs}/${CORPUS_SUBDIR}`;
-  const { names, ignoredEntries } = await listCsvFiles(abs, sub);
+  const { names, ignoredEntries } = await listCsvFiles(abs, sub, lenient);
   // readTextFile decodes in native code (fast) but replaces invalid bytes with U+FFFD (see decodedText)
   const texts = await Promise.all(names.map((n) => Deno.readTextFile(`${sub}/${n}`)));
   const rows: CorpusRow[] = [];
@@ -287,17 +298,27 @@ export async function loadCorpus(
   return { rows, report };
 }
 
-/** The `.csv` files of `sub` and its other entries, both sorted; throws when there is no such folder or file. */
+/**
+ * The `.csv` files of `sub` (a symbolic link to a file counts as the file) and its other entries, both sorted;
+ * throws when there is no such folder or file. A `.csv` entry that is no readable file (a folder, a dangling link)
+ * throws in strict mode and is listed with why in lenient mode, never passed over silently.
+ */
 async function listCsvFiles(
   abs: string,
   sub: string,
+  lenient: boolean,
 ): Promise<{ names: string[]; ignoredEntries: string[] }> {
   if (!isDirectory(sub)) throw new CorpusError(missingFolderMessage(abs, sub, isDirectory(abs)), sub, 0);
   const names: string[] = [];
   const ignoredEntries: string[] = [];
   for await (const e of Deno.readDir(sub)) {
-    if (e.isFile && e.name.toLowerCase().endsWith(".csv")) names.push(e.name);
-    else ignoredEntries.push(e.name);
+    const csv = e.name.toLowerCase().endsWith(".csv");
+    const notFile = csv ? await whyNotAFile(`${sub}/${e.name}`, e) : null;
+    if (csv && notFile === null) names.push(e.name);
+    else if (csv) {
+      failUnlessLenient({ sub, name: e.name, lenient }, 0, notFile!);
+      ignoredEntries.push(`${e.name} (${notFile})`);
+    } else ignoredEntries.push(e.name);
   }
   names.sort();
   ignoredEntries.sort();
@@ -310,6 +331,18 @@ async function listCsvFiles(
     );
   }
   return { names, ignoredEntries };
+}
+
+/** Null when `path` (a directory entry; a symbolic link is followed) is a file; else what it is. */
+async function whyNotAFile(path: string, e: Deno.DirEntry): Promise<string | null> {
+  if (e.isFile) return null;
+  if (!e.isSymlink) return e.isDirectory ? "a folder, not a file" : "not a regular file";
+  try {
+    const target = await Deno.stat(path);
+    return target.isFile ? null : "a link to something that is not a file";
+  } catch {
+    return "a link to nothing (dangling)";
+  }
 }
 
 /** One CSV file being read: its folder, its name, and whether bad rows are skipped (lenient) or fatal. */
@@ -357,7 +390,7 @@ function failUnlessLenient(file: CsvFile, line: number, what: string): void {
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
- * The file's text without its BOM. A text holding U+FFFD is decoded again strictly, to tell real invalid bytes
+ * The file's text without its BOM, lone-CR line ends made LF. A text holding U+FFFD is decoded again strictly, to tell real invalid bytes
  * (strict: an error; lenient: noted in `fr.fileProblem`) from a literal U+FFFD.
  */
 async function decodedText(file: CsvFile, text: string, fr: FileReport): Promise<string> {
@@ -369,7 +402,15 @@ async function decodedText(file: CsvFile, text: string, fr: FileReport): Promise
       fr.fileProblem = "not valid UTF-8: invalid bytes replaced by U+FFFD";
     }
   }
-  return text.startsWith(BOM) ? text.slice(1) : text;
+  const noBom = text.startsWith(BOM) ? text.slice(1) : text;
+  // classic Mac line ends (a lone CR, no LF anywhere): read as lines, not as one header line holding every row
+  return noBom.includes("\r") && !noBom.includes("\n") ? noBom.replaceAll("\r", "\n") : noBom;
+}
+
+/** `fields` joined for a one-line message: at most 160 characters, the rest counted. */
+function shortList(fields: readonly string[]): string {
+  const all = fields.join(", ");
+  return all.length <= 160 ? all : `${all.slice(0, 160)}... (${all.length} characters in all)`;
 }
 
 /** The header's fields and the position of each of {@linkcode CSV_COLUMNS} in them, or what is wrong with it. */
@@ -379,8 +420,13 @@ function readHeader(rec: RawRecord): { fields: string[]; col: number[] } | strin
   const fields = header.map((h) => h.trim());
   const col = CSV_COLUMNS.map((c) => fields.indexOf(c));
   const missing = CSV_COLUMNS.filter((_, k) => col[k] < 0);
+  // a column named twice: which of the two holds the data cannot be told, so neither is guessed
+  const repeated = CSV_COLUMNS.filter((c, k) => col[k] >= 0 && fields.indexOf(c, col[k] + 1) >= 0);
+  if (missing.length === 0 && repeated.length > 0) {
+    return `header repeats column(s) ${repeated.join(", ")} (found: ${shortList(fields)})`;
+  }
   if (missing.length === 0) return { fields, col };
-  return `header lacks column(s) ${missing.join(", ")} (found: ${fields.join(", ")}; expected: ${
+  return `header lacks column(s) ${missing.join(", ")} (found: ${shortList(fields)}; expected: ${
     CSV_COLUMNS.join(", ")
   })`;
 }
@@ -408,13 +454,19 @@ async function loadFile(
     fr.skipped = records.length - 1;
     return { fr, skippedFile: true };
   }
-  for (let r = 1; r < records.length; r++) {
-    const rec = records[r];
+  const queue = records.slice(1).reverse(); // popped from the end: file order
+  while (queue.length > 0) {
+    const rec = queue.pop()!;
     const fields = parseRecord(rec);
     const why = rowProblem(fields, header.fields);
     if (why !== null) {
       failUnlessLenient(file, rec.line, why);
-      fr.problems.push({ line: rec.line, reason: why });
+      const recut = typeof fields === "string" ? recutRecord(rec) : null;
+      if (recut) {
+        queue.push(...recut.after.reverse());
+        fr.blankLines += recut.blankLines;
+      }
+      fr.problems.push({ line: rec.line, reason: recut ? `${why}; ${recut.note}` : why });
       fr.skipped++;
       continue;
     }
@@ -424,10 +476,32 @@ async function loadFile(
   return { fr, skippedFile: false };
 }
 
-/** Why a parsed record is not a row (unparsable, or not as many fields as the header), or null. */
+/**
+ * Lenient mode: a record over several lines that does not parse is most likely a stray quote that the scanner
+ * closed at a quote of a later line. Only its first line is skipped; the lines after it are scanned again as
+ * records of their own, so each is read or counted. Null for a record of one line.
+ */
+function recutRecord(rec: RawRecord): { after: RawRecord[]; blankLines: number; note: string } | null {
+  const nl = rec.text.indexOf("\n");
+  if (nl < 0) return null;
+  const { records, blankLines } = scanRecords(rec.text.slice(nl + 1));
+  const after = records.map((r) => ({ ...r, line: r.line + rec.line }));
+  const last = rec.line + countNewlines(rec.text, 0, rec.text.length);
+  return {
+    after,
+    blankLines,
+    note: `the record ran to line ${last}: only line ${rec.line} skipped, the rest read again`,
+  };
+}
+
+/** Why a parsed record is not a row (unparsable, the header's line again, or not as many fields as the header), or null. */
 function rowProblem(fields: string[] | string, header: readonly string[]): string | null {
   if (typeof fields === "string") return fields;
   const width = header.length;
+  // files joined with `cat` repeat their header inside: such a line is not a snippet
+  if (fields.length === width && fields.every((f, k) => f.trim() === header[k])) {
+    return "a repeated header line";
+  }
   if (fields.length === width) return null;
   return `row has ${fields.length} field(s), the header has ${width}` +
     (fields.length < width ? ` (missing from ${header[fields.length]} on)` : "");
