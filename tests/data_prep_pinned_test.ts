@@ -18,11 +18,12 @@ async function sha256(text: string): Promise<string> {
 
 /**
  * Hashes of each part of a prepared data set; `dir` (a temporary folder) is written as `<dir>`. The report's hash
- * leaves out its wall-clock seconds and `sharedCutInputs`.
+ * leaves out its wall-clock seconds, `sharedCutInputs` and `sharedTargets`.
  */
 async function fingerprint(d: PreparedData, dir = ""): Promise<Record<string, string>> {
-  // sharedCutInputs (counts added after the pins; they change no split) is left out, so every pin still holds
-  const { seconds: _, sharedCutInputs: _shared, ...report } = d.report;
+  // sharedCutInputs and sharedTargets (counts added after the pins; they change no split) are left out, so every
+  // pin still holds
+  const { seconds: _, sharedCutInputs: _shared, sharedTargets: _targets, ...report } = d.report;
   const json = (x: unknown) => {
     const s = JSON.stringify(x);
     return dir === "" ? s : s.replaceAll(dir, "<dir>");

@@ -15,7 +15,12 @@ import {
   prepReport,
   type SplitData,
 } from "../lib/data/prep.ts";
-import { prepReportTable, sharedCutInputsLine } from "../lib/data/prep_display.ts";
+import {
+  loadNoticesLine,
+  prepReportTable,
+  sharedCutInputsLine,
+  sharedTargetsLine,
+} from "../lib/data/prep_display.ts";
 import { pseudoSummary } from "../lib/data/pseudo_label.ts";
 import { EOS, OOV, SOS } from "../lib/data/tokenizer.ts";
 
@@ -217,6 +222,8 @@ Deno.test("prepReport() counts val and test inputs equal to a training input onc
     "ice melts very fast indeed today",
   ]);
   assertEquals([train[1].target, test[1].target], ["coal plants close now", "coal plants close now"]);
+  // whatever the cut: val[0] and test[1] have a training example's target
+  assertEquals(report.sharedTargets, { val: 1, test: 1 });
   assertEquals(report.sharedCutInputs, {
     maxInputLen: 4,
     val: 2,
@@ -264,18 +271,33 @@ Deno.test("prepareData() counts the cut inputs its splits share with training, a
     testSameTarget: sameTarget(d.splits.test),
   });
   assertGreater(s.val + s.test, 0, "the case this counts occurs here");
+  // targets a training example has too, whatever the input: counted directly
+  const trainTargets = new Set(d.splits.train.map((e) => e.target));
+  const sameLabel = (part: Example[]) => part.filter((e) => trainTargets.has(e.target)).length;
+  assertEquals(d.report.sharedTargets, { val: sameLabel(d.splits.val), test: sameLabel(d.splits.test) });
+  assertEquals(
+    sharedTargetsLine(d.report),
+    `targets equal to a training target: val ${d.report.sharedTargets.val} / test ${d.report.sharedTargets.test}`,
+  );
   // no whole input text is in two splits
   const trainInputs = new Set(d.splits.train.map((e) => e.input));
   assertEquals([...d.splits.val, ...d.splits.test].filter((e) => trainInputs.has(e.input)), []);
 });
 
-Deno.test("prepReportTable() names a file the lenient loader skipped whole on one row", async () => {
+Deno.test("prepReportTable() and the run's data line name what the lenient loader skipped, replaced or did not read", async () => {
   const dir = await Deno.makeTempDir({ prefix: "envnews_prep_" });
   try {
     await writeEmbeddedCsv(dir, 60, 1);
     const bad =
       "URL,MatchDateTime,Station,Show,IAShowID,IAPreviewThumb,Text\nu1,d,BAD,s,i,t,one\nu2,d,BAD,s,i,t,two\n";
     await Deno.writeTextFile(`${dir}/TelevisionNews/BAD.201901.csv`, bad);
+    // a Latin-1 byte (0xe9) in a snippet, and a file that is no CSV
+    const latin1 = new TextEncoder().encode(
+      "URL,MatchDateTime,Station,Show,IAShowID,IAPreviewThumb,Snippet\nu3,d,LAT,s,i,t,caf? climate\n",
+    );
+    latin1[latin1.indexOf(63)] = 0xe9;
+    await Deno.writeFile(`${dir}/TelevisionNews/LAT.201901.csv`, latin1);
+    await Deno.writeTextFile(`${dir}/TelevisionNews/notes.txt`, "not data");
     const d = await prepareData(resolveConfig("tiny", { data: dir, lenient: true }));
     assertEquals(d.report.counts.skippedRows, 2);
     const rows = prepReportTable(d.report).filter((t) => t.item === "file skipped (lenient)");
@@ -284,6 +306,15 @@ Deno.test("prepReportTable() names a file the lenient loader skipped whole on on
       String(rows[0].value).startsWith(
         "BAD.201901.csv: skipped whole (2 rows): header lacks column(s) Snippet",
       ),
+    );
+    const item = (name: string) =>
+      prepReportTable(d.report).filter((t) => t.item === name).map((t) => t.value);
+    assertEquals(item("file read with invalid bytes replaced (lenient)"), ["LAT.201901.csv"]);
+    assertEquals(item("not read"), ["notes.txt"]);
+    assertEquals(
+      loadNoticesLine(d.report),
+      "; lenient: 2 rows skipped (1 file skipped whole: BAD.201901.csv); invalid UTF-8 replaced in LAT.201901.csv; " +
+        "not read: notes.txt",
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

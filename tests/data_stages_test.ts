@@ -91,7 +91,7 @@ Deno.test("splitData names the data and the counts when no example is left or a 
   assertThrows(
     () => splitData(labelExamples(cleanRows(empty), CFG), CFG),
     CorpusError,
-    "no usable snippet in the data (2 rows, 2 empty after cleaning)",
+    "no usable snippet in the rows given (2 rows, 2 empty after cleaning)",
   );
   const two = await loadRows({ ...CFG, rows: [corpusRow(0, "ice melts."), corpusRow(1, "seas rise.")] });
   assertThrows(
@@ -99,6 +99,25 @@ Deno.test("splitData names the data and the counts when no example is left or a 
     CorpusError,
     "empty val and test split",
   );
+});
+
+Deno.test("splitData names the data folder and the files that gave no row when nothing is left", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "envnews_norows_" });
+  try {
+    await Deno.mkdir(`${dir}/TelevisionNews`);
+    const header = "URL,MatchDateTime,Station,Show,IAShowID,IAPreviewThumb,Snippet";
+    await Deno.writeTextFile(`${dir}/TelevisionNews/CNN.201901.csv`, `${header}\n`);
+    await Deno.writeTextFile(`${dir}/TelevisionNews/CNN.201902.csv`, "");
+    const loaded = await loadRows({ ...CFG, data: dir, useEnv: false });
+    assertThrows(
+      () => splitData(labelExamples(cleanRows(loaded), CFG), CFG),
+      CorpusError,
+      `no usable snippet in the data folder ${loaded.dataDir} (0 rows, 0 empty after cleaning; 2 file(s) without ` +
+        "a row: CNN.201901.csv: header only; CNN.201902.csv: empty)",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("words() splits on runs of any whitespace as split(/\\s+/) does, with no empty words", () => {

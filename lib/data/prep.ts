@@ -39,7 +39,7 @@ import { generateCorpus } from "./embedded.ts";
 import { encoderInputWords } from "./encoder_input.ts";
 import { pseudoLabelWords } from "./pseudo_label.ts";
 import { sentenceWords } from "./sentences.ts";
-import { countSharedWithTrain, splitExamples, type SplitReport } from "./split.ts";
+import { countSharedWithTrain, type SharedWithTrain, splitExamples, type SplitReport } from "./split.ts";
 import { OOV, Tokenizer } from "./tokenizer.ts";
 
 export { encoderInputWords, encoderWords, textToEncoderWords } from "./encoder_input.ts";
@@ -158,6 +158,12 @@ export interface PrepReport {
    * example's too.
    */
   sharedCutInputs: SharedCutInputs;
+  /**
+   * Validation and test examples whose target (the pseudo-label, in full) is a training example's target, whatever
+   * their inputs: TV captions overlap, so one sentence is the label of several snippets, and a model that learned
+   * it in training meets it again at test time. Counted, not removed (the split is by whole input).
+   */
+  sharedTargets: SharedWithTrain;
   /**
    * What cleaning did beyond ASCII, over every row cleaned (rows later dropped as empty or duplicate
    * included, a duplicated snippet once per row), in characters of the raw snippets: `foldedChars`
@@ -450,8 +456,10 @@ export function splitData(labelled: LabelledExamples, opts: SplitDataOptions): S
   const { loaded } = labelled.cleaned;
   const origin = loaded.dataDir ?? loaded.source;
   if (labelled.examples.length === 0) {
-    const why = `${loaded.rows.length} rows, ${labelled.cleaned.empty} empty after cleaning`;
-    throw new CorpusError(`no usable snippet in the data (${why})`, origin, 0);
+    const why = `${loaded.rows.length} rows, ${labelled.cleaned.empty} empty after cleaning${
+      filesWithoutRows(loaded)
+    }`;
+    throw new CorpusError(`no usable snippet in ${dataName(loaded)} (${why})`, origin, 0);
   }
   const split = splitExamples(labelled.examples, {
     valFraction: opts.valFraction,
@@ -460,9 +468,33 @@ export function splitData(labelled: LabelledExamples, opts: SplitDataOptions): S
     maxExamples: opts.maxSnippets,
   });
   const empty = (["train", "val", "test"] as const).filter((k) => split[k].length === 0);
-  if (empty.length > 0) throw new CorpusError(emptySplitMessage(empty, split.report, opts), origin, 0);
+  if (empty.length > 0) {
+    throw new CorpusError(`${dataName(loaded)}: ${emptySplitMessage(empty, split.report, opts)}`, origin, 0);
+  }
   const { train, val, test, report } = split;
   return { labelled, train, val, test, report, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** What the rows came from, for a message: the data folder, the embedded corpus, or the rows given. */
+function dataName(loaded: LoadedRows): string {
+  if (loaded.dataDir) return `the data folder ${loaded.dataDir}`;
+  return loaded.source === "embedded" ? "the embedded corpus" : "the rows given";
+}
+
+/** The files that gave no row, and why (empty, header only, skipped whole), for a message; "" when none. */
+function filesWithoutRows(loaded: LoadedRows): string {
+  const files = loaded.load?.perFile.filter((f) => f.rows === 0) ?? [];
+  if (files.length === 0) return "";
+  const why = (f: (typeof files)[number]) =>
+    f.empty
+      ? "empty"
+      : f.fileProblem
+      ? `skipped: ${f.fileProblem}`
+      : f.skipped > 0
+      ? "every row skipped"
+      : "header only";
+  const shown = files.slice(0, 5).map((f) => `${f.file}: ${why(f)}`).join("; ");
+  return `; ${files.length} file(s) without a row: ${shown}${files.length > 5 ? "; ..." : ""}`;
 }
 
 /** Why a split came out empty, and what to change. */
@@ -665,6 +697,7 @@ export function prepReport(encoded: EncodedData, opts: PrepSettings): PrepReport
     load: loaded.load,
     counts: reportCounts(split),
     sharedCutInputs: reportSharedCutInputs(split, opts.maxInputLen),
+    sharedTargets: countSharedWithTrain(split, (e) => e.target),
     cleaning: { ...cleaned.cleaning },
     lengths: reportLengths(encoded),
     vocab: reportVocab(encoded, opts.vocabSize),

@@ -47,6 +47,75 @@ export function sharedCutInputsLine(r: Pick<PrepReport, "sharedCutInputs">): str
     `(same target too: ${s.valSameTarget} / ${s.testSameTarget})`;
 }
 
+/**
+ * One line on the validation and test examples whose target is a training example's target
+ * (`PrepReport.sharedTargets`).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { sharedTargetsLine } from "./prep_display.ts";
+ * assertEquals(
+ *   sharedTargetsLine({ sharedTargets: { val: 1042, test: 1071 } }),
+ *   "targets equal to a training target: val 1042 / test 1071",
+ * );
+ * ```
+ */
+export function sharedTargetsLine(r: Pick<PrepReport, "sharedTargets">): string {
+  return `targets equal to a training target: val ${r.sharedTargets.val} / test ${r.sharedTargets.test}`;
+}
+
+/**
+ * What the loader passed over or changed, for the line a run prints next to its split ("" when nothing): rows and
+ * files the lenient loader skipped, files read with their invalid bytes replaced, entries of the folder it did not
+ * read. The details are in `prep_report.json` (`load`).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import type { LoadReport } from "./corpus.ts";
+ * import { loadNoticesLine } from "./prep_display.ts";
+ * const file = { rows: 9, skipped: 0, blankLines: 0, empty: false, problems: [] };
+ * const load: LoadReport = {
+ *   dir: "/data", lenient: true, files: 3, emptyFiles: [], rows: 18, skipped: 4, skippedFiles: ["b.csv"],
+ *   ignoredEntries: ["notes.txt"],
+ *   perFile: [{ ...file, file: "a.csv", skipped: 1, fileProblem: "not valid UTF-8: invalid bytes replaced by U+FFFD" },
+ *     { ...file, file: "b.csv", rows: 0, skipped: 3, fileProblem: "header lacks column(s) Snippet" },
+ *     { ...file, file: "c.csv" }],
+ * };
+ * assertEquals(
+ *   loadNoticesLine({ load }),
+ *   "; lenient: 4 rows skipped (1 file skipped whole: b.csv); invalid UTF-8 replaced in a.csv; not read: notes.txt",
+ * );
+ * assertEquals(loadNoticesLine({ load: null }), "");
+ * ```
+ */
+export function loadNoticesLine(r: Pick<PrepReport, "load">): string {
+  const load = r.load;
+  if (!load) return "";
+  const parts: string[] = [];
+  if (load.skipped > 0) {
+    const whole = load.skippedFiles.length;
+    const files = whole > 0
+      ? ` (${whole} file${whole === 1 ? "" : "s"} skipped whole: ${listed(load.skippedFiles)})`
+      : "";
+    parts.push(`lenient: ${load.skipped} row${load.skipped === 1 ? "" : "s"} skipped${files}`);
+  }
+  const replaced = load.perFile.filter((f) => f.fileProblem?.startsWith("not valid UTF-8")).map((f) =>
+    f.file
+  );
+  if (replaced.length > 0) parts.push(`invalid UTF-8 replaced in ${listed(replaced)}`);
+  if (load.ignoredEntries.length > 0) parts.push(`not read: ${listed(load.ignoredEntries)}`);
+  return parts.map((p) => `; ${p}`).join("");
+}
+
+/** Up to three names, then how many more. */
+function listed(names: readonly string[]): string {
+  return names.length <= 3
+    ? names.join(", ")
+    : `${names.slice(0, 3).join(", ")} and ${names.length - 3} more`;
+}
+
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 const dist = (d: LengthStats) =>
   `min ${d.min} / median ${d.median} / p90 ${d.p90} / max ${d.max} (mean ${d.mean.toFixed(1)})`;
@@ -79,6 +148,12 @@ function sourceAndCountRows(r: PrepReport): ReportRow[] {
       item: "file skipped (lenient)",
       value,
     })),
+    ...(r.load?.perFile ?? []).filter((f) => f.fileProblem?.startsWith("not valid UTF-8")).map((f) => ({
+      section: "counts",
+      item: "file read with invalid bytes replaced (lenient)",
+      value: f.file,
+    })),
+    ...(r.load?.ignoredEntries ?? []).map((value) => ({ section: "counts", item: "not read", value })),
     { section: "counts", item: "empty after cleaning", value: c.emptyAfterCleaning },
     { section: "counts", item: "examples", value: c.examples },
     { section: "counts", item: "label = whole text", value: c.labelIsWholeText },
@@ -91,6 +166,11 @@ function sourceAndCountRows(r: PrepReport): ReportRow[] {
       item: `val / test inputs equal to a training input (first ${shared.maxInputLen} words)`,
       value:
         `${shared.val} / ${shared.test} (same target too: ${shared.valSameTarget} / ${shared.testSameTarget})`,
+    },
+    {
+      section: "counts",
+      item: "val / test targets equal to a training target",
+      value: `${r.sharedTargets.val} / ${r.sharedTargets.test}`,
     },
     { section: "cleaning", item: "characters folded to ASCII", value: r.cleaning.foldedChars },
     {
