@@ -77,6 +77,8 @@ interface EvalInput {
   encIn: Int32Array;
   provenance: Record<string, string | number | null>;
   seenLeftOut: number | null;
+  /** The run's training targets (the examples without one are scored again on their own); null: not read. */
+  trainTargets: ReadonlySet<string> | null;
 }
 
 /** Evaluate a finished run; see the module documentation. */
@@ -101,6 +103,7 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
     const evaluation = await evaluateExamples(cfg, run.model, run.tokenizer, input.examples, input.encIn, {
       beam: opts.beam ?? false,
       log,
+      ...(input.trainTargets ? { trainTargets: input.trainTargets } : {}),
     });
     const decodeSpeed: Record<string, number> = { model_greedy: evaluation.speed.batched };
     if (opts.beam) decodeSpeed.model_beam = evaluation.speed.beam;
@@ -134,6 +137,7 @@ async function testSplitInput(run: LoadedRun, cfg: Config): Promise<EvalInput> {
     encIn: data.encoded.test.encIn.subarray(0, n * cfg.maxInputLen),
     provenance: { data: "the run's test split" },
     seenLeftOut: null,
+    trainTargets: new Set(data.splits.train.map((e) => e.target)),
   };
 }
 
@@ -157,7 +161,7 @@ async function folderInput(
     `data: ${loaded.dataDir}: ${loaded.rows.length} rows -> ${labelled.examples.length} with words -> ` +
       `${distinct.length} distinct snippets`,
   );
-  const { unseen, seenLeftOut } = await leaveOutLearned(run, cfg, distinct, log);
+  const { unseen, seenLeftOut, trainTargets } = await leaveOutLearned(run, cfg, distinct, log);
   const provenance = {
     data: resolve(data),
     distinct_snippets: seenLeftOut === null ? unseen.length : unseen.length + seenLeftOut,
@@ -176,7 +180,7 @@ async function folderInput(
     `encoded ${examples.length} inputs with the run's vocabulary: ` +
       `${(100 * enc.stats.inputOovRate).toFixed(2)}% of input tokens outside it`,
   );
-  return { name, examples, encIn: enc.encoded.encIn, provenance, seenLeftOut };
+  return { name, examples, encIn: enc.encoded.encIn, provenance, seenLeftOut, trainTargets };
 }
 
 /** Leave out what the run learned from, when its own data can be read (`seenLeftOut` null when it cannot). */
@@ -185,19 +189,19 @@ async function leaveOutLearned(
   cfg: Config,
   distinct: Example[],
   log: (line: string) => void,
-): Promise<{ unseen: Example[]; seenLeftOut: number | null }> {
+): Promise<{ unseen: Example[]; seenLeftOut: number | null; trainTargets: ReadonlySet<string> | null }> {
   try {
     const own = await prepareRunData({ ...run, cfg });
     const learned = new Set([...own.splits.train, ...own.splits.val].map((e) => e.input));
     const unseen = distinct.filter((e) => !learned.has(e.input));
     const seenLeftOut = distinct.length - unseen.length;
     log(`left out ${seenLeftOut} snippets the run trained or validated on; ${unseen.length} remain`);
-    return { unseen, seenLeftOut };
+    return { unseen, seenLeftOut, trainTargets: new Set(own.splits.train.map((e) => e.target)) };
   } catch (e) {
     log(
       `warning: could not read the run's own data (${(e as Error).message}); snippets the run trained on ` +
         `are not left out`,
     );
-    return { unseen: distinct, seenLeftOut: null };
+    return { unseen: distinct, seenLeftOut: null, trainTargets: null };
   }
 }

@@ -27,7 +27,13 @@ import type { Tokenizer } from "../data/tokenizer.ts";
 import { beamSearchBatch } from "../infer/beam.ts";
 import { type Decoded, greedyDecodeBatch } from "../infer/greedy.ts";
 import { extractInferenceModels } from "../infer/models.ts";
-import { type EvalResult, evaluateSystems, verdict } from "./score.ts";
+import {
+  type EvalResult,
+  evaluateSystems,
+  restrictToUnseenTargets,
+  unseenTargetsLine,
+  verdict,
+} from "./score.ts";
 
 /**
  * Told how many of `total` inputs a decoding phase has done: at 0 when the phase starts, then after each batch
@@ -47,6 +53,11 @@ export interface EvaluationOutput {
    */
   speed: { batched: number; beam: number };
   verdict: string;
+  /**
+   * The evaluation on the examples whose target no training example has ({@linkcode restrictToUnseenTargets}):
+   * null when every target is a training target, undefined when the training targets were not given.
+   */
+  unseenTargets?: EvalResult | null;
 }
 
 /** Settings of {@linkcode evaluateExamples}: the config's decoding and scoring keys. */
@@ -76,7 +87,13 @@ export async function evaluateExamples(
   tokenizer: Tokenizer,
   examples: Example[],
   encIn: Int32Array,
-  opts: { beam?: boolean; log?: (line: string) => void; onProgress?: DecodeProgress } = {},
+  opts: {
+    beam?: boolean;
+    log?: (line: string) => void;
+    onProgress?: DecodeProgress;
+    /** The training split's targets: the examples without one of them are scored again on their own. */
+    trainTargets?: ReadonlySet<string>;
+  } = {},
 ): Promise<EvaluationOutput> {
   const log = opts.log ?? console.log;
   const n = examples.length;
@@ -129,18 +146,35 @@ export async function evaluateExamples(
   const text = (d: Decoded, i: number) => tokenizer.decode(d.ids, source[i]);
   const systems: Record<string, string[]> = { model_greedy: greedy.map(text) };
   if (opts.beam !== false) systems.model_beam = beam.map(text);
-  const result = evaluateSystems(examples, systems, {
+  const scored = scoreSystems(cfg, examples, systems, opts.trainTargets, log);
+  return { n, greedy, beam, speed: { batched, beam: beamSpeed }, ...scored };
+}
+
+/** Score the systems' texts; with the training targets, again on the examples without one (and say how it went). */
+function scoreSystems(
+  cfg: EvalConfig,
+  examples: Example[],
+  systems: Record<string, string[]>,
+  trainTargets: ReadonlySet<string> | undefined,
+  log: (line: string) => void,
+): Pick<EvaluationOutput, "result" | "verdict" | "unseenTargets"> {
+  const scoring = {
     bootstrap: cfg.bootstrap,
     seed: cfg.seed,
     leadWords: cfg.leadWords,
     labelSentences: cfg.labelSentences,
-  });
-  return { n, greedy, beam, result, speed: { batched, beam: beamSpeed }, verdict: verdict(result) };
+  };
+  const result = evaluateSystems(examples, systems, scoring);
+  if (!trainTargets) return { result, verdict: verdict(result) };
+  const unseenTargets = restrictToUnseenTargets(result, trainTargets, scoring);
+  log(unseenTargetsLine(result, unseenTargets));
+  return { result, verdict: verdict(result), unseenTargets };
 }
 
 /**
  * Decode the first `cfg.evalExamples` test examples (all when 0) with the batched greedy decoder and beam
- * search, and score model and baselines on the test split.
+ * search, and score model and baselines on the test split, and again on its examples whose target no training
+ * example has (`unseenTargets`).
  */
 export function evaluateModel(
   cfg: Config,
@@ -158,6 +192,10 @@ export function evaluateModel(
     data.tokenizer,
     data.splits.test.slice(0, n),
     test.encIn.subarray(0, n * cfg.maxInputLen),
-    { log, ...(onProgress ? { onProgress } : {}) },
+    {
+      log,
+      trainTargets: new Set(data.splits.train.map((e) => e.target)),
+      ...(onProgress ? { onProgress } : {}),
+    },
   );
 }

@@ -319,6 +319,54 @@ export function pairedDifferenceCI(result: EvalResult, a: string, b: string, met
   });
 }
 
+/**
+ * The evaluation again on the examples whose target no training example has (`trainTargets`): the model systems'
+ * own predictions for them, the baselines recomputed, intervals and verdict from these examples alone. TV captions
+ * overlap, so a sentence can be the label of snippets in training and in test; this is the figure without them.
+ * Null when every example's target is a training target.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import type { Example } from "../data/prep.ts";
+ * import { evaluateSystems, restrictToUnseenTargets } from "./score.ts";
+ * const ex = (id: number, target: string) =>
+ *   ({ id, input: `${target} more words`, cleaned: `${target}. more words.`, target }) as Example;
+ * const examples = [ex(0, "ice melts"), ex(1, "seas rise fast"), ex(2, "coal plants close")];
+ * const opts = { bootstrap: 0, seed: 1, leadWords: 2, labelSentences: 1 };
+ * const all = evaluateSystems(examples, { model_greedy: ["ice melts", "seas rise", "coal"] }, opts);
+ * const unseen = restrictToUnseenTargets(all, new Set(["ice melts"]), opts)!;
+ * assertEquals(unseen.n, 2);
+ * assertEquals(unseen.systems.model_greedy.predictions, ["seas rise", "coal"]);
+ * assertEquals(unseen.systems.model_greedy.scores, all.systems.model_greedy.scores.slice(1));
+ * assertEquals(restrictToUnseenTargets(all, new Set(["ice melts", "seas rise fast", "coal plants close"]), opts), null);
+ * ```
+ */
+export function restrictToUnseenTargets(
+  result: EvalResult,
+  trainTargets: ReadonlySet<string>,
+  opts: EvalOptions,
+): EvalResult | null {
+  const keep = result.examples.flatMap((e, i) => (trainTargets.has(e.target) ? [] : [i]));
+  if (keep.length === 0) return null;
+  const systems: Record<string, string[]> = {};
+  for (const [name, s] of Object.entries(result.systems)) {
+    if (s.kind === "model") systems[name] = keep.map((i) => s.predictions[i]);
+  }
+  return evaluateSystems(keep.map((i) => result.examples[i]), systems, opts);
+}
+
+/**
+ * One line: how many of the evaluated examples have a target no training example has, and the verdict on them
+ * ({@linkcode restrictToUnseenTargets}); says so when there is none.
+ */
+export function unseenTargetsLine(all: EvalResult, unseen: EvalResult | null): string {
+  if (unseen === null) return `every one of the ${all.n} evaluated targets is also a training target`;
+  return `on the ${unseen.n} of ${all.n} evaluated examples whose target no training example has: ${
+    verdict(unseen)
+  }`;
+}
+
 export const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
 const s3 = (x: number) => (Number.isFinite(x) ? (x >= 0 ? "+" : "") + x.toFixed(3) : "n/a");
 
