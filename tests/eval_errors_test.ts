@@ -52,6 +52,10 @@ Deno.test("classifySummary() sorts hand-made summaries into each class", () => {
   assertEquals(classOf("the snow melts fast in the arctic").errorClass, "miscopied");
   // 5 words may be written (maxOutputLen 6 keeps one step for eostok): the label's first 5 is all it can write
   assertEquals(classOf("the ice melts fast in", { maxOutputLen: 6 }).errorClass, "output_limit");
+  // decoding runs maxOutputLen steps: a summary that never wrote eostok holds maxOutputLen words, the label's first
+  // 5 here, which is the limit, not a run past the sentence's end; a wrong 5th word is a miscopy
+  assertEquals(classOf("the ice melts fast in", { maxOutputLen: 5 }).errorClass, "output_limit");
+  assertEquals(classOf("the ice melts fast ok", { maxOutputLen: 5 }).errorClass, "miscopied");
   // the label sentence spans input positions 3..9: a cut at 5 cuts it partly, at 3 wholly
   assertEquals([
     classOf("the ice melts", { maxInputLen: 5 }).errorClass,

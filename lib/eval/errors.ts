@@ -190,10 +190,18 @@ export function classifySummary(s: SummaryToClassify, opts: ErrorOptions): Class
   const f1 = tokenF1(s.prediction, s.label).f1;
   const repeats = repeatsMoreThan(pred, label);
   const base = { ...s, f1, labelSentence, matchedSentence, margin: null, cut: null, repeats };
+  // training taught it maxOutputLen - 1 words and eostok; decoding stops after maxOutputLen tokens, so a
+  // summary that never wrote eostok holds maxOutputLen words
   const writable = Math.max(0, opts.maxOutputLen - 1);
   const reachable = label.slice(0, writable);
   if (same(pred, label)) return { ...base, errorClass: "exact" };
-  if (label.length > writable && same(pred, reachable)) return { ...base, errorClass: "output_limit" };
+  const atLimit = pred.length === writable || pred.length === opts.maxOutputLen;
+  if (
+    label.length > writable && atLimit && pred.length < label.length &&
+    same(pred, label.slice(0, pred.length))
+  ) {
+    return { ...base, errorClass: "output_limit" };
+  }
   const labelSpans = chosen.map((i) => spans[i]);
   const lastEnd = Math.max(...labelSpans.map((p) => p.end), 0);
   const firstStart = Math.min(...labelSpans.map((p) => p.start), Infinity);
@@ -205,10 +213,11 @@ export function classifySummary(s: SummaryToClassify, opts: ErrorOptions): Class
     const top = spans[labelSentence].score, other = spans[matchedSentence].score;
     return { ...base, errorClass: "wrong_sentence", margin: top > 0 ? Math.max(0, (top - other) / top) : 0 };
   }
-  // the label's words first (in any order), then more: it did not stop at the sentence's end (an empty label
-  // has no end to run past, though within([], ...) holds for any prediction)
-  const runsOn = reachable.length > 0 && pred.length > reachable.length;
-  if (runsOn && within(reachable, pred.slice(0, reachable.length))) {
+  // the whole label's words first (in any order), then more: it did not stop at the sentence's end (an empty
+  // label has no end to run past, though within([], ...) holds for any prediction; a label longer than the
+  // decoder may write cannot be run past)
+  const runsOn = label.length > 0 && label.length <= writable && pred.length > label.length;
+  if (runsOn && within(label, pred.slice(0, label.length))) {
     return { ...base, errorClass: "runs_on" };
   }
   // shorter than the label with no word of its own (an empty summary of a non-empty label included)
