@@ -34,7 +34,7 @@ import { resolve as resolvePath } from "node:path";
 import type { Config, Overrides } from "./config.ts";
 import { resolveDataDir } from "./data/corpus.ts";
 import { encoderInputWords, prepareData, type PreparedData } from "./data/prep.ts";
-import { loadNoticesLine, sharedCutInputsLine } from "./data/prep_display.ts";
+import { loadNoticesLine, sharedCutInputsLine, sharedTargetsLine } from "./data/prep_display.ts";
 import { writeTextAtomic } from "./io/atomic.ts";
 import { buildSeq2Seq } from "./model/seq2seq.ts";
 import { formatSummary, modelSummary } from "./model/summary.ts";
@@ -245,9 +245,8 @@ function dataLine(data: PreparedData): string {
   const where = data.report.dataDir ? ` (${data.report.dataDir})` : "";
   return `data: ${data.report.source}${where}, ${c.rows} rows -> ${c.unique} unique examples ` +
     `(${c.duplicatesRemoved} duplicates removed) -> train ${c.train} / val ${c.val} / test ${c.test}; ` +
-    `vocabulary ${data.tokenizer.size} ids; ${sharedCutInputsLine(data.report)}${
-      loadNoticesLine(data.report)
-    }`;
+    `vocabulary ${data.tokenizer.size} ids; ${sharedCutInputsLine(data.report)}; ` +
+    `${sharedTargetsLine(data.report)}${loadNoticesLine(data.report)}`;
 }
 
 /** What a finished training and its evaluation leave in the run folder besides the model. */

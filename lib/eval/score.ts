@@ -358,10 +358,11 @@ export function restrictToUnseenTargets(
 
 /**
  * One line: how many of the evaluated examples have a target no training example has, and the verdict on them
- * ({@linkcode restrictToUnseenTargets}); says so when there is none.
+ * ({@linkcode restrictToUnseenTargets}); says so when there is none, or when no target is a training target.
  */
 export function unseenTargetsLine(all: EvalResult, unseen: EvalResult | null): string {
   if (unseen === null) return `every one of the ${all.n} evaluated targets is also a training target`;
+  if (unseen.n === all.n) return `none of the ${all.n} evaluated targets is a training target`;
   return `on the ${unseen.n} of ${all.n} evaluated examples whose target no training example has: ${
     verdict(unseen)
   }`;
