@@ -368,3 +368,51 @@ Deno.test("loadCorpus() reads lone-CR line ends as lines", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("lenient loadCorpus() re-reads the lines of a run-on record that parses but has the wrong width", async () => {
+  // line 3's stray quote closes on line 4, whose row then has an extra field: one record of 8 fields
+  const text = [HEADER, row(1, "ok1"), row(2, `"stray`), row(3, `x",extra`), row(4, "ok4")].join("\n");
+  const dir = await fixture({ "CNN.201911.csv": text });
+  try {
+    const { rows, report } = await loadCorpus(dir, { lenient: true });
+    assertEquals(rows.map((r) => r.snippet), ["ok1", "ok4"]);
+    assertEquals(report.perFile[0].problems.map((p) => p.line), [3, 4]);
+    assertEquals(report.rows + report.skipped, 4);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("lenient loadCorpus() accounts for every line of a quote left open over 200,000 lines", async () => {
+  const n = 200_000;
+  const lines = [HEADER, row(0, `"left open`)];
+  for (let i = 1; i < n; i++) lines.push(row(i, "fine"));
+  lines.push(row(n, `"closes here"x`)); // a quote that closes the run-on record, then junk: unparsable
+  const dir = await fixture({ "CNN.201912.csv": lines.join("\n") });
+  try {
+    const { rows, report } = await loadCorpus(dir, { lenient: true });
+    assertEquals(rows.length, n - 1);
+    assertEquals(report.perFile[0].problems.map((p) => p.line), [2, n + 2]);
+    assertEquals(report.rows + report.skipped, n + 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadCorpus() names a .csv link that cannot be followed (a loop) instead of calling it dangling", async () => {
+  const dir = await fixture({ "CNN.202001.csv": `${HEADER}\n${row(1, "kept")}\n` });
+  try {
+    await Deno.symlink(`${dir}/TelevisionNews/LOOP.csv`, `${dir}/TelevisionNews/LOOP.csv`);
+    const err = await assertRejects(() => loadCorpus(dir), CorpusError);
+    assertStringIncludes(err.message, "LOOP.csv: a link that cannot be followed (");
+    assertStringIncludes(err.message, "(use --lenient to skip and count such files)");
+    const { rows, report } = await loadCorpus(dir, { lenient: true });
+    assertEquals(rows.map((r) => r.snippet), ["kept"]);
+    assert(
+      report.ignoredEntries[0].startsWith("LOOP.csv (a link that cannot be followed ("),
+      report.ignoredEntries[0],
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

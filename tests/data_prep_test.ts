@@ -320,3 +320,29 @@ Deno.test("prepReportTable() and the run's data line name what the lenient loade
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("loadNoticesLine() names a file skipped whole even when it held no row to skip", () => {
+  const load = {
+    dir: "/data",
+    lenient: true,
+    files: 2,
+    emptyFiles: [],
+    rows: 5,
+    skipped: 0,
+    skippedFiles: ["BAD.csv"],
+    ignoredEntries: [],
+    perFile: [
+      {
+        file: "BAD.csv",
+        rows: 0,
+        skipped: 0,
+        blankLines: 0,
+        empty: false,
+        problems: [],
+        fileProblem: "bad header",
+      },
+      { file: "OK.csv", rows: 5, skipped: 0, blankLines: 0, empty: false, problems: [] },
+    ],
+  };
+  assertEquals(loadNoticesLine({ load }), "; lenient: 0 rows skipped (1 file skipped whole: BAD.csv)");
+});

@@ -120,7 +120,10 @@ export interface LoadReport {
   skipped: number;
   /** Files skipped whole in lenient mode (a bad header; the reason is their `fileProblem`). */
   skippedFiles: string[];
-  /** Entries of `TelevisionNews/` that are not `.csv` files (not read). */
+  /**
+   * Entries of `TelevisionNews/` that were not read: those not named `.csv`, and (lenient mode) `.csv` entries that
+   * are no readable file, written `name (why)`.
+   */
   ignoredEntries: string[];
   perFile: FileReport[];
 }
@@ -256,7 +259,12 @@ function isDirectory(path: string): boolean {
     return Deno.statSync(path).isDirectory;
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
+    // a link loop, no permission: one line naming the folder, not a stack trace
+    throw new CorpusError(
+      `corpus: cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`,
+      path,
+      0,
+    );
   }
 }
 
@@ -274,7 +282,7 @@ export async function loadCorpus(
   const sub = `${abs}/${CORPUS_SUBDIR}`;
   const { names, ignoredEntries } = await listCsvFiles(abs, sub, lenient);
   // readTextFile decodes in native code (fast) but replaces invalid bytes with U+FFFD (see decodedText)
-  const texts = await Promise.all(names.map((n) => Deno.readTextFile(`${sub}/${n}`)));
+  const texts = await Promise.all(names.map((n) => readCsvText(`${sub}/${n}`, n)));
   const rows: CorpusRow[] = [];
   const report: LoadReport = {
     dir: abs,
@@ -333,6 +341,19 @@ async function listCsvFiles(
   return { names, ignoredEntries };
 }
 
+/** The file's text; a file that cannot be read (no permission, removed meanwhile) is a {@linkcode CorpusError} naming it. */
+async function readCsvText(path: string, name: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    throw new CorpusError(
+      `corpus: cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`,
+      name,
+      0,
+    );
+  }
+}
+
 /** Null when `path` (a directory entry; a symbolic link is followed) is a file; else what it is. */
 async function whyNotAFile(path: string, e: Deno.DirEntry): Promise<string | null> {
   if (e.isFile) return null;
@@ -340,8 +361,9 @@ async function whyNotAFile(path: string, e: Deno.DirEntry): Promise<string | nul
   try {
     const target = await Deno.stat(path);
     return target.isFile ? null : "a link to something that is not a file";
-  } catch {
-    return "a link to nothing (dangling)";
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return "a link to nothing (dangling)";
+    return `a link that cannot be followed (${err instanceof Error ? err.message : String(err)})`;
   }
 }
 
@@ -381,7 +403,7 @@ function failUnlessLenient(file: CsvFile, line: number, what: string): void {
   if (file.lenient) return;
   const where = line > 0 ? `${file.sub}/${file.name}:${line}` : `${file.sub}/${file.name}`;
   throw new CorpusError(
-    `corpus: ${where}: ${what} (use --lenient to skip and count such rows)`,
+    `corpus: ${where}: ${what} (use --lenient to skip and count such ${line > 0 ? "rows" : "files"})`,
     file.name,
     line,
   );
@@ -461,9 +483,10 @@ async function loadFile(
     const why = rowProblem(fields, header.fields);
     if (why !== null) {
       failUnlessLenient(file, rec.line, why);
-      const recut = typeof fields === "string" ? recutRecord(rec) : null;
+      const recut = recutRecord(rec);
       if (recut) {
-        queue.push(...recut.after.reverse());
+        // a loop, not push(...): a quote left open over 100,000 lines would overflow the call's arguments
+        for (let k = recut.after.length - 1; k >= 0; k--) queue.push(recut.after[k]);
         fr.blankLines += recut.blankLines;
       }
       fr.problems.push({ line: rec.line, reason: recut ? `${why}; ${recut.note}` : why });
@@ -477,8 +500,8 @@ async function loadFile(
 }
 
 /**
- * Lenient mode: a record over several lines that does not parse is most likely a stray quote that the scanner
- * closed at a quote of a later line. Only its first line is skipped; the lines after it are scanned again as
+ * Lenient mode: a bad record over several lines (unparsable, or not the header's width) is most likely a stray
+ * quote that the scanner closed at a quote of a later line. Only its first line is skipped; the lines after it are scanned again as
  * records of their own, so each is read or counted. Null for a record of one line.
  */
 function recutRecord(rec: RawRecord): { after: RawRecord[]; blankLines: number; note: string } | null {

@@ -485,14 +485,12 @@ function dataName(loaded: LoadedRows): string {
 function filesWithoutRows(loaded: LoadedRows): string {
   const files = loaded.load?.perFile.filter((f) => f.rows === 0) ?? [];
   if (files.length === 0) return "";
-  const why = (f: (typeof files)[number]) =>
-    f.empty
-      ? "empty"
-      : f.fileProblem
-      ? `skipped: ${f.fileProblem}`
-      : f.skipped > 0
-      ? "every row skipped"
-      : "header only";
+  const skippedWhole = new Set(loaded.load?.skippedFiles ?? []);
+  const why = (f: (typeof files)[number]) => {
+    if (skippedWhole.has(f.file)) return `skipped whole: ${f.fileProblem ?? "bad header"}`;
+    const what = f.empty ? "empty" : f.skipped > 0 ? "every row skipped" : "header only";
+    return f.fileProblem ? `${what} (${f.fileProblem})` : what;
+  };
   const shown = files.slice(0, 5).map((f) => `${f.file}: ${why(f)}`).join("; ");
   return `; ${files.length} file(s) without a row: ${shown}${files.length > 5 ? "; ..." : ""}`;
 }

@@ -94,7 +94,7 @@ export function loadNoticesLine(r: Pick<PrepReport, "load">): string {
   const load = r.load;
   if (!load) return "";
   const parts: string[] = [];
-  if (load.skipped > 0) {
+  if (load.skipped > 0 || load.skippedFiles.length > 0) {
     const whole = load.skippedFiles.length;
     const files = whole > 0
       ? ` (${whole} file${whole === 1 ? "" : "s"} skipped whole: ${listed(load.skippedFiles)})`
