@@ -230,7 +230,14 @@ async function trainAndEvaluate(
   const evaluation = await evaluateModel(cfg, model, data, log);
   const decodeSpeed = { model_greedy: evaluation.speed.batched, model_beam: evaluation.speed.beam };
   const bestLog = train.history.find((h) => h.epoch === train.bestEpoch);
-  const metrics = metricsJson(evaluation.result, "test", decodeSpeed, bestLog);
+  const metrics = metricsJson(
+    evaluation.result,
+    "test",
+    decodeSpeed,
+    bestLog,
+    undefined,
+    evaluation.unseenTargets,
+  );
   // the scores first: a write that fails below (a full disk) cannot hide what was measured
   log(scoreTable(metrics));
   log(evaluation.verdict);
@@ -275,6 +282,7 @@ async function writeReports(
       decodeSpeed,
       verdict: evaluation.verdict,
       teacherForced: bestLog,
+      ...(evaluation.unseenTargets !== undefined ? { unseenTargets: evaluation.unseenTargets } : {}),
     }));
   await writeStep(folder.path("attention.json"), kept, () =>
     writeTextAtomic(

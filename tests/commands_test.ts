@@ -63,6 +63,22 @@ Deno.test("evaluate --run scores the run's test split into eval/test/ with the b
   assertEquals(m.systems.model_greedy.f1, own.systems.model_greedy.f1);
   const csv = await Deno.readTextFile(`${resultsDir}/${RUN}/eval/test/predictions.csv`);
   assertFalse(csv.includes("<sep>"), "no boundary token in any scored output");
+  // the examples whose target no training example has, scored apart: as many as a direct count finds
+  const trainTargets = new Set(run.data.splits.train.map((e) => e.target));
+  const unseen = run.data.splits.test.slice(0, 10).filter((e) => !trainTargets.has(e.target)).length;
+  assertEquals(m.unseen_targets?.n, unseen);
+  // the experiment's own evaluation (with beam search) scores them apart too
+  assertEquals(own.unseen_targets?.n, unseen);
+  assertEquals(m.unseen_targets?.systems.model_greedy.f1, own.unseen_targets?.systems.model_greedy.f1);
+  assertStringIncludes(r.stderr, "evaluated");
+  assertStringIncludes(
+    r.stderr,
+    unseen === 10 ? "none of the 10 evaluated targets" : `on the ${unseen} of 10`,
+  );
+  assertStringIncludes(
+    await Deno.readTextFile(`${resultsDir}/${RUN}/eval/test/report.md`),
+    "**Targets not seen in training.**",
+  );
 });
 
 Deno.test("evaluate --data scores every distinct unseen snippet of a folder and counts the ones left out", async () => {

@@ -1,9 +1,10 @@
-import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { assert, assertEquals, assertFalse, assertStringIncludes } from "@std/assert";
 import * as tf from "@tensorflow/tfjs";
 import { resolveConfig } from "../lib/config.ts";
 import { prepareData } from "../lib/data/prep.ts";
 import { evaluateExamples, evaluateModel } from "../lib/eval/evaluate.ts";
 import { evaluateSystems, unseenTargetsLine, verdict } from "../lib/eval/score.ts";
+import { metricsJson, writeEvalReport } from "../lib/eval/report.ts";
 import { buildModelFor } from "../lib/experiment.ts";
 
 await tf.setBackend("cpu"); // importing lib/experiment.ts registers wasm first
@@ -60,13 +61,38 @@ Deno.test("evaluateExamples() scores again the examples whose target is not a tr
 });
 
 Deno.test("evaluateModel() gives the training split's targets: unseenTargets holds exactly the test examples without one", async () => {
-  const data = await prepareData(cfg, undefined, { useEnv: false });
+  const prepared = await prepareData(cfg, undefined, { useEnv: false });
+  // a training split that holds every third test example too: those targets are training targets
+  const { train, test } = prepared.splits;
+  const data = {
+    ...prepared,
+    splits: { ...prepared.splits, train: [...train, ...test.filter((_, i) => i % 3 === 0)] },
+  };
   const model = buildModelFor(cfg, data);
   try {
     const out = await evaluateModel(cfg, model, data, () => {});
-    const trainTargets = new Set(data.splits.train.map((e) => e.target));
-    const unseen = data.splits.test.filter((e) => !trainTargets.has(e.target));
+    const unseen = test.filter((_, i) => i % 3 !== 0);
     assertEquals(out.unseenTargets?.examples.map((e) => e.id), unseen.map((e) => e.id));
+    // in metrics.json and report.md, with the verdict on these examples
+    const dir = await Deno.makeTempDir({ prefix: "unseen_report_" });
+    try {
+      await writeEvalReport(dir, out.result, { unseenTargets: out.unseenTargets! });
+      const m = JSON.parse(await Deno.readTextFile(`${dir}/metrics.json`));
+      assertEquals(m.unseen_targets.n, unseen.length);
+      assertEquals(m.unseen_targets.split, "test, targets not in training");
+      assertEquals(m.unseen_targets.verdict, verdict(out.unseenTargets!));
+      assertEquals(m.unseen_targets.systems.model_greedy.f1, out.unseenTargets!.systems.model_greedy.mean.f1);
+      const report = await Deno.readTextFile(`${dir}/report.md`);
+      assertStringIncludes(
+        report,
+        `**Targets not seen in training.** on the ${unseen.length} of ${test.length}`,
+      );
+      // unknown training targets: no key at all; every target seen: null
+      assertFalse("unseen_targets" in metricsJson(out.result));
+      assertEquals(metricsJson(out.result, "test", {}, undefined, undefined, null).unseen_targets, null);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   } finally {
     model.dispose();
   }

@@ -116,8 +116,16 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
         split: name,
         teacherForced,
         provenance,
+        ...(evaluation.unseenTargets !== undefined ? { unseenTargets: evaluation.unseenTargets } : {}),
       }));
-    const metrics = metricsJson(evaluation.result, name, decodeSpeed, teacherForced, provenance);
+    const metrics = metricsJson(
+      evaluation.result,
+      name,
+      decodeSpeed,
+      teacherForced,
+      provenance,
+      evaluation.unseenTargets,
+    );
     return { dir, name, evaluation, metrics, seenLeftOut };
   } finally {
     run.model.dispose();
@@ -200,7 +208,7 @@ async function leaveOutLearned(
   } catch (e) {
     log(
       `warning: could not read the run's own data (${(e as Error).message}); snippets the run trained on ` +
-        `are not left out`,
+        `are not left out, and examples whose target is a training target are not scored apart`,
     );
     return { unseen: distinct, seenLeftOut: null, trainTargets: null };
   }

@@ -9,19 +9,21 @@
  * | class            | the summary                                                                                   |
  * | ---------------- | --------------------------------------------------------------------------------------------- |
  * | `exact`          | is the label                                                                                  |
- * | `output_limit`   | is the label's first `maxOutputLen - 1` words: the label is longer than the decoder may write |
+ * | `output_limit`   | is the label's first `maxOutputLen - 1` or `maxOutputLen` words: the label is longer than that |
  * | `input_cut`      | misses a label that lies wholly or partly past the encoder's `maxInputLen` words              |
  * | `wrong_sentence` | matches another sentence better than the label's (with the rule's score margin between them)  |
- * | `runs_on`        | writes the label's words and then goes on, past the sentence's end                            |
+ * | `runs_on`        | writes the whole label's words and then goes on, past the sentence's end                      |
  * | `stops_early`    | is shorter than the label and every word of it is a label word                                |
  * | `repeats`        | repeats a word or a pair of words more often than the label does                             |
  * | `miscopied`      | is the right sentence with words miscopied, missing or added                                  |
  *
  * Edge cases: a snippet without sentences (an empty cleaned text) has no sentence to match, so its summary is
  * never `wrong_sentence` (its label sentence and matched sentence are -1) and is judged against the label by the
- * later classes. `runs_on` needs at least one label word the decoder may write (an empty label has no end to
- * run past: a summary with words for it is `wrong_sentence`, `repeats` or `miscopied`), and an empty summary of
- * a non-empty label is `stops_early` (it writes no word that is not a label word).
+ * later classes. The decoder stops after `maxOutputLen` tokens: training showed it `maxOutputLen - 1` words and
+ * `eostok`, and a summary that never wrote `eostok` holds `maxOutputLen` words. `runs_on` needs a non-empty label
+ * of at most `maxOutputLen - 1` words, all written first (an empty label has no end to run past: a summary with
+ * words for it is `wrong_sentence`, `repeats` or `miscopied`; a longer label cannot be written whole), and an
+ * empty summary of a non-empty label is `stops_early` (it writes no word that is not a label word).
  *
  * The lost F1 of a summary is `1 - F1` (token F1 against the label, lib/eval/metrics.ts); a class's share is the
  * sum over its summaries divided by the sum over all, and its points are that sum over `n`: the F1 the model

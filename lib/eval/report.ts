@@ -32,7 +32,14 @@ import { stringify } from "@std/csv";
 import { writeTextAtomic } from "../io/atomic.ts";
 import type { CI } from "./bootstrap.ts";
 import { type MetricName, METRICS, type Scores } from "./metrics.ts";
-import { type EvalResult, f3, pairedDifferenceCI, type SystemResult, verdict } from "./score.ts";
+import {
+  type EvalResult,
+  f3,
+  pairedDifferenceCI,
+  type SystemResult,
+  unseenTargetsLine,
+  verdict,
+} from "./score.ts";
 
 /** Teacher-forced validation figures of the model's best epoch (an `EpochLog` of lib/train). */
 export interface TeacherForced {
@@ -79,6 +86,12 @@ export interface MetricsJson {
       summaries_per_s?: number;
     }
   >;
+  /**
+   * The same scores on the examples whose target no training example has ({@linkcode restrictToUnseenTargets}),
+   * with their verdict; null when every target is a training target; absent when the training targets were not
+   * known (an evaluation on a folder whose run's data could not be read).
+   */
+  unseen_targets?: (MetricsJson & { verdict: string }) | null;
 }
 
 const orNull = (x: number) => (Number.isFinite(x) ? x : null);
@@ -87,7 +100,8 @@ const orNull = (x: number) => (Number.isFinite(x) ? x : null);
  * The `metrics.json` object: `{"split", "n", "systems": {name: {f1, rouge1, rouge2, rougeL, …}}}`
  * with, inside each system, `ci` ([lo, hi] per metric; null bounds when there are no intervals, and then
  * `ci_note` after `n` says why),
- * `precision_recall`, `mean_words`, and `summaries_per_s` when `decodeSpeed` has the system's name.
+ * `precision_recall`, `mean_words`, and `summaries_per_s` when `decodeSpeed` has the system's name; with
+ * `unseenTargets`, the same object for the examples whose target no training example has (`unseen_targets`).
  */
 export function metricsJson(
   result: EvalResult,
@@ -95,6 +109,7 @@ export function metricsJson(
   decodeSpeed: Record<string, number> = {},
   teacherForced?: TeacherForced,
   provenance?: Record<string, string | number | null>,
+  unseenTargets?: EvalResult | null,
 ): MetricsJson {
   const systems: MetricsJson["systems"] = {};
   for (const [name, s] of Object.entries(result.systems)) {
@@ -140,7 +155,14 @@ export function metricsJson(
       }
       : {}),
     systems,
+    ...(unseenTargets === undefined ? {} : { unseen_targets: unseenTargetsJson(unseenTargets, split) }),
   };
+}
+
+/** {@linkcode MetricsJson.unseen_targets} of an evaluation restricted to the targets not seen in training. */
+function unseenTargetsJson(unseen: EvalResult | null, split: string): MetricsJson["unseen_targets"] {
+  if (unseen === null) return null;
+  return { ...metricsJson(unseen, `${split}, targets not in training`), verdict: verdict(unseen) };
 }
 
 /** F1 of model system `name` minus each of the `copy_input` and `lead_words` baselines, with paired CIs. */
@@ -246,6 +268,8 @@ export interface ReportExtras {
   teacherForced?: TeacherForced;
   /** Where the examples came from; written into metrics.json and listed in the report. */
   provenance?: Record<string, string | number | null>;
+  /** The evaluation on the examples whose target no training example has (see {@linkcode MetricsJson.unseen_targets}). */
+  unseenTargets?: EvalResult | null;
 }
 
 /** Escape text for a Markdown table cell or list item. */
@@ -275,6 +299,12 @@ export function reportMarkdown(
 /** The verdict, where the examples came from, and the teacher-forced accuracy of the best epoch. */
 function headerLines(result: EvalResult, extras: ReportExtras): string[] {
   const lines = [`**Verdict.** ${extras.verdict ?? verdict(result)}`, ""];
+  if (extras.unseenTargets !== undefined) {
+    lines.push(
+      `**Targets not seen in training.** ${md(unseenTargetsLine(result, extras.unseenTargets))}`,
+      "",
+    );
+  }
   if (extras.provenance) {
     lines.push(
       `**Examples.** ${
@@ -422,6 +452,7 @@ export async function writeEvalReport(
     extras.decodeSpeed ?? {},
     extras.teacherForced,
     extras.provenance,
+    extras.unseenTargets,
   );
   // metrics.json is what other tools read: it goes first and comes back last, so a write that fails in
   // between (a full disk) never leaves new scores beside older predictions or report
