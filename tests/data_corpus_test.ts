@@ -416,3 +416,28 @@ Deno.test("loadCorpus() names a .csv link that cannot be followed (a loop) inste
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("loadCorpus() refuses a quoted field whose later line is a whole row of its own (a quote left open)", async () => {
+  // legal CSV: line 3's quote closes at the end of line 4, so row 3 would silently hold row 4 in its snippet
+  const text = [HEADER, row(1, "ok1"), row(2, `"he said`), row(3, `hi"`), row(4, "ok4")].join("\n");
+  const dir = await fixture({ "CNN.202002.csv": text });
+  try {
+    const err = await assertRejects(() => loadCorpus(dir), CorpusError);
+    assertStringIncludes(
+      err.message,
+      "CNN.202002.csv:3: a quoted field runs over line 4, which is a whole row",
+    );
+    const { rows, report } = await loadCorpus(dir, { lenient: true });
+    // line 3 skipped, line 4 read again on its own: a row with its closing quote as text is unparsable, skipped too
+    assertEquals(rows.map((r) => r.snippet), ["ok1", "ok4"]);
+    assertEquals(report.rows + report.skipped, 4);
+    // a line break inside a snippet is still read when no line of it is a row
+    const fine = await fixture({
+      "CNN.202003.csv": [HEADER, row(1, `"line one\nline two, three"`)].join("\n"),
+    });
+    assertEquals((await loadCorpus(fine)).rows.map((r) => r.snippet), ["line one\nline two, three"]);
+    await Deno.remove(fine, { recursive: true });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

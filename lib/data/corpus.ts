@@ -11,8 +11,9 @@
  * - strict mode (default): the first problem throws an error naming the file, and the line for a
  *   row (1-based physical line of the file, the header being line 1): a header without the expected
  *   columns or naming one twice, an unparsable record, a row whose field count differs from the header's,
- *   the header's line again inside the file, a file that is not valid UTF-8, a `.csv` entry that is no
- *   file (a folder, a dangling link);
+ *   the header's line again inside the file, a quoted field over several lines one of which is a whole row
+ *   of its own (a quote left open), a file that is not valid UTF-8, a `.csv` entry that is no file (a folder,
+ *   a dangling link);
  * - lenient mode: a bad row is skipped, counted and listed with its line and reason in its file's
  *   {@linkcode FileReport} (`problems`); a file with a bad header is skipped whole: its rows are counted in
  *   `skipped` but not listed one by one (none of them was read), its one reason is the file's `fileProblem`,
@@ -480,7 +481,7 @@ async function loadFile(
   while (queue.length > 0) {
     const rec = queue.pop()!;
     const fields = parseRecord(rec);
-    const why = rowProblem(fields, header.fields);
+    const why = rowProblem(fields, header.fields) ?? rowInsideField(rec, header.fields.length);
     if (why !== null) {
       failUnlessLenient(file, rec.line, why);
       const recut = recutRecord(rec);
@@ -515,6 +516,27 @@ function recutRecord(rec: RawRecord): { after: RawRecord[]; blankLines: number; 
     blankLines,
     note: `the record ran to line ${last}: only line ${rec.line} skipped, the rest read again`,
   };
+}
+
+/**
+ * A record over several lines that parsed, but one of whose later lines is a whole row of the header's width on
+ * its own: legal CSV, yet almost surely a quote left open that swallowed the row (no snippet of the real corpus
+ * holds a line break). Null when no such line is inside.
+ */
+function rowInsideField(rec: RawRecord, width: number): string | null {
+  const lines = rec.text.split("\n");
+  for (let k = 1; k < lines.length; k++) {
+    // the last line holds the quote that closed the field: read it without that quote
+    let text = lines[k].replace(/\r$/, "");
+    if (k === lines.length - 1) text = text.replace(/"$/, "");
+    const inner = parseRecord({ text, line: rec.line + k });
+    if (typeof inner !== "string" && inner.length === width) {
+      return `a quoted field runs over line ${
+        rec.line + k
+      }, which is a whole row of its own (a quote left open?)`;
+    }
+  }
+  return null;
 }
 
 /** Why a parsed record is not a row (unparsable, the header's line again, or not as many fields as the header), or null. */
