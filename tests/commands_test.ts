@@ -406,6 +406,13 @@ Deno.test("summarize -x is an unknown option in one line; after -- a text may st
   const n = await summarize([...base, "-5 degrees tonight."]);
   assertEquals(n.code, 0, n.stderr);
   assertEquals(n.stdout.trimEnd().split("\n").length, 1, n.stdout);
+  // after --, "-h" is a text to summarize, not a request for the help
+  const h = await summarize([...base, "--", "-h"]);
+  assertEquals(h.code, 0, h.stderr);
+  assertFalse(h.stdout.includes("usage:"), h.stdout);
+  assertEquals(h.stdout.trimEnd().split("\n").length, 1, h.stdout);
+  const help = await summarize([...base, "-h"]);
+  assertStringIncludes(help.stdout.toLowerCase(), "usage");
 });
 
 Deno.test("errors prints a run's error classes, pairs a run with itself without a CI on 10 pairs, and fails in one line on bad input", async () => {

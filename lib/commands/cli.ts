@@ -63,11 +63,15 @@ export function isKnownError(e: unknown): boolean {
 
 /**
  * Run a command's body; on an error print `error: <message>` (and the stack for unknown errors), exit 1. With
- * `help`, `--help` or `-h` among the arguments prints it instead of running the body.
+ * `help`, `--help` or `-h` among the arguments (before a `--`, after which arguments are texts) prints it instead
+ * of running the body.
  */
 export async function runCli(body: () => Promise<void>, help?: string): Promise<void> {
   try {
-    if (help !== undefined && (Deno.args.includes("--help") || Deno.args.includes("-h"))) {
+    // only the options before `--`: after it, "-h" is a text to summarize
+    const end = Deno.args.indexOf("--");
+    const options = end < 0 ? Deno.args : Deno.args.slice(0, end);
+    if (help !== undefined && (options.includes("--help") || options.includes("-h"))) {
       console.log(help);
       return;
     }
