@@ -48,7 +48,13 @@ import { completeDir } from "./train/checkpoint.ts";
 import { readModelDir } from "./model/io.ts";
 import { seedEverything } from "./train/seed.ts";
 import { evaluateModel, type EvaluationOutput } from "./eval/evaluate.ts";
-import { attentionRecords, metricsJson, scoreTable, writeEvalReport } from "./eval/report.ts";
+import {
+  attentionRecords,
+  metricsJson,
+  type MetricsOptions,
+  scoreTable,
+  writeEvalReport,
+} from "./eval/report.ts";
 import { saveRunFigures } from "./plot/run_figures.ts";
 
 /** Options of {@linkcode runExperiment}. */
@@ -230,14 +236,11 @@ async function trainAndEvaluate(
   const evaluation = await evaluateModel(cfg, model, data, log);
   const decodeSpeed = { model_greedy: evaluation.speed.batched, model_beam: evaluation.speed.beam };
   const bestLog = train.history.find((h) => h.epoch === train.bestEpoch);
-  const metrics = metricsJson(
-    evaluation.result,
-    "test",
+  const metrics = metricsJson(evaluation.result, {
     decodeSpeed,
-    bestLog,
-    undefined,
-    evaluation.unseenTargets,
-  );
+    ...(bestLog ? { teacherForced: bestLog } : {}),
+    ...(evaluation.unseenTargets !== undefined ? { unseenTargets: evaluation.unseenTargets } : {}),
+  });
   // the scores first: a write that fails below (a full disk) cannot hide what was measured
   log(scoreTable(metrics));
   log(evaluation.verdict);
@@ -260,8 +263,8 @@ function dataLine(data: PreparedData): string {
 interface RunOutcome {
   train: TrainResult;
   evaluation: EvaluationOutput;
-  decodeSpeed: Parameters<typeof metricsJson>[2];
-  bestLog: Parameters<typeof metricsJson>[3];
+  decodeSpeed: MetricsOptions["decodeSpeed"];
+  bestLog: MetricsOptions["teacherForced"];
 }
 
 /**

@@ -156,7 +156,7 @@ Deno.test("metricsJson() has exactly the shape tools read: split, n, systems x {
   }
   // model_beam copies the input here, so it scores exactly like copy_input
   assertEquals(j.systems.model_beam.f1, j.systems.copy_input.f1);
-  assertEquals(metricsJson(r, "val").split, "val");
+  assertEquals(metricsJson(r, { split: "val" }).split, "val");
   // with the bootstrap off, intervals are null rather than NaN, and ci_note says why
   const off = evaluate(ROWS30.map((e) => e.target), undefined, { ...OPTS, bootstrap: 0 }, ROWS30);
   const jOff = JSON.parse(JSON.stringify(metricsJson(off)));
@@ -205,7 +205,7 @@ Deno.test("writeEvalReport() writes metrics.json, predictions.csv, examples.json
     const metrics = JSON.parse(await Deno.readTextFile(paths.metrics));
     assertEquals(
       metrics,
-      JSON.parse(JSON.stringify(metricsJson(r, "test", { model_greedy: 812.5, model_beam: 41 }))),
+      JSON.parse(JSON.stringify(metricsJson(r, { decodeSpeed: { model_greedy: 812.5, model_beam: 41 } }))),
     );
     assertEquals(metrics.systems.model_greedy.summaries_per_s, 812.5);
     assertEquals(metrics.n, 7);
@@ -273,7 +273,7 @@ Deno.test("startsLike() compares the first k words; the first-word shares count 
   assertAlmostEquals(r.systems.model_greedy.firstWord, 2 / 3, 1e-12);
   assertAlmostEquals(r.systems.model_greedy.firstThree, 1 / 3, 1e-12);
   assertEquals(r.systems.copy_input.firstWord, 1);
-  const m = metricsJson(r, "test", {}, { epoch: 2, valAcc: 0.9, valAcc1: 0.4, valAccRest: 0.93 });
+  const m = metricsJson(r, { teacherForced: { epoch: 2, valAcc: 0.9, valAcc1: 0.4, valAccRest: 0.93 } });
   assertEquals(m.systems.model_greedy.first_word, 2 / 3);
   assertEquals(m.teacher_forced, { epoch: 2, acc: 0.9, acc1: 0.4, accRest: 0.93 });
   const d = m.systems.model_greedy.f1_minus!.copy_input;

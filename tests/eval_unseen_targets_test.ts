@@ -89,7 +89,7 @@ Deno.test("evaluateModel() gives the training split's targets: unseenTargets hol
       );
       // unknown training targets: no key at all; every target seen: null
       assertFalse("unseen_targets" in metricsJson(out.result));
-      assertEquals(metricsJson(out.result, "test", {}, undefined, undefined, null).unseen_targets, null);
+      assertEquals(metricsJson(out.result, { unseenTargets: null }).unseen_targets, null);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

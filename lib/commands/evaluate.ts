@@ -118,14 +118,13 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
         provenance,
         ...(evaluation.unseenTargets !== undefined ? { unseenTargets: evaluation.unseenTargets } : {}),
       }));
-    const metrics = metricsJson(
-      evaluation.result,
-      name,
+    const metrics = metricsJson(evaluation.result, {
+      split: name,
       decodeSpeed,
-      teacherForced,
+      ...(teacherForced ? { teacherForced } : {}),
       provenance,
-      evaluation.unseenTargets,
-    );
+      ...(evaluation.unseenTargets !== undefined ? { unseenTargets: evaluation.unseenTargets } : {}),
+    });
     return { dir, name, evaluation, metrics, seenLeftOut };
   } finally {
     run.model.dispose();

@@ -103,14 +103,8 @@ const orNull = (x: number) => (Number.isFinite(x) ? x : null);
  * `precision_recall`, `mean_words`, and `summaries_per_s` when `decodeSpeed` has the system's name; with
  * `unseenTargets`, the same object for the examples whose target no training example has (`unseen_targets`).
  */
-export function metricsJson(
-  result: EvalResult,
-  split = "test",
-  decodeSpeed: Record<string, number> = {},
-  teacherForced?: TeacherForced,
-  provenance?: Record<string, string | number | null>,
-  unseenTargets?: EvalResult | null,
-): MetricsJson {
+export function metricsJson(result: EvalResult, opts: MetricsOptions = {}): MetricsJson {
+  const { split = "test", decodeSpeed = {}, teacherForced, provenance, unseenTargets } = opts;
   const systems: MetricsJson["systems"] = {};
   for (const [name, s] of Object.entries(result.systems)) {
     const ci = {} as Record<MetricName, [number | null, number | null]>;
@@ -162,7 +156,7 @@ export function metricsJson(
 /** {@linkcode MetricsJson.unseen_targets} of an evaluation restricted to the targets not seen in training. */
 function unseenTargetsJson(unseen: EvalResult | null, split: string): MetricsJson["unseen_targets"] {
   if (unseen === null) return null;
-  return { ...metricsJson(unseen, `${split}, targets not in training`), verdict: verdict(unseen) };
+  return { ...metricsJson(unseen, { split: `${split}, targets not in training` }), verdict: verdict(unseen) };
 }
 
 /** F1 of model system `name` minus each of the `copy_input` and `lead_words` baselines, with paired CIs. */
@@ -271,6 +265,9 @@ export interface ReportExtras {
   /** The evaluation on the examples whose target no training example has (see {@linkcode MetricsJson.unseen_targets}). */
   unseenTargets?: EvalResult | null;
 }
+
+/** What {@linkcode metricsJson} writes besides the scores: the extras of the report but its verdict. */
+export type MetricsOptions = Omit<ReportExtras, "verdict">;
 
 /** Escape text for a Markdown table cell or list item. */
 function md(s: string): string {
@@ -446,14 +443,7 @@ export async function writeEvalReport(
     examples: `${dir}/examples.json`,
     report: `${dir}/report.md`,
   };
-  const metrics = metricsJson(
-    result,
-    extras.split ?? "test",
-    extras.decodeSpeed ?? {},
-    extras.teacherForced,
-    extras.provenance,
-    extras.unseenTargets,
-  );
+  const metrics = metricsJson(result, extras);
   // metrics.json is what other tools read: it goes first and comes back last, so a write that fails in
   // between (a full disk) never leaves new scores beside older predictions or report
   await Deno.remove(paths.metrics).catch(() => {});
