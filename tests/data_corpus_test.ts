@@ -359,11 +359,18 @@ Deno.test("loadCorpus() reads a .csv that is a symbolic link and refuses a dangl
   }
 });
 
-Deno.test("loadCorpus() reads lone-CR line ends as lines", async () => {
+Deno.test("loadCorpus() reads lone-CR line ends as lines, and names them where they mix with LF", async () => {
   const dir = await fixture({ "CNN.201910.csv": [HEADER, row(1, "one"), row(2, "two")].join("\r") + "\r" });
   try {
     const { rows } = await loadCorpus(dir);
     assertEquals(rows.map((r) => [r.line, r.snippet]), [[2, "one"], [3, "two"]]);
+    await Deno.writeTextFile(
+      `${dir}/TelevisionNews/CNN.201910.csv`,
+      `${HEADER}\r\n${row(1, "one")}\r${row(2, "two")}\n`,
+    );
+    const err = await assertRejects(() => loadCorpus(dir), CorpusError);
+    assertStringIncludes(err.message, "CNN.201910.csv:2: row has 13 field(s)");
+    assertStringIncludes(err.message, "a carriage return without a line feed (mixed line ends?)");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

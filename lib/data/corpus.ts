@@ -481,7 +481,11 @@ async function loadFile(
   while (queue.length > 0) {
     const rec = queue.pop()!;
     const fields = parseRecord(rec);
-    const why = rowProblem(fields, header.fields) ?? rowInsideField(rec, header.fields.length);
+    const problem = rowProblem(fields, header.fields) ?? rowInsideField(rec, header.fields.length);
+    // a lone CR inside a file of LF or CRLF line ends (read as lines only where a file has no LF at all)
+    const why = problem !== null && /\r(?!\n)/.test(rec.text)
+      ? `${problem}; it holds a carriage return without a line feed (mixed line ends?)`
+      : problem;
     if (why !== null) {
       failUnlessLenient(file, rec.line, why);
       const recut = recutRecord(rec);
