@@ -448,3 +448,57 @@ Deno.test("loadCorpus() refuses a quoted field whose later line is a whole row o
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("loadCorpus() keeps a snippet whose later lines hold six commas: only a line that looks like a row is one", async () => {
+  const cities = `"cities named\nparis, london, berlin, rome, madrid, lisbon, oslo\nand more"`;
+  const dir = await fixture({
+    "CNN.202004.csv": [
+      HEADER,
+      row(1, `"prices:\n1,2,3,4,5,6,7"`),
+      row(2, cities),
+      row(3, `"x\n\na,b,c,d,e,f,g\ny"`),
+    ]
+      .join("\n"),
+  });
+  try {
+    const { rows, report } = await loadCorpus(dir);
+    assertEquals(rows.map((r) => r.snippet), [
+      "prices:\n1,2,3,4,5,6,7",
+      "cities named\nparis, london, berlin, rome, madrid, lisbon, oslo\nand more",
+      "x\n\na,b,c,d,e,f,g\ny",
+    ]);
+    assertEquals(report.skipped, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadCorpus() finds a row swallowed by a quote left open when Snippet is not the last column", async () => {
+  const header = "Snippet,URL,MatchDateTime,Station,Show,IAShowID,IAPreviewThumb";
+  const r = (i: number, snippet: string) =>
+    `${snippet},https://example.org/${i},1/2/2019 3:04:05,CNN,Show ${i},CNNW_${i},https://example.org/${i}.jpg`;
+  const dir = await fixture({
+    "CNN.202005.csv": [header, r(1, "ok1"), r(2, `"he said`), r(3, `hi"`)].join("\n"),
+  });
+  try {
+    const err = await assertRejects(() => loadCorpus(dir), CorpusError);
+    assertStringIncludes(err.message, "CNN.202005.csv:3: a quoted field opened on line 3 holds a whole row");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("lenient loadCorpus() does not make a row of a snippet line it re-reads after a bad quoted record", async () => {
+  // a quoted snippet over three lines, then an extra field: 8 fields, re-read line by line
+  const bad = row(1, `"cities\nparis, london, berlin, rome, madrid, lisbon, oslo\nend",extra`);
+  const dir = await fixture({ "CNN.202006.csv": [HEADER, bad, row(2, "ok2")].join("\n") });
+  try {
+    const { rows, report } = await loadCorpus(dir, { lenient: true });
+    assertEquals(rows.map((r) => r.snippet), ["ok2"]);
+    assertEquals(report.perFile[0].problems.map((p) => p.line), [2, 3, 4]);
+    assertStringIncludes(report.perFile[0].problems[1].reason, "but not a row");
+    assertEquals(report.rows + report.skipped, 4);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -12,8 +12,8 @@
  *   row (1-based physical line of the file, the header being line 1): a header without the expected
  *   columns or naming one twice, an unparsable record, a row whose field count differs from the header's,
  *   the header's line again inside the file, a quoted field over several lines one of which is a whole row
- *   of its own (a quote left open), a file that is not valid UTF-8, a `.csv` entry that is no file (a folder,
- *   a dangling link);
+ *   of its own (a quote left open: the header's width, a URL and a date like the corpus's), a file that is not
+ *   valid UTF-8, a `.csv` entry that is no file (a folder, a dangling link);
  * - lenient mode: a bad row is skipped, counted and listed with its line and reason in its file's
  *   {@linkcode FileReport} (`problems`); a file with a bad header is skipped whole: its rows are counted in
  *   `skipped` but not listed one by one (none of them was read), its one reason is the file's `fileProblem`,
@@ -155,6 +155,8 @@ interface RawRecord {
   line: number;
   /** Set when the scanner already knows the record is malformed. */
   error?: string;
+  /** Read again after a bad record over several lines (lenient): a row only if it looks like one. */
+  recut?: boolean;
 }
 
 function countNewlines(s: string, from: number, to: number): number {
@@ -481,7 +483,11 @@ async function loadFile(
   while (queue.length > 0) {
     const rec = queue.pop()!;
     const fields = parseRecord(rec);
-    const problem = rowProblem(fields, header.fields) ?? rowInsideField(rec, header.fields.length);
+    const problem = rowProblem(fields, header.fields) ??
+      rowInsideField(rec, header.col, header.fields.length) ??
+      (rec.recut && !looksLikeRow(rec.text, header.col, header.fields.length)
+        ? "read again after a bad quoted record, but not a row (its URL and date are not the corpus's)"
+        : null);
     // a lone CR inside a file of LF or CRLF line ends (read as lines only where a file has no LF at all)
     const why = problem !== null && /\r(?!\n)/.test(rec.text)
       ? `${problem}; it holds a carriage return without a line feed (mixed line ends?)`
@@ -513,7 +519,7 @@ function recutRecord(rec: RawRecord): { after: RawRecord[]; blankLines: number; 
   const nl = rec.text.indexOf("\n");
   if (nl < 0) return null;
   const { records, blankLines } = scanRecords(rec.text.slice(nl + 1));
-  const after = records.map((r) => ({ ...r, line: r.line + rec.line }));
+  const after = records.map((r) => ({ ...r, line: r.line + rec.line, recut: true }));
   const last = rec.line + countNewlines(rec.text, 0, rec.text.length);
   return {
     after,
@@ -523,24 +529,35 @@ function recutRecord(rec: RawRecord): { after: RawRecord[]; blankLines: number; 
 }
 
 /**
- * A record over several lines that parsed, but one of whose later lines is a whole row of the header's width on
- * its own: legal CSV, yet almost surely a quote left open that swallowed the row (no snippet of the real corpus
- * holds a line break). Null when no such line is inside.
+ * A record over several lines that parsed, but one line of whose quoted field is a whole row on its own: legal
+ * CSV, yet almost surely a quote left open that swallowed the row (no snippet of the real corpus holds a line
+ * break). A line counts as a row when it has the header's width and its URL and MatchDateTime columns look like
+ * the corpus's (`http...`, `M/D/YYYY`), so a snippet line that merely holds six commas is not one. The first line
+ * is read from the field's opening quote on, the last up to its closing quote. Null when no such line is inside.
  */
-function rowInsideField(rec: RawRecord, width: number): string | null {
-  const lines = rec.text.split("\n");
-  for (let k = 1; k < lines.length; k++) {
-    // the last line holds the quote that closed the field: read it without that quote
-    let text = lines[k].replace(/\r$/, "");
-    if (k === lines.length - 1) text = text.replace(/"$/, "");
-    const inner = parseRecord({ text, line: rec.line + k });
-    if (typeof inner !== "string" && inner.length === width) {
+function rowInsideField(rec: RawRecord, col: readonly number[], width: number): string | null {
+  const lines = rec.text.split("\n").map((l) => l.replace(/\r$/, ""));
+  for (let k = 0; k < lines.length; k++) {
+    let text = lines[k];
+    if (k === 0) text = text.slice(text.lastIndexOf('"') + 1); // after the quote that opened the field
+    if (k === lines.length - 1) text = text.slice(0, Math.max(0, text.indexOf('"'))); // before the one closing it
+    if (k > 0 && looksLikeRow(text, col, width)) {
       return `a quoted field runs over line ${
         rec.line + k
       }, which is a whole row of its own (a quote left open?)`;
     }
+    if (k === 0 && lines.length > 1 && looksLikeRow(text, col, width)) {
+      return `a quoted field opened on line ${rec.line} holds a whole row after its quote (a quote left open?)`;
+    }
   }
   return null;
+}
+
+/** `text` parses as one record of `width` fields whose URL and MatchDateTime look like the corpus's. */
+function looksLikeRow(text: string, col: readonly number[], width: number): boolean {
+  const fields = parseRecord({ text, line: 0 });
+  if (typeof fields === "string" || fields.length !== width) return false;
+  return /^https?:\/\//.test(fields[col[0]].trim()) && /^\d{1,2}\/\d{1,2}\/\d{4}/.test(fields[col[1]].trim());
 }
 
 /** Why a parsed record is not a row (unparsable, the header's line again, or not as many fields as the header), or null. */
