@@ -47,64 +47,68 @@ async function readStdinLines(): Promise<string[]> {
 }
 
 if (import.meta.main) {
-  await runCli(async () => {
-    const { flags, rest } = parseFlags(Deno.args, {
-      run: "string",
-      beam: "bool",
-      input: "string",
-      output: "string",
-      resultsDir: "string",
-    }, "summarize");
-    if (typeof flags.run !== "string") throw new ConfigError("summarize: --run=ID is required; see --help");
-    const csv = typeof flags.input === "string" ? flags.input : undefined;
-    const stdin = rest.includes("-");
-    if (stdin && rest.length > 1) {
-      throw new InputError("summarize: - (standard input) cannot be mixed with texts");
-    }
-    if (csv !== undefined && rest.length > 0) {
-      throw new InputError("summarize: give either --input=FILE.csv or texts, not both");
-    }
-    if (csv === undefined && rest.length === 0) {
-      throw new InputError(
-        'summarize: nothing to summarize: give "TEXT", --input=FILE.csv or - (stdin); see --help',
-      );
-    }
-    if (flags.output !== undefined && csv === undefined) {
-      throw new InputError("summarize: --output is for --input=FILE.csv");
-    }
-    // a bad --output fails now, not after the model was loaded and every summary decoded
-    if (typeof flags.output === "string") await checkOutputPath(flags.output);
-    // read the input before loading anything: a bad file fails fast
-    const table = csv !== undefined ? await readTextCsv(csv) : null;
-    const texts = table
-      ? table.rows.map((r) => r[table.column] ?? "")
-      : stdin
-      ? await readStdinLines()
-      : rest;
-    if (texts.length === 0) throw new InputError("summarize: standard input held no lines to summarize");
+  await runCli(
+    async () => {
+      const { flags, rest } = parseFlags(Deno.args, {
+        run: "string",
+        beam: "bool",
+        input: "string",
+        output: "string",
+        resultsDir: "string",
+      }, "summarize");
+      if (typeof flags.run !== "string") throw new ConfigError("summarize: --run=ID is required; see --help");
+      const csv = typeof flags.input === "string" ? flags.input : undefined;
+      const stdin = rest.includes("-");
+      if (stdin && rest.length > 1) {
+        throw new InputError("summarize: - (standard input) cannot be mixed with texts");
+      }
+      if (csv !== undefined && rest.length > 0) {
+        throw new InputError("summarize: give either --input=FILE.csv or texts, not both");
+      }
+      if (csv === undefined && rest.length === 0) {
+        throw new InputError(
+          'summarize: nothing to summarize: give "TEXT", --input=FILE.csv or - (stdin); see --help',
+        );
+      }
+      if (flags.output !== undefined && csv === undefined) {
+        throw new InputError("summarize: --output is for --input=FILE.csv");
+      }
+      // a bad --output fails now, not after the model was loaded and every summary decoded
+      if (typeof flags.output === "string") await checkOutputPath(flags.output);
+      // read the input before loading anything: a bad file fails fast
+      const table = csv !== undefined ? await readTextCsv(csv) : null;
+      const texts = table
+        ? table.rows.map((r) => r[table.column] ?? "")
+        : stdin
+        ? await readStdinLines()
+        : rest;
+      if (texts.length === 0) throw new InputError("summarize: standard input held no lines to summarize");
 
-    const resultsDir = typeof flags.resultsDir === "string" ? flags.resultsDir : "results";
-    const run = await openRun(resultsDir, flags.run);
-    const cfg = evaluationConfig(run.cfg);
-    const backend = await initBackend({ backend: cfg.backend, blas: cfg.blas });
-    console.error(formatBackendReport(backend));
-    const model = await loadOpenedModel(run);
-    const summaries = await summarizeTexts({ cfg, model, tokenizer: run.tokenizer }, texts, {
-      beam: flags.beam === true,
-    });
-    summaries.forEach((s, i) => {
-      const note = noteFor(table ? `data row ${i + 1}` : stdin ? `line ${i + 1}` : `text ${i + 1}`, s);
-      if (note) console.error(note);
-    });
-    if (table) {
-      const out = summaryCsv(table.header, table.rows, summaries);
-      if (typeof flags.output === "string") {
-        await writeOutput(flags.output, out);
-        console.error(`wrote ${summaries.length} summaries to ${flags.output}`);
-      } else await Deno.stdout.write(new TextEncoder().encode(out));
-    } else {
-      for (const s of summaries) console.log(s.summary);
-    }
-    model.dispose();
-  }, HELP);
+      const resultsDir = typeof flags.resultsDir === "string" ? flags.resultsDir : "results";
+      const run = await openRun(resultsDir, flags.run);
+      const cfg = evaluationConfig(run.cfg);
+      const backend = await initBackend({ backend: cfg.backend, blas: cfg.blas });
+      console.error(formatBackendReport(backend));
+      const model = await loadOpenedModel(run);
+      const summaries = await summarizeTexts({ cfg, model, tokenizer: run.tokenizer }, texts, {
+        beam: flags.beam === true,
+      });
+      summaries.forEach((s, i) => {
+        const note = noteFor(table ? `data row ${i + 1}` : stdin ? `line ${i + 1}` : `text ${i + 1}`, s);
+        if (note) console.error(note);
+      });
+      if (table) {
+        const out = summaryCsv(table.header, table.rows, summaries);
+        if (typeof flags.output === "string") {
+          await writeOutput(flags.output, out);
+          console.error(`wrote ${summaries.length} summaries to ${flags.output}`);
+        } else await Deno.stdout.write(new TextEncoder().encode(out));
+      } else {
+        for (const s of summaries) console.log(s.summary);
+      }
+      model.dispose();
+    },
+    HELP,
+    { textsAfterDashes: true },
+  );
 }

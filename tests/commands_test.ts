@@ -413,6 +413,10 @@ Deno.test("summarize -x is an unknown option in one line; after -- a text may st
   assertEquals(h.stdout.trimEnd().split("\n").length, 1, h.stdout);
   const help = await summarize([...base, "-h"]);
   assertStringIncludes(help.stdout.toLowerCase(), "usage");
+  // a command that takes no texts still prints its help after `--` (what `deno task evaluate -- --help` passes)
+  const ev = await evaluate("--", "--help");
+  assertEquals(ev.code, 0, ev.stderr);
+  assertStringIncludes(ev.stdout, "usage:");
 });
 
 Deno.test("errors prints a run's error classes, pairs a run with itself without a CI on 10 pairs, and fails in one line on bad input", async () => {

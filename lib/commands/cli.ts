@@ -63,13 +63,17 @@ export function isKnownError(e: unknown): boolean {
 
 /**
  * Run a command's body; on an error print `error: <message>` (and the stack for unknown errors), exit 1. With
- * `help`, `--help` or `-h` among the arguments (before a `--`, after which arguments are texts) prints it instead
- * of running the body.
+ * `help`, `--help` or `-h` among the arguments prints it instead of running the body; with `textsAfterDashes`
+ * (a command whose arguments after `--` are texts, `summarize`), only among those before a `--`.
  */
-export async function runCli(body: () => Promise<void>, help?: string): Promise<void> {
+export async function runCli(
+  body: () => Promise<void>,
+  help?: string,
+  opts: { textsAfterDashes?: boolean } = {},
+): Promise<void> {
   try {
-    // only the options before `--`: after it, "-h" is a text to summarize
-    const end = Deno.args.indexOf("--");
+    // after `--`, "-h" may be a text to summarize; elsewhere `deno task X -- --help` asks for the help
+    const end = opts.textsAfterDashes ? Deno.args.indexOf("--") : -1;
     const options = end < 0 ? Deno.args : Deno.args.slice(0, end);
     if (help !== undefined && (options.includes("--help") || options.includes("-h"))) {
       console.log(help);
