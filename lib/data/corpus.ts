@@ -344,7 +344,10 @@ async function listCsvFiles(
   return { names, ignoredEntries };
 }
 
-/** The file's text; a file that cannot be read (no permission, removed meanwhile) is a {@linkcode CorpusError} naming it. */
+/**
+ * The file's text; a file that cannot be read (no permission, removed meanwhile) is a {@linkcode CorpusError}
+ * naming it.
+ */
 async function readCsvText(path: string, name: string): Promise<string> {
   try {
     return await Deno.readTextFile(path);
@@ -414,9 +417,17 @@ function failUnlessLenient(file: CsvFile, line: number, what: string): void {
 
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
 
+/** The `fileProblem` of a file read (lenient) with its invalid bytes replaced. */
+const BYTES_REPLACED = "not valid UTF-8: invalid bytes replaced by U+FFFD";
+
+/** The files the lenient loader read with their invalid UTF-8 bytes replaced by U+FFFD. */
+export function filesWithBytesReplaced(report: Pick<LoadReport, "perFile">): string[] {
+  return report.perFile.filter((f) => f.fileProblem === BYTES_REPLACED).map((f) => f.file);
+}
+
 /**
- * The file's text without its BOM, lone-CR line ends made LF. A text holding U+FFFD is decoded again strictly, to tell real invalid bytes
- * (strict: an error; lenient: noted in `fr.fileProblem`) from a literal U+FFFD.
+ * The file's text without its BOM, lone-CR line ends made LF. A text holding U+FFFD is decoded again strictly,
+ * to tell real invalid bytes (strict: an error; lenient: noted in `fr.fileProblem`) from a literal U+FFFD.
  */
 async function decodedText(file: CsvFile, text: string, fr: FileReport): Promise<string> {
   if (text.includes("\ufffd")) {
@@ -424,7 +435,7 @@ async function decodedText(file: CsvFile, text: string, fr: FileReport): Promise
       STRICT_UTF8.decode(await Deno.readFile(`${file.sub}/${file.name}`));
     } catch {
       failUnlessLenient(file, 0, "not valid UTF-8");
-      fr.fileProblem = "not valid UTF-8: invalid bytes replaced by U+FFFD";
+      fr.fileProblem = BYTES_REPLACED;
     }
   }
   const noBom = text.startsWith(BOM) ? text.slice(1) : text;
@@ -485,7 +496,7 @@ async function loadFile(
     const fields = parseRecord(rec);
     const problem = rowProblem(fields, header.fields) ??
       rowInsideField(rec, header.col, header.fields.length) ??
-      (rec.recut && !looksLikeRow(rec.text, header.col, header.fields.length)
+      (rec.recut && !isCorpusRow(fields as string[], header.col, header.fields.length)
         ? "read again after a bad quoted record, but not a row (its URL and date are not the corpus's)"
         : null);
     // a lone CR inside a file of LF or CRLF line ends (read as lines only where a file has no LF at all)
@@ -512,8 +523,8 @@ async function loadFile(
 
 /**
  * Lenient mode: a bad record over several lines (unparsable, or not the header's width) is most likely a stray
- * quote that the scanner closed at a quote of a later line. Only its first line is skipped; the lines after it are scanned again as
- * records of their own, so each is read or counted. Null for a record of one line.
+ * quote that the scanner closed at a quote of a later line. Only its first line is skipped; the lines after it
+ * are scanned again as records of their own, so each is read or counted. Null for a record of one line.
  */
 function recutRecord(rec: RawRecord): { after: RawRecord[]; blankLines: number; note: string } | null {
   const nl = rec.text.indexOf("\n");
@@ -536,31 +547,31 @@ function recutRecord(rec: RawRecord): { after: RawRecord[]; blankLines: number; 
  * is read from the field's opening quote on, the last up to its closing quote. Null when no such line is inside.
  */
 function rowInsideField(rec: RawRecord, col: readonly number[], width: number): string | null {
+  if (!rec.text.includes("\n")) return null; // most records: one line, nothing to look inside
   const lines = rec.text.split("\n").map((l) => l.replace(/\r$/, ""));
   for (let k = 0; k < lines.length; k++) {
     let text = lines[k];
     if (k === 0) text = text.slice(text.lastIndexOf('"') + 1); // after the quote that opened the field
     if (k === lines.length - 1) text = text.slice(0, Math.max(0, text.indexOf('"'))); // before the one closing it
-    if (k > 0 && looksLikeRow(text, col, width)) {
-      return `a quoted field runs over line ${
-        rec.line + k
-      }, which is a whole row of its own (a quote left open?)`;
-    }
-    if (k === 0 && lines.length > 1 && looksLikeRow(text, col, width)) {
-      return `a quoted field opened on line ${rec.line} holds a whole row after its quote (a quote left open?)`;
-    }
+    const inner = parseRecord({ text, line: rec.line + k });
+    if (typeof inner === "string" || !isCorpusRow(inner, col, width)) continue;
+    return k === 0
+      ? `a quoted field opened on line ${rec.line} holds a whole row after its quote (a quote left open?)`
+      : `a quoted field runs over line ${rec.line + k}, which is a whole row of its own (a quote left open?)`;
   }
   return null;
 }
 
-/** `text` parses as one record of `width` fields whose URL and MatchDateTime look like the corpus's. */
-function looksLikeRow(text: string, col: readonly number[], width: number): boolean {
-  const fields = parseRecord({ text, line: 0 });
-  if (typeof fields === "string" || fields.length !== width) return false;
+/** `fields` are a row of `width` fields whose URL and MatchDateTime look like the corpus's. */
+function isCorpusRow(fields: readonly string[], col: readonly number[], width: number): boolean {
+  if (fields.length !== width) return false;
   return /^https?:\/\//.test(fields[col[0]].trim()) && /^\d{1,2}\/\d{1,2}\/\d{4}/.test(fields[col[1]].trim());
 }
 
-/** Why a parsed record is not a row (unparsable, the header's line again, or not as many fields as the header), or null. */
+/**
+ * Why a parsed record is not a row (unparsable, the header's line again, or not as many fields as the header),
+ * or null.
+ */
 function rowProblem(fields: string[] | string, header: readonly string[]): string | null {
   if (typeof fields === "string") return fields;
   const width = header.length;
