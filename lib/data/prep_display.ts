@@ -15,7 +15,7 @@
  * @module
  */
 
-import { skippedFileLines } from "./corpus.ts";
+import { filesWithBytesReplaced, skippedFileLines } from "./corpus.ts";
 import type { LengthStats, PrepReport } from "./prep.ts";
 
 /** One display row of {@linkcode prepReportTable}. */
@@ -101,9 +101,7 @@ export function loadNoticesLine(r: Pick<PrepReport, "load">): string {
       : "";
     parts.push(`lenient: ${load.skipped} row${load.skipped === 1 ? "" : "s"} skipped${files}`);
   }
-  const replaced = load.perFile.filter((f) => f.fileProblem?.startsWith("not valid UTF-8")).map((f) =>
-    f.file
-  );
+  const replaced = filesWithBytesReplaced(load);
   if (replaced.length > 0) parts.push(`invalid UTF-8 replaced in ${listed(replaced)}`);
   if (load.ignoredEntries.length > 0) parts.push(`not read: ${listed(load.ignoredEntries)}`);
   return parts.map((p) => `; ${p}`).join("");
@@ -148,10 +146,10 @@ function sourceAndCountRows(r: PrepReport): ReportRow[] {
       item: "file skipped (lenient)",
       value,
     })),
-    ...(r.load?.perFile ?? []).filter((f) => f.fileProblem?.startsWith("not valid UTF-8")).map((f) => ({
+    ...(r.load ? filesWithBytesReplaced(r.load) : []).map((value) => ({
       section: "counts",
       item: "file read with invalid bytes replaced (lenient)",
-      value: f.file,
+      value,
     })),
     ...(r.load?.ignoredEntries ?? []).map((value) => ({ section: "counts", item: "not read", value })),
     { section: "counts", item: "empty after cleaning", value: c.emptyAfterCleaning },
