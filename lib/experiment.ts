@@ -51,7 +51,7 @@ import { evaluateModel, type EvaluationOutput } from "./eval/evaluate.ts";
 import {
   attentionRecords,
   metricsJson,
-  type MetricsOptions,
+  type ReportExtras,
   scoreTable,
   writeEvalReport,
 } from "./eval/report.ts";
@@ -236,15 +236,18 @@ async function trainAndEvaluate(
   const evaluation = await evaluateModel(cfg, model, data, log);
   const decodeSpeed = { model_greedy: evaluation.speed.batched, model_beam: evaluation.speed.beam };
   const bestLog = train.history.find((h) => h.epoch === train.bestEpoch);
-  const metrics = metricsJson(evaluation.result, {
+  // one set of extras for the score table and for the report written below
+  const extras: ReportExtras = {
     decodeSpeed,
-    ...(bestLog ? { teacherForced: bestLog } : {}),
-    ...(evaluation.unseenTargets !== undefined ? { unseenTargets: evaluation.unseenTargets } : {}),
-  });
+    verdict: evaluation.verdict,
+    teacherForced: bestLog,
+    unseenTargets: evaluation.unseenTargets,
+  };
+  const metrics = metricsJson(evaluation.result, extras);
   // the scores first: a write that fails below (a full disk) cannot hide what was measured
   log(scoreTable(metrics));
   log(evaluation.verdict);
-  await writeReports(cfg, folder, data, { train, evaluation, decodeSpeed, bestLog }, log);
+  await writeReports(cfg, folder, data, { train, evaluation, extras }, log);
   await writeSpeedPaths(folder, backend, model, log);
   return { id, dir, cfg, backend, data, model, train, evaluation, metrics };
 }
@@ -263,8 +266,8 @@ function dataLine(data: PreparedData): string {
 interface RunOutcome {
   train: TrainResult;
   evaluation: EvaluationOutput;
-  decodeSpeed: MetricsOptions["decodeSpeed"];
-  bestLog: MetricsOptions["teacherForced"];
+  /** What the evaluation report holds besides the scores (`writeEvalReport`). */
+  extras: ReportExtras;
 }
 
 /**
@@ -275,18 +278,16 @@ async function writeReports(
   cfg: Config,
   folder: RunFolder,
   data: PreparedData,
-  { train, evaluation, decodeSpeed, bestLog }: RunOutcome,
+  { train, evaluation, extras }: RunOutcome,
   log: (line: string) => void,
 ): Promise<void> {
   const { id, dir } = folder;
   const kept = `the model is trained (${dir}/best); score it again with deno task evaluate --run=${id}`;
-  await writeStep(`the evaluation report of ${dir}`, kept, () =>
-    writeEvalReport(dir, evaluation.result, {
-      decodeSpeed,
-      verdict: evaluation.verdict,
-      teacherForced: bestLog,
-      ...(evaluation.unseenTargets !== undefined ? { unseenTargets: evaluation.unseenTargets } : {}),
-    }));
+  await writeStep(
+    `the evaluation report of ${dir}`,
+    kept,
+    () => writeEvalReport(dir, evaluation.result, extras),
+  );
   await writeStep(folder.path("attention.json"), kept, () =>
     writeTextAtomic(
       folder.path("attention.json"),

@@ -26,7 +26,7 @@ import { formatBackendReport, initBackend } from "../backend/choose.ts";
 import type { Config } from "../config.ts";
 import { cleanRows, encodeExamples, type Example, labelExamples, loadRows } from "../data/prep.ts";
 import { evaluateExamples, type EvaluationOutput } from "../eval/evaluate.ts";
-import { metricsJson, writeEvalReport } from "../eval/report.ts";
+import { metricsJson, type ReportExtras, writeEvalReport } from "../eval/report.ts";
 import {
   evaluationConfig,
   loadOpenedModel,
@@ -103,28 +103,22 @@ export async function evaluateRun(opts: EvaluateOptions): Promise<EvaluateResult
     const evaluation = await evaluateExamples(cfg, run.model, run.tokenizer, input.examples, input.encIn, {
       beam: opts.beam ?? false,
       log,
-      ...(input.trainTargets ? { trainTargets: input.trainTargets } : {}),
+      trainTargets: input.trainTargets ?? undefined,
     });
     const decodeSpeed: Record<string, number> = { model_greedy: evaluation.speed.batched };
     if (opts.beam) decodeSpeed.model_beam = evaluation.speed.beam;
     const { name, provenance, seenLeftOut } = input;
-    // written whole into a fresh folder and moved into place: two evaluations never mix their files
-    const dir = await folder.writeEval(name, (tmp) =>
-      writeEvalReport(tmp, evaluation.result, {
-        decodeSpeed,
-        verdict: evaluation.verdict,
-        split: name,
-        teacherForced,
-        provenance,
-        ...(evaluation.unseenTargets !== undefined ? { unseenTargets: evaluation.unseenTargets } : {}),
-      }));
-    const metrics = metricsJson(evaluation.result, {
-      split: name,
+    const extras: ReportExtras = {
       decodeSpeed,
-      ...(teacherForced ? { teacherForced } : {}),
+      verdict: evaluation.verdict,
+      split: name,
+      teacherForced,
       provenance,
-      ...(evaluation.unseenTargets !== undefined ? { unseenTargets: evaluation.unseenTargets } : {}),
-    });
+      unseenTargets: evaluation.unseenTargets,
+    };
+    // written whole into a fresh folder and moved into place: two evaluations never mix their files
+    const dir = await folder.writeEval(name, (tmp) => writeEvalReport(tmp, evaluation.result, extras));
+    const metrics = metricsJson(evaluation.result, extras);
     return { dir, name, evaluation, metrics, seenLeftOut };
   } finally {
     run.model.dispose();

@@ -150,7 +150,9 @@ export async function evaluateExamples(
   return { n, greedy, beam, speed: { batched, beam: beamSpeed }, ...scored };
 }
 
-/** Score the systems' texts; with the training targets, again on the examples without one (and say how it went). */
+/**
+ * Score the systems' texts; with the training targets, again on the examples without one (and say how it went).
+ */
 function scoreSystems(
   cfg: EvalConfig,
   examples: Example[],
@@ -165,10 +167,11 @@ function scoreSystems(
     labelSentences: cfg.labelSentences,
   };
   const result = evaluateSystems(examples, systems, scoring);
-  if (!trainTargets) return { result, verdict: verdict(result) };
+  const scored = { result, verdict: verdict(result) };
+  if (!trainTargets) return scored;
   const unseenTargets = restrictToUnseenTargets(result, trainTargets, scoring);
   log(unseenTargetsLine(result, unseenTargets));
-  return { result, verdict: verdict(result), unseenTargets };
+  return { ...scored, unseenTargets };
 }
 
 /**

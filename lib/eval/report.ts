@@ -262,7 +262,7 @@ export interface ReportExtras {
   teacherForced?: TeacherForced;
   /** Where the examples came from; written into metrics.json and listed in the report. */
   provenance?: Record<string, string | number | null>;
-  /** The evaluation on the examples whose target no training example has (see {@linkcode MetricsJson.unseen_targets}). */
+  /** The evaluation on the examples whose target no training example has ({@linkcode MetricsJson.unseen_targets}). */
   unseenTargets?: EvalResult | null;
 }
 

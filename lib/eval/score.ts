@@ -339,7 +339,8 @@ export function pairedDifferenceCI(result: EvalResult, a: string, b: string, met
  * assertEquals(unseen.n, 2);
  * assertEquals(unseen.systems.model_greedy.predictions, ["seas rise", "coal"]);
  * assertEquals(unseen.systems.model_greedy.scores, all.systems.model_greedy.scores.slice(1));
- * assertEquals(restrictToUnseenTargets(all, new Set(["ice melts", "seas rise fast", "coal plants close"]), opts), null);
+ * const every = new Set(["ice melts", "seas rise fast", "coal plants close"]);
+ * assertEquals(restrictToUnseenTargets(all, every, opts), null);
  * ```
  */
 export function restrictToUnseenTargets(
